@@ -1,0 +1,173 @@
+"""Streaming chat over a base model or base + LoRA adapter.
+
+Decoding is a small explicit loop over the KV cache rather than `generate`
+with a streamer thread: it yields text as each token arrives, checks the stop
+request between tokens, and keeps the code path identical for CLI and GUI.
+The adapter is merged into the base weights after loading, so the tuned model
+decodes as fast as the base one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from core.errors import ModelError, RunError
+from core.events import never_stop
+from core.store import RunDir
+
+
+@dataclass
+class SamplingSettings:
+    max_new_tokens: int = 256
+    """Longest reply in tokens."""
+    temperature: float = 0.0
+    """0 = greedy (reproducible); higher = more varied."""
+    top_p: float = 0.9
+    """Nucleus sampling cut-off when temperature > 0."""
+    repetition_penalty: float = 1.1
+    """>1 discourages the loops small models fall into."""
+    seed: int = 0
+
+
+@dataclass
+class ChatModel:
+    model: Any
+    tokenizer: Any
+    label: str  # "base" or the run's name
+    device: str
+    eos_ids: set[int] = field(default_factory=set)
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        out = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return list(out["input_ids"] if hasattr(out, "keys") else out)
+
+    def stream(self, messages: list[dict[str, str]], settings: SamplingSettings | None = None,
+               should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
+        """Yield the reply piece by piece."""
+        import torch
+
+        s = settings or SamplingSettings()
+        generator = torch.Generator().manual_seed(s.seed)
+        ids = torch.tensor([self.prompt_ids(messages)], device=self.device)
+        generated: list[int] = []
+        emitted = ""
+        past = None
+        with torch.inference_mode():
+            for _ in range(s.max_new_tokens):
+                if should_stop():
+                    return
+                out = self.model(input_ids=ids, past_key_values=past, use_cache=True)
+                past = out.past_key_values
+                logits = out.logits[0, -1].float()  # (V,)
+                if s.repetition_penalty != 1.0 and generated:
+                    seen = torch.tensor(sorted(set(generated)), device=logits.device)
+                    vals = logits[seen]
+                    logits[seen] = torch.where(vals > 0, vals / s.repetition_penalty, vals * s.repetition_penalty)
+                token = _pick(logits, s, generator)
+                if token in self.eos_ids:
+                    break
+                generated.append(token)
+                text = self.tokenizer.decode(generated, skip_special_tokens=True)
+                if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+                    yield text[len(emitted):]
+                    emitted = text
+                ids = torch.tensor([[token]], device=self.device)
+        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        if len(text) > len(emitted):
+            yield text[len(emitted):]
+
+    def reply(self, messages: list[dict[str, str]], settings: SamplingSettings | None = None) -> str:
+        return "".join(self.stream(messages, settings)).strip()
+
+    def ask(self, question: str, settings: SamplingSettings | None = None) -> str:
+        return self.reply([{"role": "user", "content": question}], settings)
+
+
+def _pick(logits: Any, s: SamplingSettings, generator: Any) -> int:
+    import torch
+
+    if s.temperature <= 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits / s.temperature, dim=-1)
+    sorted_p, order = torch.sort(probs, descending=True)
+    cut = torch.cumsum(sorted_p, 0) - sorted_p > s.top_p
+    sorted_p[cut] = 0
+    choice = torch.multinomial(sorted_p.cpu() / sorted_p.sum().cpu(), 1, generator=generator)
+    return int(order[int(choice)])
+
+
+class ChatSession:
+    """A conversation: history plus a model."""
+
+    def __init__(self, model: ChatModel, system: str | None = None) -> None:
+        self.model = model
+        self.system = system
+        self.history: list[dict[str, str]] = []
+
+    def messages(self) -> list[dict[str, str]]:
+        return ([{"role": "system", "content": self.system}] if self.system else []) + self.history
+
+    def send(self, text: str, settings: SamplingSettings | None = None,
+             should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
+        self.history.append({"role": "user", "content": text})
+        parts: list[str] = []
+        try:
+            for piece in self.model.stream(self.messages(), settings, should_stop):
+                parts.append(piece)
+                yield piece
+        finally:  # a stopped reply is still kept, as far as it got
+            self.history.append({"role": "assistant", "content": "".join(parts).strip()})
+
+    def reset(self) -> None:
+        self.history.clear()
+
+
+def chat_precision(device: str) -> str:
+    """bf16 halves the bytes read per token, and decode is memory-bound."""
+    from core.device import detect
+
+    return "bf16" if detect().bf16 and device in ("cpu", "cuda") else "fp32"
+
+
+def load_chat_model(run: Path | str | None = None, base: bool = False, model: str | None = None) -> ChatModel:
+    """Base model of `run` (or `model`), with the run's adapter unless `base`."""
+    from core.device import detect
+    from core.models import load_model, load_tokenizer, resolve_model
+
+    device = detect().kind
+    adapter_dir: Path | None = None
+    if run is not None:
+        meta = RunDir(run).read_run()
+        spec = meta.get("model_path") or meta["config"]["model"]
+        if not base:
+            adapter_dir = RunDir(run).adapter
+            if not (adapter_dir / "adapter_config.json").is_file():
+                raise RunError(f"The run in {run} has no trained adapter yet (status: {meta.get('status', '?')}).",
+                               "Finish or resume the training first, or add --base to chat with the base model.")
+        label = "base" if base else Path(run).name
+    elif model is not None:
+        spec, label = model, "base"
+    else:
+        spec, label = "demo", "base"
+    folder = resolve_model(spec) if not Path(str(spec)).is_dir() else Path(spec)
+    tokenizer = load_tokenizer(adapter_dir if adapter_dir else folder)
+    weights = load_model(folder, chat_precision(device), device)
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        try:
+            weights = PeftModel.from_pretrained(weights, str(adapter_dir)).merge_and_unload()
+        except Exception as exc:
+            raise ModelError(f"The adapter in {adapter_dir} does not fit the base model {folder.name}: {exc}",
+                             "Use the base model the run was trained on.") from exc
+    weights.eval()
+    eos = {tokenizer.eos_token_id}
+    gen_eos = getattr(weights.generation_config, "eos_token_id", None)
+    if gen_eos is not None:
+        eos |= set(gen_eos) if isinstance(gen_eos, list) else {gen_eos}
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
+        eos.add(im_end)
+    return ChatModel(weights, tokenizer, label, device, {e for e in eos if e is not None})

@@ -1,0 +1,87 @@
+"""Build, split and write the dataset files a run trains on.
+
+Files are plain JSONL so users can read exactly what the model was taught.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from core.dataset.examples import Example, passage_examples
+from core.store import atomic_write_text
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    train: int
+    validation: int
+    by_kind: dict[str, int]
+    sources: list[str]
+    train_path: str
+    validation_path: str
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
+        return f"{self.train} training and {self.validation} validation examples ({kinds})"
+
+
+def split_examples(examples: Sequence[Example], val_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """Hold out a share of examples, but never every framing of one passage.
+
+    Holding out whole passages would hide their facts from training; holding
+    out one framing keeps validation honest (an unseen prompt) without that.
+    """
+    rng = random.Random(seed)
+    groups: dict[tuple[str, Any], list[Example]] = {}
+    for ex in examples:
+        groups.setdefault((ex.source, ex.meta.get("chunk", id(ex)) if ex.kind != "replay" else id(ex)), []).append(ex)
+    train: list[Example] = []
+    val: list[Example] = []
+    want_val = round(len(examples) * val_fraction)
+    keys = list(groups)
+    rng.shuffle(keys)
+    for key in keys:
+        members = groups[key]
+        if len(val) < want_val and len(members) > 1:
+            pick = rng.randrange(len(members))
+            val.append(members[pick])
+            train.extend(m for i, m in enumerate(members) if i != pick)
+        else:
+            train.extend(members)
+    if val_fraction > 0 and not val and len(train) > 1:  # tiny sets: still keep one aside
+        val.append(train.pop(rng.randrange(len(train))))
+    rng.shuffle(train)
+    return train, val
+
+
+def write_jsonl(path: Path, examples: Iterable[Example]) -> None:
+    atomic_write_text(path, "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in examples))
+
+
+def load_examples(path: Path) -> list[Example]:
+    with open(path, encoding="utf-8") as f:
+        return [Example.from_json(json.loads(line)) for line in f if line.strip()]
+
+
+def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, seed: int,
+                  extra: Sequence[Example] = ()) -> DatasetInfo:
+    """chunks: objects with .source, .index, .text (core.documents.Chunk)."""
+    examples: list[Example] = []
+    for chunk in chunks:
+        examples.extend(passage_examples(chunk.source, chunk.index, chunk.text))
+    examples.extend(extra)
+    train, val = split_examples(examples, val_fraction, seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_path, val_path = out_dir / "train.jsonl", out_dir / "validation.jsonl"
+    write_jsonl(train_path, train)
+    write_jsonl(val_path, val)
+    by_kind: dict[str, int] = {}
+    for ex in train + val:
+        by_kind[ex.kind] = by_kind.get(ex.kind, 0) + 1
+    info = DatasetInfo(len(train), len(val), by_kind, sorted({c.source for c in chunks}), str(train_path), str(val_path))
+    atomic_write_text(out_dir / "dataset.json", json.dumps({**asdict(info), "val_fraction": val_fraction, "seed": seed}, indent=2))
+    return info

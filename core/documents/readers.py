@@ -1,0 +1,297 @@
+"""Turn one file into plain text, or say precisely why it cannot be read.
+
+Each reader raises `DocumentError(message, hint)` with a reason a user can act
+on ("encrypted PDF: needs a password"), never a parser's stack trace: one bad
+file must be explained and skipped, not stop the others. Every parser failure
+is caught here, because third-party parsers (pypdf, python-docx, zipfile, lxml)
+raise a zoo of exception types on damaged input.
+
+PDF pages are joined with a form feed (``\\f``) so that cleaning can find
+headers and footers that repeat on every page without a second API.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import logging
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from core.errors import DocumentError
+
+#: Suffixes we can read, mapped to the reader kind.
+READERS: dict[str, str] = {
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+}
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(READERS)
+SUPPORTED_HUMAN = ".txt .md .pdf .docx .html"
+
+#: Cap on the text kept from one file (characters); keeps memory bounded for
+#: a stray multi-gigabyte log file. Text files are read at most this many bytes.
+MAX_CHARS = 20_000_000
+
+PAGE_BREAK = "\f"
+
+
+@dataclass(frozen=True)
+class RawText:
+    """What a reader got out of a file before any cleaning."""
+
+    text: str
+    pages: int  # 0 for formats without pages (txt, md, docx, html)
+    truncated: bool = False
+
+
+def read_document(path: Path) -> tuple[str, int]:
+    """Return (text, pages) of one file or raise `DocumentError` with the reason."""
+    raw = read_raw(Path(path))
+    return raw.text, raw.pages
+
+
+def read_raw(path: Path, max_chars: int = MAX_CHARS) -> RawText:
+    """Like `read_document`, and also says whether the text was truncated."""
+    path = Path(path)
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        suffix = path.suffix.lower() or "(no extension)"
+        raise DocumentError(f"unsupported type {suffix}", f"use {SUPPORTED_HUMAN}")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DocumentError("not found", "check the file still exists") from None
+    except OSError as exc:
+        raise DocumentError(f"cannot open: {exc.strerror or exc}", "check the file's permissions") from None
+    if size == 0:
+        raise DocumentError("empty file", "the file has no content")
+    reader = {"text": _read_text, "pdf": _read_pdf, "docx": _read_docx, "html": _read_html}[kind]
+    raw = reader(path, max_chars)
+    if not raw.text.strip():
+        raise DocumentError("no text found", "the file holds no readable text")
+    return raw
+
+
+# --------------------------------------------------------------------- text
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or many control characters, mean this is not a text file.
+
+    ESC is not counted (coloured terminal logs are still text); tab, newlines,
+    form feed and vertical tab are ordinary in text.
+    """
+    sample = data[:65536]
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    allowed = {9, 10, 11, 12, 13, 27}
+    controls = sum(1 for b in sample if b < 32 and b not in allowed)
+    return controls / len(sample) > 0.05
+
+
+def decode_text(data: bytes, final: bool = True) -> str:
+    """Decode bytes of a text file: UTF-16 by BOM, UTF-8, then cp1252/latin-1.
+
+    Non-UTF-8 text (an old Windows file) is read, not skipped: cp1252 is the
+    overwhelmingly likely encoding of such files; latin-1 never fails.
+    `final=False` tolerates a multi-byte character cut at the end (truncation).
+    Raises `DocumentError` for binary data.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return codecs.getincrementaldecoder("utf-16")().decode(data, final=final)
+        except UnicodeDecodeError:
+            pass
+    if looks_binary(data):
+        raise DocumentError("binary file, not text", "is this really a text file? Save it as plain text")
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=final)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _read_text(path: Path, max_chars: int) -> RawText:
+    with path.open("rb") as fh:
+        data = fh.read(max_chars + 1)
+    truncated = len(data) > max_chars
+    if truncated:
+        data = data[:max_chars]
+    text = decode_text(data, final=not truncated)
+    return RawText(text, 0, truncated)
+
+
+# ---------------------------------------------------------------------- pdf
+
+
+@contextlib.contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs (and sometimes warns) about every broken object; we report once."""
+    logger = logging.getLogger("pypdf")
+    old = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(old)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def _read_pdf(path: Path, max_chars: int) -> RawText:
+    with _quiet_pypdf():
+        from pypdf import PdfReader
+
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+        if b"%PDF" not in head:
+            raise DocumentError("not a PDF file (no %PDF header)", "open it and save it as PDF again")
+        try:
+            reader = PdfReader(path, strict=False)
+        except Exception as exc:  # pypdf raises many types on damaged files
+            raise DocumentError(f"corrupt PDF: cannot parse ({_short(exc)})", "open it and save it as PDF again") from None
+        try:
+            encrypted = reader.is_encrypted
+        except Exception as exc:
+            raise DocumentError(f"corrupt PDF: cannot parse ({_short(exc)})", "open it and save it as PDF again") from None
+        if encrypted:
+            _decrypt(reader)
+        try:
+            pages = list(reader.pages)
+        except Exception as exc:
+            raise DocumentError(f"corrupt PDF: page tree damaged ({_short(exc)})", "open it and save it as PDF again") from None
+        texts: list[str] = []
+        failed = 0
+        total = 0
+        truncated = False
+        for page in pages:
+            try:
+                text = page.extract_text() or ""
+            except Exception:
+                failed += 1
+                continue
+            if total + len(text) > max_chars:
+                texts.append(text[: max_chars - total])
+                truncated = True
+                break
+            texts.append(text)
+            total += len(text)
+    if pages and failed == len(pages):
+        raise DocumentError("corrupt PDF: no page could be read", "open it and save it as PDF again")
+    joined = PAGE_BREAK.join(texts)
+    if not joined.strip():
+        raise DocumentError("no text found (scanned PDF?)", "OCR it first")
+    return RawText(joined, len(pages), truncated)
+
+
+def _decrypt(reader: object) -> None:
+    """Many PDFs are 'encrypted' with an empty user password; those open fine."""
+    try:
+        ok = reader.decrypt("")  # type: ignore[attr-defined]
+    except Exception as exc:  # missing crypto backend, unknown algorithm
+        raise DocumentError(
+            f"encrypted PDF: cannot decrypt ({_short(exc)})",
+            "remove the password and add it again",
+        ) from None
+    if not ok:
+        raise DocumentError("encrypted PDF: needs a password", "remove the password and add it again")
+
+
+# --------------------------------------------------------------------- docx
+
+
+def _read_docx(path: Path, max_chars: int) -> RawText:
+    hint = "open it in Word and save it as .docx again"
+    if not zipfile.is_zipfile(path):
+        raise DocumentError("not a valid Word document (not a .docx package)", hint)
+    try:
+        import docx
+
+        document = docx.Document(str(path))
+        blocks = list(_docx_blocks(document))
+    except Exception as exc:  # zipfile, lxml, python-docx and KeyError alike
+        raise DocumentError(f"not a valid Word document ({type(exc).__name__}: {_short(exc)})", hint) from None
+    text = "\n\n".join(b for b in blocks if b.strip())
+    truncated = len(text) > max_chars
+    return RawText(text[:max_chars], 0, truncated)
+
+
+def _docx_blocks(container: object) -> Iterator[str]:
+    """Paragraphs and table rows in document order (tables hold real content)."""
+    from docx.table import Table
+
+    for item in container.iter_inner_content():  # type: ignore[attr-defined]
+        if isinstance(item, Table):
+            yield from _table_rows(item)
+        else:
+            yield item.text
+
+
+def _table_rows(table: object) -> Iterator[str]:
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell is returned once per grid column
+                continue
+            seen.add(id(cell._tc))
+            inner = " ".join(t for t in _docx_blocks(cell) if t.strip())
+            if inner.strip():
+                cells.append(inner.strip())
+        if cells:
+            yield " | ".join(cells)
+
+
+# --------------------------------------------------------------------- html
+
+_DROP_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg", "head")
+_BLOCK_TAGS = (
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "main", "blockquote", "pre", "dd", "dt", "dl", "figure",
+    "figcaption", "aside", "address", "hr",
+)
+
+
+def _read_html(path: Path, max_chars: int) -> RawText:
+    with path.open("rb") as fh:
+        data = fh.read(max_chars + 1)
+    truncated = len(data) > max_chars
+    data = data[:max_chars]
+    markup = decode_text(data, final=not truncated)
+    try:
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(markup, "html.parser")
+        for tag in soup.find_all(_DROP_TAGS):
+            tag.decompose()
+        for br in soup.find_all("br"):
+            br.replace_with("\n")
+        for cell in soup.find_all(("td", "th")):
+            cell.append(" | ")
+        for block in soup.find_all(_BLOCK_TAGS):
+            block.insert_before("\n\n")
+            block.append("\n\n")
+        text = soup.get_text()
+    except Exception as exc:
+        raise DocumentError(f"cannot parse HTML ({type(exc).__name__}: {_short(exc)})", "save the page again") from None
+    # Source indentation between tags is not content: one line per source line.
+    lines = [line.strip().removesuffix("|").strip() for line in text.splitlines()]
+    return RawText("\n".join(lines), 0, truncated)

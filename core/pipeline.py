@@ -1,0 +1,75 @@
+"""documents → dataset → trained run: the one call both the CLI and the GUI make.
+
+Each stage writes its output into the run folder before the next starts, so a
+crash loses at most the current stage and `resume` picks up from the files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Sequence
+
+from core.dataset import DatasetInfo, build_dataset
+from core.documents import IngestResult, ingest
+from core.documents.ingest import require_text
+from core.errors import RunError
+from core.events import OnEvent, Progress, ShouldStop, Warning, ignore_event, never_stop
+from core.models import load_tokenizer, resolve_model
+from core.store import RunDir, write_json
+from core.training.config import TrainConfig
+from core.training.loop import TrainResult, train_run
+
+
+def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainConfig,
+                on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop) -> tuple[IngestResult, DatasetInfo]:
+    """Read the documents and write the dataset and run.json into `out`."""
+    config.validate()
+    run = RunDir(out)
+    if run.run_json.is_file() and run.read_run().get("status") not in (None, "prepared"):
+        raise RunError(f"{run.root} already holds a run.",
+                       "Continue it with --resume, or choose a new --out folder.")
+    run.root.mkdir(parents=True, exist_ok=True)
+    on_event(Progress("load-model", f"Preparing model {config.model}…"))
+    model_dir = resolve_model(config.model)
+    tokenizer = load_tokenizer(model_dir)
+
+    def count_tokens(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    result = ingest(documents, count_tokens=count_tokens, chunk_tokens=config.chunk_tokens,
+                    overlap_tokens=config.overlap_tokens, on_event=on_event, should_stop=should_stop)
+    write_json(run.documents_manifest, result.to_json())
+    for record in result.skipped:
+        on_event(Warning(f"Skipped {record.name}: {record.reason}"))
+    require_text(result)
+    on_event(Progress("dataset", "Building training examples…"))
+    info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed)
+    write_json(run.run_json, {
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "status": "prepared",
+        "config": config.to_dict(),
+        "documents": [str(Path(d)) for d in documents],
+        "ingest_summary": result.summary(),
+        "dataset_summary": info.summary(),
+    })
+    on_event(Progress("dataset", f"{result.summary()}; {info.summary()}"))
+    return result, info
+
+
+def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig | None = None,
+          on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop, resume: bool = False) -> TrainResult:
+    """The whole job. With resume=True an existing run folder continues from its newest checkpoint."""
+    run = RunDir(out)
+    if resume and run.run_json.is_file():
+        status = run.read_run().get("status")
+        if status == "finished":
+            raise RunError(f"The run in {run.root} has already finished.", "Chat with it, or start a new run with another --out.")
+        return train_run(out, on_event, should_stop, resume=True)
+    prepare_run(documents, out, config or TrainConfig(), on_event, should_stop)
+    return train_run(out, on_event, should_stop, resume=False)
+
+
+def run_summary(out: Path | str) -> str:
+    return json.dumps(RunDir(out).read_run(), indent=2)

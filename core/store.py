@@ -1,0 +1,113 @@
+"""The on-disk layout of runs, and writes that never leave half a file.
+
+Every file is written to a temporary name in the same folder and renamed over
+the target (atomic on POSIX and Windows), so a crash or kill leaves either the
+old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.errors import DiskError, RunError
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise DiskError(f"Could not write {path}: {exc.strerror or exc}",
+                        "Free some disk space or choose a folder you can write to, then try again.") from exc
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class RunDir:
+    """Paths inside one run folder (see ARCHITECTURE.md, 'On disk')."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def run_json(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def adapter(self) -> Path:
+        return self.root / "adapter"
+
+    @property
+    def dataset(self) -> Path:
+        return self.root / "dataset"
+
+    @property
+    def documents_manifest(self) -> Path:
+        return self.root / "documents.json"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.json"
+
+    def read_run(self) -> dict[str, Any]:
+        if not self.run_json.is_file():
+            raise RunError(f"{self.root} is not a TuneDesk run folder (no run.json).",
+                           "Give the folder you passed to 'tunedesk train --out'.")
+        return read_json(self.run_json)
+
+    def update_run(self, **fields: Any) -> dict[str, Any]:
+        data = read_json(self.run_json) if self.run_json.is_file() else {}
+        data.update(fields)
+        write_json(self.run_json, data)
+        return data
+
+    def append_metric(self, record: dict[str, Any]) -> None:
+        # Append-only JSONL: a torn last line is skipped by read_metrics.
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.metrics, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics.is_file():
+            return []
+        out = []
+        with open(self.metrics, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return out

@@ -1,0 +1,76 @@
+"""Examples → token ids with loss only on answer tokens, and length-grouped batches.
+
+Loss is taken only on the assistant's reply: the prompt is given, not learned.
+Batches group examples of similar length so padding stays small without the
+cross-example attention leaks of naive packing; the order is a pure function of
+(seed, epoch), which is what makes `--resume` continue with the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class Encoded:
+    input_ids: list[int]
+    labels: list[int]  # IGNORE on prompt tokens
+
+
+def _ids(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool) -> list[int]:
+    out = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True)
+    if hasattr(out, "keys"):  # transformers 5 returns a BatchEncoding
+        out = out["input_ids"]
+    return list(out)
+
+
+def encode(tokenizer: Any, messages: list[dict[str, str]], max_len: int) -> Encoded:
+    """Tokenise with the model's own chat template (the same one chat uses)."""
+    prompt = _ids(tokenizer, messages[:-1], add_generation_prompt=True)
+    full = _ids(tokenizer, messages, add_generation_prompt=False)
+    if full[: len(prompt)] != prompt:  # template not prefix-stable: fall back to masking nothing in prompt detection
+        prompt_len = 0
+        for a, b in zip(prompt, full):
+            if a != b:
+                break
+            prompt_len += 1
+    else:
+        prompt_len = len(prompt)
+    # Everything after the prompt is learned: the reply and its end-of-turn
+    # token, so the tuned model knows where to stop.
+    full = full[:max_len]
+    labels = [IGNORE] * min(prompt_len, len(full)) + full[prompt_len:]
+    return Encoded(full, labels[: len(full)])
+
+
+def batch_order(lengths: Sequence[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Shuffle, then sort within windows of 8 batches by length, then shuffle batches."""
+    rng = random.Random(seed * 1000 + epoch)
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    window = batch_size * 8
+    batches: list[list[int]] = []
+    for start in range(0, len(idx), window):
+        part = sorted(idx[start : start + window], key=lambda i: lengths[i])
+        batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(e.input_ids) for e in encoded)
+    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(encoded), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(encoded), width), dtype=torch.long)
+    for row, e in enumerate(encoded):
+        n = len(e.input_ids)
+        ids[row, :n] = torch.tensor(e.input_ids)
+        labels[row, :n] = torch.tensor(e.labels)
+        mask[row, :n] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}

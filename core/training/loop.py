@@ -1,0 +1,285 @@
+"""The training loop: LoRA / QLoRA on a run folder's dataset, resumable.
+
+A plain loop rather than transformers.Trainer: we need answer-only loss with
+selective logits (see loss.py), exact resume of the data position, events at
+every step, atomic checkpoints and a stop that answers within one step — each
+of which the Trainer makes indirect. It reads top to bottom:
+  1. load model + tokenizer, add LoRA   2. encode data, plan steps
+  3. optimizer + schedule (+ restore)   4. step / log / eval / save until done
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.dataset.build import load_examples
+from core.device import DeviceInfo, choose_precision, detect
+from core.errors import Cancelled, OutOfMemory, RunError
+from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
+                         Warning, ignore_event, never_stop)
+from core.models import count_params, load_model, load_tokenizer, resolve_model
+from core.store import RunDir
+from core.training.checkpoints import latest_checkpoint, load_checkpoint, restore_rng, save_checkpoint
+from core.training.config import TrainConfig
+from core.training.data import Encoded, batch_order, collate, encode
+from core.training.loss import answer_loss, autocast_for
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    status: str  # "finished" | "stopped"
+    step: int
+    total_steps: int
+    train_loss: float
+    val_loss: float | None
+    seconds: float
+    tokens: int
+    peak_memory_gb: float
+    adapter_path: str
+
+
+def lr_at(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak."""
+    if step < warmup:
+        return (step + 1) / max(1, warmup)
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def peak_memory_gb(device: str) -> float:
+    import torch
+
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**30
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return rss / (2**30 if sys.platform == "darwin" else 2**20)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                              or "failed to allocate" in text)
+
+
+def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if precision == "nf4":
+        # Casts norms/embeddings to fp32 for stable 4-bit training (QLoRA recipe);
+        # gradient checkpointing stays off: small models are faster without it.
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(config.extras.get("gradient_checkpointing")))
+    targets: Any = config.target_modules
+    if targets != "all-linear":
+        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    torch.manual_seed(config.seed)  # identical LoRA init for identical configs
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM", bias="none")
+    return get_peft_model(model, lora)
+
+
+def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
+    return [e for e in (encode(tokenizer, ex.messages, max_len) for ex in load_examples(path))
+            if any(l != -100 for l in e.labels[1:])]
+
+
+def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, device: str, precision: str) -> float:
+    import torch
+
+    if not data:
+        return float("nan")
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad(), autocast_for(precision, device):
+        for i in range(0, len(data), batch_size):
+            batch = {k: v.to(device) for k, v in collate(data[i : i + batch_size], pad_id).items()}
+            loss, n = answer_loss(model, batch)
+            total += float(loss) * n
+            count += n
+    model.train()
+    return total / max(1, count)
+
+
+def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop,
+              resume: bool = False, device_info: DeviceInfo | None = None) -> TrainResult:
+    """Train the run prepared in `run_path` (see pipeline.prepare_run)."""
+    import torch
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+    run = RunDir(run_path)
+    meta = run.read_run()
+    config = TrainConfig.from_dict(meta["config"])
+    config.validate()
+    info = device_info or detect()
+    device = info.kind
+
+    # 1. Model, tokenizer and adapter ------------------------------------------------
+    on_event(Progress("load-model", f"Loading {config.model}…"))
+    model_dir = resolve_model(config.model)
+    choice = choose_precision(info, count_params(model_dir), config.precision)
+    on_event(Progress("load-model", f"Precision: {choice.precision} — {choice.reason}"))
+    tokenizer = load_tokenizer(model_dir)
+    model = load_model(model_dir, choice.precision, device)
+    model = add_lora(model, config, choice.precision)
+    model.train()
+    compute = "nf4_bf16" if choice.precision == "nf4" and info.bf16 else choice.precision
+    pad_id = tokenizer.pad_token_id
+
+    # 2. Data and step plan --------------------------------------------------------------
+    train_data = _encode_all(tokenizer, run.dataset / "train.jsonl", config.max_seq_len)
+    val_data = _encode_all(tokenizer, run.dataset / "validation.jsonl", config.max_seq_len)
+    if not train_data:
+        raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
+    lengths = [len(e.input_ids) for e in train_data]
+    batches_per_epoch = math.ceil(len(train_data) / config.batch_size)
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / config.grad_accum))
+    total_steps = max(1, math.ceil(config.epochs * steps_per_epoch)) if config.epochs > 0 else config.max_steps
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+    warmup = int(total_steps * config.warmup_ratio)
+
+    # 3. Optimiser, schedule, and the state to resume from --------------------------------
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, total_steps, warmup))
+    step, best_val, bad_evals, history = 0, float("inf"), 0, []
+    random.seed(config.seed)
+    if resume:
+        ckpt_path = latest_checkpoint(run.checkpoints)
+        if ckpt_path is not None:
+            ckpt = load_checkpoint(ckpt_path)
+            set_peft_model_state_dict(model, ckpt["adapter"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            scheduler.load_state_dict(ckpt["scheduler"])
+            restore_rng(ckpt["rng"])
+            state = ckpt["state"]
+            step, best_val, bad_evals, history = state["step"], state["best_val"], state["bad_evals"], state["history"]
+            on_event(Progress("train", f"Resuming from step {step} ({ckpt_path.name})", step, total_steps))
+        else:
+            on_event(Progress("train", "No complete checkpoint found: starting from the beginning", 0, total_steps))
+
+    run.update_run(status="training", precision=choice.precision, precision_reason=choice.reason,
+                   model_path=str(model_dir), device=info.kind, total_steps=total_steps,
+                   train_examples=len(train_data), validation_examples=len(val_data))
+
+    def save(at_step: int) -> None:
+        state = {"best_val": best_val, "bad_evals": bad_evals, "history": history, "total_steps": total_steps}
+        path = save_checkpoint(run.checkpoints, at_step, get_peft_model_state_dict(model), optimizer, scheduler,
+                               state, config.keep_checkpoints)
+        on_event(CheckpointSaved(at_step, str(path)))
+
+    def write_adapter() -> None:
+        import shutil
+
+        tmp = run.root / ".adapter-tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))  # the exact chat template used in training travels with the adapter
+        shutil.rmtree(run.adapter, ignore_errors=True)
+        tmp.rename(run.adapter)
+
+    # 4. The loop --------------------------------------------------------------------------
+    started = time.perf_counter()
+    tokens_seen, last_loss, val_loss = 0, float("nan"), None
+    stopped = False
+    saved_step = first_step = step
+    micro = step * config.grad_accum  # global micro-batch index: where resume continues
+    try:
+        while step < total_steps:
+            if should_stop():
+                stopped = True
+                break
+            step_loss, step_tokens = 0.0, 0
+            for _ in range(config.grad_accum):
+                epoch, pos = divmod(micro, batches_per_epoch)
+                indices = batch_order(lengths, config.batch_size, config.seed, epoch)[pos]
+                batch = {k: v.to(device) for k, v in collate([train_data[i] for i in indices], pad_id).items()}
+                with autocast_for(compute, device):
+                    loss, _ = answer_loss(model, batch)
+                (loss / config.grad_accum).backward()
+                step_loss += float(loss) / config.grad_accum  # a sync point; once per micro-batch is cheap
+                step_tokens += int(batch["attention_mask"].sum())
+                micro += 1
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            last_loss = step_loss
+            tokens_seen += step_tokens
+            elapsed = time.perf_counter() - started
+            rate = tokens_seen / elapsed if elapsed > 0 else 0.0
+            eta = elapsed / (step - first_step) * (total_steps - step)  # mean step time of this session
+            metrics = StepMetrics(step, total_steps, micro / batches_per_epoch, last_loss,
+                                  scheduler.get_last_lr()[0], rate, elapsed, eta)
+            run.append_metric({"type": "step", **metrics.__dict__})
+            on_event(metrics)
+
+            if config.eval_every and step % config.eval_every == 0 and step < total_steps and val_data:
+                val_loss = evaluate(model, val_data, config.batch_size, pad_id, device, compute)
+                improved = val_loss < best_val - 1e-4
+                best_val, bad_evals = (val_loss, 0) if improved else (best_val, bad_evals + 1)
+                history.append({"step": step, "val_loss": val_loss, "train_loss": last_loss})
+                event = _eval_event(step, val_loss, last_loss, history)
+                run.append_metric({"type": "eval", **event.__dict__})
+                on_event(event)
+                if config.early_stopping_patience and bad_evals >= config.early_stopping_patience:
+                    on_event(Warning(f"Validation loss has not improved for {bad_evals} checks: stopping early at step {step}."))
+                    save(step)
+                    saved_step = step
+                    break
+            if config.save_every and step % config.save_every == 0 and step < total_steps:
+                save(step)
+                saved_step = step
+    except Exception as exc:
+        if _is_oom(exc):
+            run.update_run(status="failed", error="out of memory", step=saved_step)
+            raise OutOfMemory(
+                f"Out of memory at step {step + 1}. The last checkpoint (step {saved_step}) is kept.",
+                "Try the 'quick' preset, a smaller batch size (--batch-size 1), shorter chunks "
+                "(--max-seq-len 256), or 4-bit precision (--precision nf4); then resume with --resume.",
+            ) from exc
+        run.update_run(status="failed", error=f"{type(exc).__name__}: {exc}", step=saved_step)
+        raise
+
+    # 5. Wrap up: final checkpoint, adapter, status ------------------------------------------
+    if step > saved_step:
+        save(step)
+    if not stopped and val_data:
+        val_loss = evaluate(model, val_data, config.batch_size, pad_id, device, compute)
+        history.append({"step": step, "val_loss": val_loss, "train_loss": last_loss})
+        event = _eval_event(step, val_loss, last_loss, history)
+        run.append_metric({"type": "eval", **event.__dict__})
+        on_event(event)
+    write_adapter()
+    seconds = time.perf_counter() - started
+    status = "stopped" if stopped else "finished"
+    peak = peak_memory_gb(device)
+    run.update_run(status=status, step=step, train_loss=last_loss, val_loss=val_loss, train_seconds=seconds,
+                   tokens=tokens_seen, peak_memory_gb=peak)
+    message = (f"Stopped at step {step} of {total_steps}. Continue with --resume." if stopped
+               else f"Finished {step} steps in {seconds / 60:.1f} min.")
+    on_event(Finished(step, stopped, str(run.adapter), message))
+    return TrainResult(status, step, total_steps, last_loss, val_loss, seconds, tokens_seen, peak, str(run.adapter))
+
+
+def _eval_event(step: int, val_loss: float, train_loss: float, history: list[dict[str, Any]]) -> EvalMetrics:
+    """Flag overfitting when validation loss rose twice in a row while training loss fell."""
+    overfit = False
+    if len(history) >= 3:
+        a, b, c = history[-3:]
+        overfit = a["val_loss"] < b["val_loss"] < c["val_loss"] and a["train_loss"] > c["train_loss"]
+    message = ("The model is starting to memorise the training text instead of generalising (validation loss is "
+               "rising while training loss falls). Consider stopping, or use fewer epochs." if overfit else "")
+    return EvalMetrics(step, val_loss, train_loss, overfit, message)

@@ -1,0 +1,148 @@
+"""Real LoRA / QLoRA training on the demo model: loss, files, stop/resume, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_DOCS, quick_config
+from safetensors.torch import load_file
+
+from core.errors import NoDocumentsError, RunError
+from core.events import CheckpointSaved, EvalMetrics, Finished, StepMetrics, Warning
+from core.pipeline import prepare_run, train
+from core.store import RunDir
+from core.training.checkpoints import complete_checkpoints, latest_checkpoint
+from core.training.loop import train_run
+
+
+def test_run_folder_is_complete_and_loss_falls(trained_run: Path):
+    run = RunDir(trained_run)
+    meta = run.read_run()
+    assert meta["status"] == "finished"
+    assert meta["step"] == meta["total_steps"] == 10
+    assert meta["precision"] in ("bf16", "fp32", "nf4")
+    assert meta["precision_reason"]
+    steps = [m for m in run.read_metrics() if m["type"] == "step"]
+    assert [m["step"] for m in steps] == list(range(1, 11))
+    first = sum(m["loss"] for m in steps[:3]) / 3
+    last = sum(m["loss"] for m in steps[-3:]) / 3
+    assert last < first * 0.9, (first, last)
+    evals = [m for m in run.read_metrics() if m["type"] == "eval"]
+    assert evals and evals[-1]["val_loss"] < evals[0]["val_loss"] + 0.5
+    assert (run.adapter / "adapter_config.json").is_file()
+    assert (run.adapter / "adapter_model.safetensors").is_file()
+    assert (run.dataset / "train.jsonl").is_file() and (run.dataset / "validation.jsonl").is_file()
+    train_lines = (run.dataset / "train.jsonl").read_text().splitlines()
+    val_lines = (run.dataset / "validation.jsonl").read_text().splitlines()
+    assert val_lines and not set(train_lines) & set(val_lines)  # validation is never trained on
+    assert json.loads(train_lines[0])["messages"][-1]["role"] == "assistant"
+    assert [p.name for p in complete_checkpoints(run.checkpoints)][-1] == "step-10"
+
+
+def test_adapter_changes_the_answers(trained_run: Path, base_chat):
+    from core.chat import load_chat_model
+
+    tuned = load_chat_model(trained_run)
+    question = "What does the document \"velloran expedition\" say? Part 1."
+    assert tuned.ask(question) != base_chat.ask(question)
+
+
+def _adapter_tensors(run: Path) -> dict:
+    return load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
+
+
+def test_stopped_run_resumes_to_the_same_result(tmp_path: Path, demo_model_dir: Path):
+    cfg = dict(max_steps=6, save_every=2, eval_every=0)
+    full = tmp_path / "full"
+    train([SAMPLE_DOCS], full, quick_config(**cfg))
+
+    part = tmp_path / "part"
+    stop = threading.Event()
+    events: list = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, StepMetrics) and event.step == 3:
+            stop.set()  # the loop checks before step 4
+
+    result = train([SAMPLE_DOCS], part, quick_config(**cfg), on_event=on_event, should_stop=stop.is_set)
+    assert result.status == "stopped" and result.step == 3
+    assert RunDir(part).read_run()["status"] == "stopped"
+    assert latest_checkpoint(RunDir(part).checkpoints).name == "step-3"
+    assert any(isinstance(e, Finished) and e.stopped_early for e in events)
+
+    resumed_events: list = []
+    result = train([], part, None, on_event=resumed_events.append, resume=True)
+    assert result.status == "finished" and result.step == 6
+    steps = [e.step for e in resumed_events if isinstance(e, StepMetrics)]
+    assert steps == [4, 5, 6]
+    # Same data order and state: the resumed adapter equals the uninterrupted one.
+    a, b = _adapter_tensors(full), _adapter_tensors(part)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert (a[key].float() - b[key].float()).abs().max() < 1e-3, key
+    full_losses = [m["loss"] for m in RunDir(full).read_metrics() if m["type"] == "step"]
+    part_losses = [m["loss"] for m in RunDir(part).read_metrics() if m["type"] == "step"]
+    assert part_losses == pytest.approx(full_losses, abs=1e-3)
+
+    with pytest.raises(RunError) as err:
+        train([], part, None, resume=True)
+    assert "already finished" in err.value.message
+
+
+def test_qlora_nf4_trains_with_real_4bit_layers(tmp_path: Path, demo_model_dir: Path):
+    import bitsandbytes as bnb
+
+    out = tmp_path / "nf4"
+    prepare_run([SAMPLE_DOCS], out, quick_config(max_steps=2, precision="nf4", save_every=0, eval_every=0))
+    seen: list = []
+    result = train_run(out, on_event=seen.append)
+    assert result.status == "finished" and result.step == 2
+    assert RunDir(out).read_run()["precision"] == "nf4"
+    losses = [e.loss for e in seen if isinstance(e, StepMetrics)]
+    assert all(0 < loss < 20 for loss in losses)
+    from core.models import load_model
+
+    model = load_model(demo_model_dir, "nf4", "cpu")
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules())
+
+
+def test_bad_documents_are_named_and_skipped_while_the_rest_train(tmp_path: Path, demo_model_dir: Path):
+    from doc_fixtures import make_corrupt_pdf
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in SAMPLE_DOCS.iterdir():
+        (docs / f.name).write_bytes(f.read_bytes())
+    make_corrupt_pdf(docs / "broken report.pdf")
+    (docs / "empty notes.txt").write_bytes(b"")
+    events: list = []
+    result = train([docs], tmp_path / "run", quick_config(max_steps=2, save_every=0, eval_every=0), on_event=events.append)
+    assert result.status == "finished"
+    warnings = [e.message for e in events if isinstance(e, Warning)]
+    assert any("broken report.pdf" in w and "PDF" in w for w in warnings), warnings
+    assert any("empty notes.txt" in w and "empty" in w for w in warnings), warnings
+    manifest = json.loads(RunDir(tmp_path / "run").documents_manifest.read_text())
+    status = {d["name"]: d["status"] for d in manifest["documents"]}
+    assert status["broken report.pdf"] == "skipped" and status["empty notes.txt"] == "skipped"
+    assert sum(1 for s in status.values() if s == "read") == 3
+    sources = {json.loads(l)["source"] for l in (RunDir(tmp_path / "run").dataset / "train.jsonl").read_text().splitlines()}
+    assert "broken report.pdf" not in sources and len(sources) == 3
+
+
+def test_only_bad_documents_give_one_clear_error(tmp_path: Path, demo_model_dir: Path):
+    (tmp_path / "a.txt").write_bytes(b"")
+    (tmp_path / "b.xyz").write_text("hello")
+    with pytest.raises(NoDocumentsError) as err:
+        prepare_run([tmp_path / "a.txt", tmp_path / "b.xyz"], tmp_path / "run", quick_config())
+    assert "a.txt" in str(err.value) and "b.xyz" in str(err.value)
+    assert err.value.hint
+
+
+def test_existing_run_folder_is_not_overwritten(trained_run: Path):
+    with pytest.raises(RunError) as err:
+        prepare_run([SAMPLE_DOCS], trained_run, quick_config())
+    assert "--resume" in err.value.hint
