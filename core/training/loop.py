@@ -154,6 +154,7 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, total_steps, warmup))
     step, best_val, bad_evals, history = 0, float("inf"), 0, []
+    resumed_loss = float("nan")
     random.seed(config.seed)
     if resume:
         ckpt_path = latest_checkpoint(run.checkpoints)
@@ -165,6 +166,7 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
             restore_rng(ckpt["rng"])
             state = ckpt["state"]
             step, best_val, bad_evals, history = state["step"], state["best_val"], state["bad_evals"], state["history"]
+            resumed_loss = state.get("last_loss", float("nan"))
             on_event(Progress("train", f"Resuming from step {step} ({ckpt_path.name})", step, total_steps))
         else:
             on_event(Progress("train", "No complete checkpoint found: starting from the beginning", 0, total_steps))
@@ -174,7 +176,8 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
                    train_examples=len(train_data), validation_examples=len(val_data))
 
     def save(at_step: int) -> None:
-        state = {"best_val": best_val, "bad_evals": bad_evals, "history": history, "total_steps": total_steps}
+        state = {"best_val": best_val, "bad_evals": bad_evals, "history": history, "total_steps": total_steps,
+                 "last_loss": last_loss}
         path = save_checkpoint(run.checkpoints, at_step, get_peft_model_state_dict(model), optimizer, scheduler,
                                state, config.keep_checkpoints)
         on_event(CheckpointSaved(at_step, str(path)))
@@ -191,7 +194,7 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
 
     # 4. The loop --------------------------------------------------------------------------
     started = time.perf_counter()
-    tokens_seen, last_loss, val_loss = 0, float("nan"), None
+    tokens_seen, last_loss, val_loss = 0, resumed_loss, None
     stopped = False
     saved_step = first_step = step
     micro = step * config.grad_accum  # global micro-batch index: where resume continues
