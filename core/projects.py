@@ -1,0 +1,297 @@
+"""Projects on disk: a name, a base model, documents, runs and chat history.
+
+A project is a folder under `core.paths.projects_dir()`; the folder name *is*
+the project's name, so a user who opens the data folder sees the same names
+the app shows, and rename is one folder rename. Run folders inside `runs/`
+are exactly what `core.pipeline` writes, so the CLI and the app read each
+other's runs. Qt-free: the GUI and tests call these functions directly.
+
+    projects/<name>/
+      project.json        {"name", "model", "created"}
+      documents/          copies of the files the user added
+      runs/<run-id>/      core.pipeline run folders
+      chat_history.json   {"conversations": [{"id", "model", "title", "messages"}]}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from core.documents import SUPPORTED_SUFFIXES
+from core.errors import TuneDeskError
+from core.paths import projects_dir, sample_docs_dir
+from core.store import RunDir, read_json, write_json
+
+PROJECT_FILE = "project.json"
+_FORBIDDEN = set('/\\:*?"<>|')
+
+
+class ProjectError(TuneDeskError):
+    """A project that cannot be created, found, renamed or deleted."""
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    model: str
+    created: str
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.root / "documents"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def chat_history(self) -> Path:
+        return self.root / "chat_history.json"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a list of runs shows; read from run.json and the checkpoints folder."""
+
+    path: Path
+    id: str
+    status: str  # "prepared" | "training" | "stopped" | "finished" | "failed" | "unknown"
+    created: str
+    step: int
+    total_steps: int
+    preset: str
+    has_checkpoint: bool
+    has_adapter: bool
+
+    @property
+    def resumable(self) -> bool:
+        """Interrupted (killed while 'training', or stopped) with a checkpoint to continue from."""
+        return self.status in ("training", "stopped") and self.has_checkpoint
+
+
+def check_name(name: str) -> str:
+    """A project name that is also a safe folder name on every OS."""
+    name = " ".join(name.split())
+    if not name:
+        raise ProjectError("A project needs a name.", "Type a name, for example 'Team handbook'.")
+    if len(name) > 80:
+        raise ProjectError("That project name is too long.", "Use 80 characters or fewer.")
+    bad = sorted(set(name) & _FORBIDDEN)
+    if bad or name.startswith(".") or name.endswith("."):
+        shown = " ".join(bad) if bad else "a leading or trailing dot"
+        raise ProjectError(f"A project name cannot contain {shown}.", "Use letters, digits, spaces, - and _.")
+    return name
+
+
+def _load(root: Path) -> Project:
+    meta_path = root / PROJECT_FILE
+    try:
+        meta = read_json(meta_path)
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"The project in {root} is damaged ({PROJECT_FILE} unreadable: {exc}).",
+                           "Delete the project, or restore project.json from a backup.") from exc
+    return Project(root, root.name, str(meta.get("model", "demo")), str(meta.get("created", "")))
+
+
+def create_project(name: str, model: str = "demo") -> Project:
+    name = check_name(name)
+    root = projects_dir() / name
+    if root.exists():
+        raise ProjectError(f"A project called “{name}” already exists.", "Choose another name, or open that project.")
+    root.mkdir(parents=True)
+    (root / "documents").mkdir()
+    (root / "runs").mkdir()
+    created = _dt.datetime.now().isoformat(timespec="seconds")
+    write_json(root / PROJECT_FILE, {"name": name, "model": model, "created": created})
+    return Project(root, name, model, created)
+
+
+def list_projects() -> list[Project]:
+    """Every readable project, newest first; damaged folders are left out, not fatal."""
+    found = []
+    for root in projects_dir().iterdir():
+        if root.is_dir() and (root / PROJECT_FILE).is_file():
+            try:
+                found.append(_load(root))
+            except ProjectError:
+                continue
+    return sorted(found, key=lambda p: (p.created, p.name), reverse=True)
+
+
+def open_project(name: str) -> Project:
+    root = projects_dir() / name
+    if not (root / PROJECT_FILE).is_file():
+        raise ProjectError(f"There is no project called “{name}”.", "Pick one from the list, or create it.")
+    return _load(root)
+
+
+def unique_name(base: str) -> str:
+    """`base`, or `base 2`, `base 3`… whichever is free."""
+    name, n = check_name(base), 2
+    while (projects_dir() / name).exists():
+        name = f"{base} {n}"
+        n += 1
+    return name
+
+
+def rename_project(project: Project, new_name: str) -> Project:
+    new_name = check_name(new_name)
+    if new_name == project.name:
+        return project
+    target = projects_dir() / new_name
+    if target.exists():
+        raise ProjectError(f"A project called “{new_name}” already exists.", "Choose another name.")
+    try:
+        project.root.rename(target)
+    except OSError as exc:
+        raise ProjectError(f"Could not rename “{project.name}”: {exc.strerror or exc}",
+                           "Close other programs using files in the project folder, then try again.") from exc
+    meta = read_json(target / PROJECT_FILE)
+    meta["name"] = new_name
+    write_json(target / PROJECT_FILE, meta)
+    return _load(target)
+
+
+def delete_project(project: Project) -> None:
+    if not (project.root / PROJECT_FILE).is_file():
+        raise ProjectError(f"{project.root} is not a project folder.", "Nothing was deleted.")
+    shutil.rmtree(project.root)
+
+
+def set_model(project: Project, model: str) -> Project:
+    meta = read_json(project.root / PROJECT_FILE)
+    meta["model"] = model
+    write_json(project.root / PROJECT_FILE, meta)
+    return _load(project.root)
+
+
+# Documents ------------------------------------------------------------------------------
+
+def _free_path(folder: Path, name: str) -> Path:
+    target, n = folder / name, 2
+    stem, suffix = Path(name).stem, Path(name).suffix
+    while target.exists():
+        target = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return target
+
+
+def add_documents(project: Project, paths: Iterable[str | Path]) -> list[Path]:
+    """Copy files (and folders, keeping their layout) into the project's documents/.
+
+    Unsupported files inside a folder are left out; a file given by itself is
+    copied whatever its type so that ingest can say why it is skipped.
+    Returns the copies made.
+    """
+    project.documents_dir.mkdir(parents=True, exist_ok=True)
+    copied: list[Path] = []
+    try:
+        for given in paths:
+            src = Path(given).expanduser()
+            if src.is_dir():
+                dest_root = _free_path(project.documents_dir, src.name)
+                for file in sorted(src.rglob("*")):
+                    rel = file.relative_to(src)
+                    if (file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES
+                            and not any(part.startswith(".") for part in rel.parts)):
+                        dest = dest_root / rel
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(file, dest)
+                        copied.append(dest)
+            elif src.is_file():
+                dest = _free_path(project.documents_dir, src.name)
+                shutil.copy2(src, dest)
+                copied.append(dest)
+            else:
+                raise ProjectError(f"{src} does not exist.", "Pick files or folders that are on this computer.")
+    except OSError as exc:
+        from core.errors import DiskError
+
+        raise DiskError(f"Could not copy documents into the project: {exc.strerror or exc}",
+                        "Free some disk space, then add the documents again.") from exc
+    return copied
+
+
+def add_sample_documents(project: Project) -> list[Path]:
+    return add_documents(project, sorted(sample_docs_dir().iterdir()))
+
+
+def document_files(project: Project) -> list[Path]:
+    if not project.documents_dir.is_dir():
+        return []
+    return sorted(p for p in project.documents_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def remove_document(project: Project, name: str) -> None:
+    """Remove documents/<name> (the name ingest reports: a path relative to documents/)."""
+    target = (project.documents_dir / name).resolve()
+    if project.documents_dir.resolve() not in target.parents or not target.is_file():
+        raise ProjectError(f"“{name}” is not one of this project's documents.", "Refresh the list and try again.")
+    target.unlink()
+    parent = target.parent
+    while parent != project.documents_dir.resolve() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+
+
+# Runs -------------------------------------------------------------------------------------
+
+def new_run_dir(project: Project) -> Path:
+    """A fresh, not yet created run folder: runs/run-YYYYmmdd-HHMMSS[-n]."""
+    project.runs_dir.mkdir(parents=True, exist_ok=True)
+    base = "run-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, n = project.runs_dir / base, 2
+    while path.exists():
+        path = project.runs_dir / f"{base}-{n}"
+        n += 1
+    return path
+
+
+def run_summary(path: Path) -> RunSummary:
+    from core.training.checkpoints import latest_checkpoint
+
+    run = RunDir(path)
+    try:
+        meta: dict[str, Any] = run.read_run()
+    except (TuneDeskError, OSError, ValueError):
+        meta = {}
+    config = meta.get("config") or {}
+    return RunSummary(
+        path=path, id=path.name, status=str(meta.get("status", "unknown")), created=str(meta.get("created", "")),
+        step=int(meta.get("step") or 0), total_steps=int(meta.get("total_steps") or config.get("max_steps") or 0),
+        preset=str(config.get("preset", "")), has_checkpoint=latest_checkpoint(run.checkpoints) is not None,
+        has_adapter=(run.adapter / "adapter_config.json").is_file(),
+    )
+
+
+def list_runs(project: Project) -> list[RunSummary]:
+    """Runs of a project, newest first."""
+    if not project.runs_dir.is_dir():
+        return []
+    runs = [run_summary(p) for p in project.runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(runs, key=lambda r: (r.created, r.id), reverse=True)
+
+
+def resumable_runs(project: Project) -> list[RunSummary]:
+    return [r for r in list_runs(project) if r.resumable]
+
+
+# Chat history -----------------------------------------------------------------------------
+
+def load_chat_history(project: Project) -> list[dict[str, Any]]:
+    """Conversations, oldest first; an unreadable file gives an empty history rather than an error."""
+    try:
+        data = read_json(project.chat_history)
+    except (OSError, ValueError):
+        return []
+    conversations = data.get("conversations", []) if isinstance(data, dict) else []
+    return [c for c in conversations if isinstance(c, dict) and isinstance(c.get("messages"), list)]
+
+
+def save_chat_history(project: Project, conversations: list[dict[str, Any]]) -> None:
+    write_json(project.chat_history, {"conversations": conversations})
