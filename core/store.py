@@ -95,10 +95,20 @@ class RunDir:
         return data
 
     def append_metric(self, record: dict[str, Any]) -> None:
-        # Append-only JSONL: a torn last line is skipped by read_metrics.
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.metrics, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        # Append-only JSONL: a torn last line (a kill mid-write) is skipped by read_metrics,
+        # and ended here first so that it does not swallow the next record too.
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.metrics, "a+b") as f:
+                if f.seek(0, os.SEEK_END) > 0:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":
+                        line = b"\n" + line
+                f.write(line)
+        except OSError as exc:
+            raise DiskError(f"Could not write {self.metrics}: {exc.strerror or exc}",
+                            "Free some disk space or choose a folder you can write to, then resume.") from exc
 
     def read_metrics(self) -> list[dict[str, Any]]:
         if not self.metrics.is_file():

@@ -1,19 +1,30 @@
 """Resumable checkpoints that are either complete or ignored.
 
-A checkpoint is written into `.tmp-step-N/`, a `COMPLETE` marker is written
-last, and only then is the folder renamed to `step-N/`. A kill at any moment
-leaves either a finished `step-N/` or a `.tmp-*` folder that resume ignores
-and the next save removes.
+A checkpoint is written into `.tmp-step-N/`, a `COMPLETE` marker listing every
+file and its size is written last, and only then is the folder renamed to
+`step-N/`. A kill at any moment leaves either a finished `step-N/` or a
+`.tmp-*` folder that resume ignores and the next save removes. Old checkpoints
+are renamed to `.trash-*` before they are deleted, so a kill in the middle of a
+deletion never leaves a `step-N/` with some files gone. A checkpoint whose
+files do not match its marker (truncated or damaged later) is skipped.
+
+Each file is serialised in memory and written with plain file I/O: on a full
+or read-only disk safetensors and torch.save raise their own error types with
+messages such as "unexpected pos 576 vs 534", while a plain write raises
+OSError with the errno we turn into a `DiskError` that says what to do.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import random
+import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from core.errors import DiskError
 
@@ -31,50 +42,112 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _discard(path: Path) -> None:
+    """Delete a folder so that a kill midway never leaves a damaged folder under its old name."""
+    trash = path.with_name(f".trash-{path.name}-{os.getpid()}")
+    try:
+        os.replace(path, trash)
+    except OSError:
+        trash = path
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def as_disk_error(exc: BaseException, what: str) -> DiskError | None:
+    """A DiskError for an OSError, or for a library error that wraps one (safetensors says
+    "I/O error: No space left on device (os error 28)"); None for anything else."""
+    if isinstance(exc, OSError):
+        return disk_error(exc, what)
+    match = re.search(r"\(os error (\d+)\)", str(exc))
+    if match:
+        code = int(match.group(1))
+        return disk_error(OSError(code, os.strerror(code)), what)
+    return None
+
+
+def disk_error(exc: OSError, what: str) -> DiskError:
+    """A DiskError whose hint fits the errno: full disk, read-only folder, or a file-size limit."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "The folder is read-only: make it writable (or move the run folder somewhere writable), then resume."
+    elif exc.errno == errno.EFBIG:
+        hint = ("The file system refuses files this large (FAT32 drives stop at 4 GB): move the run folder to an "
+                "NTFS/APFS/ext4 drive, then resume.")
+    else:
+        hint = "Free some disk space (or move the run folder to a bigger drive), then resume."
+    return DiskError(f"{what}: {reason}", hint + " Checkpoints already saved are intact.")
+
+
 def save_checkpoint(folder: Path, step: int, adapter_state: dict[str, Any], optimizer: Any, scheduler: Any,
                     state: dict[str, Any], keep: int) -> Path:
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save as safetensors_bytes
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".tmp-step-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    def torch_bytes(obj: Any) -> bytes:
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        return buffer.getvalue()
+
     tmp = folder / f".tmp-step-{step}"
     final = folder / f"step-{step}"
     try:
-        tmp.mkdir()
-        save_file({k: v.detach().contiguous().cpu() for k, v in adapter_state.items()}, str(tmp / "adapter.safetensors"))
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in [*folder.glob(".tmp-step-*"), *folder.glob(".trash-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
         rng = {"python": random.getstate(), "torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        torch.save(rng, tmp / "rng.pt")
-        (tmp / "state.json").write_text(json.dumps({**state, "step": step}), encoding="utf-8")
-        for file in tmp.iterdir():
-            with open(file, "rb") as f:
-                os.fsync(f.fileno())
-        with open(tmp / MARKER, "w", encoding="utf-8") as f:
-            f.write(str(step))
-            f.flush()
-            os.fsync(f.fileno())
+        files = {
+            "adapter.safetensors": safetensors_bytes({k: v.detach().contiguous().cpu() for k, v in adapter_state.items()}),
+            "optimizer.pt": torch_bytes(optimizer.state_dict()),
+            "scheduler.pt": torch_bytes(scheduler.state_dict()),
+            "rng.pt": torch_bytes(rng),
+            "state.json": json.dumps({**state, "step": step}).encode("utf-8"),
+        }
+        tmp.mkdir()
+        for name, data in files.items():
+            _write(tmp / name, data)
+        marker = {"step": step, "files": {name: len(data) for name, data in files.items()}}
+        _write(tmp / MARKER, json.dumps(marker).encode("utf-8"))
+        _fsync_dir(tmp)
         if final.exists():
-            shutil.rmtree(final)
+            _discard(final)
         os.replace(tmp, final)
         _fsync_dir(folder)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DiskError(
-            f"Could not save the checkpoint at step {step}: {exc.strerror or exc}",
-            "Free some disk space (or pick a writable folder), then resume: the previous checkpoint is intact.",
-        ) from exc
+        raise disk_error(exc, f"Could not save the checkpoint at step {step}") from exc
     for old in complete_checkpoints(folder)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        _discard(old)
     return final
 
 
+def is_complete(path: Path) -> bool:
+    """The marker is there and every file it lists has the size it was written with."""
+    try:
+        text = (path / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        marker = json.loads(text)
+    except ValueError:
+        return False
+    if isinstance(marker, int):  # checkpoints written before the marker listed files
+        return (path / "state.json").is_file()
+    try:
+        return all((path / name).stat().st_size == size for name, size in marker["files"].items())
+    except (OSError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def complete_checkpoints(folder: Path) -> list[Path]:
-    """Complete checkpoints, oldest first."""
+    """Complete checkpoints, oldest first (`.tmp-*`, `.trash-*` and damaged folders are not)."""
     if not folder.is_dir():
         return []
     found = []
@@ -83,7 +156,7 @@ def complete_checkpoints(folder: Path) -> list[Path]:
             step = int(path.name.split("-", 1)[1])
         except ValueError:
             continue
-        if (path / MARKER).is_file() and (path / "state.json").is_file():
+        if is_complete(path):
             found.append((step, path))
     return [p for _, p in sorted(found)]
 
@@ -104,6 +177,20 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         "rng": torch.load(path / "rng.pt", weights_only=False),
         "state": json.loads((path / "state.json").read_text(encoding="utf-8")),
     }
+
+
+def load_latest(folder: Path, on_skip: Callable[[Path, str], None] = lambda path, why: None) -> tuple[Path, dict[str, Any]] | None:
+    """The newest checkpoint that loads, falling back to older ones; None when none does.
+
+    A marker only proves the files were complete when written: a disk error
+    later can still damage them, so each is loaded, not just looked at.
+    """
+    for path in reversed(complete_checkpoints(folder)):
+        try:
+            return path, load_checkpoint(path)
+        except Exception as exc:  # safetensors, pickle, json: each raises its own type on damaged bytes
+            on_skip(path, f"{type(exc).__name__}: {str(exc)[:200]}")
+    return None
 
 
 def restore_rng(rng: dict[str, Any]) -> None:
