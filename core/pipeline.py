@@ -16,12 +16,14 @@ from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
 from core.errors import RunError
 from core.events import OnEvent, Progress, ShouldStop, Warning, ignore_event, never_stop
+from core.locks import holding_run_lock
 from core.models import load_tokenizer, resolve_model
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
 from core.training.loop import TrainResult, train_run
 
 
+@holding_run_lock("out")  # one process at a time per run folder (core/locks.py)
 def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainConfig,
                 on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop) -> tuple[IngestResult, DatasetInfo]:
     """Read the documents and write the dataset and run.json into `out`."""
@@ -58,6 +60,7 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
     return result, info
 
 
+@holding_run_lock("out")  # one process at a time per run folder (core/locks.py)
 def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig | None = None,
           on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop, resume: bool = False) -> TrainResult:
     """The whole job. With resume=True an existing run folder continues from its newest checkpoint."""
