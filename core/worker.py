@@ -6,23 +6,44 @@ routes `--worker` here. A child process keeps the app alive when training
 runs out of memory or is killed, and frees all model memory when it ends.
 Each core event is one JSON line on stdout; a stop is requested by creating
 `RUN/STOP` (works on every OS, no signals needed).
+
+Exit codes: 0 finished, 3 stopped (resumable), 2 a `Failed` event says why
+(out of memory, full disk, run locked…), 1 an unexpected error (also a
+`Failed` event). Killed by a signal: nothing is emitted, and the run folder
+is still valid and resumable (see core.training.runstate).
+
+A stop answers within one training step. While the model is still loading
+there is nothing to save, and loading cannot be interrupted from inside
+(imports, from_pretrained), so a watcher thread ends the process at once; the
+run folder is only written after loading, so that exit loses nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
 from core.errors import Cancelled, TuneDeskError
-from core.events import Event, Failed, to_dict
+from core.events import Event, Failed, Finished, Progress, StepMetrics, to_dict
 
 STOP_FILE = "STOP"
+EXIT_FINISHED, EXIT_ERROR, EXIT_FAILED, EXIT_STOPPED = 0, 1, 2, 3
+_STOP_POLL_S = 0.1
+_emit_lock = threading.Lock()
 
 
 def request_stop(run: Path | str) -> None:
     (Path(run) / STOP_FILE).touch()
+
+
+def clear_stop(run: Path | str) -> None:
+    """Call before starting a worker: a STOP left by a killed worker must not stop the next one."""
+    (Path(run) / STOP_FILE).unlink(missing_ok=True)
 
 
 def worker_command(run: Path | str, resume: bool = False) -> list[str]:
@@ -35,33 +56,102 @@ def worker_command(run: Path | str, resume: bool = False) -> list[str]:
 
 
 def _emit(event: Event) -> None:
-    sys.stdout.write(json.dumps(to_dict(event)) + "\n")
-    sys.stdout.flush()
+    line = json.dumps(to_dict(event)) + "\n"
+    with _emit_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _stopped_while_loading(run: Path) -> Finished:
+    """What a stop before the first step reports: the run is where its newest checkpoint left it."""
+    from core.training.checkpoints import latest_checkpoint
+
+    newest = latest_checkpoint(run / "checkpoints")
+    step = int(newest.name.split("-", 1)[1]) if newest else 0
+    adapter = run / "adapter"
+    return Finished(step, True, str(adapter) if adapter.is_dir() else "",
+                    "Stopped before training began; nothing was lost. Continue with --resume.")
+
+
+def _process_start() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().create_time()
+    except Exception:  # psutil missing or refused: the time we got here is a close second
+        return time.time()
+
+
+class _StopWatch:
+    """Answers STOP: through `should_stop` once training runs, by ending the process while loading."""
+
+    def __init__(self, stop_file: Path) -> None:
+        self.stop_file = stop_file
+        self.training = threading.Event()  # set at the first training event: from then on the loop answers
+        self.done = threading.Event()
+
+    def should_stop(self) -> bool:
+        return self.stop_file.exists()
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, StepMetrics) or (isinstance(event, Progress) and event.stage == "train"):
+            self.training.set()
+        _emit(event)
+
+    def watch(self) -> None:
+        while not self.done.wait(_STOP_POLL_S):
+            if self.training.is_set():
+                return
+            if self.stop_file.exists():
+                _emit(_stopped_while_loading(self.stop_file.parent))
+                self.stop_file.unlink(missing_ok=True)
+                os._exit(EXIT_STOPPED)  # nothing to save yet, and loading cannot be interrupted otherwise
 
 
 def worker_main(argv: Sequence[str]) -> int:
+    try:
+        return _worker_main(argv)
+    except MemoryError:  # even importing torch can fail when memory is short
+        _emit(Failed("Out of memory while starting training.",
+                     "Close other programs and try again, or choose the 'quick' preset or a smaller model."))
+        return EXIT_FAILED
+
+
+def _worker_main(argv: Sequence[str]) -> int:
     from core.quiet import quiet_libraries
 
     quiet_libraries()
     if len(argv) < 2 or argv[0] != "train":
         _emit(Failed("Unknown worker command.", "This is an internal entry point of the app."))
-        return 2
+        return EXIT_FAILED
     run = Path(argv[1])
     resume = "--resume" in argv[2:]
     stop_file = run / STOP_FILE
-    stop_file.unlink(missing_ok=True)
-    from core.training.loop import train_run
-
+    try:  # a STOP older than this process was left by a killed worker; a newer one is for us
+        if stop_file.stat().st_mtime < _process_start() - 1.0:
+            stop_file.unlink(missing_ok=True)
+    except OSError:
+        pass
+    watch = _StopWatch(stop_file)
+    threading.Thread(target=watch.watch, name="stop-watch", daemon=True).start()
     try:
-        result = train_run(run, on_event=_emit, should_stop=stop_file.exists, resume=resume)
-        return 0 if result.status == "finished" else 3
+        from core.training.loop import train_run  # inside the try: the imports can run out of memory
+
+        result = train_run(run, on_event=watch.on_event, should_stop=watch.should_stop, resume=resume)
+        return EXIT_FINISHED if result.status == "finished" else EXIT_STOPPED
     except Cancelled:
-        return 3
+        _emit(_stopped_while_loading(run))
+        return EXIT_STOPPED
     except TuneDeskError as exc:
         _emit(Failed(exc.message, exc.hint))
-        return 2
+        return EXIT_FAILED
+    except MemoryError:
+        _emit(Failed("Out of memory before training began.",
+                     "Close other programs and try again, or choose the 'quick' preset or a smaller model."))
+        return EXIT_FAILED
     except Exception as exc:  # shown to the user through the GUI's funnel, never silent
         _emit(Failed(f"Training failed: {type(exc).__name__}: {exc}", "See the log in the run folder, then resume."))
-        return 1
+        return EXIT_ERROR
     finally:
+        watch.done.set()
         stop_file.unlink(missing_ok=True)

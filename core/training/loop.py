@@ -21,12 +21,13 @@ from typing import Any
 
 from core.dataset.build import load_examples
 from core.device import DeviceInfo, choose_precision, detect
-from core.errors import Cancelled, OutOfMemory, RunError
+from core.errors import Cancelled, DiskError, OutOfMemory, RunError, TuneDeskError
 from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
                          Warning, ignore_event, never_stop)
+from core.locks import run_lock
 from core.models import count_params, load_model, load_tokenizer, resolve_model
 from core.store import RunDir
-from core.training.checkpoints import latest_checkpoint, load_checkpoint, restore_rng, save_checkpoint
+from core.training.checkpoints import as_disk_error, latest_checkpoint, load_latest, restore_rng, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.loss import answer_loss, autocast_for
@@ -63,13 +64,79 @@ def peak_memory_gb(device: str) -> float:
 
 
 def _is_oom(exc: BaseException) -> bool:
-    import torch
+    """MemoryError, CUDA OOM, or torch's CPU allocator failing — here or anywhere in the cause chain.
 
-    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
-                                              or "failed to allocate" in text)
+    The chain matters: model loading wraps whatever failed in a ModelError.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError) or type(current).__name__ == "OutOfMemoryError":
+            return True
+        text = str(current).lower()
+        if isinstance(current, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                                  or "failed to allocate" in text):
+            return True
+        # oneDNN (CPU bf16 kernels) reports a failed allocation only as this; it can also
+        # mean an unsupported shape, so it counts as out of memory only when memory is short.
+        if isinstance(current, RuntimeError) and "could not create a primitive" in text and _memory_is_short():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _memory_is_short() -> bool:
+    """Near this process's address-space limit (RLIMIT_AS), or the machine nearly out of RAM."""
+    try:
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as f:
+                size = int(f.read().split()[0]) * resource.getpagesize()
+            if size > 0.9 * soft:
+                return True
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        import psutil
+
+        return psutil.virtual_memory().available < 256 * 2**20
+    except Exception:
+        return False
+
+
+def _oom_error(config: TrainConfig, where: str, checkpoint_step: int | None) -> OutOfMemory:
+    kept = (f"The last checkpoint (step {checkpoint_step}) is kept." if checkpoint_step
+            else "No checkpoint had been saved yet; nothing else was lost.")
+    smaller = []
+    if config.preset.split()[0] != "quick":
+        smaller.append("the 'quick' preset")
+    if config.batch_size > 1:
+        smaller.append(f"a smaller batch (--batch-size {max(1, config.batch_size // 2)})")
+    if config.max_seq_len > 128:
+        smaller.append(f"shorter chunks (--max-seq-len {max(128, config.max_seq_len // 2)})")
+    if config.precision != "nf4":
+        smaller.append("4-bit precision (--precision nf4)")
+    smaller.append("a smaller model")
+    return OutOfMemory(
+        f"Out of memory {where}. {kept}",
+        "Close other programs and continue with --resume, or start the run again with "
+        + ", ".join(smaller[:-1]) + (" or " if len(smaller) > 1 else "") + smaller[-1] + ".",
+    )
+
+
+def _checkpoint_step(run: RunDir) -> int | None:
+    path = latest_checkpoint(run.checkpoints)
+    return int(path.name.split("-", 1)[1]) if path else None
+
+
+def _mark(run: RunDir, **fields: Any) -> None:
+    """Record a failure in run.json if the disk lets us; never hide the original error behind this one."""
+    try:
+        if run.run_json.is_file():
+            run.update_run(**fields)
+    except (TuneDeskError, OSError):
+        pass
 
 
 def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
@@ -113,30 +180,60 @@ def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, devi
 
 def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop,
               resume: bool = False, device_info: DeviceInfo | None = None) -> TrainResult:
-    """Train the run prepared in `run_path` (see pipeline.prepare_run)."""
-    import torch
-    from peft import get_peft_model_state_dict, set_peft_model_state_dict
+    """Train the run prepared in `run_path` (see pipeline.prepare_run).
 
+    Holds the run folder's lock throughout (a second trainer gets `RunLocked`).
+    Raises `Cancelled` when stopped before the first step (nothing changed),
+    `OutOfMemory` / `DiskError` with what to do; the newest checkpoint survives all three.
+    """
     run = RunDir(run_path)
     meta = run.read_run()
     config = TrainConfig.from_dict(meta["config"])
     config.validate()
+    phase = ["while loading the model"]  # said in an out-of-memory message; the loop names its step itself
+    with run_lock(run.root):
+        try:
+            return _train(run, config, on_event, should_stop, resume, device_info, phase)
+        except (Cancelled, OutOfMemory):
+            raise
+        except BaseException as exc:
+            if not _is_oom(exc):
+                raise
+            _mark(run, status="failed", error="out of memory")
+            raise _oom_error(config, phase[0], _checkpoint_step(run)) from exc
+
+
+def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: ShouldStop, resume: bool,
+           device_info: DeviceInfo | None, phase: list[str]) -> TrainResult:
+    import torch
+    from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
     info = device_info or detect()
     device = info.kind
 
+    def check_stop() -> None:
+        # Loading takes seconds (minutes for big models): answer a stop between its parts.
+        if should_stop():
+            raise Cancelled("Stopped before training began; the run folder is unchanged.")
+
     # 1. Model, tokenizer and adapter ------------------------------------------------
     on_event(Progress("load-model", f"Loading {config.model}…"))
+    check_stop()
     model_dir = resolve_model(config.model)
     choice = choose_precision(info, count_params(model_dir), config.precision)
     on_event(Progress("load-model", f"Precision: {choice.precision} — {choice.reason}"))
     tokenizer = load_tokenizer(model_dir)
+    check_stop()
     model = load_model(model_dir, choice.precision, device)
+    check_stop()
     model = add_lora(model, config, choice.precision)
+    check_stop()
     model.train()
     compute = "nf4_bf16" if choice.precision == "nf4" and info.bf16 else choice.precision
     pad_id = tokenizer.pad_token_id
 
     # 2. Data and step plan --------------------------------------------------------------
+    phase[0] = "while preparing the training data"
     train_data = _encode_all(tokenizer, run.dataset / "train.jsonl", config.max_seq_len)
     val_data = _encode_all(tokenizer, run.dataset / "validation.jsonl", config.max_seq_len)
     if not train_data:
@@ -156,10 +253,12 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
     step, best_val, bad_evals, history = 0, float("inf"), 0, []
     resumed_loss = float("nan")
     random.seed(config.seed)
+    check_stop()
     if resume:
-        ckpt_path = latest_checkpoint(run.checkpoints)
-        if ckpt_path is not None:
-            ckpt = load_checkpoint(ckpt_path)
+        found = load_latest(run.checkpoints, lambda path, why: on_event(
+            Warning(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
+        if found is not None:
+            ckpt_path, ckpt = found
             set_peft_model_state_dict(model, ckpt["adapter"])
             optimizer.load_state_dict(ckpt["optimizer"])
             scheduler.load_state_dict(ckpt["scheduler"])
@@ -170,8 +269,9 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
             on_event(Progress("train", f"Resuming from step {step} ({ckpt_path.name})", step, total_steps))
         else:
             on_event(Progress("train", "No complete checkpoint found: starting from the beginning", 0, total_steps))
+    check_stop()
 
-    run.update_run(status="training", precision=choice.precision, precision_reason=choice.reason,
+    run.update_run(status="training", error=None, precision=choice.precision, precision_reason=choice.reason,
                    model_path=str(model_dir), device=info.kind, total_steps=total_steps,
                    train_examples=len(train_data), validation_examples=len(val_data))
 
@@ -183,14 +283,28 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
         on_event(CheckpointSaved(at_step, str(path)))
 
     def write_adapter() -> None:
+        # Written aside, then swapped in by renames: a kill at any moment leaves the
+        # old adapter or the new one under adapter/, never half of one.
         import shutil
 
-        tmp = run.root / ".adapter-tmp"
+        tmp, old = run.root / ".adapter-tmp", run.root / ".adapter-old"
         shutil.rmtree(tmp, ignore_errors=True)
-        model.save_pretrained(str(tmp))
-        tokenizer.save_pretrained(str(tmp))  # the exact chat template used in training travels with the adapter
-        shutil.rmtree(run.adapter, ignore_errors=True)
-        tmp.rename(run.adapter)
+        shutil.rmtree(old, ignore_errors=True)
+        try:
+            model.save_pretrained(str(tmp))
+            tokenizer.save_pretrained(str(tmp))  # the exact chat template used in training travels with the adapter
+            if run.adapter.exists():
+                run.adapter.rename(old)
+            tmp.rename(run.adapter)
+        except Exception as exc:  # safetensors reports a full disk as its own error type
+            error = as_disk_error(exc, "Could not save the adapter")
+            if error is None:
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old.exists() and not run.adapter.exists():
+                old.rename(run.adapter)
+            raise error from exc
+        shutil.rmtree(old, ignore_errors=True)
 
     # 4. The loop --------------------------------------------------------------------------
     started = time.perf_counter()
@@ -198,6 +312,7 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
     stopped = False
     saved_step = first_step = step
     micro = step * config.grad_accum  # global micro-batch index: where resume continues
+    on_event(Progress("train", f"Training steps {step + 1}–{total_steps}", step, total_steps))
     try:
         while step < total_steps:
             if should_stop():
@@ -247,25 +362,36 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
                 saved_step = step
     except Exception as exc:
         if _is_oom(exc):
-            run.update_run(status="failed", error="out of memory", step=saved_step)
-            raise OutOfMemory(
-                f"Out of memory at step {step + 1}. The last checkpoint (step {saved_step}) is kept.",
-                "Try the 'quick' preset, a smaller batch size (--batch-size 1), shorter chunks "
-                "(--max-seq-len 256), or 4-bit precision (--precision nf4); then resume with --resume.",
-            ) from exc
-        run.update_run(status="failed", error=f"{type(exc).__name__}: {exc}", step=saved_step)
+            _mark(run, status="failed", error="out of memory", step=saved_step)
+            raise _oom_error(config, f"at step {step + 1}", _checkpoint_step(run)) from exc
+        _mark(run, status="failed", error=f"{type(exc).__name__}: {exc}", step=saved_step)
         raise
 
     # 5. Wrap up: final checkpoint, adapter, status ------------------------------------------
-    if step > saved_step:
-        save(step)
+    phase[0] = f"while finishing (after step {step})"
+    if stopped and step == first_step:  # stopped before this session trained a step: nothing new to write
+        _mark(run, status="stopped")
+        on_event(Finished(step, True, str(run.adapter) if run.adapter.is_dir() else "",
+                          f"Stopped at step {step} of {total_steps}. Continue with --resume."))
+        return TrainResult("stopped", step, total_steps, last_loss, None, time.perf_counter() - started, 0,
+                           peak_memory_gb(device), str(run.adapter))
+    try:
+        if step > saved_step:
+            save(step)
+    except DiskError as exc:
+        _mark(run, status="failed", error=exc.message)
+        raise
     if not stopped and val_data:
         val_loss = evaluate(model, val_data, config.batch_size, pad_id, device, compute)
         history.append({"step": step, "val_loss": val_loss, "train_loss": last_loss})
         event = _eval_event(step, val_loss, last_loss, history)
         run.append_metric({"type": "eval", **event.__dict__})
         on_event(event)
-    write_adapter()
+    try:
+        write_adapter()
+    except DiskError as exc:
+        _mark(run, status="failed", error=exc.message)
+        raise
     seconds = time.perf_counter() - started
     status = "stopped" if stopped else "finished"
     peak = peak_memory_gb(device)
