@@ -9,6 +9,7 @@ a table of "read" and "skipped" files and a one-line summary.
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -121,6 +122,31 @@ class _Target:
     missing: bool = False
 
 
+def _legacy_bytes(err: UnicodeError) -> tuple[str, int]:
+    bad = err.object[err.start : err.end]  # type: ignore[attr-defined]
+    return "".join(bytes([b]).decode("cp1252", "replace") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+                   else chr(b) for b in bad), err.end  # type: ignore[attr-defined]
+
+
+codecs.register_error("tunedesk-legacy-name", _legacy_bytes)
+
+
+def display_name(text: str) -> str:
+    """A file name that every UTF-8 file (manifest, dataset) can hold.
+
+    Names that are not valid UTF-8 (Latin-1 names from old zips and Windows
+    shares) reach Python as lone surrogates, which json/UTF-8 writers refuse:
+    one such file made the whole run fail. Their stray bytes are shown as
+    cp1252, which is what they almost always are; the file itself is still
+    read through its real path.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "tunedesk-legacy-name")
+
+
 def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$")  # ~$ = Office lock files
 
@@ -144,6 +170,7 @@ def _targets(paths: Sequence[str | Path]) -> list[_Target]:
         if key in seen_paths:  # the same file given twice (e.g. a file and its folder)
             return
         seen_paths.add(key)
+        name = display_name(name)
         unique, n = name, 2
         while unique in seen_names:  # two folders each with "notes.txt"
             unique = f"{name} ({n})"
@@ -162,7 +189,7 @@ def _targets(paths: Sequence[str | Path]) -> list[_Target]:
 
 
 def _skip(target: _Target, reason: str, **extra: int) -> DocumentRecord:
-    return DocumentRecord(os.path.abspath(target.path), target.name, "skipped", reason, **extra)
+    return DocumentRecord(display_name(os.path.abspath(target.path)), target.name, "skipped", reason, **extra)
 
 
 def ingest(
@@ -243,7 +270,7 @@ def _ingest_one(
     texts = chunk_passages(kept, count, chunk_tokens, overlap_tokens)
     doc_chunks = [Chunk(target.name, k, text, count(text)) for k, text in enumerate(texts)]
     record = DocumentRecord(
-        path=os.path.abspath(target.path),
+        path=display_name(os.path.abspath(target.path)),
         name=target.name,
         status="read",
         pages=raw.pages,
