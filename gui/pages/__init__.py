@@ -1,0 +1,1 @@
+"""One module per screen: home (projects), model, documents, train, chat."""

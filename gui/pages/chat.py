@@ -1,0 +1,241 @@
+"""Chat: streaming answers from the original model or a trained run, with history kept per project."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMenu, QPlainTextEdit, QPushButton,
+                               QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget, QWidgetAction)
+
+from core import projects
+from core.events import Progress
+from gui.chat_widgets import MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
+from gui.context import AppContext
+from gui.jobs import stream_job
+from gui.pages.compare import ComparePanel
+from gui.theme import icon, mark_primary, set_icon
+from gui.widgets import BusyLine, Page, muted
+
+
+class ChatPage(Page):
+    piece_received = Signal(str)  # each streamed piece as it arrives from the worker thread
+    reply_finished = Signal(str)  # the whole reply (also after Stop), for whoever waits on it
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Chat", "Talk to your trained model, or compare it with the original.", parent)
+        self.ctx = ctx
+        self.conversations: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        self._task = None
+        self._bubble: MessageBubble | None = None
+        self._buffer = PieceBuffer(self._flush)
+
+        self.settings_button = QToolButton()
+        self.settings_button.setText("Answer settings")
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        set_icon(self.settings_button, "settings")
+        self.settings_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.settings_button)
+        self.sampling = SamplingForm()
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(self.sampling)
+        menu.addAction(action)
+        self.settings_button.setMenu(menu)
+        self.header_actions.addWidget(self.settings_button)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._chat_tab(), "Chat")
+        self.compare = ComparePanel(ctx, self.sampling)
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.setTabIcon(0, icon("chat"))
+        self.tabs.setTabIcon(1, icon("compare"))
+        self.body.addWidget(self.tabs, 1)
+
+        QShortcut(QKeySequence("Ctrl+Return"), self.input, self.send)
+        QShortcut(QKeySequence("Escape"), self, self.stop)
+        ctx.project_changed.connect(self._on_project)
+        ctx.runs_changed.connect(lambda: self.model_picker.refresh(ctx.project))
+        self._on_project(ctx.project)
+
+    def _chat_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QHBoxLayout(tab)
+        layout.setContentsMargins(0, 10, 0, 0)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.new_button = QPushButton("New conversation")
+        set_icon(self.new_button, "new_chat")
+        self.new_button.setToolTip("Start a new conversation (Ctrl+Shift+N)")
+        self.new_button.clicked.connect(self.new_conversation)
+        QShortcut(QKeySequence("Ctrl+Shift+N"), tab, self.new_conversation)
+        self.history_list = QListWidget()
+        self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.history_list.currentRowChanged.connect(self._open_conversation)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.history_list, 1)
+        split.addWidget(left)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(8)
+        top = QHBoxLayout()
+        top.addWidget(muted("Talk to", wrap=False))
+        self.model_picker = ModelPicker()
+        top.addWidget(self.model_picker)
+        top.addStretch(1)
+        right_layout.addLayout(top)
+        self.transcript = Transcript()
+        right_layout.addWidget(self.transcript, 1)
+        self.busy = BusyLine()
+        right_layout.addWidget(self.busy)
+        row = QHBoxLayout()
+        self.input = QPlainTextEdit()
+        self.input.setPlaceholderText("Type a question… (Ctrl+Enter to send)")
+        self.input.setFixedHeight(64)
+        row.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        self.send_button = QPushButton("Send")
+        set_icon(self.send_button, "send")
+        mark_primary(self.send_button)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton("Stop")
+        set_icon(self.stop_button, "stop")
+        self.stop_button.setToolTip("Stop the answer (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        row.addLayout(buttons)
+        right_layout.addLayout(row)
+        split.addWidget(right)
+        split.setSizes([220, 800])
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split)
+        return tab
+
+    # History ---------------------------------------------------------------------------------
+    def _on_project(self, project: projects.Project | None) -> None:
+        self.stop()
+        self.setEnabled(project is not None)
+        self.model_picker.refresh(project)
+        self.conversations = projects.load_chat_history(project) if project else []
+        self._fill_history()
+        if self.conversations:
+            self.history_list.setCurrentRow(len(self.conversations) - 1)
+        else:
+            self.new_conversation()
+
+    def _fill_history(self) -> None:
+        self.history_list.blockSignals(True)
+        self.history_list.clear()
+        for conv in self.conversations:
+            item = QListWidgetItem(conv.get("title") or "New conversation")
+            item.setToolTip(f"{conv.get('title', '')}\n{conv.get('model_label', '')}")
+            self.history_list.addItem(item)
+        self.history_list.blockSignals(False)
+
+    def new_conversation(self) -> None:
+        if self._task is not None:
+            return
+        self.current = None
+        self.transcript.clear()
+        self.history_list.clearSelection()
+        self.history_list.setCurrentRow(-1)
+        self.input.setFocus()
+
+    def _open_conversation(self, row: int) -> None:
+        if row < 0 or row >= len(self.conversations) or self._task is not None:
+            return
+        self.current = self.conversations[row]
+        self.transcript.clear()
+        for message in self.current["messages"]:
+            self.transcript.add(message["role"], message["content"], self.current.get("model_label", ""))
+        run_id = self.current.get("run") or ""
+        if self.ctx.project is not None:
+            self.model_picker.select_run(self.ctx.project.runs_dir / run_id if run_id else None)
+
+    def _save(self) -> None:
+        if self.ctx.project is not None:
+            try:
+                projects.save_chat_history(self.ctx.project, self.conversations)
+            except Exception as exc:  # noqa: BLE001 - a full disk must not lose the answer on screen
+                self.ctx.notifier.report_exception(exc)
+
+    # Sending -----------------------------------------------------------------------------------
+    def send(self) -> None:
+        text = self.input.toPlainText().strip()
+        project = self.ctx.project
+        if not text or project is None or self._task is not None:
+            return
+        run = self.model_picker.run()
+        label = self.model_picker.currentText()
+        if self.current is None or self.current.get("run", "") != (run.name if run else ""):
+            self.current = {"id": uuid.uuid4().hex[:12], "run": run.name if run else "", "model_label": label,
+                            "title": text[:60], "messages": []}
+            self.conversations.append(self.current)
+            self.transcript.clear()
+            self._fill_history()
+            self.history_list.blockSignals(True)
+            self.history_list.setCurrentRow(len(self.conversations) - 1)
+            self.history_list.blockSignals(False)
+        self.input.clear()
+        self.current["messages"].append({"role": "user", "content": text})
+        self.transcript.add("user", text)
+        self._bubble = self.transcript.add("assistant", "", label)
+        self._bubble.copied.connect(lambda _t: self.busy.start("Answer copied.") or self.busy.bar.hide())
+        messages = [dict(m) for m in self.current["messages"]]
+        self._set_busy(True)
+        self.busy.start("Loading the model…")
+        self._task = self.ctx.workers.run(
+            stream_job(self.ctx.chat_models, run, project.model, run is None, messages, self.sampling.settings()),
+            "chat", on_event=self._on_piece, on_done=self._reply_done)
+
+    def _on_piece(self, event: Any) -> None:
+        if isinstance(event, Progress):
+            self.busy.start(event.message)
+        elif isinstance(event, str):
+            self._buffer.add(event)
+            self.piece_received.emit(event)
+
+    def _flush(self, text: str) -> None:
+        if self._bubble is not None:
+            self._bubble.append(text)
+
+    def _reply_done(self) -> None:
+        self._buffer.flush()
+        self._task = None
+        self._set_busy(False)
+        self.busy.stop()
+        answer = self._bubble.text().strip() if self._bubble is not None else ""
+        if self.current is not None:
+            if answer:
+                self.current["messages"].append({"role": "assistant", "content": answer})
+            else:  # failed before any text: the question is kept, the empty bubble is not
+                self._bubble.text_label.setText("(no answer)")
+            self._save()
+        self.reply_finished.emit(answer)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self.busy.message("Stopping…")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.send_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        self.model_picker.setEnabled(not busy)
+        self.new_button.setEnabled(not busy)
+        self.history_list.setEnabled(not busy)
+
+    def last_answer(self) -> str:
+        for bubble in reversed(self.transcript.bubbles):
+            if bubble.role == "assistant":
+                return bubble.text()
+        return ""

@@ -1,0 +1,277 @@
+"""Documents: drop files and folders in, see what was read or skipped (and why), preview what the model learns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from core import projects
+from core.documents import SUPPORTED_SUFFIXES, IngestResult
+from core.events import Progress
+from gui import dialogs
+from gui.context import AppContext
+from gui.jobs import read_documents_job
+from gui.theme import active, mark_primary, set_icon
+from gui.widgets import BusyLine, Page, muted
+
+COLUMNS = ["File", "Status", "Pages", "Words", "Tokens", "Duplicates"]
+PREVIEW_EXAMPLES = 6
+
+
+class DropZone(QLabel):
+    """The visible target; the whole page accepts drops and lights this up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        kinds = " ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+        super().__init__(f"Drop files or folders here\n{kinds}", parent)
+        self.setObjectName("dropZone")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(74)
+
+    def set_active(self, on: bool) -> None:
+        self.setProperty("active", on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class DocumentsPage(Page):
+    loaded = Signal(object)  # IngestResult, after every (re)read
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Documents", "What the model should learn. Files are copied into the project; "
+                                      "the originals are never changed.", parent)
+        self.ctx = ctx
+        self.result: IngestResult | None = None
+        self._task = None
+        self._pending = False
+        self.setAcceptDrops(True)
+        add_files = QPushButton("Add files…")
+        set_icon(add_files, "upload")
+        add_folder = QPushButton("Add folder…")
+        set_icon(add_folder, "folder")
+        add_files.clicked.connect(self._choose_files)
+        add_folder.clicked.connect(self._choose_folder)
+        self.header_actions.addWidget(add_files)
+        self.header_actions.addWidget(add_folder)
+
+        self.drop_zone = DropZone()
+        self.body.addWidget(self.drop_zone)
+        status = QHBoxLayout()
+        self.summary = muted("")
+        self.busy = BusyLine()
+        status.addWidget(self.summary, 1)
+        status.addWidget(self.busy, 1)
+        self.body.addLayout(status)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 250)
+        for c in range(2, len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._show_preview)
+        left_layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.remove_button = QPushButton("Remove")
+        set_icon(self.remove_button, "trash")
+        self.remove_button.setToolTip("Remove the selected file from the project (Delete)")
+        self.remove_button.clicked.connect(self.remove_selected)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        self.next_button = QPushButton("Next: train the model")
+        set_icon(self.next_button, "arrow_right")
+        mark_primary(self.next_button)
+        self.next_button.clicked.connect(lambda: ctx.navigate.emit("train"))
+        row.addWidget(self.next_button)
+        left_layout.addLayout(row)
+        split.addWidget(left)
+
+        self.preview_tabs = QTabWidget()
+        self.chunks_view = QPlainTextEdit()
+        self.chunks_view.setReadOnly(True)
+        self.chunks_view.setPlaceholderText("Select a file to see its cleaned text, in the passages the model learns from.")
+        self.examples_view = QPlainTextEdit()
+        self.examples_view.setReadOnly(True)
+        self.examples_view.setPlaceholderText("Select a file to see training examples made from it.")
+        self.preview_tabs.addTab(self.chunks_view, "Cleaned text")
+        self.preview_tabs.addTab(self.examples_view, "Training examples")
+        split.addWidget(self.preview_tabs)
+        split.setSizes([700, 400])
+        self.body.addWidget(split, 1)
+
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_selected)
+        ctx.project_changed.connect(lambda _p: self.reload())
+        self.reload()
+
+    # Drag and drop ---------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.ctx.project is not None:
+            event.acceptProposedAction()
+            self.drop_zone.set_active(True)
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.drop_zone.set_active(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_zone.set_active(False)
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def _choose_files(self) -> None:
+        kinds = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
+        files = dialogs.choose_files(self, "Add documents", f"Documents ({kinds});;All files (*)")
+        if files:
+            self.add_paths(files)
+
+    def _choose_folder(self) -> None:
+        folder = dialogs.choose_folder(self, "Add a folder of documents")
+        if folder:
+            self.add_paths([folder])
+
+    # Reading -----------------------------------------------------------------------------
+    def add_paths(self, paths: list[str]) -> None:
+        """Copy into the project, then re-read everything (both off the main thread)."""
+        project = self.ctx.project
+        if project is None:
+            self.ctx.notifier.warning("Open a project first.", "Create or open a project on the Home page.")
+            return
+        self.reload(add=[Path(p) for p in paths])
+
+    def reload(self, add: list[Path] | None = None) -> None:
+        project = self.ctx.project
+        self.setEnabled(project is not None)
+        if project is None:
+            self._fill(IngestResult([], []))
+            self.summary.setText("Open or create a project on the Home page first.")
+            return
+        if self._task is not None:  # one read at a time; the newest request wins
+            self._task.cancel()
+        read = read_documents_job(project.documents_dir, project.model)
+
+        def job(emit: Any, should_stop: Any) -> IngestResult:
+            if add:
+                emit(Progress("copy", "Copying documents into the project…"))
+                projects.add_documents(project, add)
+            return read(emit, should_stop)
+
+        self.busy.start("Reading documents…")
+        self._generation = generation = getattr(self, "_generation", 0) + 1
+        self._task = self.ctx.workers.run(
+            job, "read-documents",
+            on_event=lambda e: self.busy.message(e.message) if isinstance(e, Progress) else None,
+            on_success=lambda result: self._loaded(result) if generation == self._generation else None,
+            on_done=lambda: self._read_done(generation))
+
+    def _read_done(self, generation: int) -> None:
+        if generation == self._generation:
+            self._task = None
+            self.busy.stop()
+
+    def _loaded(self, result: IngestResult) -> None:
+        self._fill(result)
+        if result.documents:
+            self.summary.setText(result.summary())
+        else:
+            self.summary.setText("No documents yet: drop some files above, or use Add files.")
+        self.ctx.documents_changed.emit()
+        self.loaded.emit(result)
+
+    def _fill(self, result: IngestResult) -> None:
+        self.result = result
+        theme = active()
+        self.table.setRowCount(len(result.documents))
+        for r, doc in enumerate(result.documents):
+            status = "Read" if doc.status == "read" else f"Skipped — {doc.reason}"
+            values = [doc.name, status, str(doc.pages or ""), f"{doc.words:,}", f"{doc.tokens:,}",
+                      str(doc.duplicates_dropped or "")]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 1:
+                    item.setToolTip(doc.reason or "Read and used for training")
+                    item.setForeground(QBrush(QColor(theme.success if doc.status == "read" else theme.error)))
+                if c == 5:
+                    item.setToolTip("Passages dropped because they repeat text seen before")
+                self.table.setItem(r, c, item)
+        self.remove_button.setEnabled(bool(result.documents))
+        self.next_button.setEnabled(bool(result.chunks))
+        self._show_preview()
+
+    # Preview ------------------------------------------------------------------------------
+    def selected_document(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.result is None:
+            return None
+        return self.result.documents[rows[0].row()]
+
+    def _show_preview(self) -> None:
+        doc = self.selected_document()
+        if doc is None or self.result is None:
+            self.chunks_view.clear()
+            self.examples_view.clear()
+            return
+        if doc.status != "read":
+            self.chunks_view.setPlainText(f"{doc.name} was skipped:\n{doc.reason}")
+            self.examples_view.setPlainText("No training examples: the file was skipped.")
+            return
+        chunks = [c for c in self.result.chunks if c.source == doc.name]
+        self.chunks_view.setPlainText("\n\n".join(
+            f"── Passage {c.index + 1} · {c.n_tokens} tokens ──\n{c.text}" for c in chunks))
+        self.examples_view.setPlainText(self._examples_text(doc.name, chunks))
+
+    def _examples_text(self, source: str, chunks: list[Any]) -> str:
+        """Examples from the newest run's dataset when it has some for this file; otherwise generated here."""
+        from core.dataset import load_examples
+        from core.dataset.examples import passage_examples
+
+        examples, origin = [], "made from the passages above (what a new run starts with)"
+        project = self.ctx.project
+        for run in projects.list_runs(project) if project else []:
+            train_file = run.path / "dataset" / "train.jsonl"
+            if train_file.is_file():
+                try:
+                    examples = [e for e in load_examples(train_file) if e.source == source][:PREVIEW_EXAMPLES]
+                except (OSError, ValueError, KeyError):
+                    examples = []
+                origin = f"from the dataset of {run.id}"
+                break
+        if not examples:
+            examples = [e for c in chunks[:2] for e in passage_examples(c.source, c.index, c.text)][:PREVIEW_EXAMPLES]
+            origin = "made from the passages above (what a new run starts with)"
+        blocks = []
+        for ex in examples:
+            turns = [f"{'You' if m['role'] == 'user' else 'Model'}: {m['content']}" for m in ex.messages
+                     if m["role"] in ("user", "assistant")]
+            blocks.append("\n".join(turns))
+        return f"{len(examples)} examples {origin}\n\n" + "\n\n──────\n\n".join(blocks)
+
+    def remove_selected(self) -> None:
+        doc = self.selected_document()
+        if doc is None or self.ctx.project is None:
+            return
+        try:
+            projects.remove_document(self.ctx.project, doc.name)
+        except projects.ProjectError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
+        self.reload()

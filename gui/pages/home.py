@@ -1,0 +1,251 @@
+"""Home: projects (create, open, rename, delete), their recent runs, and the first-run welcome."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from core import projects
+from core.projects import Project, RunSummary
+from gui import dialogs
+from gui.context import AppContext
+from gui.theme import mark_primary, set_icon
+from gui.widgets import Card, Page, muted
+
+STATUS_WORDS = {
+    "prepared": "Ready to train", "training": "Interrupted", "stopped": "Paused", "finished": "Trained",
+    "failed": "Failed", "unknown": "Incomplete",
+}
+
+
+def run_status_text(run: RunSummary) -> str:
+    words = STATUS_WORDS.get(run.status, run.status)
+    if run.status == "training" and not run.has_checkpoint:
+        words = "Interrupted (no checkpoint)"
+    if run.total_steps:
+        words += f" · step {run.step}/{run.total_steps}"
+    return words
+
+
+class WelcomeCard(Card):
+    """Shown while there is no project: the one-click way to see the whole flow."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", parent, margins=28)
+        title = QLabel("Welcome to TuneDesk")
+        title.setObjectName("pageTitle")
+        self.add(title)
+        self.add(muted("Teach a small language model what your documents say, then chat with it — all on this "
+                       "computer, nothing leaves it. The built-in demo model and three sample documents let you try "
+                       "the whole thing offline in a few minutes."))
+        steps = QHBoxLayout()
+        steps.setSpacing(12)
+        for number, (head, text) in enumerate((
+                ("Add documents", "PDF, Word, web pages, text or Markdown."),
+                ("Train", "Watch the model learn, live. Stop and resume any time."),
+                ("Chat", "Ask it about your documents; compare it with the original.")), start=1):
+            card = Card(f"{number}. {head}", margins=14)
+            card.add(muted(text))
+            steps.addWidget(card)
+        self.add(steps)
+        buttons = QHBoxLayout()
+        self.try_sample = QPushButton("Try it with the demo model and sample documents")
+        set_icon(self.try_sample, "spark")
+        mark_primary(self.try_sample)
+        self.start_empty = QPushButton("Start an empty project")
+        set_icon(self.start_empty, "plus")
+        buttons.addWidget(self.try_sample)
+        buttons.addWidget(self.start_empty)
+        buttons.addStretch(1)
+        self.add(buttons)
+
+
+class HomePage(Page):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Projects", "Each project keeps its documents, trained models and chats together.", parent)
+        self.ctx = ctx
+        self.new_button = QPushButton("New project")
+        set_icon(self.new_button, "plus")
+        mark_primary(self.new_button)
+        self.new_button.clicked.connect(self.new_project)
+        self.header_actions.addWidget(self.new_button)
+
+        self.welcome = WelcomeCard()
+        self.welcome.try_sample.clicked.connect(self.create_sample_project)
+        self.welcome.start_empty.clicked.connect(self.new_project)
+        self.body.addWidget(self.welcome)
+
+        self.lists = QWidget()
+        row = QHBoxLayout(self.lists)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(12)
+        left = Card("Your projects")
+        self.project_list = QListWidget()
+        self.project_list.setMinimumWidth(280)
+        self.project_list.currentItemChanged.connect(self._show_runs)
+        self.project_list.itemDoubleClicked.connect(lambda _item: self.open_selected())
+        left.add(self.project_list, 1)
+        actions = QHBoxLayout()
+        self.open_button = QPushButton("Open")
+        set_icon(self.open_button, "open")
+        self.rename_button = QPushButton("Rename")
+        set_icon(self.rename_button, "rename")
+        self.delete_button = QPushButton("Delete")
+        set_icon(self.delete_button, "trash")
+        self.open_button.clicked.connect(self.open_selected)
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        for button in (self.open_button, self.rename_button, self.delete_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        left.add(actions)
+        row.addWidget(left, 2)
+
+        right = Card("Recent runs")
+        self.runs_table = QTableWidget(0, 4)
+        self.runs_table.setHorizontalHeaderLabels(["Run", "Status", "Preset", "Started"])
+        self.runs_table.verticalHeader().hide()
+        self.runs_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.runs_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.runs_table.setShowGrid(False)
+        self.runs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.runs_table.horizontalHeader().setStretchLastSection(True)
+        right.add(self.runs_table, 1)
+        self.runs_hint = muted("Runs appear here once you train. Open a project, add documents, then go to Train.")
+        right.add(self.runs_hint)
+        row.addWidget(right, 3)
+        self.body.addWidget(self.lists, 1)
+        self.filler = QWidget()  # takes the spare height while only the welcome card shows
+        self.body.addWidget(self.filler, 1)
+
+        ctx.project_changed.connect(lambda _p: self.refresh())
+        ctx.runs_changed.connect(self.refresh)
+        self.refresh()
+
+    # Data ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        current = self.selected_name() or (self.ctx.project.name if self.ctx.project else None)
+        found = projects.list_projects()
+        self.welcome.setVisible(not found)
+        self.filler.setVisible(not found)
+        self.lists.setVisible(bool(found))
+        self.project_list.blockSignals(True)
+        self.project_list.clear()
+        for project in found:
+            docs = len(projects.document_files(project))
+            runs = projects.list_runs(project)
+            model = "demo model" if project.model == "demo" else project.model.replace("\\", "/").rsplit("/", 1)[-1]
+            item = QListWidgetItem(f"{project.name}\n{docs} document{'s' * (docs != 1)} · "
+                                   f"{len(runs)} run{'s' * (len(runs) != 1)} · {model}")
+            item.setData(Qt.ItemDataRole.UserRole, project.name)
+            item.setToolTip(str(project.root))
+            self.project_list.addItem(item)
+            if project.name == current:
+                self.project_list.setCurrentItem(item)
+        if self.project_list.currentItem() is None and self.project_list.count():
+            self.project_list.setCurrentRow(0)
+        self.project_list.blockSignals(False)
+        self._show_runs()
+        has = self.project_list.currentItem() is not None
+        for button in (self.open_button, self.rename_button, self.delete_button):
+            button.setEnabled(has)
+
+    def selected_name(self) -> str | None:
+        item = self.project_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _selected(self) -> Project | None:
+        name = self.selected_name()
+        if name is None:
+            return None
+        try:
+            return projects.open_project(name)
+        except projects.ProjectError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return None
+
+    def _show_runs(self, *_args: object) -> None:
+        project = self._selected() if self.selected_name() else None
+        runs = projects.list_runs(project) if project else []
+        self.runs_table.setRowCount(len(runs))
+        for r, run in enumerate(runs):
+            values = [run.id, run_status_text(run), run.preset.capitalize(), run.created.replace("T", " ")[:16]]
+            for c, value in enumerate(values):
+                self.runs_table.setItem(r, c, QTableWidgetItem(value))
+        self.runs_hint.setVisible(not runs)
+
+    # Actions ---------------------------------------------------------------------------
+    def create_sample_project(self) -> None:
+        try:
+            project = projects.create_project(projects.unique_name("Sample project"), "demo")
+            projects.add_sample_documents(project)
+        except Exception as exc:  # noqa: BLE001 - shown through the funnel
+            self.ctx.notifier.report_exception(exc)
+            return
+        self.ctx.open_project(project)
+        self.ctx.navigate.emit("documents")
+
+    def new_project(self) -> None:
+        name = dialogs.ask_text(self, "New project", "Name of the new project:",
+                                projects.unique_name("My project"))
+        if name is None:
+            return
+        try:
+            project = projects.create_project(name, "demo")
+        except projects.ProjectError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
+        self.ctx.open_project(project)
+        self.ctx.navigate.emit("documents")
+
+    def open_selected(self) -> None:
+        project = self._selected()
+        if project is not None:
+            self.ctx.open_project(project)
+            self.ctx.navigate.emit("documents")
+
+    def rename_selected(self) -> None:
+        project = self._selected()
+        if project is None:
+            return
+        if self.ctx.project and self.ctx.project.name == project.name and self.ctx.workers.training.is_running():
+            self.ctx.notifier.warning("This project is busy.", "Stop training first, then rename it.")
+            return
+        name = dialogs.ask_text(self, "Rename project", "New name:", project.name)
+        if name is None:
+            return
+        try:
+            renamed = projects.rename_project(project, name)
+        except projects.ProjectError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
+        if self.ctx.project and self.ctx.project.name == project.name:
+            self.ctx.open_project(renamed)
+        self.refresh()
+        self._select(renamed.name)
+
+    def delete_selected(self) -> None:
+        project = self._selected()
+        if project is None:
+            return
+        if self.ctx.project and self.ctx.project.name == project.name and self.ctx.workers.training.is_running():
+            self.ctx.notifier.warning("This project is busy.", "Stop training first, then delete it.")
+            return
+        if not dialogs.confirm(self, "Delete project",
+                               f"Delete “{project.name}” with its documents, trained models and chats?\n"
+                               "This cannot be undone.", yes="Delete"):
+            return
+        try:
+            projects.delete_project(project)
+        except (projects.ProjectError, OSError) as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
+        if self.ctx.project and self.ctx.project.name == project.name:
+            self.ctx.open_project(None)
+        self.refresh()
+
+    def _select(self, name: str) -> None:
+        for i in range(self.project_list.count()):
+            if self.project_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.project_list.setCurrentRow(i)

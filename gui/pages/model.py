@@ -1,0 +1,196 @@
+"""Model: the built-in demo model, a local model folder or a GGUF file; what it is and whether it fits."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QRadioButton, QWidget)
+
+from core import projects
+from core.events import Progress
+from gui import dialogs
+from gui.context import AppContext
+from gui.jobs import ModelReport, inspect_model_job
+from gui.theme import mark_primary, set_icon
+from gui.widgets import BusyLine, Card, Page, format_bytes, format_count, muted
+
+
+class ModelPage(Page):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Model", "The language model your project starts from. The demo model is small, "
+                                  "built in, and trains in minutes on any computer.", parent)
+        self.ctx = ctx
+        self.report: ModelReport | None = None
+        self._task = None
+
+        choose = Card("Base model")
+        self.group = QButtonGroup(self)
+        self.demo_radio = QRadioButton("Built-in demo model — SmolLM2-135M-Instruct (works offline)")
+        self.folder_radio = QRadioButton("A model folder on this computer (Hugging Face format)")
+        self.gguf_radio = QRadioButton("A GGUF file (converted once, about 20 seconds)")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(8)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("Folder with config.json and model.safetensors")
+        self.gguf_edit = QLineEdit()
+        self.gguf_edit.setPlaceholderText("A .gguf file")
+        browse_folder = QPushButton("Browse…")
+        set_icon(browse_folder, "folder")
+        browse_gguf = QPushButton("Browse…")
+        set_icon(browse_gguf, "folder")
+        browse_folder.clicked.connect(self._browse_folder)
+        browse_gguf.clicked.connect(self._browse_gguf)
+        grid.addWidget(self.demo_radio, 0, 0, 1, 3)
+        grid.addWidget(self.folder_radio, 1, 0, 1, 3)
+        grid.addWidget(self.folder_edit, 2, 1)
+        grid.addWidget(browse_folder, 2, 2)
+        grid.addWidget(self.gguf_radio, 3, 0, 1, 3)
+        grid.addWidget(self.gguf_edit, 4, 1)
+        grid.addWidget(browse_gguf, 4, 2)
+        grid.setColumnMinimumWidth(0, 18)
+        grid.setColumnStretch(1, 1)
+        for i, radio in enumerate((self.demo_radio, self.folder_radio, self.gguf_radio)):
+            self.group.addButton(radio, i)
+        self.demo_radio.setChecked(True)
+        self.folder_edit.textEdited.connect(lambda _t: self.folder_radio.setChecked(True))
+        self.gguf_edit.textEdited.connect(lambda _t: self.gguf_radio.setChecked(True))
+        choose.add(grid)
+        row = QHBoxLayout()
+        self.use_button = QPushButton("Use this model")
+        set_icon(self.use_button, "arrow_right")
+        mark_primary(self.use_button)
+        self.use_button.clicked.connect(self.use_selected)
+        self.busy = BusyLine()
+        row.addWidget(self.use_button)
+        row.addWidget(self.busy, 1)
+        choose.add(row)
+        self.hub_note = muted("Downloading models from the Hugging Face Hub is coming in a later version.")
+        choose.add(self.hub_note)
+        self.body.addWidget(choose)
+
+        about = Card("About this model")
+        form = QFormLayout()
+        form.setHorizontalSpacing(24)
+        form.setVerticalSpacing(8)
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("name", "Name"), ("architecture", "Architecture"), ("params", "Parameters"),
+                           ("size", "Size on disk"), ("template", "Chat format"), ("device", "This computer"),
+                           ("precision", "Training precision"), ("fits", "Fits this computer?")):
+            value = QLabel("—")
+            value.setWordWrap(True)
+            self.fields[key] = value
+            form.addRow(muted(label, wrap=False), value)
+        about.add(form)
+        self.estimate_label = muted("")
+        self.estimate_label.hide()
+        about.add(self.estimate_label)
+        self.body.addWidget(about)
+        self.body.addStretch(1)
+
+        ctx.project_changed.connect(self._on_project)
+        self._on_project(ctx.project)
+
+    # Choosing --------------------------------------------------------------------------
+    def selected_spec(self) -> str:
+        if self.folder_radio.isChecked():
+            return self.folder_edit.text().strip()
+        if self.gguf_radio.isChecked():
+            return self.gguf_edit.text().strip()
+        return "demo"
+
+    def set_spec(self, spec: str) -> None:
+        if spec == "demo":
+            self.demo_radio.setChecked(True)
+        elif spec.lower().endswith(".gguf"):
+            self.gguf_radio.setChecked(True)
+            self.gguf_edit.setText(spec)
+        else:
+            self.folder_radio.setChecked(True)
+            self.folder_edit.setText(spec)
+
+    def _browse_folder(self) -> None:
+        folder = dialogs.choose_folder(self, "Choose a model folder")
+        if folder:
+            self.folder_edit.setText(folder)
+            self.folder_radio.setChecked(True)
+
+    def _browse_gguf(self) -> None:
+        file = dialogs.choose_file(self, "Choose a GGUF file", "GGUF models (*.gguf)")
+        if file:
+            self.gguf_edit.setText(file)
+            self.gguf_radio.setChecked(True)
+
+    def _on_project(self, project: projects.Project | None) -> None:
+        self.use_button.setEnabled(project is not None)
+        if project is not None:
+            self.set_spec(project.model)
+            if self.report is None or self.report.spec != project.model:
+                self.inspect(project.model, save=False)
+
+    def use_selected(self) -> None:
+        spec = self.selected_spec()
+        if not spec:
+            self.ctx.notifier.warning("No model chosen.", "Pick the demo model, or choose a folder or a .gguf file.")
+            return
+        self.inspect(spec, save=True)
+
+    # Inspecting (off the main thread: a GGUF conversion takes ~20 s) -------------------------
+    def inspect(self, spec: str, save: bool) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self.use_button.setEnabled(False)
+        self.busy.start("Reading the model…")
+        self._generation = generation = getattr(self, "_generation", 0) + 1
+        self._task = self.ctx.workers.run(
+            inspect_model_job(spec), "inspect-model",
+            on_event=lambda e: self.busy.message(e.message) if isinstance(e, Progress) else None,
+            on_success=lambda report: self._show(report, save) if generation == self._generation else None,
+            on_failure=lambda exc: self._failed(exc) if generation == self._generation else None,
+            on_done=lambda: self._done(generation))
+
+    def _done(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # an older request that was superseded
+        self._task = None
+        self.busy.stop()
+        self.use_button.setEnabled(self.ctx.project is not None)
+
+    def _failed(self, exc: BaseException) -> None:
+        for value in self.fields.values():
+            value.setText("—")
+        self.fields["fits"].setText(f"Could not use this model: {getattr(exc, 'message', exc)}")
+        self.fields["fits"].setObjectName("statusBad")
+        self._repolish(self.fields["fits"])
+
+    def _show(self, report: ModelReport, save: bool) -> None:
+        self.report = report
+        info, device = report.info, report.device
+        self.fields["name"].setText(info.name)
+        self.fields["architecture"].setText(info.architecture)
+        self.fields["params"].setText(f"{format_count(info.params)} ({info.params:,})")
+        self.fields["size"].setText(format_bytes(info.size_bytes))
+        self.fields["template"].setText("Has its own chat template" if info.has_chat_template
+                                        else "No chat template: TuneDesk uses a standard one")
+        self.fields["device"].setText(f"{device.kind.upper()} — {device.name}; "
+                                      f"{device.available_memory_gb:.1f} GB of {device.total_memory_gb:.1f} GB free")
+        self.fields["precision"].setText(f"{report.precision.precision} — {report.precision.reason}")
+        if report.fits:
+            text, name = f"Yes — training needs roughly {report.need_gb:.1f} GB", "statusOk"
+        else:
+            text, name = (f"Probably not — training needs roughly {report.need_gb:.1f} GB, "
+                          f"{device.available_memory_gb:.1f} GB are free. Try a smaller model."), "statusBad"
+        self.fields["fits"].setText(text)
+        self.fields["fits"].setObjectName(name)
+        self._repolish(self.fields["fits"])
+        self.estimate_label.setText(report.estimate)
+        self.estimate_label.setVisible(bool(report.estimate))
+        if save and self.ctx.project is not None and report.spec != self.ctx.project.model:
+            projects.set_model(self.ctx.project, report.spec)
+            self.ctx.reload_project()
+            self.ctx.notifier.info(f"The project now uses {info.name}.",
+                                   "Documents are counted with its tokenizer; new training runs start from it.")
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)

@@ -1,0 +1,409 @@
+"""Train: a preset (every setting one click away), Start / Stop / Resume, live curves, ETA, log.
+
+Preparing a run (reading documents, building examples) is a Task on a
+QThread; training itself is the worker subprocess (gui.workers.TrainingProcess).
+This page only turns their events into numbers, curves and words.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from core import projects
+from core.errors import TuneDeskError
+from core.events import CheckpointSaved, EvalMetrics, Failed, Finished, Progress, StepMetrics, Warning
+from core.store import RunDir
+from core.training.config import PRESET_HELP, PRESETS, TrainConfig
+from gui.context import AppContext
+from gui.jobs import prepare_job
+from gui.pages.home import run_status_text
+from gui.plots import TrainingPlots
+from gui.settings_form import ConfigForm, preset_values
+from gui.theme import mark_primary, set_icon
+from gui.widgets import Card, Page, Stat, format_duration, muted
+
+IDLE, PREPARING, TRAINING, STOPPING = "idle", "preparing", "training", "stopping"
+
+
+class PresetButton(QPushButton):
+    """A checkable card: the preset's name over its one-line explanation (wrapped, never cut off)."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("presetButton")
+        self.setCheckable(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        self.labels = []
+        for value, name in ((title, "presetTitle"), (text, "muted")):
+            label = QLabel(value)
+            label.setObjectName(name)
+            label.setWordWrap(True)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            layout.addWidget(label)
+            self.labels.append(label)
+        self.setToolTip(text)
+        self.set_compact(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Only the name, to leave room for the advanced settings below."""
+        self.labels[1].setVisible(not compact)
+        lines = 1 if compact else 3
+        self.setMinimumHeight(16 + self.fontMetrics().height() * lines + 8)
+
+
+class TrainPage(Page):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("Train", "Teach the model your documents. You can stop at any time and resume later "
+                                  "from the last checkpoint.", parent)
+        self.ctx = ctx
+        self.state = IDLE
+        self.run_path: Path | None = None  # the run shown (and trained, while busy)
+        self._prepare_task = None
+        self.process = ctx.workers.training
+        self.process.event.connect(self.on_event)
+        self.process.log.connect(self.log_line)
+        self.process.ended.connect(self._training_ended)
+
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(360)
+        self.run_combo.currentIndexChanged.connect(self._run_selected)
+        self.header_actions.addWidget(muted("Run", wrap=False))
+        self.header_actions.addWidget(self.run_combo)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._settings_panel())
+        split.addWidget(self._progress_panel())
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 900])
+        self.body.addWidget(split, 1)
+
+        ctx.project_changed.connect(lambda _p: self.refresh_runs(select_newest=True))
+        ctx.documents_changed.connect(self._update_buttons)
+        self.choose_preset("standard")
+        self.refresh_runs(select_newest=True)
+
+    # Layout -----------------------------------------------------------------------------
+    def _settings_panel(self) -> QWidget:
+        card = Card("How thoroughly?")
+        self.preset_group = QButtonGroup(self)
+        self.preset_buttons: dict[str, QPushButton] = {}
+        for name in PRESETS:
+            button = PresetButton(name.capitalize(), PRESET_HELP.get(name, ""))
+            button.clicked.connect(lambda _c=False, n=name: self.choose_preset(n))
+            self.preset_group.addButton(button)
+            self.preset_buttons[name] = button
+            card.add(button)
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced settings")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        set_icon(self.advanced_toggle, "settings")
+        card.add(self.advanced_toggle)
+        self.form = ConfigForm()
+        self.form.changed.connect(self._form_changed)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setWidget(self.form)
+        self.form_scroll.setVisible(False)
+        self.form.setObjectName("formArea")
+        self.form_scroll.viewport().setObjectName("formArea")
+        self.advanced_toggle.toggled.connect(self._show_advanced)
+        card.add(self.form_scroll, 1)
+        self.preset_note = muted("")
+        card.add(self.preset_note)
+        card.layout_.addStretch(0)
+        self.start_button = QPushButton("Start training")
+        set_icon(self.start_button, "play")
+        mark_primary(self.start_button)
+        self.stop_button = QPushButton("Stop")
+        set_icon(self.stop_button, "stop")
+        self.resume_button = QPushButton("Resume")
+        set_icon(self.resume_button, "resume")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.start_button.setToolTip("Start a new run (Ctrl+Return)")
+        self.stop_button.setToolTip("Stop at the next step and save a checkpoint (Ctrl+.)")
+        self.resume_button.setToolTip("Continue the selected run from its last checkpoint")
+        card.add(self.start_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.resume_button)
+        card.add(buttons)
+        card.setMinimumWidth(300)
+        return card
+
+    def _progress_panel(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        stats_card = Card()
+        stats = QHBoxLayout()
+        self.stats = {key: Stat(label) for key, label in (
+            ("step", "step"), ("loss", "training loss"), ("val", "validation loss"), ("eta", "time left"),
+            ("speed", "tokens / s"))}
+        for stat in self.stats.values():
+            stats.addWidget(stat)
+        stats_card.add(stats)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        stats_card.add(self.progress)
+        self.status_label = muted("")
+        stats_card.add(self.status_label)
+        layout.addWidget(stats_card)
+        self.overfit_label = QLabel()
+        self.overfit_label.setObjectName("overfitWarning")
+        self.overfit_label.setWordWrap(True)
+        self.overfit_label.hide()
+        layout.addWidget(self.overfit_label)
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        self.plots = TrainingPlots()
+        vertical.addWidget(self.plots)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setPlaceholderText("What the training is doing appears here.")
+        vertical.addWidget(self.log)
+        vertical.setSizes([520, 110])
+        layout.addWidget(vertical, 1)
+        return panel
+
+    # Settings ---------------------------------------------------------------------------
+    def _show_advanced(self, on: bool) -> None:
+        self.form_scroll.setVisible(on)
+        for button in self.preset_buttons.values():
+            button.set_compact(on)
+
+    def choose_preset(self, name: str) -> None:
+        self._preset = name
+        self.form.set_values(preset_values(name))
+        self.preset_buttons[name].setChecked(True)
+
+    def _form_changed(self) -> None:
+        try:
+            custom = self.form.values() != preset_values(self._preset)
+        except TuneDeskError:
+            custom = True
+        self.preset_note.setText(f"Based on {self._preset.capitalize()}, with your changes." if custom else "")
+
+    def config(self) -> TrainConfig:
+        """The settings on screen as a validated TrainConfig (ConfigError lists every problem)."""
+        values = self.form.values()
+        preset = self._preset if values == preset_values(self._preset) else "custom"
+        model = self.ctx.project.model if self.ctx.project else "demo"
+        config = TrainConfig(model=model, preset=preset, **values)
+        config.validate()
+        return config
+
+    # Runs ---------------------------------------------------------------------------------
+    def refresh_runs(self, select_newest: bool = False) -> None:
+        project = self.ctx.project
+        keep = None if select_newest else self.run_path
+        if self.state != IDLE:
+            keep = self.run_path
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        runs = projects.list_runs(project) if project else []
+        for run in runs:
+            self.run_combo.addItem(f"{run.id} · {run_status_text(run)}", str(run.path))
+        if not runs:
+            self.run_combo.addItem("No runs yet", None)
+        index = max(0, self.run_combo.findData(str(keep))) if keep else 0
+        self.run_combo.setCurrentIndex(index)
+        self.run_combo.blockSignals(False)
+        self._run_selected()
+
+    def selected_run(self) -> projects.RunSummary | None:
+        data = self.run_combo.currentData()
+        return projects.run_summary(Path(data)) if data else None
+
+    def _run_selected(self, *_args: Any) -> None:
+        if self.state != IDLE:
+            return
+        run = self.selected_run()
+        new_path = run.path if run else None
+        if new_path != self.run_path:  # the log and warning belong to the run they came from
+            self.overfit_label.hide()
+            self.log.clear()
+        self.run_path = new_path
+        if run is None:
+            self.plots.clear()
+            self._set_stats(None)
+        else:
+            self.plots.load(RunDir(run.path).read_metrics())
+            self._show_saved(run)
+        self._update_buttons()
+
+    def _show_saved(self, run: projects.RunSummary) -> None:
+        records = RunDir(run.path).read_metrics()
+        steps = [r for r in records if r.get("type") == "step"]
+        evals = [r for r in records if r.get("type") == "eval"]
+        self._set_stats(steps[-1] if steps else None, evals[-1]["val_loss"] if evals else None, run.total_steps)
+        self.status_label.setText(run_status_text(run) + (" — press Resume to continue." if run.resumable else ""))
+
+    def _set_stats(self, step: dict[str, Any] | None, val: float | None = None, total: int = 0) -> None:
+        if step is None:
+            for stat in self.stats.values():
+                stat.set("—")
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.status_label.setText("")
+            return
+        total = int(step.get("total_steps") or total or 1)
+        self.stats["step"].set(f"{step['step']} / {total}")
+        self.stats["loss"].set(f"{step['loss']:.3f}")
+        self.stats["val"].set("—" if val is None or math.isnan(val) else f"{val:.3f}")
+        self.stats["eta"].set(format_duration(step.get("eta_s", 0)) if self.state != IDLE else "—")
+        self.stats["speed"].set(f"{step['tokens_per_second']:.0f}")
+        self.progress.setRange(0, total)
+        self.progress.setValue(step["step"])
+
+    def _update_buttons(self) -> None:
+        has_project = self.ctx.project is not None
+        has_docs = has_project and bool(projects.document_files(self.ctx.project))
+        run = self.selected_run() if self.state == IDLE else None
+        self.start_button.setEnabled(self.state == IDLE and has_docs)
+        self.resume_button.setEnabled(self.state == IDLE and run is not None and run.resumable)
+        self.stop_button.setEnabled(self.state in (PREPARING, TRAINING))
+        self.stop_button.setText("Stopping…" if self.state == STOPPING else "Stop")
+        self.run_combo.setEnabled(self.state == IDLE)
+        for button in self.preset_buttons.values():
+            button.setEnabled(self.state == IDLE)
+        self.form.setEnabled(self.state == IDLE)
+        if has_project and not has_docs and self.state == IDLE:
+            self.status_label.setText("Add documents first (Documents page).")
+
+    # Start / stop / resume -------------------------------------------------------------------
+    def start(self) -> None:
+        project = self.ctx.project
+        if project is None or self.state != IDLE:
+            return
+        try:
+            config = self.config()
+        except TuneDeskError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
+        run = projects.new_run_dir(project)
+        self._begin(run, PREPARING)
+        self.log_line(f"New run {run.name}: preset {config.preset}, model {config.model}")
+        self.status_label.setText("Reading documents and building training examples…")
+        self.progress.setRange(0, 0)
+        self._prepare_task = self.ctx.workers.run(
+            prepare_job([project.documents_dir], run, config), "prepare-run",
+            on_event=self.on_event, on_success=lambda _r: self._prepared(run),
+            on_failure=lambda _e: self._prepare_ended(run, "Could not prepare the run."),
+            on_done=self._prepare_done)
+        self._prepare_task.cancelled.connect(lambda: self._prepare_ended(run, "Stopped before training began."))
+
+    def _prepare_done(self) -> None:
+        self._prepare_task = None
+
+    def _prepare_ended(self, run: Path, message: str) -> None:
+        """Preparation failed or was stopped: a folder that never became a trainable run is removed."""
+        import shutil
+
+        if not RunDir(run).run_json.is_file() or RunDir(run).read_run().get("status") == "prepared":
+            shutil.rmtree(run, ignore_errors=True)
+        self.run_path = None
+        self._finish_idle(message)
+
+    def _prepared(self, run: Path) -> None:
+        self.ctx.runs_changed.emit()
+        self._launch(run, resume=False)
+
+    def resume(self, run: Path | None = None) -> None:
+        target = Path(run) if run else (self.selected_run().path if self.selected_run() else None)
+        if target is None or self.state != IDLE:
+            return
+        self._begin(target, TRAINING)
+        self.plots.load(RunDir(target).read_metrics())
+        self.log_line(f"Resuming {target.name} from its last checkpoint…")
+        self._launch(target, resume=True)
+
+    def _begin(self, run: Path, state: str) -> None:
+        self.state = state
+        self.run_path = run
+        self.overfit_label.hide()
+        self.log.clear()
+        self.plots.clear()
+        self._set_stats(None)
+        self._update_buttons()
+
+    def _launch(self, run: Path, resume: bool) -> None:
+        self.state = TRAINING
+        self.status_label.setText("Loading the model…")
+        self.progress.setRange(0, 0)
+        self.process.start(run, resume=resume)
+        self.refresh_runs()
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.state == PREPARING and self._prepare_task is not None:
+            self._prepare_task.cancel()
+        elif self.state == TRAINING:
+            self.process.stop()
+            self.status_label.setText("Stopping at the end of this step and saving a checkpoint…")
+        else:
+            return
+        self.state = STOPPING
+        self._update_buttons()
+
+    def _training_ended(self, outcome: str) -> None:
+        words = {"finished": "Training finished.", "stopped": "Stopped. Press Resume to continue later.",
+                 "failed": "Training failed — see the message above."}
+        self._finish_idle(words.get(outcome, outcome))
+        if outcome == "finished":
+            self.ctx.notifier.info("Your model is trained.", "Open Chat to talk to it, or Compare to see what changed.",
+                                   actions=(("Chat with it", lambda: self.ctx.navigate.emit("chat")),))
+
+    def _finish_idle(self, message: str) -> None:
+        self.state = IDLE
+        self.refresh_runs()
+        self.status_label.setText(message)
+        self.ctx.runs_changed.emit()
+        self._update_buttons()
+
+    # Events ------------------------------------------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, StepMetrics):
+            self.plots.add_step(event)
+            self.run_combo.setItemText(self.run_combo.currentIndex(), f"{self.run_path.name if self.run_path else ''}"
+                                       f" · Training · step {event.step}/{event.total_steps}")
+            last_val = self.plots.series["val_loss"].y[-1] if self.plots.series["val_loss"].y else None
+            self._set_stats(vars(event), last_val)
+            self.status_label.setText(f"Training — epoch {event.epoch:.1f}, {format_duration(event.elapsed_s)} so far")
+        elif isinstance(event, EvalMetrics):
+            self.plots.add_eval(event)
+            self.stats["val"].set(f"{event.val_loss:.3f}")
+            self.log_line(f"Step {event.step}: validation loss {event.val_loss:.3f} (training {event.train_loss:.3f})")
+            if event.overfitting:
+                self.overfit_label.setText("⚠  " + (event.message or "The model may be memorising instead of learning."))
+                self.overfit_label.show()
+        elif isinstance(event, CheckpointSaved):
+            self.log_line(f"Checkpoint saved at step {event.step}")
+        elif isinstance(event, Finished):
+            self.log_line(event.message or "Finished.")
+        elif isinstance(event, Failed):
+            self.log_line(f"Failed: {event.message}" + (f" — {event.hint}" if event.hint else ""))
+        elif isinstance(event, Warning):
+            self.log_line(f"Note: {event.message}")
+            if self.state in (TRAINING, STOPPING):
+                self.ctx.notifier.warning(event.message)
+        elif isinstance(event, Progress):
+            self.log_line(event.message)
+            if self.state in (PREPARING, TRAINING) and not self.plots.series["loss"].x:
+                self.status_label.setText(event.message)
+
+    def log_line(self, text: str) -> None:
+        self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {text}")

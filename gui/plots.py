@@ -1,0 +1,142 @@
+"""Live training curves: loss (training and validation), learning rate, tokens per second.
+
+Points are stored as they arrive and drawn by a timer at most 4 times a
+second, so a fast run cannot flood the event loop with repaints. A resumed
+run repeats the steps after its checkpoint; points at or beyond a step that
+arrives again are dropped first, so the curve never folds back on itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from core.events import EvalMetrics, StepMetrics
+from gui.theme import Theme, active
+
+REDRAW_MS = 250
+
+
+class Series:
+    def __init__(self) -> None:
+        self.x: list[float] = []
+        self.y: list[float] = []
+
+    def add(self, x: float, y: float) -> None:
+        while self.x and self.x[-1] >= x:  # a resumed run repeats steps after its checkpoint
+            self.x.pop()
+            self.y.pop()
+        self.x.append(x)
+        self.y.append(y)
+
+    def clear(self) -> None:
+        self.x.clear()
+        self.y.clear()
+
+
+class TrainingPlots(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        self.series = {name: Series() for name in ("loss", "val_loss", "lr", "speed")}
+        self.redraws = 0  # how many times the curves were actually redrawn (tests read this)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(10)
+        self.loss_plot = self._plot("Loss", "step")
+        self.lr_plot = self._plot("Learning rate", "step")
+        self.speed_plot = self._plot("Speed (tokens / s)", "step")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.curves: dict[str, Any] = {
+            "loss": self.loss_plot.plot(name="training"),
+            "val_loss": self.loss_plot.plot(name="validation", symbol="o", symbolSize=7),
+            "lr": self.lr_plot.plot(),
+            "speed": self.speed_plot.plot(),
+        }
+        grid.addWidget(self.loss_plot, 0, 0, 1, 2)
+        grid.addWidget(self.lr_plot, 1, 0)
+        grid.addWidget(self.speed_plot, 1, 1)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 2)
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw)
+        self._timer.start()
+        self.apply_theme(active())
+
+    def _plot(self, title: str, xlabel: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget()
+        plot.setTitle(title)
+        plot.setLabel("bottom", xlabel)
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setMinimumHeight(130)
+        return plot
+
+    def apply_theme(self, theme: Theme) -> None:
+        for plot in (self.loss_plot, self.lr_plot, self.speed_plot):
+            plot.setBackground(theme.surface)
+            item = plot.getPlotItem()
+            item.titleLabel.setText(item.titleLabel.text, color=theme.text, size="10pt")
+            for axis in ("left", "bottom"):
+                ax = plot.getAxis(axis)
+                ax.setPen(pg.mkPen(theme.border))
+                ax.setTextPen(pg.mkPen(theme.muted))
+        colours = dict(zip(("loss", "val_loss", "lr", "speed"), theme.plot))
+        for name, curve in self.curves.items():
+            curve.setPen(pg.mkPen(colours[name], width=2.2))
+            if name == "val_loss":
+                curve.setSymbolBrush(colours[name])
+                curve.setSymbolPen(pg.mkPen(theme.surface, width=1.5))
+        legend = self.loss_plot.getPlotItem().legend
+        if legend is not None:
+            legend.setLabelTextColor(theme.muted)
+
+    # Data in ----------------------------------------------------------------------------
+    def add_step(self, m: StepMetrics) -> None:
+        self.series["loss"].add(m.step, m.loss)
+        self.series["lr"].add(m.step, m.learning_rate)
+        self.series["speed"].add(m.step, m.tokens_per_second)
+        self._dirty = True
+
+    def add_eval(self, e: EvalMetrics) -> None:
+        self.series["val_loss"].add(e.step, e.val_loss)
+        self._dirty = True
+
+    def load(self, records: Iterable[dict[str, Any]]) -> None:
+        """Curves of a run from its metrics.jsonl records."""
+        self.clear()
+        for r in records:
+            if r.get("type") == "step":
+                self.series["loss"].add(r["step"], r["loss"])
+                self.series["lr"].add(r["step"], r["learning_rate"])
+                self.series["speed"].add(r["step"], r["tokens_per_second"])
+            elif r.get("type") == "eval":
+                self.series["val_loss"].add(r["step"], r["val_loss"])
+        self._dirty = True
+        self._redraw()
+
+    def clear(self) -> None:
+        for s in self.series.values():
+            s.clear()
+        self._dirty = True
+
+    def points(self, name: str = "loss") -> int:
+        """Points drawn on screen for a series (what the user sees, not what is buffered)."""
+        x, _ = self.curves[name].getData()
+        return 0 if x is None else len(x)
+
+    def _redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        for name, curve in self.curves.items():
+            s = self.series[name]
+            curve.setData(s.x, s.y)

@@ -1,0 +1,147 @@
+"""Small building blocks shared by the pages: page header, card, stat tile, busy line."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+SPACING = 12
+MARGIN = 28
+
+
+class Page(QWidget):
+    """A page: title, one-line explanation, then content with the app's margins."""
+
+    def __init__(self, title: str, subtitle: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("content")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(MARGIN, MARGIN - 6, MARGIN, MARGIN - 8)
+        outer.setSpacing(SPACING)
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("pageTitle")
+        self.subtitle_label = QLabel(subtitle)
+        self.subtitle_label.setObjectName("pageSubtitle")
+        self.subtitle_label.setWordWrap(True)
+        titles.addWidget(self.title_label)
+        titles.addWidget(self.subtitle_label)
+        header.addLayout(titles, 1)
+        self.header_actions = QHBoxLayout()
+        self.header_actions.setSpacing(8)
+        header.addLayout(self.header_actions)
+        outer.addLayout(header)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(SPACING)
+        outer.addLayout(self.body, 1)
+
+
+class Card(QFrame):
+    def __init__(self, title: str = "", parent: QWidget | None = None, margins: int = 16) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(margins, margins - 2, margins, margins)
+        self.layout_.setSpacing(10)
+        if title:
+            label = QLabel(title)
+            label.setObjectName("sectionTitle")
+            self.layout_.addWidget(label)
+
+    def add(self, item: QWidget | QLayout, stretch: int = 0) -> None:
+        if isinstance(item, QLayout):
+            self.layout_.addLayout(item, stretch)
+        else:
+            self.layout_.addWidget(item, stretch)
+
+
+class Stat(QWidget):
+    """A labelled number: 'Step 12 / 40'."""
+
+    def __init__(self, label: str, value: str = "—", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.value = QLabel(value)
+        self.value.setObjectName("statValue")
+        caption = QLabel(label)
+        caption.setObjectName("statLabel")
+        layout.addWidget(self.value)
+        layout.addWidget(caption)
+
+    def set(self, text: str) -> None:
+        self.value.setText(text)
+
+
+class BusyLine(QWidget):
+    """A message with an indeterminate progress bar, shown while background work runs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.label.setObjectName("muted")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setFixedWidth(140)
+        self.bar.setFixedHeight(6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.hide()
+
+    def start(self, message: str) -> None:
+        self.label.setText(message)
+        self.show()
+
+    def message(self, message: str) -> None:
+        self.label.setText(message)
+
+    def stop(self) -> None:
+        self.hide()
+
+
+def muted(text: str, wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("muted")
+    label.setWordWrap(wrap)
+    return label
+
+
+def hspacer() -> QWidget:
+    spacer = QWidget()
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return spacer
+
+
+def format_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def format_count(n: int) -> str:
+    """135_000_000 → '135M'."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= limit:
+            value = n / limit
+            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+    return str(n)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {s:02d} s"
+    hours, m = divmod(minutes, 60)
+    return f"{hours} h {m:02d} min"

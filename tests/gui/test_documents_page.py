@@ -1,0 +1,69 @@
+"""Documents: drop files in, see read / skipped with the reason, preview passages and examples, remove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from conftest import SAMPLE_DOCS
+from doc_fixtures import make_corrupt_pdf
+from gui_support import home, make_window, window  # noqa: F401 - fixtures
+
+from core import projects
+from core.documents import ingest
+
+
+def drop(page, paths: list[Path]) -> None:
+    """What the window system delivers when files are dropped on the page."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    page.dropEvent(event)
+
+
+def cell(page, row: int, column: int) -> str:
+    return page.table.item(row, column).text()
+
+
+def row_of(page, name: str) -> int:
+    return next(r for r in range(page.table.rowCount()) if cell(page, r, 0) == name)
+
+
+def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(window, qtbot, tmp_path):
+    project = projects.create_project("Docs")
+    window.ctx.open_project(project)
+    page = window.documents_page
+    broken = make_corrupt_pdf(tmp_path / "broken_download.pdf")
+    expected_reason = ingest([broken]).documents[0].reason
+    assert expected_reason
+
+    drop(page, [SAMPLE_DOCS, broken])
+    qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 4 and page._task is None,
+                    timeout=180_000)
+    # copies live in the project; the originals stay where they were
+    assert (project.documents_dir / "broken_download.pdf").is_file() and broken.is_file()
+    assert (project.documents_dir / "sample_docs" / "velloran_expedition.txt").is_file()
+    assert "4 files: 3 read, 1 skipped" in page.summary.text()
+
+    bad = row_of(page, "broken_download.pdf")
+    assert cell(page, bad, 1) == f"Skipped — {expected_reason}"
+    good = row_of(page, "sample_docs/harbor_lane_bakery_handbook.md")
+    assert cell(page, good, 1) == "Read" and int(cell(page, good, 4).replace(",", "")) > 100  # tokens counted
+
+    page.table.selectRow(good)
+    assert "Passage 1" in page.chunks_view.toPlainText()
+    assert "Marta Okonkwo" in page.chunks_view.toPlainText()
+    examples = page.examples_view.toPlainText()
+    assert "You: " in examples and "Model: " in examples and "harbor lane bakery handbook" in examples
+
+    page.table.selectRow(bad)
+    assert expected_reason in page.chunks_view.toPlainText()
+    page.remove_button.click()
+    qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 3 and page._task is None,
+                    timeout=120_000)
+    assert not (project.documents_dir / "broken_download.pdf").exists()
+    assert "3 files: 3 read, 0 skipped" in page.summary.text()
+    assert page.next_button.isEnabled()
