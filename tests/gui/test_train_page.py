@@ -1,0 +1,74 @@
+"""Train: a real short run in the worker subprocess — live curves, stop with a checkpoint, resume to the end."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SAMPLE_DOCS
+from gui_support import TRAINING_TIMEOUT_MS, home, make_window, only_known, window  # noqa: F401 - fixtures
+
+from core import projects
+from core.events import StepMetrics
+from core.training.config import TrainConfig
+from gui.pages.train import IDLE
+
+STEPS = 4
+
+
+def test_start_see_curves_stop_and_resume(window, qtbot):
+    project = projects.create_project("Train")
+    projects.add_documents(project, [SAMPLE_DOCS])
+    window.ctx.open_project(project)
+    window.show_page("train")
+    page = window.train_page
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled() and not page.resume_button.isEnabled()
+
+    page.preset_buttons["quick"].click()
+    page.advanced_toggle.setChecked(True)
+    assert page.form.isVisible()
+    assert page.form.widgets["learning_rate"].toolTip().startswith("Peak learning rate")  # the field's docstring
+    # small and quick: every step is real, but short
+    page.form.set_values({"max_steps": STEPS, "batch_size": 2, "max_seq_len": 128, "eval_every": 0, "save_every": 1,
+                          **only_known(replay=False)})
+    assert page.config().preset == "custom" and page.config().max_steps == STEPS
+
+    steps: list[int] = []
+
+    def on_event(event):
+        if isinstance(event, StepMetrics):
+            steps.append(event.step)
+            if len(steps) == 1:
+                page.stop_button.click()  # stop as soon as the first step is seen
+
+    page.process.event.connect(on_event)
+    page.start_button.click()
+    assert page.state != IDLE and page.stop_button.isEnabled() and not page.start_button.isEnabled()
+    qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
+
+    run = projects.list_runs(project)[0]
+    assert run.status == "stopped" and run.has_checkpoint and run.resumable, run
+    stopped_at = run.step
+    assert 1 <= stopped_at < STEPS
+    qtbot.waitUntil(lambda: page.plots.points("loss") == stopped_at, timeout=5_000)  # drawn by the throttled timer
+    assert page.plots.redraws >= 1
+    assert "Stopped" in page.status_label.text()
+    assert page.resume_button.isEnabled() and page.run_combo.currentData() == str(run.path)
+    assert "Paused" in page.run_combo.currentText()
+
+    page.resume_button.click()
+    assert page.state != IDLE
+    qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
+    page.process.event.disconnect(on_event)
+
+    run = projects.run_summary(run.path)
+    assert run.status == "finished" and run.step == STEPS and run.has_adapter
+    assert steps[-1] == STEPS and steps[stopped_at] == stopped_at + 1  # resumed after the checkpoint, no step lost
+    qtbot.waitUntil(lambda: page.plots.points("loss") == STEPS, timeout=5_000)  # one curve, no fold-back
+    assert page.plots.points("val_loss") >= 1 and page.plots.points("lr") == STEPS
+    assert page.stats["step"].value.text() == f"{STEPS} / {STEPS}"
+    assert page.progress.value() == page.progress.maximum() == STEPS
+    log = page.log.toPlainText()
+    assert "Resuming" in log and "Checkpoint saved" in log and "Finished" in log
+    assert any("Your model is trained" in t for t in window.notifications.texts())
+    saved = json.loads((run.path / "run.json").read_text())["config"]
+    assert TrainConfig.from_dict(saved).max_steps == STEPS and saved["batch_size"] == 2
