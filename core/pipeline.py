@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from core.dataset import DatasetInfo, build_dataset
+from core.dataset import DatasetInfo, Example, build_dataset
+from core.dataset.examples import qa_examples
+from core.dataset.qa import facts_from_chunks, natural_pairs, rule_pairs, split_heldout, write_heldout
+from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
 from core.errors import RunError
@@ -47,7 +50,8 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         on_event(Warning(f"Skipped {record.name}: {record.reason}"))
     require_text(result)
     on_event(Progress("dataset", "Building training examples…"))
-    info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed)
+    extra, qa_stats = grounded_and_replay(result.chunks, model_dir, config, run, on_event, should_stop)
+    info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed, extra, passages=config.passages)
     write_json(run.run_json, {
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "status": "prepared",
@@ -55,12 +59,51 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         "documents": [str(Path(d)) for d in documents],
         "ingest_summary": result.summary(),
         "dataset_summary": info.summary(),
+        "qa_stats": qa_stats,
     })
     on_event(Progress("dataset", f"{result.summary()}; {info.summary()}"))
     return result, info
 
 
-@holding_run_lock("out")  # one process at a time per run folder (core/locks.py)
+def grounded_and_replay(chunks: Sequence[Any], model_dir: Path, config: TrainConfig, run: RunDir, on_event: OnEvent,
+                        should_stop: ShouldStop) -> tuple[list[Example], dict[str, int]]:
+    """Grounded Q&A (some held out for the "did it learn?" report) and general-chat replay."""
+    from core.chat import load_chat_model
+    from core.chat.batch import generate_batch
+
+    extra: list[Example] = []
+    stats: dict[str, int] = {}
+    loaded: list[Any] = []
+
+    def chat() -> Any:  # loaded at most once, only when a step needs generation
+        if not loaded:
+            on_event(Progress("dataset", "Loading the model to write training questions…"))
+            loaded.append(load_chat_model(model=str(model_dir)))
+        return loaded[0]
+
+    if config.qa_pairs:
+        facts = facts_from_chunks(chunks)
+        train_pairs, heldout = split_heldout(rule_pairs(facts), config.seed)
+        if config.natural_questions and train_pairs:
+            on_event(Progress("dataset", f"Rewording {len(train_pairs)} questions the way people ask them…"))
+            model = chat()
+            natural = natural_pairs(train_pairs, lambda convs: generate_batch(
+                model.model, model.tokenizer, convs, max_new_tokens=32, should_stop=should_stop))
+            stats["qa_natural"] = len(natural)
+            train_pairs = train_pairs + natural
+        extra.extend(qa_examples(train_pairs))
+        write_heldout(run.dataset / "heldout.jsonl", heldout)
+        stats.update({"facts": len(facts), "qa_train": len(train_pairs), "qa_heldout": len(heldout)})
+        on_event(Progress("dataset", f"{len(facts)} facts → {len(train_pairs)} question–answer pairs "
+                                     f"(+{len(heldout)} held out to check what the model learned)"))
+    if config.replay:
+        on_event(Progress("dataset", "Preparing general-knowledge replay (once per model)…"))
+        replay = replay_examples(model_dir, chat, should_stop)
+        extra.extend(replay)
+        stats["replay"] = len(replay)
+    return extra, stats
+
+
 def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig | None = None,
           on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop, resume: bool = False) -> TrainResult:
     """The whole job. With resume=True an existing run folder continues from its newest checkpoint."""

@@ -68,11 +68,12 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, seed: int,
-                  extra: Sequence[Example] = ()) -> DatasetInfo:
-    """chunks: objects with .source, .index, .text (core.documents.Chunk)."""
+                  extra: Sequence[Example] = (), passages: bool = True) -> DatasetInfo:
+    """chunks: objects with .source, .index, .text (core.documents.Chunk); extra: Q&A, replay."""
     examples: list[Example] = []
-    for chunk in chunks:
-        examples.extend(passage_examples(chunk.source, chunk.index, chunk.text))
+    if passages:
+        for chunk in chunks:
+            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text))
     examples.extend(extra)
     train, val = split_examples(examples, val_fraction, seed)
     out_dir.mkdir(parents=True, exist_ok=True)

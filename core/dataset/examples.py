@@ -51,3 +51,12 @@ def passage_examples(source: str, index: int, text: str) -> list[Example]:
         Example([{"role": "user", "content": p}, {"role": "assistant", "content": text}], source, "passage", {**meta, "framing": i})
         for i, p in enumerate(prompts)
     ]
+
+
+def qa_examples(pairs: list[Any]) -> list[Example]:
+    """Grounded question → the fact sentence that answers it (core.dataset.qa.QAPair)."""
+    return [
+        Example([{"role": "user", "content": p.question}, {"role": "assistant", "content": p.answer}],
+                p.source, "qa", {"chunk": p.chunk, "keys": p.keys})
+        for p in pairs
+    ]

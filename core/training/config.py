@@ -81,6 +81,18 @@ class TrainConfig:
     overlap_tokens: int = 24
     """Tokens repeated between neighbouring passages so no fact is cut in half."""
 
+    qa_pairs: bool = True
+    """Also teach each fact as grounded question → answer pairs (recall improves a lot over raw text alone)."""
+
+    natural_questions: bool = True
+    """Let the model reword each question the way people ask it (adds a few minutes on a CPU)."""
+
+    replay: bool = True
+    """Mix in general questions with the model's own answers, so it keeps what it knew."""
+
+    passages: bool = True
+    """Also teach whole passages, so the model can recite and summarise the documents."""
+
     seed: int = 1234
     """Fixes data order and initialisation so runs repeat and resume exactly."""
 

@@ -1,0 +1,344 @@
+"""Grounded question–answer pairs from document facts, made offline by the model itself.
+
+Asking a small model to write Q&A about a whole passage gives mostly
+off-target questions (measured here: recall fell to about a quarter). So we
+work one sentence ("fact") at a time: the model only writes questions
+(few-shot, naming the topic), and the answer is always the source sentence
+itself, so an answer can never be invented. A question is kept only when it
+is grounded in its fact by a check anyone can read (`grounded`): its content
+words are mostly in the fact, and what it asks for (a year, a number, a
+name) is there too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from core.documents.chunking import split_sentences
+from core.events import never_stop
+
+STOPWORDS = set("""
+a an the of in on at to for from by with and or but is are was were be been being it its this that these those
+what which who whom whose when where why how does did do done has have had can could would should will may might
+there their they them he she his her him you your we our us i me my not no as into than then so such about also
+much many name named called one any each some more most other same own only very s t just over under up down out
+""".split())
+WH_TYPES = {
+    "when": "year", "year": "year", "how many": "number", "how much": "number", "how long": "number",
+    "how far": "number", "how old": "number", "how high": "number", "how tall": "number", "how often": "number",
+    "who": "name", "whom": "name",
+}
+
+FEW_SHOT = [
+    {"role": "user", "content": "Topic: Harbor Lane Bakery\nFact: It was founded in 1987 by Marta Okonkwo in the town "
+                                "of Pellridge.\nWrite three different questions about the topic that this fact answers. "
+                                "Name the topic in each question."},
+    {"role": "assistant", "content": "1. Who founded Harbor Lane Bakery?\n2. In which year was Harbor Lane Bakery "
+                                     "founded?\n3. In which town was Harbor Lane Bakery founded?"},
+]
+
+
+@dataclass(frozen=True)
+class Fact:
+    topic: str
+    sentence: str  # with a leading pronoun resolved to the topic
+    source: str
+    chunk: int
+
+
+@dataclass(frozen=True)
+class QAPair:
+    question: str
+    answer: str
+    source: str
+    chunk: int
+    keys: list[str] = field(default_factory=list)  # what a correct answer must contain (for held-out grading)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9\-']*", text.lower())
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _words(text) if w not in STOPWORDS and len(w) > 1}
+
+
+def topic_of(source: str, first_chunk: str) -> str:
+    """A document's subject: its heading when it has one, else its file name."""
+    first = first_chunk.strip().split("\n", 1)[0].strip().lstrip("#").strip()
+    first = re.split(r"\s*[—–:]\s|\s-\s", first)[0].strip()
+    if 1 <= len(first.split()) <= 8 and not first.endswith("."):
+        return first
+    stem = re.sub(r"\.[A-Za-z0-9]+$", "", source.rsplit("/", 1)[-1])
+    return re.sub(r"[_\-]+", " ", stem).strip().title()
+
+
+def resolve_pronoun(sentence: str, topic: str) -> str:
+    """'It was opened in 1968' → 'The Orrin Valley Observatory was opened in 1968'."""
+    the = topic if topic.lower().startswith("the ") else f"the {topic}"
+    if re.match(r"^It\b", sentence):
+        return the[0].upper() + the[1:] + sentence[2:]
+    if re.match(r"^Its\b", sentence):
+        return the[0].upper() + the[1:] + "'s" + sentence[3:]
+    return sentence
+
+
+def facts_from_chunks(chunks: Sequence[Any]) -> list[Fact]:
+    """One Fact per informative sentence (≥ 6 words), de-duplicated.
+
+    A sentence opening with "It"/"Its" is about the topic only when it starts
+    a paragraph or follows a sentence about the topic; otherwise ("Its orbit
+    brings it back…" after a sentence about a comet) the previous sentence is
+    kept with it, so the fact stays true on its own.
+    """
+    firsts: dict[str, str] = {}
+    for c in chunks:
+        firsts.setdefault(c.source, c.text)
+    seen: set[str] = set()
+    facts = []
+    for c in chunks:
+        topic = topic_of(c.source, firsts[c.source])
+        for para in c.text.split("\n"):
+            previous = ""
+            for sentence in split_sentences(para.strip()):
+                sentence = sentence.strip().lstrip("-*• ").strip()
+                prev, previous = previous, sentence
+                if len(sentence.split()) < 6 or sentence[-1:] not in ".!?" or sentence in seen:
+                    continue
+                seen.add(sentence)
+                if re.match(r"^(It|Its)\b", sentence) and prev and not _about(prev, topic):
+                    text = f"{prev} {sentence}"
+                else:
+                    text = resolve_pronoun(sentence, topic)
+                facts.append(Fact(topic, text, c.source, c.index))
+    return facts
+
+
+def _about(sentence: str, topic: str) -> bool:
+    head = " ".join(sentence.split()[:6]).lower()
+    return bool(re.match(r"^(it|its)\b", head)) or topic.lower().removeprefix("the ") in head
+
+
+def _parse_questions(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        q = re.sub(r"^\s*(\d+[.)]|[-*•])\s*", "", line).strip()
+        if q.endswith("?") and 3 <= len(q.split()) <= 30:
+            out.append(q)
+    return out
+
+
+def key_terms(fact: str, question: str) -> list[str]:
+    """Names and numbers the fact has and the question does not: what a right answer must say."""
+    asked = set(_words(question))
+    numbers = [n for n in re.findall(r"\d[\d.,]*\d|\d", fact) if n not in asked]
+    names = [m for m in re.findall(r"(?:[A-Z][a-z\-']+)(?:\s+[A-Z][a-z\-']+)*", fact)
+             if not set(_words(m)) & asked and m.lower() not in STOPWORDS]
+    return [k.rstrip(".,") for k in numbers + names]
+
+
+def grounded(question: str, fact: Fact) -> tuple[bool, str]:
+    """Keep a question only if its fact really answers it."""
+    q_words = content_words(question) - content_words(fact.topic)
+    f_words = content_words(fact.sentence)
+    if not q_words:
+        return False, "asks nothing beyond the topic"
+    missing = q_words - f_words
+    if len(missing) * 2 >= len(q_words):
+        return False, f"mostly about words not in the fact: {', '.join(sorted(missing))}"
+    ql = question.lower()
+    for cue, kind in WH_TYPES.items():
+        if re.search(rf"\b{cue}\b", ql):
+            if kind == "year" and not re.search(r"\b1\d{3}\b|\b20\d{2}\b", fact.sentence):
+                return False, "asks for a year the fact does not give"
+            if kind == "number" and not re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|once)\b", fact.sentence.lower()):
+                return False, "asks for a number the fact does not give"
+            if kind == "name" and not re.search(r"(?<!^)\b[A-Z][a-z]+", fact.sentence):
+                return False, "asks for a name the fact does not give"
+            break
+    if not key_terms(fact.sentence, question) and not missing:
+        # The question already contains everything the fact says: nothing to learn.
+        return False, "the question already holds the answer"
+    return True, ""
+
+
+def question_prompt(fact: Fact) -> list[dict[str, str]]:
+    return FEW_SHOT + [{"role": "user", "content": f"Topic: {fact.topic}\nFact: {fact.sentence}\nWrite three different "
+                                                    "questions about the topic that this fact answers. Name the topic "
+                                                    "in each question."}]
+
+
+def make_pairs(facts: Sequence[Fact], generate: Callable[[list[list[dict[str, str]]]], list[str]],
+               should_stop: Callable[[], bool] = never_stop) -> tuple[list[QAPair], dict[str, int]]:
+    """Ask `generate` for questions about each fact; keep the grounded ones, de-duplicated."""
+    replies = generate([question_prompt(f) for f in facts])
+    pairs: list[QAPair] = []
+    stats = {"facts": len(facts), "generated": 0, "kept": 0, "ungrounded": 0, "duplicates": 0}
+    seen: set[str] = set()
+    for fact, reply in zip(facts, replies):
+        for q in _parse_questions(reply):
+            stats["generated"] += 1
+            key = " ".join(_words(q))
+            if key in seen:
+                stats["duplicates"] += 1
+                continue
+            ok, _why = grounded(q, fact)
+            if not ok:
+                stats["ungrounded"] += 1
+                continue
+            seen.add(key)
+            pairs.append(QAPair(q, fact.sentence, fact.source, fact.chunk, key_terms(fact.sentence, q)))
+            stats["kept"] += 1
+    return pairs, stats
+
+
+# --- Questions by rule -------------------------------------------------------------------
+# Measured here: the demo model's own questions were mostly generic ("What is
+# the <topic>?") and 11 of 81 survived the grounding check. Questions made by
+# turning a fact's names and numbers into question words are grounded by
+# construction and ask for exactly what the fact states.
+
+_SPAN = re.compile(
+    r"(?P<year>\b(?:1[5-9]|20)\d{2}\b)"
+    r"|(?P<number>\b\d[\d.,]*(?:\s+(?:[a-z]+))?)"
+    r"|(?P<name>(?<![.!?]\s)(?<!^)\b[A-Z][a-z']+(?:-[A-Z]?[a-z']+)*(?:\s+(?:of\s+|de\s+)?[A-Z][a-z']+(?:-[A-Z]?[a-z']+)*)*)"
+)
+
+
+def _wh(kind: str, span: str, before: str) -> tuple[str, str]:
+    """(text to remove before the span, question phrase)."""
+    prev = before.rstrip().rsplit(" ", 1)[-1].lower() if before.strip() else ""
+    if kind == "year":
+        return ("in", "in which year") if prev == "in" else ("", "which year")
+    if kind == "number":
+        parts = span.split()
+        unit = parts[1] if len(parts) > 1 else ""
+        return "", f"how many {unit}".strip()
+    if prev == "by":
+        return "by", "by whom"
+    return "", "what"
+
+
+def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
+    """Echo questions: 'The observatory was opened in which year by Beatrix Molnar?' with its key."""
+    context, _, sentence = fact.sentence.rpartition(". ") if re.search(r"\. (It|Its)\b", fact.sentence) else ("", "", fact.sentence)
+    sentence = sentence.rstrip(".!? ")
+    topic_words = set(_words(fact.topic))
+    out: list[tuple[str, list[str]]] = []
+    for m in _SPAN.finditer(sentence):
+        kind = m.lastgroup or "name"
+        span = m.group(0).strip()
+        if kind == "name" and set(_words(span.replace("'s", ""))) <= topic_words:
+            continue  # asking "what" for the topic itself gives nothing to learn
+        before, after = sentence[: m.start()], sentence[m.end():]
+        drop, phrase = _wh(kind, span, before)
+        if drop and before.rstrip().lower().endswith(drop):
+            before = before.rstrip()[: -len(drop)]
+        question = f"{before.rstrip()} {phrase} {after.lstrip()}".strip()
+        question = re.sub(r"\s+", " ", question).replace(" ,", ",").rstrip(" ,;") + "?"
+        question = question[0].upper() + question[1:]
+        if context:  # "Its orbit…": the question needs the sentence that says whose
+            question = f"{context}. {question}"
+        key = span.split()[0] if kind == "number" else span
+        out.append((question, [key]))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def rule_pairs(facts: Sequence[Fact]) -> list[QAPair]:
+    pairs = []
+    for fact in facts:
+        for question, keys in cloze_questions(fact):
+            pairs.append(QAPair(question, fact.sentence, fact.source, fact.chunk, keys))
+    return pairs
+
+
+def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tuple[list[QAPair], list[QAPair]]:
+    """Hold out one question of some facts that have several, never a fact's only question.
+
+    The held-out question asks the fact in a wording training never showed, so
+    answering it shows the fact was learned, not one phrasing.
+    """
+    import random
+
+    rng = random.Random(seed)
+    by_fact: dict[str, list[QAPair]] = {}
+    for p in pairs:
+        by_fact.setdefault(p.answer, []).append(p)
+    train: list[QAPair] = []
+    heldout: list[QAPair] = []
+    taken: dict[str, int] = {}
+    facts = list(by_fact.values())
+    rng.shuffle(facts)
+    for group in facts:
+        src = group[0].source
+        if len(group) >= 2 and taken.get(src, 0) < per_doc and group[0].keys:
+            pick = rng.randrange(len(group))
+            if group[pick].keys:
+                heldout.append(group[pick])
+                taken[src] = taken.get(src, 0) + 1
+                train.extend(p for i, p in enumerate(group) if i != pick)
+                continue
+        train.extend(group)
+    return train, heldout
+
+
+def write_heldout(path: Any, pairs: Sequence[QAPair]) -> None:
+    import json
+
+    from core.store import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps({"q": p.question, "a": p.keys, "doc": p.source, "fact": p.answer},
+                                               ensure_ascii=False) + "\n" for p in pairs))
+
+
+# --- Natural wordings --------------------------------------------------------------------
+# Echo questions keep the fact's word order; people ask "When was X opened?".
+# The model rewrites each echo question (an easier task than writing questions
+# from scratch); a rewrite is kept only if it still asks about the same fact:
+# most of its content words come from the echo question and it does not give
+# away the answer.
+
+REWRITE_SHOT = [
+    {"role": "user", "content": "Rewrite this as a short, natural question:\nHarbor Lane Bakery was founded in which "
+                                "year by Marta Okonkwo?"},
+    {"role": "assistant", "content": "When was Harbor Lane Bakery founded?"},
+    {"role": "user", "content": "Rewrite this as a short, natural question:\nThe bakery's signature loaf is called what?"},
+    {"role": "assistant", "content": "What is the name of the bakery's signature loaf?"},
+]
+
+
+def rewrite_prompt(question: str) -> list[dict[str, str]]:
+    return REWRITE_SHOT + [{"role": "user", "content": f"Rewrite this as a short, natural question:\n{question}"}]
+
+
+def natural_rewrite_ok(rewrite: str, pair: QAPair) -> bool:
+    rewrite = rewrite.strip().splitlines()[0].strip() if rewrite.strip() else ""
+    if not rewrite.endswith("?") or not 3 <= len(rewrite.split()) <= 25:
+        return False
+    if any(k.lower() in rewrite.lower() for k in pair.keys):
+        return False  # gives the answer away
+    words = content_words(rewrite)
+    if not words:
+        return False
+    return len(words - content_words(pair.question)) * 3 <= len(words)  # ≥ 2/3 from the echo question
+
+
+def natural_pairs(pairs: Sequence[QAPair], generate: Callable[[list[list[dict[str, str]]]], list[str]]) -> list[QAPair]:
+    replies = generate([rewrite_prompt(p.question) for p in pairs])
+    out = []
+    for pair, reply in zip(pairs, replies):
+        text = reply.strip().splitlines()[0].strip() if reply.strip() else ""
+        if natural_rewrite_ok(text, pair):
+            out.append(QAPair(text, pair.answer, pair.source, pair.chunk, pair.keys))
+    return out

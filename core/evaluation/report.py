@@ -1,0 +1,87 @@
+"""The "did it learn?" report: held-out fact recall and a general check, base vs tuned.
+
+Held-out questions were generated from the documents but never trained on
+(core.dataset.qa.split_heldout), so a tuned answer that contains the fact's
+key shows the fact was learned, not a wording. The general check shows what
+the model kept. Base and tuned are evaluated one after the other so only one
+model is in memory at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+from core.errors import RunError
+from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc
+from core.events import OnEvent, Progress, ShouldStop, ignore_event, never_stop
+from core.paths import resources_dir
+from core.store import RunDir, write_json
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def general_questions() -> list[dict[str, Any]]:
+    return _jsonl(resources_dir() / "general_check.jsonl")
+
+
+def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop,
+                 general: bool = True) -> dict[str, Any]:
+    from core.chat import load_chat_model
+
+    run = RunDir(run_path)
+    meta = run.read_run()
+    heldout = _jsonl(run.dataset / "heldout.jsonl")
+    checks = general_questions() if general else []
+    if not heldout and not checks:
+        raise RunError("This run has no held-out questions to check.", "Train with question–answer pairs switched on.")
+    results: dict[str, dict[str, list[Graded]]] = {}
+    for label, base in (("base", True), ("tuned", False)):
+        on_event(Progress("evaluate", f"Asking the {label} model {len(heldout) + len(checks)} questions…"))
+        model = load_chat_model(run.root, base=base)
+        results[label] = {"facts": ask_all(model, heldout, should_stop=should_stop),
+                          "general": ask_all(model, checks, should_stop=should_stop)}
+        del model
+    base_docs, tuned_docs = by_doc(results["base"]["facts"]), by_doc(results["tuned"]["facts"])
+    counts: dict[str, int] = {}
+    for item in heldout:
+        counts[item["doc"]] = counts.get(item["doc"], 0) + 1
+    report = {
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "model": meta.get("config", {}).get("model"),
+        "facts": {
+            "questions": len(heldout),
+            "base": accuracy(results["base"]["facts"]),
+            "tuned": accuracy(results["tuned"]["facts"]),
+            "per_document": {d: {"questions": counts.get(d, 0), "base": base_docs.get(d, 0.0), "tuned": tuned_docs[d]}
+                             for d in tuned_docs},
+        },
+        "general": {"questions": len(checks), "base": accuracy(results["base"]["general"]),
+                    "tuned": accuracy(results["tuned"]["general"])},
+        "answers": [
+            {"q": b.question, "expected": b.accepted, "doc": b.doc, "base": b.answer, "base_correct": b.correct,
+             "tuned": t.answer, "tuned_correct": t.correct}
+            for b, t in zip(results["base"]["facts"] + results["base"]["general"],
+                            results["tuned"]["facts"] + results["tuned"]["general"])
+        ],
+    }
+    write_json(run.report, report)
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    f, g = report["facts"], report["general"]
+    lines = ["Did it learn? (questions about your documents it never saw in training)",
+             f"  Facts recalled:   base {f['base']:.0%} → tuned {f['tuned']:.0%}  ({f['questions']} questions)"]
+    for doc, d in f["per_document"].items():
+        lines.append(f"    {doc}: {d['base']:.0%} → {d['tuned']:.0%} ({d['questions']})")
+    if g["questions"]:
+        verdict = "kept" if g["tuned"] >= g["base"] else "some lost"
+        lines.append(f"  General knowledge: base {g['base']:.0%} → tuned {g['tuned']:.0%}  ({verdict})")
+    return "\n".join(lines)
