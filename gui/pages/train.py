@@ -134,6 +134,9 @@ class TrainPage(Page):
         self.start_button.setToolTip("Start a new run (Ctrl+Return)")
         self.stop_button.setToolTip("Stop at the next step and save a checkpoint (Ctrl+.)")
         self.resume_button.setToolTip("Continue the selected run from its last checkpoint")
+        self.start_hint = muted("Add documents first, on the Documents page.")
+        self.start_hint.hide()
+        card.add(self.start_hint)
         card.add(self.start_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stop_button)
@@ -281,8 +284,7 @@ class TrainPage(Page):
         for button in self.preset_buttons.values():
             button.setEnabled(self.state == IDLE)
         self.form.setEnabled(self.state == IDLE)
-        if has_project and not has_docs and self.state == IDLE:
-            self.status_label.setText("Add documents first (Documents page).")
+        self.start_hint.setVisible(has_project and not has_docs and self.state == IDLE)
 
     # Start / stop / resume -------------------------------------------------------------------
     def start(self) -> None:

@@ -1,0 +1,90 @@
+"""Every failure reaches the user through the one funnel, in words, with what to do."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QTimer
+
+from gui_support import (TRAINING_TIMEOUT_MS, add_run, banner_texts, home, make_window,  # noqa: F401 - fixtures
+                         tiny_run, window)
+
+from core import projects
+from core.errors import Cancelled, ModelError
+from gui.pages.train import IDLE
+
+MISSING_MODEL = "/nonexistent/tunedesk-model-folder"
+
+
+def test_interrupted_run_is_offered_for_resume_and_a_failing_worker_is_shown(make_window, qtbot, tiny_run):
+    """A run left 'training' by a killed app is offered on start; its worker fails (model gone) with a message."""
+    project = projects.create_project("Interrupted")
+    add_run(project, tiny_run, status="training", model=MISSING_MODEL)
+    window = make_window()
+    qtbot.waitUntil(lambda: any("was interrupted" in t for t in window.notifications.texts()))
+    banner = next(b for b in window.notifications.banners if "was interrupted" in b.note.message)
+    label, _callback = banner.note.actions[0]
+    assert label == "Resume training"
+
+    resume_button = next(b for b in banner.findChildren(type(window.train_page.resume_button)) if b.text() == label)
+    resume_button.click()
+    page = window.train_page
+    assert window.current_page() == "train" and page.state != IDLE
+    qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: f"Model not found: {MISSING_MODEL}" in banner_texts(window))
+    assert "Give 'demo', a Hugging Face model folder, or a .gguf file." in banner_texts(window)  # the hint
+    assert "Training failed" in page.status_label.text()
+    assert f"Failed: Model not found: {MISSING_MODEL}" in page.log.toPlainText()
+
+
+def test_a_model_path_that_does_not_exist(window, qtbot):
+    window.ctx.open_project(projects.create_project("Models"))
+    window.show_page("model")
+    page = window.model_page
+    qtbot.waitUntil(lambda: page._task is None, timeout=180_000)  # the demo model's details first
+    page.folder_edit.setText(MISSING_MODEL)
+    page.folder_radio.setChecked(True)
+    page.use_button.click()
+    qtbot.waitUntil(lambda: f"Model not found: {MISSING_MODEL}" in banner_texts(window), timeout=60_000)
+    assert "Could not use this model" in page.fields["fits"].text()
+    assert projects.open_project("Models").model == "demo"  # nothing was changed
+
+
+def test_invalid_settings_are_listed_together_and_nothing_starts(window, qtbot):
+    project = projects.create_project("Settings")
+    (project.documents_dir / "note.txt").write_text("Some text to learn.")
+    window.ctx.open_project(project)
+    page = window.train_page
+    page.form.set_values({"learning_rate": 5.0, "batch_size": 0})
+    page.form.widgets["warmup_ratio"].setText("lots")
+    page.start_button.click()
+    qtbot.waitUntil(lambda: "Warmup ratio must be a number" in banner_texts(window))
+    page.form.set_values({"warmup_ratio": 0.05})
+    page.start_button.click()
+    qtbot.waitUntil(lambda: "learning_rate must be in (0, 0.1]" in banner_texts(window))
+    assert "batch_size must be ≥ 1" in banner_texts(window)
+    assert page.state == IDLE and projects.list_runs(project) == []
+
+
+def test_uncaught_exceptions_in_threads_and_slots_reach_the_funnel(window, qtbot):
+    def fail_in_thread() -> None:
+        raise ModelError("The weights file is truncated.", "Download the model again.")
+
+    thread = threading.Thread(target=fail_in_thread)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: "The weights file is truncated.\nDownload the model again." in banner_texts(window))
+
+    def fail_in_slot() -> None:
+        raise ValueError("boom in a slot")
+
+    QTimer.singleShot(0, fail_in_slot)
+    qtbot.waitUntil(lambda: "Something went wrong: ValueError: boom in a slot" in banner_texts(window))
+    assert "This is a bug in TuneDesk" in banner_texts(window)
+
+    before = len(window.ctx.notifier.history)
+    cancelled = threading.Thread(target=lambda: (_ for _ in ()).throw(Cancelled()))
+    cancelled.start()
+    cancelled.join()
+    qtbot.wait(200)
+    assert len(window.ctx.notifier.history) == before  # stopping is never shown as a failure
