@@ -125,6 +125,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     printer = ConsolePrinter()
     config = None if args.resume and (out / "run.json").is_file() else _config_from_args(args)
     result = train(args.documents, out, config, on_event=printer, should_stop=stop.is_set, resume=args.resume)
+    if result.status == "finished" and not args.no_eval:
+        from core.evaluation.report import evaluate_run, format_report
+
+        try:
+            print(format_report(evaluate_run(out, on_event=printer, should_stop=stop.is_set)))
+        except TuneDeskError as exc:
+            print(f"(No report: {exc.message})", file=sys.stderr)
     print(f"Run folder: {out}")
     print(f"Steps: {result.step}/{result.total_steps} · train loss {result.train_loss:.3f}"
           + (f" · validation loss {result.val_loss:.3f}" if result.val_loss is not None else "")
@@ -153,16 +160,21 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from core.chat import load_chat_model
+    from core.chat import ChatSession, load_chat_model
     from core.store import RunDir
 
     RunDir(args.run).read_run()  # a wrong folder is reported before anything else
     questions = _read_questions(Path(args.questions))
-    model = load_chat_model(args.run, base=args.base)
+    session = ChatSession(load_chat_model(args.run, base=args.base), sources=_sources(args))
     lines = []
     for item in questions:
-        answer = model.ask(item["q"])
-        lines.append(json.dumps({**item, "answer": answer}, ensure_ascii=False))
+        session.reset()
+        answer = "".join(session.send(item["q"])).strip()
+        row = {**item, "answer": answer}
+        if session.sources is not None:
+            row["sources"] = [{"document": s.source, "passage": s.index, "score": round(s.score, 3)}
+                              for s in session.last_sources]
+        lines.append(json.dumps(row, ensure_ascii=False))
         if not args.out:
             print(lines[-1], flush=True)
     if args.out:
@@ -173,11 +185,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sources(args: argparse.Namespace) -> Any:
+    """The run's passage index unless --no-sources: answers then cite the documents."""
+    if args.no_sources:
+        return None
+    from core.retrieval import PassageIndex
+
+    return PassageIndex.for_run(args.run)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.evaluation.report import evaluate_run, format_report
+
+    report = evaluate_run(args.run, on_event=ConsolePrinter(), general=not args.no_general)
+    print(format_report(report))
+    print(f"Written to {Path(args.run) / 'report.json'}")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from core.chat import ChatSession, load_chat_model
 
     print("Loading…", file=sys.stderr, flush=True)
-    session = ChatSession(load_chat_model(args.run, base=args.base))
+    session = ChatSession(load_chat_model(args.run, base=args.base), sources=_sources(args))
     print(f"Chatting with {'the base model' if args.base else 'the tuned model'}. "
           "Empty line or Ctrl-D to quit, /new for a new conversation, Ctrl-C stops a reply.", file=sys.stderr)
     while True:
@@ -198,6 +228,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print(" [stopped]", end="")
         print()
+        for n, src in enumerate(session.last_sources, 1):
+            print(f"  [{n}] {src.source}, passage {src.index + 1}: {src.text[:100]}…", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="standard", choices=["quick", "standard", "thorough"])
     p.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
+    p.add_argument("--no-eval", action="store_true", help='skip the "did it learn?" report at the end')
     adv = p.add_argument_group("advanced")
     adv.add_argument("--epochs", type=float)
     adv.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float)
@@ -233,11 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", required=True, help='JSONL, one {"q": ...} per line')
     p.add_argument("--out", help="write answers here (JSONL) instead of printing them")
     p.add_argument("--base", action="store_true", help="answer with the base model alone")
+    p.add_argument("--no-sources", action="store_true",
+                   help="answer closed-book, from the model alone (default: with the best passages of the documents in context)")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')
+    p.add_argument("run", help="run folder")
+    p.add_argument("--no-general", action="store_true", help="skip the general-knowledge check")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("chat", help="chat with a run's model in the terminal (streaming)")
     p.add_argument("run", help="run folder")
     p.add_argument("--base", action="store_true", help="chat with the base model alone")
+    p.add_argument("--no-sources", action="store_true", help="answer from the model alone, without document passages")
     p.set_defaults(func=cmd_chat)
     return parser
 

@@ -101,9 +101,13 @@ def _pick(logits: Any, s: SamplingSettings, generator: Any) -> int:
 class ChatSession:
     """A conversation: history plus a model."""
 
-    def __init__(self, model: ChatModel, system: str | None = None) -> None:
+    def __init__(self, model: ChatModel, system: str | None = None, sources: Any = None) -> None:
+        """sources: a core.retrieval.PassageIndex; when given, each question is answered
+        with its best passages in context, and they are kept in `last_sources`."""
         self.model = model
         self.system = system
+        self.sources = sources
+        self.last_sources: list[Any] = []
         self.history: list[dict[str, str]] = []
 
     def messages(self) -> list[dict[str, str]]:
@@ -112,9 +116,17 @@ class ChatSession:
     def send(self, text: str, settings: SamplingSettings | None = None,
              should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
         self.history.append({"role": "user", "content": text})
+        messages = self.messages()
+        self.last_sources = []
+        if self.sources is not None:
+            from core.retrieval import grounded_prompt
+
+            self.last_sources = self.sources.search(text)
+            # Only this turn carries the passages; history keeps the plain question.
+            messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
         parts: list[str] = []
         try:
-            for piece in self.model.stream(self.messages(), settings, should_stop):
+            for piece in self.model.stream(messages, settings, should_stop):
                 parts.append(piece)
                 yield piece
         finally:  # a stopped reply is still kept, as far as it got

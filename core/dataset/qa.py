@@ -331,6 +331,8 @@ def natural_rewrite_ok(rewrite: str, pair: QAPair) -> bool:
     words = content_words(rewrite)
     if not words:
         return False
+    if set(re.findall(r"\d+", rewrite)) - set(re.findall(r"\d+", pair.question)):
+        return False  # a number the echo question never had is an invented detail
     return len(words - content_words(pair.question)) * 3 <= len(words)  # ≥ 2/3 from the echo question
 
 

@@ -1,0 +1,122 @@
+"""Issue #4: grounded Q&A, replay mix, the "did it learn?" report, answers with sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import SAMPLE_DOCS, quick_config
+
+from core.chat.batch import generate_batch
+from core.dataset.qa import (Fact, QAPair, cloze_questions, facts_from_chunks, grounded, natural_pairs, rule_pairs,
+                             split_heldout)
+from core.documents import ingest
+from core.pipeline import prepare_run
+from core.store import RunDir
+
+FACT = Fact("Orrin Valley Observatory",
+            "The Orrin Valley Observatory was opened in 1968 by the astronomer Beatrix Molnar.", "obs.md", 0)
+
+
+def test_rule_questions_ask_for_what_the_fact_states():
+    questions = dict(cloze_questions(FACT))
+    assert any("which year" in q for q in questions)
+    for q, keys in cloze_questions(FACT):
+        assert q.endswith("?")
+        for key in keys:
+            assert key in FACT.sentence  # the answer is in the fact…
+            assert key not in q  # …and not given away by the question
+
+
+def test_a_question_its_fact_does_not_answer_is_dropped():
+    ok, _ = grounded("Who opened the Orrin Valley Observatory?", FACT)
+    assert ok
+    for off_target in ("How many people work at the Orrin Valley Observatory?",
+                       "What is the Orrin Valley Observatory?",
+                       "In which country is the Orrin Valley Observatory located?"):
+        ok, why = grounded(off_target, FACT)
+        assert not ok and why, off_target
+    ok, why = grounded("When was the Orrin Valley Observatory renovated?",
+                       Fact("Orrin Valley Observatory", "The observatory was renovated by the Lindqvist family.", "o", 0))
+    assert not ok and "year" in why
+
+
+def test_rewordings_that_change_the_fact_or_leak_the_answer_are_dropped():
+    pair = rule_pairs([FACT])[0]
+    rewrites = {
+        "When was the Orrin Valley Observatory opened?": True,
+        "Who plays football at the stadium?": False,  # off-target
+        f"Was the Orrin Valley Observatory opened in {pair.keys[0]}?": False,  # gives the answer away
+        "no question here": False,
+    }
+    for text, expected in rewrites.items():
+        kept = natural_pairs([pair], lambda convs, t=text: [t] * len(convs))
+        assert bool(kept) is expected, text
+        for p in kept:
+            assert p.answer == FACT.sentence
+
+
+def test_real_model_rewordings_stay_grounded(base_chat):
+    chunks = ingest([SAMPLE_DOCS]).chunks
+    pairs = rule_pairs(facts_from_chunks(chunks))[:6]
+    kept = natural_pairs(pairs, lambda convs: generate_batch(base_chat.model, base_chat.tokenizer, convs,
+                                                             max_new_tokens=32))
+    texts = {c.text for c in chunks}
+    for p in kept:
+        assert p.question.endswith("?")
+        assert not any(k.lower() in p.question.lower() for k in p.keys)
+        # every answer is a sentence of its own chunk: nothing invented
+        assert any(p.answer.split(" ", 3)[-1][:40] in t for t in texts), p.answer
+
+
+def test_heldout_questions_are_never_trained_on_and_every_fact_stays_taught():
+    pairs = rule_pairs(facts_from_chunks(ingest([SAMPLE_DOCS]).chunks))
+    train, heldout = split_heldout(pairs, seed=1)
+    assert heldout
+    train_q = {p.question for p in train}
+    assert not train_q & {p.question for p in heldout}
+    taught = {p.answer for p in train}
+    assert all(p.answer in taught for p in heldout)  # the fact is still taught, in other words
+
+
+def test_training_file_mixes_passages_grounded_qa_and_replay(tmp_path: Path, demo_model_dir: Path):
+    out = tmp_path / "run"
+    prepare_run([SAMPLE_DOCS], out, quick_config())
+    rows = [json.loads(l) for l in (RunDir(out).dataset / "train.jsonl").read_text().splitlines()]
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"passage", "qa", "replay"}
+    replay = [r for r in rows if r["kind"] == "replay"]
+    assert len(replay) >= 10 and all(r["messages"][-1]["content"] for r in replay)
+    heldout = [json.loads(l) for l in (RunDir(out).dataset / "heldout.jsonl").read_text().splitlines()]
+    assert heldout and all(h["a"] and h["doc"] for h in heldout)
+    trained_questions = {r["messages"][0]["content"] for r in rows}
+    assert not trained_questions & {h["q"] for h in heldout}
+
+
+def test_report_has_per_document_figures(trained_run: Path):
+    from core.evaluation.report import evaluate_run, format_report
+
+    report = evaluate_run(trained_run)
+    per_doc = report["facts"]["per_document"]
+    assert set(per_doc) == {p.name for p in SAMPLE_DOCS.iterdir()}
+    for figures in per_doc.values():
+        assert figures["questions"] >= 1 and 0 <= figures["base"] <= 1 and 0 <= figures["tuned"] <= 1
+    assert report["general"]["questions"] >= 5
+    assert json.loads(RunDir(trained_run).report.read_text())["facts"] == report["facts"]
+    text = format_report(report)
+    assert "Facts recalled" in text and "General knowledge" in text
+
+
+def test_sources_find_the_passage_that_holds_the_answer(trained_run: Path):
+    from core.chat import ChatSession, load_chat_model
+    from core.retrieval import PassageIndex
+
+    index = PassageIndex.for_run(trained_run)
+    top = index.search("How long does the Quillfeather battery last?")
+    assert top[0].source == "quillfeather_guide.html" and "nine weeks" in top[0].text
+    assert (trained_run / "retrieval.npz").is_file()
+    session = ChatSession(load_chat_model(trained_run), sources=index)
+    answer = "".join(session.send("Who founded Harbor Lane Bakery?"))
+    assert session.last_sources[0].source == "harbor_lane_bakery_handbook.md"
+    assert "Okonkwo" in answer
+    assert session.history[0]["content"] == "Who founded Harbor Lane Bakery?"  # history keeps the plain question
