@@ -40,9 +40,9 @@ def training_estimate(model_dir: Path, params: int, device: Any) -> str:
     Returns "" until that module exists; the model page then shows only the
     rough weight-size check below.
     """
-    try:
-        from core.training import estimate  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("core.training.estimate") is None:
         return ""
     return ""  # wire the real call here once its API is published
 

@@ -185,7 +185,10 @@ class MainWindow(QMainWindow):
         geometry = self.ctx.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
             return
-        self.resize(DEFAULT_SIZE)
+        screen = self.screen().availableGeometry()
+        size = DEFAULT_SIZE.boundedTo(screen.size() * 0.92).expandedTo(self.minimumSize())
+        self.resize(size)
+        self.move(screen.center() - self.rect().center())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.ctx.workers.training.is_running():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLayout, QProgressBar, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 SPACING = 12
 MARGIN = 28
@@ -103,6 +103,34 @@ class BusyLine(QWidget):
 
     def stop(self) -> None:
         self.hide()
+
+
+class PresetButton(QPushButton):
+    """A checkable card: the preset's name over its one-line explanation (wrapped, never cut off)."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("presetButton")
+        self.setCheckable(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        self.labels = []
+        for value, name in ((title, "presetTitle"), (text, "muted")):
+            label = QLabel(value)
+            label.setObjectName(name)
+            label.setWordWrap(True)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            layout.addWidget(label)
+            self.labels.append(label)
+        self.setToolTip(text)
+        self.set_compact(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Only the name, to leave room for the advanced settings below."""
+        self.labels[1].setVisible(not compact)
+        lines = 1 if compact else 3
+        self.setMinimumHeight(16 + self.fontMetrics().height() * lines + 8)
 
 
 def muted(text: str, wrap: bool = True) -> QLabel:

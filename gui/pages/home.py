@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QPushButton, QTableWidget, QTableWidgetItem, QWidget)
 
 from core import projects
 from core.projects import Project, RunSummary
@@ -33,6 +33,7 @@ class WelcomeCard(Card):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("", parent, margins=28)
+        self.layout_.setSpacing(14)
         title = QLabel("Welcome to TuneDesk")
         title.setObjectName("pageTitle")
         self.add(title)
@@ -47,6 +48,7 @@ class WelcomeCard(Card):
                 ("Chat", "Ask it about your documents; compare it with the original.")), start=1):
             card = Card(f"{number}. {head}", margins=14)
             card.add(muted(text))
+            card.layout_.addStretch(1)
             steps.addWidget(card)
         self.add(steps)
         buttons = QHBoxLayout()
@@ -177,6 +179,8 @@ class HomePage(Page):
 
     # Actions ---------------------------------------------------------------------------
     def create_sample_project(self) -> None:
+        if not self._may_switch():
+            return
         try:
             project = projects.create_project(projects.unique_name("Sample project"), "demo")
             projects.add_sample_documents(project)
@@ -187,6 +191,8 @@ class HomePage(Page):
         self.ctx.navigate.emit("documents")
 
     def new_project(self) -> None:
+        if not self._may_switch():
+            return
         name = dialogs.ask_text(self, "New project", "Name of the new project:",
                                 projects.unique_name("My project"))
         if name is None:
@@ -199,9 +205,19 @@ class HomePage(Page):
         self.ctx.open_project(project)
         self.ctx.navigate.emit("documents")
 
+    def _may_switch(self, name: str | None = None) -> bool:
+        """Training keeps its project open: the Train page follows one run at a time."""
+        current = self.ctx.project
+        if current is not None and current.name != name and self.ctx.workers.training.is_running():
+            self.ctx.notifier.warning(f"“{current.name}” is training.",
+                                      "Stop the training (Train page) before opening another project; "
+                                      "you can resume it later.")
+            return False
+        return True
+
     def open_selected(self) -> None:
         project = self._selected()
-        if project is not None:
+        if project is not None and self._may_switch(project.name):
             self.ctx.open_project(project)
             self.ctx.navigate.emit("documents")
 

@@ -27,37 +27,9 @@ from gui.pages.home import run_status_text
 from gui.plots import TrainingPlots
 from gui.settings_form import ConfigForm, preset_values
 from gui.theme import mark_primary, set_icon
-from gui.widgets import Card, Page, Stat, format_duration, muted
+from gui.widgets import Card, Page, PresetButton, Stat, format_duration, muted
 
 IDLE, PREPARING, TRAINING, STOPPING = "idle", "preparing", "training", "stopping"
-
-
-class PresetButton(QPushButton):
-    """A checkable card: the preset's name over its one-line explanation (wrapped, never cut off)."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("presetButton")
-        self.setCheckable(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(2)
-        self.labels = []
-        for value, name in ((title, "presetTitle"), (text, "muted")):
-            label = QLabel(value)
-            label.setObjectName(name)
-            label.setWordWrap(True)
-            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            layout.addWidget(label)
-            self.labels.append(label)
-        self.setToolTip(text)
-        self.set_compact(False)
-
-    def set_compact(self, compact: bool) -> None:
-        """Only the name, to leave room for the advanced settings below."""
-        self.labels[1].setVisible(not compact)
-        lines = 1 if compact else 3
-        self.setMinimumHeight(16 + self.fontMetrics().height() * lines + 8)
 
 
 class TrainPage(Page):
@@ -112,6 +84,7 @@ class TrainPage(Page):
         self.form.changed.connect(self._form_changed)
         self.form_scroll = QScrollArea()
         self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.form_scroll.setWidget(self.form)
         self.form_scroll.setVisible(False)
         self.form.setObjectName("formArea")
