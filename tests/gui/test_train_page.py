@@ -72,3 +72,26 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
     assert any("Your model is trained" in t for t in window.notifications.texts())
     saved = json.loads((run.path / "run.json").read_text())["config"]
     assert TrainConfig.from_dict(saved).max_steps == STEPS and saved["batch_size"] == 2
+
+
+def test_overfitting_warning_and_throttled_redraws(window, qtbot):
+    """Events as the worker sends them: a burst of steps is drawn a few times, not once per step."""
+    from core.events import EvalMetrics
+
+    window.ctx.open_project(projects.create_project("Curves"))
+    window.show_page("train")
+    page = window.train_page
+    page.plots.clear()
+    before = page.plots.redraws
+    for step in range(1, 201):
+        page.on_event(StepMetrics(step, 200, step / 50, 2.0 - step / 200, 1e-3, 900.0, step * 0.5, (200 - step) * 0.5))
+    qtbot.wait(600)
+    assert page.plots.points("loss") == 200
+    assert 1 <= page.plots.redraws - before <= 3  # 200 steps, a handful of repaints
+    assert page.stats["step"].value.text() == "200 / 200"
+
+    assert not page.overfit_label.isVisible()
+    message = ("The model is starting to memorise the training text instead of generalising (validation loss is "
+               "rising while training loss falls). Consider stopping, or use fewer epochs.")
+    page.on_event(EvalMetrics(200, 2.5, 0.4, overfitting=True, message=message))
+    assert page.overfit_label.isVisible() and message in page.overfit_label.text()
