@@ -131,21 +131,38 @@ def _tail(units: list[_Unit], overlap: int) -> list[_Unit]:
 
 
 def split_to_fit(text: str, count: CountTokens, budget: int) -> list[str]:
-    """Split an over-long sentence into word runs (or character runs) within budget."""
+    """Split an over-long sentence into word runs (or character runs) within budget.
+
+    Each piece is found by galloping from a window of `budget` words (a token
+    rarely spans more than one word) and then a binary search inside it, so the
+    work is proportional to the piece, not to what is left of the sentence: a
+    20 MB text with no sentence ends used to take hours (quadratic).
+    """
     pieces: list[str] = []
     words = text.split()
-    while words:
-        n = _longest_prefix(len(words), lambda k: count(" ".join(words[:k])) <= budget)
+    start = 0
+    while start < len(words):
+        n = _longest_fitting(len(words) - start, budget,
+                             lambda k: count(" ".join(words[start : start + k])) <= budget)
         if n == 0:  # one word alone is over budget: cut it by characters
-            word = words.pop(0)
-            while word:
-                m = max(1, _longest_prefix(len(word), lambda k: count(word[:k]) <= budget))
-                pieces.append(word[:m])
-                word = word[m:]
+            word, at = words[start], 0
+            while at < len(word):
+                m = max(1, _longest_fitting(len(word) - at, budget, lambda k: count(word[at : at + k]) <= budget))
+                pieces.append(word[at : at + m])
+                at += m
+            start += 1
             continue
-        pieces.append(" ".join(words[:n]))
-        words = words[n:]
+        pieces.append(" ".join(words[start : start + n]))
+        start += n
     return pieces
+
+
+def _longest_fitting(n: int, window: int, fits: Callable[[int], bool]) -> int:
+    """Largest k in [0, n] with fits(k) (fits monotone), probing no further than twice the answer."""
+    hi = min(n, max(1, window))
+    while hi < n and fits(hi):
+        hi = min(n, hi * 2)
+    return _longest_prefix(hi, fits)
 
 
 def _longest_prefix(n: int, fits: Callable[[int], bool]) -> int:
