@@ -164,10 +164,14 @@ def _read_pdf(path: Path, max_chars: int) -> RawText:
             head = fh.read(1024)
         if b"%PDF" not in head:
             raise DocumentError("not a PDF file (no %PDF header)", "open it and save it as PDF again")
+        salvaged = False
         try:
             reader = PdfReader(path, strict=False)
         except Exception as exc:  # pypdf raises many types on damaged files
-            raise DocumentError(f"corrupt PDF: cannot parse ({_short(exc)})", "open it and save it as PDF again") from None
+            reader = _salvage_truncated(path)
+            if reader is None:
+                raise DocumentError(f"corrupt PDF: cannot parse ({_short(exc)})", "open it and save it as PDF again") from None
+            salvaged = True
         try:
             encrypted = reader.is_encrypted
         except Exception as exc:
@@ -188,6 +192,9 @@ def _read_pdf(path: Path, max_chars: int) -> RawText:
             except Exception:
                 failed += 1
                 continue
+            if salvaged and text.count("\ufffd") > 0.1 * len(text.replace(" ", "")):
+                failed += 1  # its font was in the missing part: the "text" is replacement characters
+                continue
             if total + len(text) > max_chars:
                 texts.append(text[: max_chars - total])
                 truncated = True
@@ -195,11 +202,49 @@ def _read_pdf(path: Path, max_chars: int) -> RawText:
             texts.append(text)
             total += len(text)
     if pages and failed == len(pages):
+        if salvaged:
+            raise DocumentError("truncated PDF: the file ends too early and no complete page is left",
+                                "download or export it again")
         raise DocumentError("corrupt PDF: no page could be read", "open it and save it as PDF again")
     joined = PAGE_BREAK.join(texts)
     if not joined.strip():
+        if salvaged:
+            raise DocumentError("truncated PDF: the file ends too early and no complete page is left",
+                                "download or export it again")
         raise DocumentError("no text found (scanned PDF?)", "OCR it first")
     return RawText(joined, len(pages), truncated)
+
+
+def _salvage_truncated(path: Path) -> object | None:
+    """Read a PDF whose end is missing (an interrupted download): the pages before the cut.
+
+    The end of a PDF holds the index (xref) and the trailer that names the root
+    object; without them pypdf gives up. Adding an end marker, or a trailer
+    pointing at the catalog object with a deliberately wrong index offset,
+    makes pypdf rebuild the index by scanning the objects that are there.
+    """
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    catalog = re.search(rb"(\d+)\s+(\d+)\s+obj\s*<<\s*/Type\s*/Catalog", data)
+    attempts = [data + b"\n%%EOF\n"]
+    if catalog:
+        objects = data[: data.rfind(b"\nxref")] if b"\nxref" in data else data  # a cut index is worse than none
+        attempts.append(objects + b"\ntrailer\n<< /Root %s %s R >>\nstartxref\n0\n%%%%EOF\n" % (catalog.group(1), catalog.group(2)))
+    for attempt in attempts:
+        try:
+            reader = PdfReader(io.BytesIO(attempt), strict=False)
+            if len(reader.pages):
+                return reader
+        except Exception:
+            continue
+    return None
 
 
 def _decrypt(reader: object) -> None:
