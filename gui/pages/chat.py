@@ -54,8 +54,10 @@ class ChatPage(Page):
         self.tabs.setTabIcon(1, icon("compare"))
         self.body.addWidget(self.tabs, 1)
 
-        QShortcut(QKeySequence("Ctrl+Return"), self.input, self.send)
-        QShortcut(QKeySequence("Escape"), self, self.stop)
+        send = QShortcut(QKeySequence("Ctrl+Return"), self.input, self.send)
+        send.setContext(Qt.ShortcutContext.WidgetShortcut)  # Ctrl+Return on the Train page starts training
+        stop = QShortcut(QKeySequence("Escape"), self, self.stop)
+        stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         ctx.project_changed.connect(self._on_project)
         ctx.runs_changed.connect(lambda: self.model_picker.refresh(ctx.project))
         self._on_project(ctx.project)
@@ -72,7 +74,8 @@ class ChatPage(Page):
         set_icon(self.new_button, "new_chat")
         self.new_button.setToolTip("Start a new conversation (Ctrl+Shift+N)")
         self.new_button.clicked.connect(self.new_conversation)
-        QShortcut(QKeySequence("Ctrl+Shift+N"), tab, self.new_conversation)
+        QShortcut(QKeySequence("Ctrl+Shift+N"), tab, self.new_conversation).setContext(
+            Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.history_list = QListWidget()
         self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.history_list.setTextElideMode(Qt.TextElideMode.ElideRight)

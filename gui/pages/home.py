@@ -113,6 +113,7 @@ class HomePage(Page):
         self.runs_table.setShowGrid(False)
         self.runs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs_table.horizontalHeader().setStretchLastSection(True)
+        self.runs_table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         right.add(self.runs_table, 1)
         self.runs_hint = muted("Runs appear here once you train. Open a project, add documents, then go to Train.")
         right.add(self.runs_hint)

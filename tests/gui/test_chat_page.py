@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from gui_support import (CHAT_TIMEOUT_MS, add_run, home, make_window, tiny_run,  # noqa: F401 - fixtures
@@ -31,8 +32,10 @@ def test_streamed_answer_from_the_trained_model_kept_in_history(window, qtbot, t
     chat.piece_received.connect(pieces.append)
 
     chat.input.setPlainText(QUESTION)
+    window.activateWindow()
+    chat.input.setFocus()
     with qtbot.waitSignal(chat.reply_finished, timeout=CHAT_TIMEOUT_MS) as finished:
-        chat.send_button.click()
+        qtbot.keyClick(chat.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # the shortcut sends
         assert not chat.send_button.isEnabled() and chat.stop_button.isEnabled()
     answer = finished.args[0]
     assert answer and len(pieces) >= 3  # streamed piece by piece, not in one block
