@@ -261,10 +261,14 @@ def run_summary(path: Path) -> RunSummary:
     except (TuneDeskError, OSError, ValueError):
         meta = {}
     config = meta.get("config") or {}
+    checkpoint = latest_checkpoint(run.checkpoints)
+    step = int(meta.get("step") or 0)
+    if checkpoint is not None:  # a killed run never wrote its step to run.json; its checkpoint knows
+        step = max(step, int(checkpoint.name.split("-", 1)[1]))
     return RunSummary(
         path=path, id=path.name, status=str(meta.get("status", "unknown")), created=str(meta.get("created", "")),
-        step=int(meta.get("step") or 0), total_steps=int(meta.get("total_steps") or config.get("max_steps") or 0),
-        preset=str(config.get("preset", "")), has_checkpoint=latest_checkpoint(run.checkpoints) is not None,
+        step=step, total_steps=int(meta.get("total_steps") or config.get("max_steps") or 0),
+        preset=str(config.get("preset", "")), has_checkpoint=checkpoint is not None,
         has_adapter=(run.adapter / "adapter_config.json").is_file(),
     )
 

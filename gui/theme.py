@@ -111,6 +111,7 @@ QSplitter::handle { background: transparent; }
 #overfitWarning { background: $warning_bg; color: $warning; border-radius: 8px; padding: 8px 12px; }
 #statusOk { color: $success; font-weight: 600; }
 #statusBad { color: $error; font-weight: 600; }
+#skippedNote { color: $error; }
 QComboBox::drop-down { border: none; width: 26px; }
 QComboBox::down-arrow { image: url("$chevron"); width: 12px; height: 12px; }
 QComboBox QAbstractItemView { background: $surface; border: 1px solid $border; selection-background-color: $accent_soft;

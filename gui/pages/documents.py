@@ -67,6 +67,12 @@ class DocumentsPage(Page):
         status.addWidget(self.summary, 1)
         status.addWidget(self.busy, 1)
         self.body.addLayout(status)
+        self.skipped_label = QLabel()  # the reasons, in full: a cut-off table cell is not enough
+        self.skipped_label.setObjectName("skippedNote")
+        self.skipped_label.setWordWrap(True)
+        self.skipped_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.skipped_label.hide()
+        self.body.addWidget(self.skipped_label)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
@@ -114,7 +120,7 @@ class DocumentsPage(Page):
         self.preview_tabs.addTab(self.chunks_view, "Cleaned text")
         self.preview_tabs.addTab(self.examples_view, "Training examples")
         split.addWidget(self.preview_tabs)
-        split.setSizes([700, 400])
+        split.setSizes([760, 360])
         self.body.addWidget(split, 1)
 
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_selected)
@@ -214,6 +220,10 @@ class DocumentsPage(Page):
                 if c == 5:
                     item.setToolTip("Passages dropped because they repeat text seen before")
                 self.table.setItem(r, c, item)
+        skipped = [d for d in result.documents if d.status != "read"]
+        self.skipped_label.setText("\n".join(f"Skipped {d.name}: {d.reason}" for d in skipped[:5])
+                                   + (f"\n… and {len(skipped) - 5} more" if len(skipped) > 5 else ""))
+        self.skipped_label.setVisible(bool(skipped))
         self.remove_button.setEnabled(bool(result.documents))
         self.next_button.setEnabled(bool(result.chunks))
         self._show_preview()

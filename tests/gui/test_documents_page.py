@@ -35,6 +35,7 @@ def row_of(page, name: str) -> int:
 def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(window, qtbot, tmp_path):
     project = projects.create_project("Docs")
     window.ctx.open_project(project)
+    window.show_page("documents")
     page = window.documents_page
     broken = make_corrupt_pdf(tmp_path / "broken_download.pdf")
     expected_reason = ingest([broken]).documents[0].reason
@@ -50,6 +51,8 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
 
     bad = row_of(page, "broken_download.pdf")
     assert cell(page, bad, 1) == f"Skipped — {expected_reason}"
+    assert page.skipped_label.isVisible()
+    assert page.skipped_label.text() == f"Skipped broken_download.pdf: {expected_reason}"  # in full, not cut off
     good = row_of(page, "sample_docs/harbor_lane_bakery_handbook.md")
     assert cell(page, good, 1) == "Read" and int(cell(page, good, 4).replace(",", "")) > 100  # tokens counted
 
@@ -65,5 +68,5 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
     qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 3 and page._task is None,
                     timeout=120_000)
     assert not (project.documents_dir / "broken_download.pdf").exists()
-    assert "3 files: 3 read, 0 skipped" in page.summary.text()
+    assert "3 files: 3 read, 0 skipped" in page.summary.text() and not page.skipped_label.isVisible()
     assert page.next_button.isEnabled()
