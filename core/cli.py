@@ -243,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="read documents, build a dataset and train an adapter into a run folder")
     p.add_argument("documents", nargs="*", help="files or folders (.txt .md .pdf .docx .html)")
     p.add_argument("--out", required=True, help="run folder to create (or continue with --resume)")
-    p.add_argument("--model", default="demo", help="'demo' (built in), a model folder, or a .gguf file")
+    p.add_argument("--model", default="demo",
+                   help="'demo' (built in), a model folder, a .gguf file, or a name from `tunedesk models list`")
     p.add_argument("--preset", default="standard", choices=["quick", "standard", "thorough"])
     p.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
@@ -280,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", action="store_true", help="chat with the base model alone")
     p.add_argument("--no-sources", action="store_true", help="answer from the model alone, without document passages")
     p.set_defaults(func=cmd_chat)
+
+    from core.models.commands import add_models_parser  # models list|add|download|remove|login|logout
+
+    add_models_parser(sub)
     return parser
 
 

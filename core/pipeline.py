@@ -23,6 +23,7 @@ from core.locks import holding_run_lock
 from core.models import load_tokenizer, resolve_model
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
+from core.training.estimate import preflight
 from core.training.loop import TrainResult, train_run
 
 
@@ -62,6 +63,7 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         "qa_stats": qa_stats,
     })
     on_event(Progress("dataset", f"{result.summary()}; {info.summary()}"))
+    preflight(config, model_dir, tokenizer, run, on_event)  # fit + time estimate, chat template (a Warning if not)
     return result, info
 
 

@@ -65,7 +65,7 @@ class ConfigForm(QWidget):
         self.widgets: dict[str, QWidget] = {}
         self.types: dict[str, Any] = {}
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setContentsMargins(0, 0, 14, 0)  # room for the scroll bar beside the inputs
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)

@@ -164,6 +164,10 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
     else:
         spec, label = "demo", "base"
     folder = resolve_model(spec) if not Path(str(spec)).is_dir() else Path(spec)
+    if adapter_dir is not None:
+        from core.models import check_adapter_fits
+
+        check_adapter_fits(adapter_dir, folder)  # a wrong base is named before any weight loads
     tokenizer = load_tokenizer(adapter_dir if adapter_dir else folder)
     weights = load_model(folder, chat_precision(device), device)
     if adapter_dir is not None:

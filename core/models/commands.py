@@ -1,0 +1,175 @@
+"""`tunedesk models list|add|download|remove|login|logout` — the catalogue from a terminal.
+
+Kept beside the catalogue rather than in core/cli.py, which only mounts these
+subcommands (`add_models_parser`), so the model commands change in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.events import Event, Progress
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def _params(n: int) -> str:
+    return f"{n / 1e9:.1f} B" if n >= 1e9 else f"{n / 1e6:.0f} M"
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from core.device import detect
+    from core.models.catalog import list_models
+    from core.training.estimate import fit_check
+
+    device = detect()
+    rows = []
+    for entry in list_models():
+        fit = None
+        if not entry.missing and (Path(entry.path) / "config.json").is_file():
+            fit = fit_check(Path(entry.path), device)
+        rows.append((entry, fit))
+    if args.json:
+        print(json.dumps([{**e.to_dict(), "fit": (f.verdict if f else None), "fit_message": (f.message if f else None)}
+                          for e, f in rows], indent=2))
+        return 0
+    header = f"{'NAME':<32} {'SOURCE':<7} {'ARCHITECTURE':<24} {'PARAMS':>7} {'SIZE':>9}  {'LICENCE':<14} {'TEMPLATE':<8} FIT"
+    print(header)
+    for e, f in rows:
+        template = "own" if e.has_chat_template else "default"
+        fit = f.verdict if f else ("(missing)" if e.missing and e.source != "demo" else "?")
+        print(f"{e.name[:32]:<32} {e.source:<7} {e.architecture[:24]:<24} {_params(e.params):>7} {_size(e.size_bytes):>9}  "
+              f"{(e.licence or '?')[:14]:<14} {template:<8} {fit}")
+    if any(not e.has_chat_template for e, _ in rows):
+        from core.models.loading import DEFAULT_TEMPLATE_NOTE
+
+        print(f"\ntemplate 'default': {DEFAULT_TEMPLATE_NOTE}")
+    return 0
+
+
+class _DownloadPrinter:
+    """A byte progress bar for downloads; every other event goes to the usual printer."""
+
+    def __init__(self) -> None:
+        from core.cli import ConsolePrinter
+
+        self.lines = ConsolePrinter()
+        self.bar: Any = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress) and event.stage == "download" and event.total and event.message.startswith("Downloading"):
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=event.total, initial=event.done, unit="B", unit_scale=True, unit_divisor=1024,
+                                file=sys.stderr, dynamic_ncols=True, desc="download")
+            self.bar.update(event.done - self.bar.n)
+            return
+        if self.bar is not None:
+            self.bar.write(f"· {event.message}" if isinstance(event, Progress) else str(event), file=sys.stderr)
+        else:
+            self.lines(event)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _print_entry(entry: Any) -> None:
+    print(f"Installed '{entry.name}': {entry.architecture}, {_params(entry.params)} parameters, {_size(entry.size_bytes)}"
+          f", licence {entry.licence or 'unknown'}.")
+    if not entry.has_chat_template:
+        from core.models.loading import DEFAULT_TEMPLATE_NOTE
+
+        print(DEFAULT_TEMPLATE_NOTE)
+    print(f"Train with it: tunedesk train DOCS --out RUN --model \"{entry.name}\"")
+
+
+def cmd_models_add(args: argparse.Namespace) -> int:
+    from core.cli import ConsolePrinter
+    from core.models.catalog import add_model
+
+    _print_entry(add_model(args.path, args.name, on_event=ConsolePrinter()))
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    from core.cli import _stop_on_ctrl_c
+    from core.models.hub import download_model
+
+    stop = _stop_on_ctrl_c()
+    printer = _DownloadPrinter()
+    try:
+        entry = download_model(args.repo, revision=args.revision, name=args.name, on_event=printer,
+                               should_stop=stop.is_set)
+    finally:
+        printer.close()
+    _print_entry(entry)
+    return 0
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    from core.models.catalog import remove_model
+
+    entry = remove_model(args.name)
+    kept = "" if entry.owned else f" (your folder {entry.path} is left as it is)"
+    print(f"Removed '{entry.name}'{kept}.")
+    return 0
+
+
+def cmd_models_login(args: argparse.Namespace) -> int:
+    from core.models.hub import save_token
+
+    if sys.stdin.isatty():
+        import getpass
+
+        token = getpass.getpass("Hugging Face access token (from https://huggingface.co/settings/tokens): ")
+    else:
+        token = sys.stdin.readline()
+    save_token(token)
+    print("Token saved in the system keyring.")
+    return 0
+
+
+def cmd_models_logout(args: argparse.Namespace) -> int:
+    from core.models.hub import forget_token
+
+    print("Token removed from the system keyring." if forget_token() else "No token was saved.")
+    return 0
+
+
+def add_models_parser(sub: Any) -> None:
+    """Mount `models …` on the `tunedesk` parser (core/cli.py build_parser)."""
+    p = sub.add_parser("models", help="installed base models: list, add a folder or .gguf, download from the Hub, remove")
+    msub = p.add_subparsers(dest="models_command", required=True)
+
+    q = msub.add_parser("list", help="installed models with size, licence, chat template and whether they fit here")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=cmd_models_list)
+
+    q = msub.add_parser("add", help="add a model folder (used in place) or a .gguf file (converted once)")
+    q.add_argument("path", help="folder with config.json and weights, or a .gguf file")
+    q.add_argument("--name", help="name to use with --model (default: the folder or file name)")
+    q.set_defaults(func=cmd_models_add)
+
+    q = msub.add_parser("download", help="download owner/name from the Hugging Face Hub (resumes; Ctrl-C keeps what arrived)")
+    q.add_argument("repo", help="owner/name, as in the model page's address")
+    q.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    q.add_argument("--name", help="name to use with --model (default: owner/name)")
+    q.set_defaults(func=cmd_models_download)
+
+    q = msub.add_parser("remove", help="forget a model; deletes downloaded or converted files, never your own folder")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_models_remove)
+
+    q = msub.add_parser("login", help="save a Hugging Face access token in the system keyring (for gated or private models)")
+    q.set_defaults(func=cmd_models_login)
+
+    q = msub.add_parser("logout", help="remove the saved access token")
+    q.set_defaults(func=cmd_models_logout)

@@ -1,0 +1,370 @@
+"""Pre-flight estimate: will this training fit here, and how long will it take?
+
+Computed from config.json alone (no weights loaded), in milliseconds, so the
+CLI prints it before starting and the GUI can show it while settings change.
+
+Memory, in the unit run.json reports as `peak_memory_gb` (whole-process RSS
+on CPU/MPS, allocated tensors on CUDA), is the larger of the loading peak and
+the training peak:
+    runtime      Python + torch + transformers + peft                  (CPU/MPS only)
+    weights      frozen base: 4 / 2 bytes per parameter; NF4 ≈ 0.52 bytes per linear-layer
+                 parameter, with embeddings and norms in fp32 (prepare_model_for_kbit_training)
+    adapter      LoRA weights, gradients and two AdamW moments: 16 bytes per LoRA parameter
+    activations  kept for backward, per token per layer ∝ (6·hidden + 2·kv_dim + 3·intermediate)
+                 elements — what a LLaMA-style block saves for LoRA's backward (the inputs of the
+                 adapted linears, norms, attention out, the gated MLP) — times a bytes-per-element
+                 factor calibrated below; tokens = batch × max_seq_len (the longest batch)
+    logits       the LM head runs on answer tokens only, ≤1024 rows at a time (core/training/loss.py)
+
+Time: FLOPs per token ≈ 4·P_linear (forward + input-gradient backward through the
+frozen base; no weight gradients, cf. 6·P for full fine-tuning, Kaplan et al. 2020)
++ 6·P_lora + attention + 4·vocab·hidden on answer tokens, divided by a measured
+throughput per device and precision.
+
+Calibration (this repository's 2-core AMD EPYC CPU with avx512_bf16, SmolLM2-135M,
+LoRA r=16 all-linear, batch 4 × 256 tokens; tests/test_estimate.py re-measures it):
+    peak RSS           bf16 1.73 / 2.64 / 4.40 GB at batch×seq 4×128 / 4×256 / 8×256;
+                       NF4 3.21 GB and fp32 4.42 GB at 4×256; runtime 0.45 GB after imports
+    activation factor  6.3 bytes/element (bf16), 8.0 (NF4 computing in bf16), 12.2 (fp32):
+                       ~3 × the dtype's size — fp32 copies in RMSNorm, autocast copies of
+                       LoRA inputs and the gradients in flight during backward
+    throughput         ~25 GFLOP/s per core-second in bf16; fp32 1.45× and NF4 1.65× slower
+                       (process CPU time, because the machine is shared)
+CUDA and MPS constants are not measured here (no such device in this repository's
+CI); they come from vendor peak figures with an efficiency typical of small-batch
+LoRA, and are marked as such in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.device import DeviceInfo, choose_precision
+from core.training.config import TrainConfig
+
+FITS = "fits for QLoRA"
+CHAT_ONLY = "fits for chat only"
+NO_FIT = "does not fit"
+
+GB = 2**30
+RUNTIME_GB = {"cpu": 0.45, "mps": 0.6, "cuda": 0.0}  # imports; CUDA counts tensors only
+CUDA_CONTEXT_GB = 0.5  # CUDA context + allocator slack, outside max_memory_allocated
+HEADROOM = 0.9  # use at most 90% of what is free
+ACT_BYTES_PER_ELEMENT = {"bf16": 6.3, "fp16": 6.3, "nf4": 8.0, "fp32": 12.2}
+LOGIT_BYTES = {"bf16": 12.0, "fp16": 12.0, "nf4": 12.0, "fp32": 16.0}  # per answer row × vocab
+LOGIT_ROWS = 1024  # core.training.loss.CHUNK_ROWS
+ANSWER_SHARE = 0.6  # share of tokens that are answers (sample documents: 0.58)
+PADDING = 1.1  # length-grouped batches pad little
+NF4_BYTES = 0.516  # 4 bits + double-quantised absmax per 64 weights
+NF4_CPU_EXTRA = 2.7  # bytes per linear parameter left in RSS by quantising on the CPU (measured)
+LORA_STATE_BYTES = 16.0
+CPU_FLOPS_PER_CORE = {"bf16": 25e9, "fp16": 25e9, "fp32": 25e9 / 1.45, "nf4": 25e9 / 1.65}
+GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
+    "H200": 989e12, "H100": 989e12, "A100": 312e12, "A10": 125e12, "L40": 181e12, "L4": 121e12,
+    "RTX 4090": 165e12, "RTX 4080": 97e12, "RTX 3090": 71e12, "RTX 3080": 59e12, "V100": 125e12, "T4": 65e12,
+}
+GPU_EFFICIENCY = {"bf16": 0.25, "fp16": 0.25, "fp32": 0.25 / 8, "nf4": 0.15}
+MPS_FLOPS = 4e12  # effective, uncalibrated
+STEP_OVERHEAD_S = {"cuda": 0.001, "mps": 0.003, "cpu": 0.0}  # per layer: kernel launches dominate tiny models
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    hidden: int
+    layers: int
+    vocab: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    params: int
+    linear_params: int
+    experts: int = 1
+
+    @property
+    def kv_dim(self) -> int:
+        return self.kv_heads * self.head_dim
+
+    @property
+    def q_dim(self) -> int:
+        return self.heads * self.head_dim
+
+
+@dataclass(frozen=True)
+class Estimate:
+    precision: str
+    precision_reason: str
+    peak_memory_gb: float
+    """Comparable with run.json's peak_memory_gb: process RSS on CPU/MPS, allocated tensors on CUDA."""
+    budget_gb: float
+    """Memory free for it now (HEADROOM applied)."""
+    seconds_per_step: float
+    total_steps: int
+    total_seconds: float
+    verdict: str
+    """FITS ("fits for QLoRA") | CHAT_ONLY ("fits for chat only") | NO_FIT ("does not fit")."""
+    message: str
+    breakdown: dict[str, float] = field(default_factory=dict)
+    """GB per part of the peak, for display."""
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict == FITS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    verdict: str
+    precision: str
+    train_gb: float
+    chat_gb: float
+    budget_gb: float
+    message: str
+
+
+# --- the model, from config.json ------------------------------------------------------------------
+
+def _text_config(config: dict[str, Any]) -> dict[str, Any]:
+    return config.get("text_config") or config
+
+
+def params_from_config(config: dict[str, Any]) -> int:
+    return _shape(config, 0).params
+
+
+def _shape(config: dict[str, Any], counted: int) -> ModelShape:
+    c = _text_config(config)
+    h = int(c.get("hidden_size") or c.get("n_embd") or c.get("d_model") or 0)
+    layers = int(c.get("num_hidden_layers") or c.get("n_layer") or c.get("num_layers") or 0)
+    vocab = int(c.get("vocab_size") or 0)
+    heads = int(c.get("num_attention_heads") or c.get("n_head") or 1)
+    kv = int(c.get("num_key_value_heads") or heads)
+    head_dim = int(c.get("head_dim") or (h // max(1, heads)))
+    inter = int(c.get("intermediate_size") or c.get("n_inner") or 4 * h)
+    experts = int(c.get("num_local_experts") or c.get("num_experts") or 1)
+    attn = h * heads * head_dim * 2 + h * kv * head_dim * 2
+    mlp = 3 * h * inter * experts
+    linear = layers * (attn + mlp)
+    embed = vocab * h * (1 if c.get("tie_word_embeddings", True) else 2)
+    params = counted or linear + embed + layers * 2 * h + h
+    linear = min(linear, params) if counted else linear
+    return ModelShape(h, layers, vocab, inter, heads, kv, head_dim, params, linear, experts)
+
+
+def model_shape(model_dir: Path) -> ModelShape:
+    from core.models import count_params
+
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    return _shape(config, count_params(Path(model_dir)))
+
+
+def _file_bytes(model_dir: Path) -> int:
+    files = list(Path(model_dir).glob("*.safetensors")) or list(Path(model_dir).glob("*.bin"))
+    return sum(f.stat().st_size for f in files)
+
+
+def lora_params(shape: ModelShape, config: TrainConfig) -> int:
+    """Adapter size for LLaMA-style module names; unknown names count as all-linear."""
+    h, q, kv, i = shape.hidden, shape.q_dim, shape.kv_dim, shape.intermediate
+    dims = {"q_proj": h + q, "k_proj": h + kv, "v_proj": h + kv, "o_proj": q + h,
+            "gate_proj": (h + i) * shape.experts, "up_proj": (h + i) * shape.experts, "down_proj": (i + h) * shape.experts}
+    names = [t.strip() for t in config.target_modules.split(",") if t.strip()]
+    if config.target_modules == "all-linear" or not any(n in dims for n in names):
+        per_layer = sum(dims.values())
+    else:
+        per_layer = sum(dims[n] for n in names if n in dims)
+    return config.lora_r * per_layer * shape.layers
+
+
+# --- memory -----------------------------------------------------------------------------------------
+
+def _weights_gb(shape: ModelShape, precision: str, device: str) -> float:
+    if precision == "nf4":
+        other = shape.params - shape.linear_params
+        extra = NF4_CPU_EXTRA * shape.linear_params if device == "cpu" else 0.0
+        return (shape.linear_params * NF4_BYTES + other * 4 + extra) / GB
+    return shape.params * (4 if precision == "fp32" else 2) / GB
+
+
+def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str, file_bytes: int) -> dict[str, float]:
+    tokens = config.batch_size * config.max_seq_len
+    per_token_layer = 6 * shape.hidden + 2 * shape.kv_dim + 3 * shape.intermediate
+    parts = {
+        "runtime": RUNTIME_GB.get(device, 0.45),
+        "weights": _weights_gb(shape, precision, device),
+        "adapter": lora_params(shape, config) * LORA_STATE_BYTES / GB,
+        "activations": tokens * shape.layers * per_token_layer * ACT_BYTES_PER_ELEMENT[precision] / GB,
+        "logits": min(LOGIT_ROWS, ANSWER_SHARE * tokens) * shape.vocab * LOGIT_BYTES[precision] / GB,
+    }
+    if device != "cuda":
+        # Loading reads the whole file, then converts it to the training dtype (CPU/MPS RSS).
+        converted = parts["weights"] if precision != "fp32" else 0.0
+        parts["loading peak"] = parts["runtime"] + file_bytes / GB + converted
+    return parts
+
+
+def _peak(parts: dict[str, float]) -> float:
+    steady = sum(v for k, v in parts.items() if k != "loading peak")
+    return max(steady, parts.get("loading peak", 0.0))
+
+
+def _chat_memory(shape: ModelShape, device: DeviceInfo, file_bytes: int) -> float:
+    bytes_per = 2 if device.bf16 or device.kind == "cuda" else 4
+    weights = shape.params * bytes_per / GB
+    kv_cache = 2 * shape.layers * shape.kv_dim * 4096 * bytes_per / GB
+    runtime = RUNTIME_GB.get(device.kind, 0.45)
+    steady = runtime + weights + kv_cache + shape.vocab * 4 * 4 / GB
+    loading = runtime + file_bytes / GB + weights if device.kind != "cuda" else 0.0
+    return max(steady, loading) + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
+
+
+def _budget(device: DeviceInfo) -> float:
+    return device.available_memory_gb * HEADROOM
+
+
+# --- time -------------------------------------------------------------------------------------------
+
+def _flops_per_token(shape: ModelShape, config: TrainConfig, seq: float) -> float:
+    active_linear = shape.linear_params / shape.experts * min(shape.experts, 2)  # top-2 routing for MoE
+    attention = 6 * shape.layers * seq * shape.q_dim  # QKᵀ and AV, causal, forward + backward
+    head = ANSWER_SHARE * 4 * shape.vocab * shape.hidden
+    return 4 * active_linear + 6 * lora_params(shape, config) + attention + head
+
+
+def _throughput(device: DeviceInfo, precision: str) -> tuple[float, str]:
+    """Achieved FLOP/s and whether the figure was measured on this kind of device."""
+    if device.kind == "cuda":
+        peak = next((v for k, v in GPU_PEAK_BF16.items() if k in device.name), 100e12)
+        return peak * GPU_EFFICIENCY[precision], "uncalibrated"
+    if device.kind == "mps":
+        return MPS_FLOPS * (0.5 if precision == "fp32" else 1.0), "uncalibrated"
+    return CPU_FLOPS_PER_CORE[precision] * max(1, device.cpu_cores), "calibrated"
+
+
+def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo, precision: str,
+                      mean_tokens: float) -> float:
+    seq = min(float(mean_tokens), float(config.max_seq_len)) * PADDING
+    tokens = config.batch_size * config.grad_accum * seq
+    rate, _ = _throughput(device, precision)
+    overhead = STEP_OVERHEAD_S.get(device.kind, 0.0) * shape.layers * 3 * config.grad_accum
+    return tokens * _flops_per_token(shape, config, seq) / rate + overhead
+
+
+def plan_steps(config: TrainConfig, n_train_examples: int) -> int:
+    """The same step count core/training/loop.py plans."""
+    batches_per_epoch = math.ceil(max(1, n_train_examples) / config.batch_size)
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / config.grad_accum))
+    total = max(1, math.ceil(config.epochs * steps_per_epoch)) if config.epochs > 0 else config.max_steps
+    return min(total, config.max_steps) if config.max_steps else total
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+# --- the public calls ---------------------------------------------------------------------------------
+
+def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_examples: int,
+             mean_tokens: float) -> Estimate:
+    """Memory, time and a verdict for training `config` on the model in `model_dir` here."""
+    shape = model_shape(model_dir)
+    file_bytes = _file_bytes(model_dir)
+    choice = choose_precision(device, shape.params, config.precision)
+    precision = choice.precision
+    parts = _train_memory(shape, config, precision, device.kind, file_bytes)
+    peak = _peak(parts)
+    need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
+    budget = _budget(device)
+    step_s = _seconds_per_step(shape, config, device, precision, mean_tokens)
+    steps = plan_steps(config, n_train_examples)
+    n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
+    evals = (steps // config.eval_every if config.eval_every else 0) + 1
+    eval_s = evals * math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
+    load_s = 5 + file_bytes / 300e6
+    total_s = steps * step_s + eval_s + load_s
+    _, calibrated = _throughput(device, precision)
+    rough = "" if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)"
+    timing = f"about {_duration(step_s)} per step, {steps} steps: roughly {_duration(total_s)} in all{rough}."
+    if need <= budget:
+        verdict = FITS
+        message = (f"Training fits: it needs about {need:.1f} GB of the {device.available_memory_gb:.1f} GB free "
+                   f"({precision}: {choice.reason}); {timing}")
+    else:
+        chat = _chat_memory(shape, device, file_bytes)
+        verdict = CHAT_ONLY if chat <= budget else NO_FIT
+        message = (f"Training will probably not fit: it needs about {need:.1f} GB, and {device.available_memory_gb:.1f} GB "
+                   f"is free. {_advice(shape, config, device, file_bytes, budget)}"
+                   + (" The model is small enough to chat with." if verdict == CHAT_ONLY else
+                      " This model is too large for this computer even to chat with."))
+    return Estimate(precision, choice.reason, round(peak, 3), round(budget, 2), step_s, steps, total_s, verdict, message,
+                    {k: round(v, 3) for k, v in parts.items()})
+
+
+def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int, budget: float) -> str:
+    """The smallest change that makes it fit, tried in order of how little it costs the user."""
+    import dataclasses
+
+    tries = [("--batch-size 1", dict(batch_size=1)),
+             ("--batch-size 1 --max-seq-len 256", dict(batch_size=1, max_seq_len=min(256, config.max_seq_len)))]
+    if device.nf4:
+        tries.append(("--batch-size 1 --max-seq-len 256 --precision nf4",
+                      dict(batch_size=1, max_seq_len=min(256, config.max_seq_len), precision="nf4")))
+    for flags, change in tries:
+        smaller = dataclasses.replace(config, **change)
+        precision = choose_precision(device, shape.params, smaller.precision).precision
+        need = _peak(_train_memory(shape, smaller, precision, device.kind, file_bytes))
+        need += CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0
+        if need <= budget:
+            return f"It would fit with {flags} (about {need:.1f} GB)."
+    return "Choose a smaller model, or close other programs to free memory."
+
+
+def fit_check(model_dir: Path, device: DeviceInfo) -> FitVerdict:
+    """Catalogue / GUI verdict with the standard settings: train, chat only, or neither."""
+    config = TrainConfig()
+    est = estimate(config, model_dir, device, n_train_examples=100, mean_tokens=config.max_seq_len * 0.4)
+    shape = model_shape(model_dir)
+    chat = _chat_memory(shape, device, _file_bytes(model_dir))
+    train = est.peak_memory_gb + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
+    if est.verdict == FITS:
+        message = f"Trains here ({est.precision}, about {train:.1f} GB of {device.available_memory_gb:.1f} GB free)."
+    elif est.verdict == CHAT_ONLY:
+        message = (f"Chat only: training needs about {train:.1f} GB, chatting about {chat:.1f} GB, "
+                   f"and {device.available_memory_gb:.1f} GB is free.")
+    else:
+        message = f"Too large here: even chatting needs about {chat:.1f} GB, and {device.available_memory_gb:.1f} GB is free."
+    return FitVerdict(est.verdict, est.precision, round(train, 2), round(chat, 2), est.budget_gb, message)
+
+
+def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: Any, on_event: Any) -> Estimate:
+    """What prepare_run says before training: the estimate (a Warning when it will not fit) and the chat template.
+
+    Also saved in run.json as "estimate", so a finished run shows predicted beside measured peak memory.
+    """
+    from core.dataset.build import load_examples
+    from core.device import detect
+    from core.events import Progress, Warning
+    from core.models.loading import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
+    from core.training.data import encode
+
+    if not has_own_chat_template(Path(model_dir)):
+        on_event(Warning(DEFAULT_TEMPLATE_NOTE))
+    examples = load_examples(run.dataset / "train.jsonl")
+    sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
+    lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
+    mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
+    est = estimate(config, Path(model_dir), detect(), len(examples), mean)
+    run.update_run(estimate=est.to_dict())
+    on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
+    return est
