@@ -248,7 +248,7 @@ def test_model_without_chat_template_trains_and_chats_with_the_default(catalogue
 
     events: list = []
     config = quick_config(model="plain", max_steps=2, save_every=0, eval_every=0, qa_pairs=False, replay=False,
-                          max_seq_len=128)
+                          max_seq_len=96, batch_size=2)
     result = train([SAMPLE_DOCS], tmp_path / "run", config, on_event=events.append)
     assert result.status == "finished" and result.step == 2
     assert any(isinstance(e, Warning) and e.message == DEFAULT_TEMPLATE_NOTE for e in events)

@@ -163,7 +163,7 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
         spec, label = model, "base"
     else:
         spec, label = "demo", "base"
-    folder = resolve_model(spec) if not Path(str(spec)).is_dir() else Path(spec)
+    folder = resolve_model(spec)  # also checks a folder (config, weights complete) before any load
     if adapter_dir is not None:
         from core.models import check_adapter_fits
 
