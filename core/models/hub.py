@@ -150,21 +150,25 @@ def _not_a_base_model(repo_id: str, names: set[str]) -> ModelError | None:
 
 # --- errors in words -------------------------------------------------------------------------------------
 
+def _gated(repo_id: str, endpoint: str, had_token: bool) -> ModelError:
+    page = f"{endpoint}/{repo_id}"
+    if had_token:
+        return ModelError(f"{repo_id} is gated, and your saved access token has not been granted access.",
+                          f"Open {page} while logged in, accept the conditions, wait for approval, then try again.")
+    return ModelError(f"{repo_id} is gated: its authors ask you to accept their conditions before downloading.",
+                      f"Open {page}, accept the conditions, create an access token at {endpoint}/settings/tokens "
+                      "and save it with: tunedesk models login")
+
+
 def _explain(exc: Exception, repo_id: str, endpoint: str, had_token: bool) -> ModelError:
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled, RemoteEntryNotFoundError,
                                         RepositoryNotFoundError, RevisionNotFoundError)
 
-    page = f"{endpoint}/{repo_id}"
     if isinstance(exc, OfflineModeIsEnabled):
         return ModelError("Downloads are switched off on this computer (HF_HUB_OFFLINE is set).",
                           "Unset the HF_HUB_OFFLINE environment variable and try again.")
     if isinstance(exc, GatedRepoError):
-        if had_token:
-            return ModelError(f"{repo_id} is gated, and your saved access token has not been granted access.",
-                              f"Open {page} while logged in, accept the conditions, wait for approval, then try again.")
-        return ModelError(f"{repo_id} is gated: its authors ask you to accept their conditions before downloading.",
-                          f"Open {page}, accept the conditions, create an access token at {endpoint}/settings/tokens "
-                          "and save it with: tunedesk models login")
+        return _gated(repo_id, endpoint, had_token)
     if isinstance(exc, RevisionNotFoundError):
         return ModelError(f"{repo_id} has no branch, tag or commit with that name.", "Leave out --revision to get 'main'.")
     if isinstance(exc, RemoteEntryNotFoundError):
@@ -339,9 +343,7 @@ def download_model(repo_id: str, revision: str = "main", name: str | None = None
     if problem:
         raise problem
     if info.gated and not token:
-        from huggingface_hub.errors import GatedRepoError
-
-        raise _explain(GatedRepoError("gated"), repo_id, endpoint, False)
+        raise _gated(repo_id, endpoint, False)
     files = pick_files(siblings)
     commit = info.sha or revision
     licence = (info.card_data or {}).get("license") if info.card_data else None
