@@ -26,31 +26,14 @@ class ModelReport:
     info: Any  # core.models.ModelInfo
     device: Any  # core.device.DeviceInfo
     precision: Any  # core.device.PrecisionChoice
-    need_gb: float
-    fits: bool
-    estimate: str  # from core.training.estimate when it exists, else ""
-
-
-_BYTES_PER_PARAM = {"nf4": 0.56, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
-
-
-def training_estimate(model_dir: Path, params: int, device: Any) -> str:
-    """HOOK for the pre-flight estimate (issue: core/training/estimate.py, written by another engineer).
-
-    Returns "" until that module exists; the model page then shows only the
-    rough weight-size check below.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("core.training.estimate") is None:
-        return ""
-    return ""  # wire the real call here once its API is published
+    fit: Any  # core.training.estimate.FitVerdict: trains here, chat only, or too large
 
 
 def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
     def run(emit: Emit, should_stop: Stop) -> ModelReport:
         from core.device import choose_precision, detect
         from core.models import model_info, resolve_model
+        from core.training.estimate import fit_check
 
         if str(spec).lower().endswith(".gguf") or spec == "demo":
             emit(Progress("load-model", "Preparing the model (a GGUF file is converted once, about 20 seconds)…"))
@@ -58,11 +41,20 @@ def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
         info = model_info(folder)
         emit(Progress("load-model", "Checking this computer…"))
         device = detect()
-        choice = choose_precision(device, info.params)
-        # Frozen weights + LoRA/optimizer/activations for a small batch: a rough rule, not a promise.
-        need = info.params * _BYTES_PER_PARAM.get(choice.precision, 4.0) / 2**30 * 1.5 + 0.6
-        return ModelReport(spec, info, device, choice, need, need < device.available_memory_gb,
-                           training_estimate(folder, info.params, device))
+        return ModelReport(spec, info, device, choose_precision(device, info.params), fit_check(folder, device))
+    return run
+
+
+def download_job(repo_id: str, endpoint: str | None = None) -> Callable[[Emit, Stop], Any]:
+    """Download owner/name from the Hub (resumable, cancellable); returns its catalogue entry."""
+    def run(emit: Emit, should_stop: Stop) -> Any:
+        import huggingface_hub.constants
+
+        from core.models.hub import download_model
+
+        # quiet_libraries keeps the Hub offline so nothing reaches the network unasked; this is the asking.
+        huggingface_hub.constants.HF_HUB_OFFLINE = False
+        return download_model(repo_id, endpoint=endpoint, on_event=emit, should_stop=should_stop)
     return run
 
 

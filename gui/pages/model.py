@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QRadioButton, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QRadioButton, QWidget)
 
 from core import projects
 from core.events import Progress
 from gui import dialogs
 from gui.context import AppContext
-from gui.jobs import ModelReport, inspect_model_job
+from gui.jobs import ModelReport, download_job, inspect_model_job
 from gui.theme import mark_primary, set_icon
 from gui.widgets import BusyLine, Card, Page, format_bytes, format_count, muted
 
@@ -21,6 +21,8 @@ class ModelPage(Page):
         self.ctx = ctx
         self.report: ModelReport | None = None
         self._task = None
+        self._download_task = None
+        self.hub_endpoint: str | None = None  # None: huggingface.co (or HF_ENDPOINT); a mirror's URL otherwise
 
         choose = Card("Base model")
         self.group = QButtonGroup(self)
@@ -65,9 +67,8 @@ class ModelPage(Page):
         row.addWidget(self.busy, 3)
         row.addStretch(1)
         choose.add(row)
-        self.hub_note = muted("Downloading models from the Hugging Face Hub is coming in a later version.")
-        choose.add(self.hub_note)
         self.body.addWidget(choose)
+        self.body.addWidget(self._hub_card())
 
         about = Card("About this model")
         form = QFormLayout()
@@ -82,14 +83,76 @@ class ModelPage(Page):
             self.fields[key] = value
             form.addRow(muted(label, wrap=False), value)
         about.add(form)
-        self.estimate_label = muted("")
-        self.estimate_label.hide()
-        about.add(self.estimate_label)
         self.body.addWidget(about)
         self.body.addStretch(1)
 
         ctx.project_changed.connect(self._on_project)
         self._on_project(ctx.project)
+
+    def _hub_card(self) -> Card:
+        card = Card("Download from the Hugging Face Hub")
+        row = QHBoxLayout()
+        self.hub_edit = QLineEdit()
+        self.hub_edit.setPlaceholderText("owner/name, e.g. HuggingFaceTB/SmolLM2-360M-Instruct")
+        self.hub_edit.returnPressed.connect(self.download)
+        self.download_button = QPushButton("Download")
+        set_icon(self.download_button, "download")
+        self.download_button.clicked.connect(self.download)
+        self.cancel_download_button = QPushButton("Cancel")
+        set_icon(self.cancel_download_button, "stop")
+        self.cancel_download_button.clicked.connect(self.cancel_download)
+        self.cancel_download_button.hide()
+        row.addWidget(self.hub_edit, 1)
+        row.addWidget(self.download_button)
+        row.addWidget(self.cancel_download_button)
+        card.add(row)
+        self.download_bar = QProgressBar()
+        self.download_bar.hide()
+        card.add(self.download_bar)
+        self.download_label = muted("Downloads go to TuneDesk's models folder, resume if the connection drops, and "
+                                    "are used from there; an access token for gated models is kept in the system "
+                                    "keyring (tunedesk models login).")
+        card.add(self.download_label)
+        return card
+
+    # Downloading (resumable and cancellable; only when asked) -------------------------------
+    def download(self) -> None:
+        repo = self.hub_edit.text().strip()
+        if not repo or self._download_task is not None:
+            return
+        self.download_button.setEnabled(False)
+        self.cancel_download_button.show()
+        self.download_bar.setRange(0, 0)
+        self.download_bar.show()
+        self._download_task = self.ctx.workers.run(
+            download_job(repo, self.hub_endpoint), "download", on_event=self._download_event,
+            on_success=self._downloaded, on_done=self._download_done)
+        self._download_task.cancelled.connect(
+            lambda: self.download_label.setText("Download stopped. What arrived is kept: Download again to resume."))
+
+    def cancel_download(self) -> None:
+        if self._download_task is not None:
+            self._download_task.cancel()
+
+    def _download_event(self, event: object) -> None:
+        if isinstance(event, Progress):
+            self.download_label.setText(event.message)
+            if event.total:
+                self.download_bar.setRange(0, 1000)
+                self.download_bar.setValue(int(1000 * event.done / event.total))
+
+    def _downloaded(self, entry: object) -> None:
+        name = getattr(entry, "name", "")
+        self.download_label.setText(f"Downloaded {name}. It is now this project's model.")
+        self.folder_edit.setText(getattr(entry, "path", ""))
+        self.folder_radio.setChecked(True)
+        self.inspect(name, save=True)
+
+    def _download_done(self) -> None:
+        self._download_task = None
+        self.download_button.setEnabled(True)
+        self.cancel_download_button.hide()
+        self.download_bar.hide()
 
     # Choosing --------------------------------------------------------------------------
     def selected_spec(self) -> str:
@@ -175,16 +238,12 @@ class ModelPage(Page):
         self.fields["device"].setText(f"{device.kind.upper()} — {device.name}; "
                                       f"{device.available_memory_gb:.1f} GB of {device.total_memory_gb:.1f} GB free")
         self.fields["precision"].setText(f"{report.precision.precision} — {report.precision.reason}")
-        if report.fits:
-            text, name = f"Yes — training needs roughly {report.need_gb:.1f} GB", "statusOk"
-        else:
-            text, name = (f"Probably not — training needs roughly {report.need_gb:.1f} GB, "
-                          f"{device.available_memory_gb:.1f} GB are free. Try a smaller model."), "statusBad"
-        self.fields["fits"].setText(text)
-        self.fields["fits"].setObjectName(name)
+        from core.training.estimate import CHAT_ONLY, FITS
+
+        answer = {FITS: "Yes", CHAT_ONLY: "For chatting only"}.get(report.fit.verdict, "No")
+        self.fields["fits"].setText(f"{answer} — {report.fit.message}")
+        self.fields["fits"].setObjectName("statusOk" if report.fit.verdict == FITS else "statusBad")
         self._repolish(self.fields["fits"])
-        self.estimate_label.setText(report.estimate)
-        self.estimate_label.setVisible(bool(report.estimate))
         if save and self.ctx.project is not None and report.spec != self.ctx.project.model:
             projects.set_model(self.ctx.project, report.spec)
             self.ctx.reload_project()

@@ -137,6 +137,8 @@ class TrainPage(Page):
         stats_card.add(self.progress)
         self.status_label = muted("")
         stats_card.add(self.status_label)
+        self.estimate_label = muted("")
+        stats_card.add(self.estimate_label)
         layout.addWidget(stats_card)
         self.overfit_label = QLabel()
         self.overfit_label.setObjectName("overfitWarning")
@@ -227,6 +229,14 @@ class TrainPage(Page):
         evals = [r for r in records if r.get("type") == "eval"]
         self._set_stats(steps[-1] if steps else None, evals[-1]["val_loss"] if evals else None, run.total_steps)
         self.status_label.setText(run_status_text(run) + (" — press Resume to continue." if run.resumable else ""))
+        try:
+            meta = RunDir(run.path).read_run()
+        except TuneDeskError:
+            meta = {}
+        estimate = (meta.get("estimate") or {}).get("message", "")
+        measured = meta.get("peak_memory_gb")
+        self.estimate_label.setText(f"Estimated before training: {estimate}"
+                                    + (f" Measured peak memory: {measured:.1f} GB." if measured else "") if estimate else "")
 
     def _set_stats(self, step: dict[str, Any] | None, val: float | None = None, total: int = 0) -> None:
         if step is None:
@@ -308,6 +318,7 @@ class TrainPage(Page):
 
     def _begin(self, run: Path, state: str) -> None:
         self.state = state
+        self.estimate_label.clear()
         self.run_path = run
         self.overfit_label.hide()
         self.log.clear()
@@ -371,12 +382,13 @@ class TrainPage(Page):
             self.log_line(event.message or "Finished.")
         elif isinstance(event, Failed):
             self.log_line(f"Failed: {event.message}" + (f" — {event.hint}" if event.hint else ""))
-        elif isinstance(event, Warning):
+        elif isinstance(event, Warning):  # a skipped file, a run that may not fit, an early stop: worth a banner
             self.log_line(f"Note: {event.message}")
-            if self.state in (TRAINING, STOPPING):
-                self.ctx.notifier.warning(event.message)
+            self.ctx.notifier.warning(event.message)
         elif isinstance(event, Progress):
             self.log_line(event.message)
+            if event.stage == "estimate":  # core.training.estimate's pre-flight: memory and time, in words
+                self.estimate_label.setText(event.message)
             if self.state in (PREPARING, TRAINING) and not self.plots.series["loss"].x:
                 self.status_label.setText(event.message)
 

@@ -16,6 +16,18 @@ from gui.pages.train import IDLE
 MISSING_MODEL = "/nonexistent/tunedesk-model-folder"
 
 
+def core_error_for_missing_model() -> ModelError:
+    """What core itself says about the missing model: the GUI must show exactly that, hint included."""
+    from core.models import resolve_model
+
+    try:
+        resolve_model(MISSING_MODEL)
+    except ModelError as exc:
+        assert exc.message.startswith("Model not found") and exc.hint
+        return exc
+    raise AssertionError("resolve_model accepted a folder that does not exist")
+
+
 def test_interrupted_run_is_offered_for_resume_and_a_failing_worker_is_shown(make_window, qtbot, tiny_run):
     """A run left 'training' by a killed app is offered on start; its worker fails (model gone) with a message."""
     project = projects.create_project("Interrupted")
@@ -31,8 +43,8 @@ def test_interrupted_run_is_offered_for_resume_and_a_failing_worker_is_shown(mak
     page = window.train_page
     assert window.current_page() == "train" and page.state != IDLE
     qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: f"Model not found: {MISSING_MODEL}" in banner_texts(window))
-    assert "Give 'demo', a Hugging Face model folder, or a .gguf file." in banner_texts(window)  # the hint
+    expected = core_error_for_missing_model()
+    qtbot.waitUntil(lambda: f"{expected.message}\n{expected.hint}" in banner_texts(window))  # message and hint
     assert "Training failed" in page.status_label.text()
     assert f"Failed: Model not found: {MISSING_MODEL}" in page.log.toPlainText()
 
@@ -45,7 +57,8 @@ def test_a_model_path_that_does_not_exist(window, qtbot):
     page.folder_edit.setText(MISSING_MODEL)
     page.folder_radio.setChecked(True)
     page.use_button.click()
-    qtbot.waitUntil(lambda: f"Model not found: {MISSING_MODEL}" in banner_texts(window), timeout=60_000)
+    expected = core_error_for_missing_model()
+    qtbot.waitUntil(lambda: f"{expected.message}\n{expected.hint}" in banner_texts(window), timeout=60_000)
     assert "Could not use this model" in page.fields["fits"].text()
     assert projects.open_project("Models").model == "demo"  # nothing was changed
 

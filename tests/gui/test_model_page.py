@@ -1,0 +1,71 @@
+"""Model page: the demo model's facts and fit verdict; a Hub download (from a real local Hub server) becomes the project's model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gui_support import banner_texts, home, make_window, window  # noqa: F401 - fixtures
+from hub_server import LocalHub, Repo
+
+from core import projects
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json")
+REPO = "TuneDeskTest/tiny-llama"
+
+
+@pytest.fixture(scope="module")
+def tiny_repo(tmp_path_factory: pytest.TempPathFactory, demo_model_dir: Path) -> Path:
+    """A real (random, 2-layer) Llama with the demo model's tokenizer: a few MB to serve."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path_factory.mktemp("served") / "tiny"
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                                 num_key_value_heads=2, vocab_size=49152)).save_pretrained(str(folder))
+    for name in TOKENIZER_FILES:
+        shutil.copy(demo_model_dir / name, folder / name)
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n# Tiny test model\n")
+    return folder
+
+
+def test_demo_model_facts_and_fit(window, qtbot):
+    window.ctx.open_project(projects.create_project("Facts"))
+    window.show_page("model")
+    page = window.model_page
+    qtbot.waitUntil(lambda: page.report is not None and page._task is None, timeout=180_000)
+    assert page.fields["name"].text() == "SmolLM2-135M-Instruct"
+    assert page.fields["architecture"].text() == "LlamaForCausalLM"
+    assert page.fields["params"].text().startswith("135M")
+    assert page.fields["size"].text().endswith("MB")
+    assert page.fields["fits"].text().startswith("Yes — Trains here")  # core.training.estimate's verdict
+
+
+def test_hub_download_becomes_the_projects_model(window, qtbot, tiny_repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
+    project = projects.create_project("Hub")
+    window.ctx.open_project(project)
+    window.show_page("model")
+    page = window.model_page
+    qtbot.waitUntil(lambda: page._task is None, timeout=180_000)
+    with LocalHub() as hub:
+        hub.repos[REPO] = Repo(tiny_repo, licence="mit")
+        page.hub_endpoint = hub.endpoint
+        page.hub_edit.setText("TuneDeskTest/no-such-model")
+        page.download_button.click()
+        qtbot.waitUntil(lambda: page._download_task is None, timeout=60_000)
+        qtbot.waitUntil(lambda: "TuneDeskTest/no-such-model" in banner_texts(window), timeout=10_000)
+
+        page.hub_edit.setText(REPO)
+        page.download_button.click()
+        assert page.cancel_download_button.isVisible() and not page.download_button.isEnabled()
+        qtbot.waitUntil(lambda: projects.open_project("Hub").model == REPO, timeout=180_000)
+    qtbot.waitUntil(lambda: page._task is None and page.report is not None and page.report.spec == REPO,
+                    timeout=60_000)
+    assert page.fields["architecture"].text() == "LlamaForCausalLM"
+    assert int(page.fields["params"].text().split("(")[1].rstrip(")").replace(",", "")) < 10_000_000
+    assert f"Downloaded {REPO}" in page.download_label.text()
+    assert any("now uses" in t for t in window.notifications.texts())
