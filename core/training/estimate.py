@@ -28,8 +28,10 @@ LoRA r=16 all-linear, batch 4 × 256 tokens; tests/test_estimate.py re-measures 
     activation factor  6.3 bytes/element (bf16), 8.0 (NF4 computing in bf16), 12.2 (fp32):
                        ~3 × the dtype's size — fp32 copies in RMSNorm, autocast copies of
                        LoRA inputs and the gradients in flight during backward
-    throughput         ~25 GFLOP/s per core-second in bf16; fp32 1.45× and NF4 1.65× slower
-                       (process CPU time, because the machine is shared)
+    throughput         one BLAS thread: 93 GFLOP/s in bf16 (4×128 and 8×256 agree within 5%),
+                       62 in fp32, 75 in NF4 — process CPU time, because the machine is shared;
+                       with N cores we assume 1 + 0.8·(N−1) cores' worth (two threads on this
+                       busy machine measure the neighbours, not the model)
 CUDA and MPS constants are not measured here (no such device in this repository's
 CI); they come from vendor peak figures with an efficiency typical of small-batch
 LoRA, and are marked as such in the message.
@@ -37,6 +39,7 @@ LoRA, and are marked as such in the message.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -62,7 +65,8 @@ PADDING = 1.1  # length-grouped batches pad little
 NF4_BYTES = 0.516  # 4 bits + double-quantised absmax per 64 weights
 NF4_CPU_EXTRA = 2.7  # bytes per linear parameter left in RSS by quantising on the CPU (measured)
 LORA_STATE_BYTES = 16.0
-CPU_FLOPS_PER_CORE = {"bf16": 25e9, "fp16": 25e9, "fp32": 25e9 / 1.45, "nf4": 25e9 / 1.65}
+CPU_FLOPS_PER_CORE = {"bf16": 93e9, "fp16": 93e9, "fp32": 62e9, "nf4": 75e9}  # one thread, measured
+CPU_PARALLEL_EFFICIENCY = 0.8  # each extra core adds this much (assumed: not measurable on a shared 2-core box)
 GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
     "H200": 989e12, "H100": 989e12, "A100": 312e12, "A10": 125e12, "L40": 181e12, "L4": 121e12,
     "RTX 4090": 165e12, "RTX 4080": 97e12, "RTX 3090": 71e12, "RTX 3080": 59e12, "V100": 125e12, "T4": 65e12,
@@ -245,7 +249,8 @@ def _throughput(device: DeviceInfo, precision: str) -> tuple[float, str]:
         return peak * GPU_EFFICIENCY[precision], "uncalibrated"
     if device.kind == "mps":
         return MPS_FLOPS * (0.5 if precision == "fp32" else 1.0), "uncalibrated"
-    return CPU_FLOPS_PER_CORE[precision] * max(1, device.cpu_cores), "calibrated"
+    cores = 1 + CPU_PARALLEL_EFFICIENCY * (max(1, device.cpu_cores) - 1)
+    return CPU_FLOPS_PER_CORE[precision] * cores, "calibrated"
 
 
 def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo, precision: str,
@@ -311,10 +316,9 @@ def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_e
                     {k: round(v, 3) for k, v in parts.items()})
 
 
-def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int, budget: float) -> str:
-    """The smallest change that makes it fit, tried in order of how little it costs the user."""
-    import dataclasses
-
+def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int,
+                      budget: float) -> tuple[str, float] | None:
+    """The smallest change that makes training fit (as CLI flags) and its memory, tried in order of cost to the user."""
     tries = [("--batch-size 1", dict(batch_size=1)),
              ("--batch-size 1 --max-seq-len 256", dict(batch_size=1, max_seq_len=min(256, config.max_seq_len)))]
     if device.nf4:
@@ -326,24 +330,38 @@ def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_byt
         need = _peak(_train_memory(shape, smaller, precision, device.kind, file_bytes))
         need += CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0
         if need <= budget:
-            return f"It would fit with {flags} (about {need:.1f} GB)."
+            return flags, need
+    return None
+
+
+def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int, budget: float) -> str:
+    found = _smallest_fitting(shape, config, device, file_bytes, budget)
+    if found:
+        return f"It would fit with {found[0]} (about {found[1]:.1f} GB)."
     return "Choose a smaller model, or close other programs to free memory."
 
 
 def fit_check(model_dir: Path, device: DeviceInfo) -> FitVerdict:
-    """Catalogue / GUI verdict with the standard settings: train, chat only, or neither."""
+    """Can this model be fine-tuned here at all (standard settings, else the smallest batch), or only chatted with?"""
     config = TrainConfig()
     est = estimate(config, model_dir, device, n_train_examples=100, mean_tokens=config.max_seq_len * 0.4)
     shape = model_shape(model_dir)
-    chat = _chat_memory(shape, device, _file_bytes(model_dir))
+    file_bytes = _file_bytes(model_dir)
+    chat = _chat_memory(shape, device, file_bytes)
     train = est.peak_memory_gb + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
+    free = device.available_memory_gb
     if est.verdict == FITS:
-        message = f"Trains here ({est.precision}, about {train:.1f} GB of {device.available_memory_gb:.1f} GB free)."
-    elif est.verdict == CHAT_ONLY:
-        message = (f"Chat only: training needs about {train:.1f} GB, chatting about {chat:.1f} GB, "
-                   f"and {device.available_memory_gb:.1f} GB is free.")
+        return FitVerdict(FITS, est.precision, round(train, 2), round(chat, 2), est.budget_gb,
+                          f"Trains here ({est.precision}, about {train:.1f} GB of {free:.1f} GB free).")
+    smaller = _smallest_fitting(shape, config, device, file_bytes, est.budget_gb)
+    if smaller:
+        flags, need = smaller
+        return FitVerdict(FITS, est.precision, round(need, 2), round(chat, 2), est.budget_gb,
+                          f"Trains here with {flags} (about {need:.1f} GB of {free:.1f} GB free).")
+    if est.verdict == CHAT_ONLY:
+        message = f"Chat only: training needs about {train:.1f} GB, chatting about {chat:.1f} GB, and {free:.1f} GB is free."
     else:
-        message = f"Too large here: even chatting needs about {chat:.1f} GB, and {device.available_memory_gb:.1f} GB is free."
+        message = f"Too large here: even chatting needs about {chat:.1f} GB, and {free:.1f} GB is free."
     return FitVerdict(est.verdict, est.precision, round(train, 2), round(chat, 2), est.budget_gb, message)
 
 
@@ -365,6 +383,6 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: Any, on
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     est = estimate(config, Path(model_dir), detect(), len(examples), mean)
-    run.update_run(estimate=est.to_dict())
+    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1)})
     on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
     return est
