@@ -188,8 +188,16 @@ class ModelPage(Page):
         self.use_button.setEnabled(project is not None)
         if project is not None:
             self.set_spec(project.model)
-            if self.report is None or self.report.spec != project.model:
-                self.inspect(project.model, save=False)
+            if self.isVisible():
+                self.showEvent(None)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        """Inspect when shown, not on every project change: detecting the device imports torch (seconds)."""
+        if event is not None:
+            super().showEvent(event)  # type: ignore[arg-type]
+        project = self.ctx.project
+        if project is not None and self._task is None and (self.report is None or self.report.spec != project.model):
+            self.inspect(project.model, save=False)
 
     def use_selected(self) -> None:
         spec = self.selected_spec()

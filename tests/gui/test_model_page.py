@@ -44,9 +44,9 @@ def test_demo_model_facts_and_fit(window, qtbot):
     assert page.fields["fits"].text().startswith("Yes — Trains here")  # core.training.estimate's verdict
 
 
-def test_hub_download_becomes_the_projects_model(window, qtbot, tiny_repo, tmp_path, monkeypatch):
-    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
-    project = projects.create_project("Hub")
+def test_hub_download_becomes_the_projects_model(window, qtbot, tiny_repo, tmp_path, monkeypatch, demo_model_dir):
+    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))  # downloads land here, not in the shared cache
+    project = projects.create_project("Hub", model=str(demo_model_dir))  # a folder: nothing to convert first
     window.ctx.open_project(project)
     window.show_page("model")
     page = window.model_page
@@ -68,4 +68,4 @@ def test_hub_download_becomes_the_projects_model(window, qtbot, tiny_repo, tmp_p
     assert page.fields["architecture"].text() == "LlamaForCausalLM"
     assert int(page.fields["params"].text().split("(")[1].rstrip(")").replace(",", "")) < 10_000_000
     assert f"Downloaded {REPO}" in page.download_label.text()
-    assert any("now uses" in t for t in window.notifications.texts())
+    qtbot.waitUntil(lambda: any("now uses" in n.message for n in window.ctx.notifier.history))  # queued to the GUI
