@@ -1,8 +1,8 @@
 """The pre-flight estimate against a measured run of the demo model, and its verdicts on other machines.
 
 The measured run is the app's own training worker (`main.py --worker train`),
-a fresh process, so run.json's peak_memory_gb (ru_maxrss on the CPU) is the
-training process alone — the number the estimate predicts. The examples are
+a fresh process, so run.json's peak_memory_gb (its own peak RSS on the CPU) is
+the training process alone — the number the estimate predicts. The examples are
 passages cut at max_seq_len, so every batch is the longest one, and three
 steps reach the steady peak.
 """
@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,15 @@ def test_prepare_warns_before_training_when_the_plan_does_not_fit(tmp_path: Path
     warnings = [e.message for e in events if isinstance(e, Warning)]
     assert any(w.startswith("Training will probably not fit") and "--batch-size 1" in w for w in warnings), warnings
     assert RunDir(tmp_path / "run").read_run()["estimate"]["verdict"] == CHAT_ONLY
+
+
+def test_peak_memory_is_the_workers_own_not_its_parents():
+    """ru_maxrss survives exec on Linux: a worker started by a 1.5 GB parent (the GUI with a
+    chat model loaded) reported the parent's size. The peak must be the child's own."""
+    child = ("from core.training.loop import process_peak_rss_gb; print(process_peak_rss_gb())")
+    parent = ("import subprocess, sys; big = bytearray(1536 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
+              f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True, check=True).stdout)")
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    child_peak = float(out.stdout.strip())
+    assert 0.005 < child_peak < 0.5, child_peak

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -59,7 +58,32 @@ def peak_memory_gb(device: str) -> float:
 
     if device == "cuda":
         return torch.cuda.max_memory_allocated() / 2**30
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return process_peak_rss_gb()
+
+
+def process_peak_rss_gb() -> float:
+    """This process's own peak resident memory.
+
+    Not getrusage's ru_maxrss on Linux: the kernel carries it across exec, so a
+    worker started from a large parent (the GUI with a chat model loaded, or
+    pytest) would report the parent's size. VmHWM belongs to the process's
+    own address space. Windows has no `resource` module; psutil gives its
+    peak working set there.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20  # kB
+        except (OSError, ValueError, IndexError):
+            pass
+    if sys.platform == "win32":
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**30
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, KiB elsewhere
     return rss / (2**30 if sys.platform == "darwin" else 2**20)
 
 
