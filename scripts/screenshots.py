@@ -9,8 +9,9 @@ in the dark theme.
     (or: ../shared/tools/screenshot.sh /tmp/x.png 600 python scripts/screenshots.py)
 
 TUNEDESK_MODELS may point at an existing converted-models cache to skip the
-one-off demo-model conversion. Training steps: --steps (default 30);
---no-training re-takes only the pages that need no run.
+one-off demo-model conversion. --preset (default standard) and --steps
+(default: the preset's epochs) set the run; --no-training re-takes only the
+pages that need no run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--preset", default="standard", choices=["quick", "standard", "thorough"])
+    parser.add_argument("--steps", type=int, default=0, help="max_steps (0: as many as the preset's epochs give)")
     parser.add_argument("--no-training", action="store_true",
                         help="only the pages that need no trained run (welcome, documents, model): about a minute")
     args = parser.parse_args()
@@ -97,10 +99,11 @@ def main() -> int:
 
     train = window.train_page
     window.show_page("train")
-    train.choose_preset("quick")
-    train.form.set_values({"max_steps": args.steps, "eval_every": 5, "save_every": 10, "replay": False})
+    train.choose_preset(args.preset)
+    train.form.set_values({"max_steps": args.steps, "eval_every": 5, "save_every": 10})
     train.start_button.click()
-    wait(lambda: len(train.plots.series["loss"].x) >= max(6, args.steps // 2), 1200, "training steps")
+    wait(lambda: len(train.plots.series["loss"].x) >= (max(6, args.steps // 2) if args.steps else 20), 1800,
+         "training steps")
     dismiss_banners()
     shot("04-train")
     train.advanced_toggle.setChecked(True)
