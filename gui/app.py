@@ -10,12 +10,30 @@ from gui.context import AppContext
 from gui.main_window import MainWindow
 from gui.theme import ThemeManager, icon
 
+_main_thread_gc: object | None = None
+
+
+def collect_garbage_on_the_main_thread() -> None:
+    """Python's cyclic GC runs in whichever thread happens to allocate; when that
+    is a chat or loading thread and the garbage holds Qt objects, their C++
+    destructors run off the GUI thread and the app segfaults (seen in CI while a
+    worker thread loaded a tokenizer). Automatic GC is switched off and a
+    main-thread timer collects instead (pyqtgraph's GarbageCollector, made for
+    exactly this). Training runs in its own process, so nothing heavy waits on it.
+    """
+    global _main_thread_gc
+    if _main_thread_gc is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _main_thread_gc = GarbageCollector(interval=0.5)
+
 
 def create_window(app: QApplication) -> MainWindow:
     """The themed main window with its context and error funnel; used by run_app, tests and screenshots."""
     from core.quiet import quiet_libraries
 
     quiet_libraries()  # loading bars and library warnings would only reach a console nobody sees
+    collect_garbage_on_the_main_thread()
     app.setApplicationName("TuneDesk")
     app.setOrganizationName("TuneDesk")
     app.setApplicationDisplayName("TuneDesk")

@@ -33,6 +33,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    """Once a GUI test has made a window, the app's own rule holds for the session: no automatic GC
+    (it would run in whatever thread allocates and destroy Qt objects there — gui/app.py). Collect after
+    every test here, on the main thread, so garbage never piles up across tests."""
+    yield
+    import gc
+
+    if not gc.isenabled():
+        gc.collect()
+
+
 @pytest.fixture(scope="session")
 def demo_model_dir() -> Path:
     from core.models import resolve_model
