@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.context import AppContext
@@ -52,4 +54,13 @@ def run_app(argv: list[str] | None = None) -> int:
     window = create_window(app)  # type: ignore[arg-type]
     window.show()
     window.start()
+    if os.environ.get("TUNEDESK_QUIT_WHEN_SHOWN"):  # bench/startup.py: time from launch to a usable window
+        QTimer.singleShot(0, lambda: _report_shown_and_quit(app, window))
     return app.exec()
+
+
+def _report_shown_and_quit(app: QApplication, window: MainWindow) -> None:
+    """Runs once the event loop has shown and laid out the window: the moment a user could click."""
+    print(f"TUNEDESK_WINDOW_SHOWN visible={window.isVisible()} page={window.current_page()}", flush=True)
+    window.close()
+    app.quit()
