@@ -1,0 +1,254 @@
+"""Training throughput: our loop vs the way peers write it, on the same data, model and adapter.
+
+    python bench/train_speed.py [--steps 12] [--warmup 2] [--threads 1] [--batch-size 4] [--rank 16]
+
+Ours is the app's own training worker (`main.py --worker train RUN`: bf16 autocast
+where the CPU has it, length-grouped batches, loss and logits on answer tokens
+only). The reference is what a user would otherwise write: transformers Trainer +
+peft LoRA, fp32, padding to the longest in each batch, no packing, the LM head on
+every position. Both train the demo model with the same LoRA (rank, alpha,
+all-linear) on the same examples of the same run folder (resources/sample_docs):
+the reference gets exactly the examples our first `--steps` batches hold,
+shuffled as Trainer's sampler does, so both see the same effective
+(non-padding) tokens over the run.
+
+Each side runs in its own process, so each peak memory (VmHWM: the process's
+own peak RSS, see core.training.loop.process_peak_rss_gb) is its own, loading
+included. Rates are effective tokens per second over the steps after the
+warm-up. MFU is our model FLOPs per second (forward + input-gradient backward
+through the frozen base, LoRA weight gradients, causal attention, the head on
+answer tokens; padding not counted) over the best bf16 / fp32 matmul rate
+measured in this run with the same thread count.
+
+Targets (issue #6): ≥ 2× the reference's tokens/s at ≤ its peak memory; MFU ≥ 50%.
+One thread by default: on a shared 2-core machine two threads measure the neighbours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SAMPLE_DOCS = ROOT / "resources" / "sample_docs"
+
+
+def vm_hwm_gb() -> float:
+    from core.training.loop import process_peak_rss_gb
+
+    return process_peak_rss_gb()
+
+
+def matmul_peak(threads: int) -> dict[str, float]:
+    """Best GFLOP/s of a plain matmul, per dtype, at shapes like the model's and a large square one."""
+    import torch
+
+    torch.set_num_threads(threads)
+    best: dict[str, float] = {}
+    for dtype, name in ((torch.bfloat16, "bf16"), (torch.float32, "fp32")):
+        for m, k, n in ((1024, 576, 1536), (1024, 1536, 576), (2048, 2048, 2048)):
+            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+            for _ in range(2):
+                a @ b
+            reps, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < 1.0:
+                a @ b
+                reps += 1
+            rate = 2 * m * k * n * reps / (time.perf_counter() - t0) / 1e9
+            best[name] = max(best.get(name, 0.0), rate)
+    return best
+
+
+def step_plan(run: Path, steps: int) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
+    """The batches our loop takes in its first `steps` steps (grad_accum 1) and per example
+    (tokens, answer tokens, index) — the same encode and batch_order as core.training.loop."""
+    from core.dataset.build import load_examples
+    from core.models import load_tokenizer, resolve_model
+    from core.store import RunDir
+    from core.training.config import TrainConfig
+    from core.training.data import IGNORE, batch_order, encode
+
+    config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
+    tokenizer = load_tokenizer(resolve_model(config.model))
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
+    encoded = [e for e in encoded if any(l != IGNORE for l in e.labels[1:])]
+    lengths = [len(e.input_ids) for e in encoded]
+    per_epoch = len(batch_order(lengths, config.batch_size, config.seed, 0))
+    batches = []
+    for micro in range(steps):
+        epoch, pos = divmod(micro, per_epoch)
+        batches.append(batch_order(lengths, config.batch_size, config.seed, epoch)[pos])
+    stats = [(len(e.input_ids), sum(l != IGNORE for l in e.labels[1:]), i) for i, e in enumerate(encoded)]
+    return batches, stats
+
+
+def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run: Path) -> float:
+    """Model FLOPs of these batches, padding excluded (see the module docstring)."""
+    from core.models import resolve_model
+    from core.store import RunDir
+    from core.training.config import TrainConfig
+    from core.training.estimate import lora_params, model_shape
+
+    config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
+    shape = model_shape(resolve_model(config.model))
+    per_token = 4 * shape.linear_params + 6 * lora_params(shape, config)
+    total = 0.0
+    for batch in batches:
+        for i in batch:
+            tokens, answers, _ = stats[i]
+            total += tokens * per_token + 6 * shape.layers * shape.q_dim * tokens**2  # causal QKᵀ and AV, ×3 for backward
+            total += answers * 4 * shape.vocab * shape.hidden
+    return total
+
+
+# --- the two sides, each in a process of its own ------------------------------------------------------
+
+def run_ours(run: Path, env: dict[str, str], warmup: int) -> dict[str, float]:
+    from core.store import RunDir
+    from core.worker import worker_command
+
+    done = subprocess.run(worker_command(run), env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"our worker failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    meta = RunDir(run).read_run()
+    steps = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
+    seen = [m["tokens_per_second"] * m["elapsed_s"] for m in steps]  # cumulative effective tokens
+    a, b = steps[warmup - 1], steps[-1]
+    return {"tokens": seen[-1] - seen[warmup - 1], "seconds": b["elapsed_s"] - a["elapsed_s"],
+            "peak_gb": meta["peak_memory_gb"], "precision": meta["precision"], "steps": len(steps)}
+
+
+def reference_main(run: Path, indices_file: Path, warmup: int, out: Path) -> None:
+    """transformers Trainer + peft LoRA, fp32, padded to the longest in batch, full-vocabulary logits."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
+
+    from core.dataset.build import load_examples
+    from core.models import load_tokenizer, resolve_model
+    from core.quiet import quiet_libraries
+    from core.store import RunDir
+    from core.training.config import TrainConfig
+    from core.training.data import IGNORE, encode
+
+    quiet_libraries()
+    config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
+    folder = resolve_model(config.model)
+    tokenizer = load_tokenizer(folder)
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
+    encoded = [e for e in encoded if any(l != IGNORE for l in e.labels[1:])]
+    chosen = json.loads(indices_file.read_text())
+    rows = [{"input_ids": encoded[i].input_ids, "attention_mask": [1] * len(encoded[i].input_ids),
+             "labels": encoded[i].labels} for i in chosen]
+    steps = len(rows) // config.batch_size
+
+    model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+    torch.manual_seed(config.seed)
+    model = get_peft_model(model, LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                                             target_modules="all-linear", task_type="CAUSAL_LM", bias="none"))
+    pad = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=IGNORE)
+    batch_tokens: list[int] = []
+    step_ends: list[float] = []
+
+    def collate(features):
+        batch = pad(features)
+        batch_tokens.append(int(batch["attention_mask"].sum()))
+        return batch
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            step_ends.append(time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=config.batch_size, max_steps=steps,
+                                 learning_rate=config.learning_rate, lr_scheduler_type="cosine", warmup_steps=int(steps * config.warmup_ratio),
+                                 weight_decay=config.weight_decay, logging_strategy="no", save_strategy="no", report_to=[],
+                                 use_cpu=True, seed=config.seed, dataloader_num_workers=0, disable_tqdm=True)
+        trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collate)
+        trainer.add_callback(Clock())
+        trainer.train()
+    result = {"tokens": sum(batch_tokens[warmup:steps]), "seconds": step_ends[steps - 1] - step_ends[warmup - 1],
+              "peak_gb": vm_hwm_gb(), "steps": len(step_ends), "all_tokens": sum(batch_tokens[:steps])}
+    out.write_text(json.dumps(result))
+
+
+def run_reference(run: Path, indices: list[int], warmup: int, env: dict[str, str], tmp: Path) -> dict[str, float]:
+    (tmp / "indices.json").write_text(json.dumps(indices))
+    out = tmp / "reference.json"
+    done = subprocess.run([sys.executable, __file__, "--reference", str(run), str(tmp / "indices.json"), str(warmup), str(out)],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the reference failed:\n{done.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=12, help="optimiser steps per side")
+    parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the rates")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--max-seq-len", type=int, default=384)
+    parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--keep", help="keep the run folder here")
+    parser.add_argument("--reference", nargs=4, help=argparse.SUPPRESS)  # internal: the reference's own process
+    args = parser.parse_args()
+    if args.reference:
+        run, indices, warmup, out = args.reference
+        reference_main(Path(run), Path(indices), int(warmup), Path(out))
+        return 0
+    if not 1 <= args.warmup < args.steps:
+        parser.error("--warmup must be at least 1 and less than --steps")
+
+    from core.pipeline import prepare_run
+    from core.quiet import quiet_libraries
+    from core.training.config import preset_config
+
+    quiet_libraries()
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    tmp = Path(tempfile.mkdtemp(prefix="train-speed-"))
+    run = Path(args.keep) if args.keep else tmp / "run"
+    config = preset_config("standard", max_steps=args.steps, epochs=100.0, eval_every=0, save_every=0,
+                           natural_questions=False, replay=False, batch_size=args.batch_size,
+                           max_seq_len=args.max_seq_len, lora_r=args.rank, lora_alpha=2 * args.rank)
+    prepare_run([SAMPLE_DOCS], run, config)
+    batches, stats = step_plan(run, args.steps)
+    load = [os.getloadavg()[0]]
+
+    peak = matmul_peak(args.threads)
+    ours = run_ours(run, env, args.warmup)
+    load.append(os.getloadavg()[0])
+    ref = run_reference(run, [i for b in batches for i in b], args.warmup, env, tmp)
+    load.append(os.getloadavg()[0])
+
+    ours_rate, ref_rate = ours["tokens"] / ours["seconds"], ref["tokens"] / ref["seconds"]
+    flops = model_flops(batches[args.warmup:], stats, run) / ours["seconds"]
+    precision = "bf16" if ours["precision"] in ("bf16", "nf4") else "fp32"
+    all_tokens = sum(stats[i][0] for b in batches for i in b)
+    padded = sum(max(stats[i][0] for i in b) * len(b) for b in batches)
+    print(f"\ntrain_speed: demo model, LoRA r={args.rank} all-linear, batch {args.batch_size}, ≤{args.max_seq_len} tokens, "
+          f"{args.steps} steps each ({args.warmup} warm-up left out), {args.threads} thread(s), "
+          f"load average {min(load):.2f}–{max(load):.2f}")
+    print(f"  effective tokens in all {args.steps} steps: {all_tokens} (both sides); our padding {1 - all_tokens / padded:.0%} "
+          f"of what was computed")
+    print(f"  {'':28s} {'ours (' + ours['precision'] + ')':>14s} {'reference (fp32)':>17s} {'ratio':>8s}")
+    print(f"  {'effective tokens/s':28s} {ours_rate:14.0f} {ref_rate:17.0f} {ours_rate / ref_rate:7.2f}×   (target ≥ 2×)")
+    print(f"  {'tokens / seconds measured':28s} {ours['tokens']:8.0f}/{ours['seconds']:5.1f} "
+          f"{ref['tokens']:11.0f}/{ref['seconds']:5.1f}")
+    print(f"  {'peak memory (VmHWM), GB':28s} {ours['peak_gb']:14.2f} {ref['peak_gb']:17.2f} "
+          f"{ours['peak_gb'] / ref['peak_gb']:7.2f}×   (target ≤ 1×)")
+    print(f"  matmul peak measured now: bf16 {peak['bf16']:.0f} GFLOP/s, fp32 {peak['fp32']:.0f} GFLOP/s")
+    print(f"  our model FLOP/s {flops / 1e9:.0f} G = MFU {flops / 1e9 / peak[precision]:.0%} of the {precision} peak "
+          f"(target ≥ 50%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
