@@ -13,7 +13,8 @@ the training peak:
     activations  kept for backward, per token per layer ∝ (6·hidden + 2·kv_dim + 3·intermediate)
                  elements — what a LLaMA-style block saves for LoRA's backward (the inputs of the
                  adapted linears, norms, attention out, the gated MLP) — times a bytes-per-element
-                 factor calibrated below; tokens = batch × max_seq_len (the longest batch)
+                 factor calibrated below; tokens = batch × the longest example (≤ max_seq_len; from
+                 a sample of ≤ 500 examples in preflight)
     logits       the LM head runs on answer tokens only, ≤1024 rows at a time (core/training/loss.py)
 
 Time: FLOPs per token ≈ 4·P_linear (forward + input-gradient backward through the
@@ -197,8 +198,11 @@ def _weights_gb(shape: ModelShape, precision: str, device: str) -> float:
     return shape.params * (4 if precision == "fp32" else 2) / GB
 
 
-def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str, file_bytes: int) -> dict[str, float]:
-    tokens = config.batch_size * config.max_seq_len
+def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str, file_bytes: int,
+                  longest: float | None = None) -> dict[str, float]:
+    # The longest batch is as long as the longest example, which max_seq_len only caps: passages of
+    # ~200 tokens never fill the default 384, and counting 384 over-predicted a 2 × 512 run by 50%.
+    tokens = config.batch_size * min(config.max_seq_len, longest or config.max_seq_len)
     per_token_layer = 6 * shape.hidden + 2 * shape.kv_dim + 3 * shape.intermediate
     parts = {
         "runtime": RUNTIME_GB.get(device, 0.45),
@@ -281,13 +285,16 @@ def _duration(seconds: float) -> str:
 # --- the public calls ---------------------------------------------------------------------------------
 
 def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_examples: int,
-             mean_tokens: float) -> Estimate:
-    """Memory, time and a verdict for training `config` on the model in `model_dir` here."""
+             mean_tokens: float, longest_tokens: float | None = None) -> Estimate:
+    """Memory, time and a verdict for training `config` on the model in `model_dir` here.
+
+    longest_tokens: the longest training example, when known (else max_seq_len is assumed).
+    """
     shape = model_shape(model_dir)
     file_bytes = _file_bytes(model_dir)
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
-    parts = _train_memory(shape, config, precision, device.kind, file_bytes)
+    parts = _train_memory(shape, config, precision, device.kind, file_bytes, longest_tokens)
     peak = _peak(parts)
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
@@ -382,7 +389,9 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: Any, on
     sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
-    est = estimate(config, Path(model_dir), detect(), len(examples), mean)
-    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1)})
+    longest = max(lengths) if lengths else None
+    est = estimate(config, Path(model_dir), detect(), len(examples), mean, longest)
+    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
+                             "longest_tokens": longest})
     on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
     return est
