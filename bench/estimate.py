@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,7 @@ def measure(name: str, settings: dict, steps: int, tmp: Path) -> dict:
         return {"name": name, "error": (done.stdout + done.stderr).strip().splitlines()[-1][:200]}
     meta = RunDir(run).read_run()
     metrics = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
+    shutil.rmtree(run, ignore_errors=True)  # checkpoints with optimiser state: hundreds of MB per config
     per_step = (metrics[-1]["elapsed_s"] - metrics[0]["elapsed_s"]) / max(1, len(metrics) - 1)
     one_core = estimate(config, resolve_model(config.model), dataclasses.replace(detect(), cpu_cores=1),
                         predicted["train_examples"], predicted["mean_tokens"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -115,6 +116,7 @@ def main() -> int:
     plain, plain_answer = median_time([sys.executable, "-c", PLAIN_ASK, str(resolve_model("demo")), QUESTION], "ANSWER",
                                       env, args.repeat)
     load.append(os.getloadavg()[0])
+    shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nstartup: median of {args.repeat} launches, one thread, load average {min(load):.2f}–{max(load):.2f}")
     print(f"  {'':44s} {'ours':>7s} {'reference':>10s} {'ratio':>7s}")

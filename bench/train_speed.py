@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -230,6 +231,8 @@ def main() -> int:
 
     ours_rate, ref_rate = ours["tokens"] / ours["seconds"], ref["tokens"] / ref["seconds"]
     flops = model_flops(batches[args.warmup:], stats, run) / ours["seconds"]
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
     precision = "bf16" if ours["precision"] in ("bf16", "nf4") else "fp32"
     all_tokens = sum(stats[i][0] for b in batches for i in b)
     padded = sum(max(stats[i][0] for i in b) * len(b) for b in batches)
