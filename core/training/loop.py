@@ -113,13 +113,15 @@ def _is_oom(exc: BaseException) -> bool:
 def _memory_is_short() -> bool:
     """Near this process's address-space limit (RLIMIT_AS), or the machine nearly out of RAM."""
     try:
+        import resource  # not on Windows: the psutil check below still applies
+
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
         if soft != resource.RLIM_INFINITY:
             with open("/proc/self/statm") as f:
                 size = int(f.read().split()[0]) * resource.getpagesize()
             if size > 0.9 * soft:
                 return True
-    except (OSError, ValueError, AttributeError):
+    except (ImportError, OSError, ValueError, AttributeError):
         pass
     try:
         import psutil
