@@ -80,7 +80,8 @@ def grounded_and_replay(chunks: Sequence[Any], model_dir: Path, config: TrainCon
     def chat() -> Any:  # loaded at most once, only when a step needs generation
         if not loaded:
             on_event(Progress("dataset", "Loading the model to write training questions…"))
-            loaded.append(load_chat_model(model=str(model_dir)))
+            # Full weights, not chat's int8: training data is written once and learned many times.
+            loaded.append(load_chat_model(model=str(model_dir), weights="full"))
         return loaded[0]
 
     if config.qa_pairs:
