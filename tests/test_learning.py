@@ -8,8 +8,8 @@ from pathlib import Path
 from conftest import SAMPLE_DOCS, quick_config
 
 from core.chat.batch import generate_batch
-from core.dataset.qa import (Fact, QAPair, cloze_questions, facts_from_chunks, grounded, natural_pairs, rule_pairs,
-                             split_heldout)
+from core.dataset.qa import (Fact, QAPair, cloze_questions, content_words, facts_from_chunks, grounded, natural_pairs,
+                             rule_pairs, split_heldout, topic_of)
 from core.documents import ingest
 from core.pipeline import prepare_run
 from core.store import RunDir
@@ -61,12 +61,13 @@ def test_real_model_rewordings_stay_grounded(base_chat):
     pairs = rule_pairs(facts_from_chunks(chunks))[:6]
     kept = natural_pairs(pairs, lambda convs: generate_batch(base_chat.model, base_chat.tokenizer, convs,
                                                              max_new_tokens=32))
-    texts = {c.text for c in chunks}
+    chunk_words = {(c.source, c.index): content_words(c.text) for c in chunks}
+    assert kept
     for p in kept:
         assert p.question.endswith("?")
         assert not any(k.lower() in p.question.lower() for k in p.keys)
-        # every answer is a sentence of its own chunk: nothing invented
-        assert any(p.answer.split(" ", 3)[-1][:40] in t for t in texts), p.answer
+        # every answer is its own chunk's sentence ("the bakery" named in full): nothing invented
+        assert content_words(p.answer) <= chunk_words[(p.source, p.chunk)] | content_words(topic_of(p.source, chunks[0].text)), p.answer
 
 
 def test_heldout_questions_are_never_trained_on_and_every_fact_stays_taught():
@@ -120,3 +121,22 @@ def test_sources_find_the_passage_that_holds_the_answer(trained_run: Path):
     assert session.last_sources[0].source == "harbor_lane_bakery_handbook.md"
     assert "Okonkwo" in answer
     assert session.history[0]["content"] == "Who founded Harbor Lane Bakery?"  # history keeps the plain question
+
+
+def test_facts_name_their_subject_and_keep_the_sentence_they_depend_on():
+    """'The observatory's café' teaches nothing about *which* observatory; 'The mirror was cast in Jena'
+    means nothing without the telescope named the sentence before."""
+    from core.documents.ingest import Chunk
+
+    text = ("# Orrin Valley Observatory\nThe observatory's café is called The Red Shift and serves plum cake.\n"
+            "The main instrument is the Lindqvist Telescope, with a mirror 2.3 metres across. "
+            "The mirror was cast in Jena and took eleven months to polish.\n"
+            "A tour costs 12 francs, and children under ten go free.")
+    facts = facts_from_chunks([Chunk("orrin.md", 0, text, 60)])
+    assert facts[0].sentence.startswith("The Orrin Valley Observatory's café is called The Red Shift")
+    mirror = next(f for f in facts if "Jena" in f.sentence)
+    assert mirror.context.startswith("The main instrument is the Lindqvist Telescope") and "Lindqvist" in mirror.sentence
+    questions = [q for q, _ in cloze_questions(mirror)]
+    assert questions and all("Lindqvist Telescope" in q for q in questions)
+    tour = next(f for f in facts if "francs" in f.sentence)
+    assert all(q.startswith("About the Orrin Valley Observatory:") for q, _ in cloze_questions(tour))

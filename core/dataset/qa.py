@@ -43,9 +43,10 @@ FEW_SHOT = [
 @dataclass(frozen=True)
 class Fact:
     topic: str
-    sentence: str  # with a leading pronoun resolved to the topic
+    sentence: str  # the answer: the sentence, references to the topic resolved, after its context if it needs one
     source: str
     chunk: int
+    context: str = ""  # the sentence before, when this one only makes sense after it ("Its orbit…", "The mirror…")
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,45 @@ def resolve_pronoun(sentence: str, topic: str) -> str:
     return sentence
 
 
+def resolve_topic_noun(sentence: str, topic: str) -> str:
+    """'The observatory's café…' → 'The Orrin Valley Observatory's café…'.
+
+    Documents name their subject once and then say "the company"; a fact that
+    keeps "the company" teaches the model something about no company in
+    particular, and a question naming the company cannot reach it.
+    """
+    words = topic.split()
+    if len(words) < 2:
+        return sentence
+    head = words[-1].lower()
+    full = topic[4:] if topic.lower().startswith("the ") else topic
+
+    def name(m: re.Match[str]) -> str:
+        return f"{m.group(1)} {full}"
+    return re.sub(rf"\b([Tt]he) {re.escape(head)}\b(?!\s+[A-Z])", name, sentence)
+
+
+def mentions_topic(sentence: str, topic: str) -> bool:
+    return bool(content_words(topic) & content_words(sentence))
+
+
+def _needs_previous(sentence: str, prev: str, topic: str) -> bool:
+    """'Its orbit…' after a sentence about a comet; 'The mirror was cast…' after the one naming the telescope."""
+    if not prev:
+        return False
+    if re.match(r"^(It|Its)\b", sentence):
+        return not _about(prev, topic)
+    m = re.match(r"^The ([a-z]+)\b", sentence)
+    return bool(m) and not mentions_topic(sentence, topic) and m.group(1) in prev.lower()
+
+
 def facts_from_chunks(chunks: Sequence[Any]) -> list[Fact]:
     """One Fact per informative sentence (≥ 6 words), de-duplicated.
 
-    A sentence opening with "It"/"Its" is about the topic only when it starts
-    a paragraph or follows a sentence about the topic; otherwise ("Its orbit
-    brings it back…" after a sentence about a comet) the previous sentence is
-    kept with it, so the fact stays true on its own.
+    A sentence that only makes sense after the one before ("Its orbit brings
+    it back…" after a sentence about a comet; "The mirror was cast…" after the
+    one naming the telescope) keeps that sentence as its context, so the fact
+    stays true on its own.
     """
     firsts: dict[str, str] = {}
     for c in chunks:
@@ -110,22 +143,23 @@ def facts_from_chunks(chunks: Sequence[Any]) -> list[Fact]:
         for para in c.text.split("\n"):
             previous = ""
             for sentence in split_sentences(para.strip()):
-                sentence = sentence.strip().lstrip("-*• ").strip()
+                sentence = resolve_topic_noun(sentence.strip().lstrip("-*• ").strip(), topic)
                 prev, previous = previous, sentence
                 if len(sentence.split()) < 6 or sentence[-1:] not in ".!?" or sentence in seen:
                     continue
                 seen.add(sentence)
-                if re.match(r"^(It|Its)\b", sentence) and prev and not _about(prev, topic):
-                    text = f"{prev} {sentence}"
+                if _needs_previous(sentence, prev, topic):
+                    facts.append(Fact(topic, f"{prev} {sentence}", c.source, c.index, context=prev))
                 else:
-                    text = resolve_pronoun(sentence, topic)
-                facts.append(Fact(topic, text, c.source, c.index))
+                    facts.append(Fact(topic, resolve_pronoun(sentence, topic), c.source, c.index))
     return facts
 
 
 def _about(sentence: str, topic: str) -> bool:
-    head = " ".join(sentence.split()[:6]).lower()
-    return bool(re.match(r"^(it|its)\b", head)) or topic.lower().removeprefix("the ") in head
+    """Whether the sentence's subject is the topic ("It…", "The observatory…"), not merely mentions it."""
+    head = sentence.lower()
+    name = topic.lower().removeprefix("the ")
+    return bool(re.match(r"^(it|its)\b", head)) or head.removeprefix("the ").startswith(name)
 
 
 def _parse_questions(text: str) -> list[str]:
@@ -230,8 +264,11 @@ def _wh(kind: str, span: str, before: str) -> tuple[str, str]:
 
 def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
     """Echo questions: 'The observatory was opened in which year by Beatrix Molnar?' with its key."""
-    context, _, sentence = fact.sentence.rpartition(". ") if re.search(r"\. (It|Its)\b", fact.sentence) else ("", "", fact.sentence)
-    sentence = sentence.rstrip(".!? ")
+    context = fact.context.rstrip(". ")
+    sentence = fact.sentence[len(fact.context):].strip().rstrip(".!? ")
+    if not context and not mentions_topic(sentence, fact.topic):
+        # "A tour costs 12 francs": the question names whose tour, or it teaches a fact about nothing.
+        context = f"About {fact.topic if fact.topic.lower().startswith('the ') else 'the ' + fact.topic}:"
     topic_words = set(_words(fact.topic))
     out: list[tuple[str, list[str]]] = []
     for m in _SPAN.finditer(sentence):
@@ -246,7 +283,9 @@ def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
         question = f"{before.rstrip()} {phrase} {after.lstrip()}".strip()
         question = re.sub(r"\s+", " ", question).replace(" ,", ",").rstrip(" ,;") + "?"
         question = question[0].upper() + question[1:]
-        if context:  # "Its orbit…": the question needs the sentence that says whose
+        if context.endswith(":"):
+            question = f"{context} {question[0].lower() + question[1:]}"
+        elif context:  # "Its orbit…": the question needs the sentence that says whose
             question = f"{context}. {question}"
         key = span.split()[0] if kind == "number" else span
         out.append((question, [key]))
@@ -333,6 +372,15 @@ def natural_rewrite_ok(rewrite: str, pair: QAPair) -> bool:
         return False
     if set(re.findall(r"\d+", rewrite)) - set(re.findall(r"\d+", pair.question)):
         return False  # a number the echo question never had is an invented detail
+    if '"' in rewrite or re.search(r"\bwhat\W*\?$", rewrite.lower()):
+        return False  # the echo's "what" copied in, not a question
+    echo_words = set(_words(pair.question))
+    names = re.findall(r"(?<!^)(?<![.?!] )\b[A-Z][A-Za-z\-']+", rewrite)
+    if any(n.lower() not in echo_words for n in names):
+        return False  # a misspelt or invented name ("Tessalier") would be learned as a fact
+    echo_names = {n.lower() for n in re.findall(r"(?<!^)\b[A-Z][A-Za-z\-']+", pair.question)}
+    if echo_names and not echo_names & {n.lower() for n in names}:
+        return False  # dropped whose fact it is ("the company's headquarters": which company?)
     return len(words - content_words(pair.question)) * 3 <= len(words)  # ≥ 2/3 from the echo question
 
 
