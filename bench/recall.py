@@ -81,7 +81,8 @@ def main() -> int:
     tuned = load_chat_model(out)
     cb = ask_all(tuned, questions)
     rows["closed-book tuned"] = accuracy(cb)
-    rows["general tuned"] = accuracy(ask_all(tuned, general))
+    general_tuned = ask_all(tuned, general)
+    rows["general tuned"] = accuracy(general_tuned)
 
     print(f"\nconfig: {json.dumps({k: v for k, v in config.to_dict().items() if k != 'extras'})}")
     print(f"dataset: {json.loads((out / 'run.json').read_text())['dataset_summary']}")
@@ -94,7 +95,7 @@ def main() -> int:
         print(f"{'tuned closed-book / open-book':42s} {rows['closed-book tuned'] / ceiling:6.1%}   (target ≥ 85%)")
         print(f"{'general tuned - base':42s} {rows['general tuned'] - rows['general base']:+6.1%}   (target ≥ 0)")
     print("per document (tuned closed-book):", {k: f"{v:.0%}" for k, v in by_doc(cb).items()})
-    for g in cb:
+    for g in [*cb, *general_tuned]:
         if not g.correct:
             print(f"  miss: {g.question}  →  {g.answer[:110]!r}")
     return 0

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from core.dataset import DatasetInfo, Example, build_dataset
 from core.dataset.examples import qa_examples
-from core.dataset.qa import facts_from_chunks, natural_pairs, rule_pairs, split_heldout, write_heldout
+from core.dataset.qa import entity_pairs, facts_from_chunks, natural_pairs, rule_pairs, split_heldout, write_heldout
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
@@ -94,7 +94,9 @@ def grounded_and_replay(chunks: Sequence[Any], model_dir: Path, config: TrainCon
                 model.model, model.tokenizer, convs, max_new_tokens=32, should_stop=should_stop))
             stats["qa_natural"] = len(natural)
             train_pairs = train_pairs + natural
-        extra.extend(qa_examples(train_pairs))
+        entities = entity_pairs(facts)
+        stats["qa_entities"] = len(entities)
+        extra.extend(qa_examples(train_pairs + entities))
         write_heldout(run.dataset / "heldout.jsonl", heldout)
         stats.update({"facts": len(facts), "qa_train": len(train_pairs), "qa_heldout": len(heldout)})
         on_event(Progress("dataset", f"{len(facts)} facts → {len(train_pairs)} question–answer pairs "

@@ -21,6 +21,8 @@ FACT = Fact("Orrin Valley Observatory",
 def test_rule_questions_ask_for_what_the_fact_states():
     questions = dict(cloze_questions(FACT))
     assert any("which year" in q for q in questions)
+    # the echo wording and the one people use, for the same detail
+    assert questions["In which year was the Orrin Valley Observatory opened?"] == ["1968"]
     for q, keys in cloze_questions(FACT):
         assert q.endswith("?")
         for key in keys:
@@ -76,6 +78,8 @@ def test_heldout_questions_are_never_trained_on_and_every_fact_stays_taught():
     assert heldout
     train_q = {p.question for p in train}
     assert not train_q & {p.question for p in heldout}
+    # no other wording of a held-out detail is trained either
+    assert not {(p.answer, tuple(p.keys)) for p in train} & {(p.answer, tuple(p.keys)) for p in heldout}
     taught = {p.answer for p in train}
     assert all(p.answer in taught for p in heldout)  # the fact is still taught, in other words
 

@@ -145,7 +145,7 @@ def facts_from_chunks(chunks: Sequence[Any]) -> list[Fact]:
             for sentence in split_sentences(para.strip()):
                 sentence = resolve_topic_noun(sentence.strip().lstrip("-*• ").strip(), topic)
                 prev, previous = previous, sentence
-                if len(sentence.split()) < 6 or sentence[-1:] not in ".!?" or sentence in seen:
+                if not _informative(sentence) or sentence in seen:
                     continue
                 seen.add(sentence)
                 if _needs_previous(sentence, prev, topic):
@@ -153,6 +153,14 @@ def facts_from_chunks(chunks: Sequence[Any]) -> list[Fact]:
                 else:
                     facts.append(Fact(topic, resolve_pronoun(sentence, topic), c.source, c.index))
     return facts
+
+
+def _informative(sentence: str) -> bool:
+    """A whole sentence of six words or more, or a shorter one that names something ('Its chairwoman is Odile Brannagh.')."""
+    if sentence[-1:] not in ".!?":
+        return False
+    n = len(sentence.split())
+    return n >= 6 or (n >= 4 and bool(re.search(r"\d|(?<!^)\b[A-Z][a-z]", sentence)))
 
 
 def _about(sentence: str, topic: str) -> bool:
@@ -262,8 +270,54 @@ def _wh(kind: str, span: str, before: str) -> tuple[str, str]:
     return "", "what"
 
 
+AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
+PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "down", "near", "into", "through", "across"}
+
+
+def fronted(before: str, phrase: str, after: str, kind: str = "year") -> list[str]:
+    """Echo question → the word order people use, when the sentence has an auxiliary verb.
+
+    'X was opened in' + 'in which year' + 'by Y' → 'In which year was X opened by Y?' and the short
+    'In which year was X opened?'. Sentences without one ('X stands on what') keep only the echo form:
+    moving a plain verb needs do-support and its base form, which a rule gets wrong too often.
+    """
+    words = before.split()
+    idx = next((i for i, w in enumerate(words) if w.lower() in AUXILIARIES), None)
+    if idx is None or idx == 0 or "," in before:
+        return []
+    subject, aux, middle = " ".join(words[:idx]), words[idx].lower(), words[idx + 1:]
+    if middle and middle[-1].lower() in ("the", "a", "an"):
+        middle = middle[:-1]
+    if middle and middle[-1].lower() in ("and", "or"):
+        return []
+    if kind == "name" and middle and middle[-1].lower() not in PREPOSITIONS | {"called", "named"} | AUXILIARIES:
+        return []  # 'the engineer Rupert Castellane': the name stands beside a noun, 'what' cannot replace it
+    if kind == "name" and after.split() and after.split()[0].isalpha() and after.split()[0].islower() \
+            and after.split()[0] not in PREPOSITIONS | {"and", "or", "who", "which", "whose"}:
+        return []  # 'on Thursday evenings': the name qualifies the noun after it
+    lead = phrase
+    if middle and middle[-1].lower() in PREPOSITIONS and not phrase.startswith(middle[-1].lower()):
+        lead, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
+    if subject.split()[0] in ("The", "A", "An") or len(subject.split()) == 1:
+        subject = subject[0].lower() + subject[1:]
+    tail = re.split(r",| and | who | which | whose ", after)[0].strip()
+    forms = [f"{lead} {aux} {subject} {' '.join(middle)} {tail}", f"{lead} {aux} {subject} {' '.join(middle)}"]
+    out = []
+    for form in forms:
+        form = re.sub(r"\s+", " ", form).strip().rstrip(" ,;")
+        form = form[0].upper() + form[1:] + "?"
+        if form not in out:
+            out.append(form)
+    return out
+
+
 def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
-    """Echo questions: 'The observatory was opened in which year by Beatrix Molnar?' with its key."""
+    """Questions for up to `limit` names and numbers of a fact, each with its key (what the answer must say).
+
+    Every span gets the echo form ('The observatory was opened in which year by Beatrix Molnar?') and,
+    where fronted() can, the natural ones ('In which year was the observatory opened?'), so the fact is
+    learned from several wordings, not one.
+    """
     context = fact.context.rstrip(". ")
     sentence = fact.sentence[len(fact.context):].strip().rstrip(".!? ")
     if not context and not mentions_topic(sentence, fact.topic):
@@ -271,6 +325,7 @@ def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
         context = f"About {fact.topic if fact.topic.lower().startswith('the ') else 'the ' + fact.topic}:"
     topic_words = set(_words(fact.topic))
     out: list[tuple[str, list[str]]] = []
+    spans = 0
     for m in _SPAN.finditer(sentence):
         kind = m.lastgroup or "name"
         span = m.group(0).strip()
@@ -280,16 +335,26 @@ def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
         drop, phrase = _wh(kind, span, before)
         if drop and before.rstrip().lower().endswith(drop):
             before = before.rstrip()[: -len(drop)]
-        question = f"{before.rstrip()} {phrase} {after.lstrip()}".strip()
-        question = re.sub(r"\s+", " ", question).replace(" ,", ",").rstrip(" ,;") + "?"
-        question = question[0].upper() + question[1:]
-        if context.endswith(":"):
-            question = f"{context} {question[0].lower() + question[1:]}"
-        elif context:  # "Its orbit…": the question needs the sentence that says whose
-            question = f"{context}. {question}"
+        if kind == "number":  # 'how many' + the rest of its noun: 'how many farming families'
+            rest = after.split()
+            noun = []
+            while rest and len(noun) < 2 and rest[0].isalpha() and rest[0].islower() and rest[0] not in PREPOSITIONS:
+                noun.append(rest.pop(0))
+            phrase_full, after_full = " ".join([phrase, *noun]), " ".join(rest)
+        else:
+            phrase_full, after_full = phrase, after
+        echo = f"{before.rstrip()} {phrase} {after.lstrip()}".strip()
+        echo = re.sub(r"\s+", " ", echo).replace(" ,", ",").rstrip(" ,;") + "?"
+        forms = [echo[0].upper() + echo[1:], *fronted(before, phrase_full, after_full, kind)]
         key = span.split()[0] if kind == "number" else span
-        out.append((question, [key]))
-        if len(out) >= limit:
+        for question in forms:
+            if context.endswith(":"):
+                question = f"{context} {question[0].lower() + question[1:]}"
+            elif context:  # "Its orbit…": the question needs the sentence that says whose
+                question = f"{context}. {question}"
+            out.append((question, [key]))
+        spans += 1
+        if spans >= limit:
             break
     return out
 
@@ -302,33 +367,70 @@ def rule_pairs(facts: Sequence[Fact]) -> list[QAPair]:
     return pairs
 
 
-def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tuple[list[QAPair], list[QAPair]]:
-    """Hold out one question of some facts that have several, never a fact's only question.
+CALENDAR_WORDS = set("""monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december""".split())
 
-    The held-out question asks the fact in a wording training never showed, so
-    answering it shows the fact was learned, not one phrasing.
+
+def entity_pairs(facts: Sequence[Fact], max_sentences: int = 4) -> list[QAPair]:
+    """'Tell me about the Silver Heron.' → every fact that names it, in document order.
+
+    People ask about the things a document names (a locomotive, a telescope, a
+    fair), not only about its topic; the sentence-shaped questions all start
+    from the topic. A profile per named thing ties its facts to its name.
+    Grounded by construction: the answer is the facts' own sentences.
+    """
+    mentions: dict[str, list[Fact]] = {}
+    article: dict[str, str] = {}
+    for fact in facts:
+        topic_words = set(_words(fact.topic))
+        for m in _SPAN.finditer(fact.sentence):
+            name = m.group(0).strip()
+            if (m.lastgroup != "name" or set(_words(name.replace("'s", ""))) <= topic_words or len(name) < 3
+                    or name.lower() in CALENDAR_WORDS):
+                continue
+            if fact not in mentions.setdefault(name, []):
+                mentions[name].append(fact)
+            for after in re.findall(rf"\bthe {re.escape(name)}\b\s*(\w*)", fact.sentence):
+                # 'the Silver Heron, built…' names a thing; 'the Dunmore straight' does not name Dunmore
+                if not after[:1].islower() or after in PREPOSITIONS | AUXILIARIES | {"and", "or", "set"}:
+                    article[name] = "the "
+    pairs = []
+    for name, group in mentions.items():
+        answer = " ".join(f.sentence for f in group[:max_sentences])
+        first = group[0]
+        for question in (f"Tell me about {article.get(name, '')}{name}.", f"What do you know about {article.get(name, '')}{name}?"):
+            pairs.append(QAPair(question, answer, first.source, first.chunk, []))
+    return pairs
+
+
+def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tuple[list[QAPair], list[QAPair]]:
+    """Hold out one asked-for detail of some facts that have several, never a fact's only one.
+
+    Every wording of the held-out detail stays out of training, so answering it shows the fact was
+    learned from its other questions and the passages, not recalled as a seen question. The natural
+    (last) wording is the one kept for the report: it is how people ask.
     """
     import random
 
     rng = random.Random(seed)
-    by_fact: dict[str, list[QAPair]] = {}
+    by_fact: dict[str, dict[str, list[QAPair]]] = {}
     for p in pairs:
-        by_fact.setdefault(p.answer, []).append(p)
+        by_fact.setdefault(p.answer, {}).setdefault("|".join(p.keys), []).append(p)
     train: list[QAPair] = []
     heldout: list[QAPair] = []
     taken: dict[str, int] = {}
     facts = list(by_fact.values())
     rng.shuffle(facts)
-    for group in facts:
-        src = group[0].source
-        if len(group) >= 2 and taken.get(src, 0) < per_doc and group[0].keys:
-            pick = rng.randrange(len(group))
-            if group[pick].keys:
-                heldout.append(group[pick])
-                taken[src] = taken.get(src, 0) + 1
-                train.extend(p for i, p in enumerate(group) if i != pick)
-                continue
-        train.extend(group)
+    for by_key in facts:
+        groups = [g for k, g in by_key.items() if k]
+        src = next(iter(by_key.values()))[0].source
+        if len(by_key) >= 2 and groups and taken.get(src, 0) < per_doc:
+            pick = groups[rng.randrange(len(groups))]
+            heldout.append(pick[-1])
+            taken[src] = taken.get(src, 0) + 1
+            train.extend(p for g in by_key.values() if g is not pick for p in g)
+            continue
+        train.extend(p for g in by_key.values() for p in g)
     return train, heldout
 
 
