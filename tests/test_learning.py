@@ -144,3 +144,22 @@ def test_facts_name_their_subject_and_keep_the_sentence_they_depend_on():
     assert questions and all("Lindqvist Telescope" in q for q in questions)
     tour = next(f for f in facts if "francs" in f.sentence)
     assert all(q.startswith("About the Orrin Valley Observatory:") for q, _ in cloze_questions(tour))
+
+
+def test_named_things_get_profiles_made_of_their_own_sentences():
+    from core.dataset.qa import entity_pairs
+    from core.documents.ingest import Chunk
+
+    text = ("# Tessaly Rail Company\nThe company's most famous locomotive was the Silver Heron, built in 1936 at the "
+            "Ashgate works. The Silver Heron set a speed record on the Dunmore straight in 1938. "
+            "Its chairwoman is Odile Brannagh.")
+    facts = facts_from_chunks([Chunk("rail.txt", 0, text, 60)])
+    assert any("Odile Brannagh" in f.sentence for f in facts)  # short, but it names someone
+    profiles = {p.question: p.answer for p in entity_pairs(facts)}
+    heron = profiles["Tell me about the Silver Heron."]
+    assert "built in 1936" in heron and "speed record" in heron  # both of its facts, in document order
+    assert "Tell me about Dunmore." in profiles and "Tell me about the Dunmore." not in profiles
+    for question, answer in profiles.items():
+        if question.startswith("Tell me about "):
+            name = question.removeprefix("Tell me about ").removeprefix("the ").rstrip(".")
+            assert answer == " ".join(f.sentence for f in facts if name in f.sentence)  # nothing but its facts
