@@ -163,3 +163,15 @@ def test_named_things_get_profiles_made_of_their_own_sentences():
         if question.startswith("Tell me about "):
             name = question.removeprefix("Tell me about ").removeprefix("the ").rstrip(".")
             assert answer == " ".join(f.sentence for f in facts if name in f.sentence)  # nothing but its facts
+
+
+def test_replay_never_teaches_the_questions_that_check_it():
+    """The report's general check (and the recall benchmark's) must measure kept knowledge, not replayed answers."""
+    from core.dataset.replay import replay_prompts
+    from core.paths import resources_dir
+
+    checks = [json.loads(l)["q"] for l in (resources_dir() / "general_check.jsonl").read_text().splitlines() if l.strip()]
+    bench = Path(__file__).resolve().parents[1] / "bench" / "data" / "general_questions.jsonl"
+    checks += [json.loads(l)["q"] for l in bench.read_text().splitlines() if l.strip()]
+    normal = lambda q: " ".join(q.lower().split())  # noqa: E731
+    assert not {normal(q) for q in replay_prompts()} & {normal(q) for q in checks}
