@@ -275,6 +275,8 @@ def plan_steps(config: TrainConfig, n_train_examples: int) -> int:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1.5:
+        return "1 second" if seconds >= 0.5 else "under a second"
     if seconds < 90:
         return f"{seconds:.0f} seconds"
     if seconds < 90 * 60:
