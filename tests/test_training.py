@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 
@@ -27,11 +28,12 @@ def test_run_folder_is_complete_and_loss_falls(trained_run: Path):
     assert meta["precision_reason"]
     steps = [m for m in run.read_metrics() if m["type"] == "step"]
     assert [m["step"] for m in steps] == list(range(1, 11))
-    first = sum(m["loss"] for m in steps[:3]) / 3
-    last = sum(m["loss"] for m in steps[-3:]) / 3
-    assert last < first * 0.9, (first, last)
+    assert all(math.isfinite(m["loss"]) for m in steps)
+    # Training batches mix passages, questions and replay, so single-step losses jump between kinds;
+    # the validation set is fixed, so its loss is the one that shows learning.
     evals = [m for m in run.read_metrics() if m["type"] == "eval"]
-    assert evals and evals[-1]["val_loss"] < evals[0]["val_loss"] + 0.5
+    print("validation loss by eval:", [(m["step"], round(m["val_loss"], 3)) for m in evals])
+    assert len(evals) >= 2 and evals[-1]["val_loss"] < evals[0]["val_loss"] * 0.97, evals  # measured: 1.92 → 1.79
     assert (run.adapter / "adapter_config.json").is_file()
     assert (run.adapter / "adapter_model.safetensors").is_file()
     assert (run.dataset / "train.jsonl").is_file() and (run.dataset / "validation.jsonl").is_file()
