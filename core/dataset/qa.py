@@ -83,9 +83,19 @@ def topic_of(source: str, first_chunk: str) -> str:
     return re.sub(r"[_\-]+", " ", stem).strip().title()
 
 
+def _with_the(topic: str) -> str:
+    """'Orrin Valley Observatory' → 'the Orrin Valley Observatory'; a topic that has its article keeps it."""
+    return topic if topic.lower().startswith("the ") else f"the {topic}"
+
+
+def _names_only_topic(name: str, topic_words: set[str]) -> bool:
+    """'Orrin Valley Observatory's' within its own document: asking for it teaches nothing."""
+    return set(_words(name.replace("'s", ""))) <= topic_words
+
+
 def resolve_pronoun(sentence: str, topic: str) -> str:
     """'It was opened in 1968' → 'The Orrin Valley Observatory was opened in 1968'."""
-    the = topic if topic.lower().startswith("the ") else f"the {topic}"
+    the = _with_the(topic)
     if re.match(r"^It\b", sentence):
         return the[0].upper() + the[1:] + sentence[2:]
     if re.match(r"^Its\b", sentence):
@@ -322,14 +332,14 @@ def cloze_questions(fact: Fact, limit: int = 3) -> list[tuple[str, list[str]]]:
     sentence = fact.sentence[len(fact.context):].strip().rstrip(".!? ")
     if not context and not mentions_topic(sentence, fact.topic):
         # "A tour costs 12 francs": the question names whose tour, or it teaches a fact about nothing.
-        context = f"About {fact.topic if fact.topic.lower().startswith('the ') else 'the ' + fact.topic}:"
+        context = f"About {_with_the(fact.topic)}:"
     topic_words = set(_words(fact.topic))
     out: list[tuple[str, list[str]]] = []
     spans = 0
     for m in _SPAN.finditer(sentence):
         kind = m.lastgroup or "name"
         span = m.group(0).strip()
-        if kind == "name" and set(_words(span.replace("'s", ""))) <= topic_words:
+        if kind == "name" and _names_only_topic(span, topic_words):
             continue  # asking "what" for the topic itself gives nothing to learn
         before, after = sentence[: m.start()], sentence[m.end():]
         drop, phrase = _wh(kind, span, before)
@@ -385,7 +395,7 @@ def entity_pairs(facts: Sequence[Fact], max_sentences: int = 4) -> list[QAPair]:
         topic_words = set(_words(fact.topic))
         for m in _SPAN.finditer(fact.sentence):
             name = m.group(0).strip()
-            if (m.lastgroup != "name" or set(_words(name.replace("'s", ""))) <= topic_words or len(name) < 3
+            if (m.lastgroup != "name" or _names_only_topic(name, topic_words) or len(name) < 3
                     or name.lower() in CALENDAR_WORDS):
                 continue
             if fact not in mentions.setdefault(name, []):
