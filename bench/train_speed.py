@@ -41,12 +41,6 @@ sys.path.insert(0, str(ROOT))
 SAMPLE_DOCS = ROOT / "resources" / "sample_docs"
 
 
-def vm_hwm_gb() -> float:
-    from core.training.loop import process_peak_rss_gb
-
-    return process_peak_rss_gb()
-
-
 def matmul_peak(threads: int) -> dict[str, float]:
     """Best GFLOP/s of a plain matmul, per dtype, at shapes like the model's and a large square one."""
     import torch
@@ -138,6 +132,7 @@ def reference_main(run: Path, indices_file: Path, warmup: int, out: Path) -> Non
     from core.store import RunDir
     from core.training.config import TrainConfig
     from core.training.data import IGNORE, encode
+    from core.training.loop import process_peak_rss_gb
 
     quiet_libraries()
     config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
@@ -176,7 +171,7 @@ def reference_main(run: Path, indices_file: Path, warmup: int, out: Path) -> Non
         trainer.add_callback(Clock())
         trainer.train()
     result = {"tokens": sum(batch_tokens[warmup:steps]), "seconds": step_ends[steps - 1] - step_ends[warmup - 1],
-              "peak_gb": vm_hwm_gb(), "steps": len(step_ends), "all_tokens": sum(batch_tokens[:steps])}
+              "peak_gb": process_peak_rss_gb(), "steps": len(step_ends), "all_tokens": sum(batch_tokens[:steps])}
     out.write_text(json.dumps(result))
 
 
