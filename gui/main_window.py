@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
             key = "home"
         self.stack.setCurrentWidget(self.pages[key])
         self.nav_buttons[key].setChecked(True)
+        self.notifications.page_shown(key)
 
     def current_page(self) -> str:
         return next(k for k, p in self.pages.items() if p is self.stack.currentWidget())

@@ -31,6 +31,9 @@ class Notification:
     hint: str = ""  # what to do
     details: str = ""  # a traceback for unexpected errors, shown on demand
     actions: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
+    page: str = ""
+    """The page key its action leads to ("chat"): once that page is shown, however the user got there,
+    the note has done its job and goes (NotificationArea.page_shown)."""
 
 
 def describe_exception(exc: BaseException) -> Notification | None:
@@ -61,8 +64,8 @@ class Notifier(QObject):
         self._saved_hooks: tuple[Any, Any] | None = None
 
     def post(self, level: str, message: str, hint: str = "", details: str = "",
-             actions: tuple[tuple[str, Callable[[], None]], ...] = ()) -> None:
-        self._deliver.emit(Notification(level, message, hint, details, tuple(actions)))
+             actions: tuple[tuple[str, Callable[[], None]], ...] = (), page: str = "") -> None:
+        self._deliver.emit(Notification(level, message, hint, details, tuple(actions), page))
 
     def info(self, message: str, hint: str = "", **kw: Any) -> None:
         self.post(INFO, message, hint, **kw)
@@ -185,6 +188,11 @@ class NotificationArea(QWidget):
         if note.level == INFO:
             seconds = self.INFO_SECONDS * (6 if note.actions else 1)
             QTimer.singleShot(seconds * 1000, banner, banner.dismiss)
+
+    def page_shown(self, key: str) -> None:
+        """Dismiss the notes that lead to page `key`: the user is there now."""
+        for banner in [b for b in self.banners if b.note.page == key]:
+            banner.dismiss()
 
     def _forget(self, banner: Banner) -> None:
         if banner in self.banners:

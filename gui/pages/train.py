@@ -351,7 +351,7 @@ class TrainPage(Page):
         self._finish_idle(words.get(outcome, outcome))
         if outcome == "finished":
             self.ctx.notifier.info("Your model is trained.", "Open Chat to talk to it, or Compare to see what changed.",
-                                   actions=(("Chat with it", lambda: self.ctx.navigate.emit("chat")),))
+                                   actions=(("Chat with it", lambda: self.ctx.navigate.emit("chat")),), page="chat")
 
     def _finish_idle(self, message: str) -> None:
         self.state = IDLE

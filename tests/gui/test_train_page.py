@@ -95,3 +95,17 @@ def test_overfitting_warning_and_throttled_redraws(window, qtbot):
                "rising while training loss falls). Consider stopping, or use fewer epochs.")
     page.on_event(EvalMetrics(200, 2.5, 0.4, overfitting=True, message=message))
     assert page.overfit_label.isVisible() and message in page.overfit_label.text()
+
+
+def test_trained_banner_goes_once_chat_is_shown_by_the_sidebar(window, qtbot):
+    from gui_support import banner_texts
+
+    window.ctx.open_project(projects.create_project("Banner"))
+    window.show_page("train")
+    window.train_page._training_ended("finished")  # what the worker's end of a finished run calls
+    qtbot.waitUntil(lambda: "Your model is trained" in banner_texts(window), timeout=5_000)
+    window.nav_buttons["documents"].click()
+    assert "Your model is trained" in banner_texts(window)  # it leads to Chat, not here: it stays
+    window.nav_buttons["chat"].click()
+    assert window.current_page() == "chat"
+    assert "Your model is trained" not in banner_texts(window)
