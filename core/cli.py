@@ -8,6 +8,7 @@ checkpoint that `--resume` continues from.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -160,18 +161,18 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from core.chat import ChatSession, load_chat_model
     from core.store import RunDir
 
     RunDir(args.run).read_run()  # a wrong folder is reported before anything else
     questions = _read_questions(Path(args.questions))
-    session = ChatSession(load_chat_model(args.run, base=args.base), sources=_sources(args))
+    session = _session(args)
     lines = []
     for item in questions:
         session.reset()
         answer = "".join(session.send(item["q"])).strip()
         row = {**item, "answer": answer}
-        if session.sources is not None:
+        if session.router is not None:
+            row["answered_by"] = session.answered_by
             row["sources"] = [{"document": s.source, "passage": s.index, "score": round(s.score, 3)}
                               for s in session.last_sources]
         lines.append(json.dumps(row, ensure_ascii=False))
@@ -185,13 +186,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sources(args: argparse.Namespace) -> Any:
-    """The run's passage index unless --no-sources: answers then cite the documents."""
-    if args.no_sources:
-        return None
-    from core.retrieval import PassageIndex
+def _session(args: argparse.Namespace) -> Any:
+    """A tuned run's chat routes each question (core/chat/routing.py): about the documents → the tuned
+    weights, with the best passages in context unless --no-sources; anything else → the original weights.
+    --always-tuned answers everything with the tuned weights; --base with the original model alone."""
+    from core.chat import ChatSession, load_chat_model
 
-    return PassageIndex.for_run(args.run)
+    if args.base:
+        return ChatSession(load_chat_model(args.run, base=True))
+    from core.chat.routing import Router
+
+    route = not args.always_tuned
+    model = load_chat_model(args.run, switchable=route)
+    router = Router.for_run(args.run)
+    if not route:  # below any cosine: every question is "about the documents", the router only finds passages
+        router = dataclasses.replace(router, threshold=-1.0, names=frozenset())
+    return ChatSession(model, router=router, passages=not args.no_sources)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -204,10 +214,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from core.chat import ChatSession, load_chat_model
-
     print("Loading…", file=sys.stderr, flush=True)
-    session = ChatSession(load_chat_model(args.run, base=args.base), sources=_sources(args))
+    session = _session(args)
     print(f"Chatting with {'the base model' if args.base else 'the tuned model'}. "
           "Empty line or Ctrl-D to quit, /new for a new conversation, Ctrl-C stops a reply.", file=sys.stderr)
     while True:
@@ -228,8 +236,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print(" [stopped]", end="")
         print()
+        if session.answered_by == "original" and not args.base:
+            print("  (a general question: answered by the original model's knowledge)", file=sys.stderr)
         for n, src in enumerate(session.last_sources, 1):
             print(f"  [{n}] {src.source}, passage {src.index + 1}: {src.text[:100]}…", file=sys.stderr)
+
+
+ALWAYS_TUNED_HELP = ("answer every question with the tuned weights (default: questions not about the documents "
+                     "go to the original weights, which kept their general knowledge)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", action="store_true", help="answer with the base model alone")
     p.add_argument("--no-sources", action="store_true",
                    help="answer closed-book, from the model alone (default: with the best passages of the documents in context)")
+    p.add_argument("--always-tuned", action="store_true", help=ALWAYS_TUNED_HELP)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')
@@ -280,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder")
     p.add_argument("--base", action="store_true", help="chat with the base model alone")
     p.add_argument("--no-sources", action="store_true", help="answer from the model alone, without document passages")
+    p.add_argument("--always-tuned", action="store_true", help=ALWAYS_TUNED_HELP)
     p.set_defaults(func=cmd_chat)
 
     from core.models.commands import add_models_parser  # models list|add|download|remove|login|logout

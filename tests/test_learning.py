@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import SAMPLE_DOCS, quick_config
 
 from core.chat.batch import generate_batch
-from core.dataset.qa import (Fact, QAPair, cloze_questions, content_words, facts_from_chunks, grounded, natural_pairs,
+from core.dataset.qa import (Fact, cloze_questions, content_words, facts_from_chunks, grounded, natural_pairs,
                              rule_pairs, split_heldout, topic_of)
 from core.documents import ingest
 from core.pipeline import prepare_run
@@ -114,13 +114,14 @@ def test_report_has_per_document_figures(trained_run: Path):
 
 def test_sources_find_the_passage_that_holds_the_answer(trained_run: Path):
     from core.chat import ChatSession, load_chat_model
+    from core.chat.routing import Router
     from core.retrieval import PassageIndex
 
     index = PassageIndex.for_run(trained_run)
     top = index.search("How long does the Quillfeather battery last?")
     assert top[0].source == "quillfeather_guide.html" and "nine weeks" in top[0].text
     assert (trained_run / "retrieval.npz").is_file()
-    session = ChatSession(load_chat_model(trained_run), sources=index)
+    session = ChatSession(load_chat_model(trained_run), router=Router.for_run(trained_run, index))
     answer = "".join(session.send("Who founded Harbor Lane Bakery?"))
     assert session.last_sources[0].source == "harbor_lane_bakery_handbook.md"
     assert "Okonkwo" in answer

@@ -38,6 +38,14 @@ class ChatModel:
     label: str  # "base" or the run's name
     device: str
     eos_ids: set[int] = field(default_factory=set)
+    switch: Any = None
+    """core.chat.switch.AdapterSwitch when the original weights are kept beside the tuned ones."""
+
+    def adapter(self, on: bool) -> Any:
+        """Context in which the tuned weights (on) or the original ones answer; a no-op without a switch."""
+        from contextlib import nullcontext
+
+        return self.switch.using(on) if self.switch is not None else nullcontext()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         out = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
@@ -100,14 +108,22 @@ def _pick(logits: Any, s: SamplingSettings, generator: Any) -> int:
 
 
 class ChatSession:
-    """A conversation: history plus a model."""
+    """A conversation: history plus a model, and for a tuned run, a router.
 
-    def __init__(self, model: ChatModel, system: str | None = None, sources: Any = None) -> None:
-        """sources: a core.retrieval.PassageIndex; when given, each question is answered
-        with its best passages in context, and they are kept in `last_sources`."""
+    With a router (core/chat/routing.py), each question about the documents is answered
+    by the tuned weights, with its best passages in context when `passages` is on (they
+    are kept in `last_sources` to be shown as the answer's sources); any other question
+    is answered by the original weights, which kept their general knowledge. Without
+    one, the model answers everything as loaded.
+    """
+
+    def __init__(self, model: ChatModel, system: str | None = None, router: Any = None,
+                 passages: bool = True) -> None:
         self.model = model
         self.system = system
-        self.sources = sources
+        self.router = router
+        self.passages = passages
+        self.last_route: Any = None
         self.last_sources: list[Any] = []
         self.history: list[dict[str, str]] = []
 
@@ -116,22 +132,33 @@ class ChatSession:
 
     def send(self, text: str, settings: SamplingSettings | None = None,
              should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
+        previous = next((m["content"] for m in reversed(self.history) if m["role"] == "user"), None)
         self.history.append({"role": "user", "content": text})
         messages = self.messages()
         self.last_sources = []
-        if self.sources is not None:
+        self.last_route = self.router.route(text, previous) if self.router is not None else None
+        about_documents = self.last_route is None or self.last_route.about_documents
+        if self.last_route is not None and about_documents and self.passages:
             from core.retrieval import grounded_prompt
 
-            self.last_sources = self.sources.search(text)
+            self.last_sources = self.last_route.passages
             # Only this turn carries the passages; history keeps the plain question.
             messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
         parts: list[str] = []
         try:
-            for piece in self.model.stream(messages, settings, should_stop):
-                parts.append(piece)
-                yield piece
+            with self.model.adapter(about_documents):
+                for piece in self.model.stream(messages, settings, should_stop):
+                    parts.append(piece)
+                    yield piece
         finally:  # a stopped reply is still kept, as far as it got
             self.history.append({"role": "assistant", "content": "".join(parts).strip()})
+
+    @property
+    def answered_by(self) -> str:
+        """Which weights wrote the last answer: "tuned", or "original" (a question not about the documents)."""
+        if self.last_route is not None and not self.last_route.about_documents and self.model.switch is not None:
+            return "original"
+        return "tuned" if self.model.label != "base" else "original"
 
     def reset(self) -> None:
         self.history.clear()
@@ -145,7 +172,7 @@ def chat_precision(device: str) -> str:
 
 
 def load_chat_model(run: Path | str | None = None, base: bool = False, model: str | None = None,
-                    weights: str = "auto") -> ChatModel:
+                    weights: str = "auto", switchable: bool = False) -> ChatModel:
     """Base model of `run` (or `model`), with the run's adapter unless `base`.
 
     weights: "auto" holds the Linear layers as int8 on a CPU (core/chat/quantize.py):
@@ -154,6 +181,9 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
     busy machine, 17.6 → 25.8 on a quieter one), with short greedy answers the same
     and longer ones the same in substance, drifting in wording after a sentence.
     "full" keeps them as loaded (bf16 or fp32).
+
+    switchable: keep the original weights beside the tuned ones (core/chat/switch.py), for a
+    ChatSession with a router; declined, silently, when the second copy would crowd memory.
     """
     from core.device import detect
     from core.models import load_model, load_tokenizer, resolve_model
@@ -180,14 +210,21 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
         check_adapter_fits(adapter_dir, folder)  # a wrong base is named before any weight loads
     tokenizer = load_tokenizer(adapter_dir if adapter_dir else folder)
     net = load_model(folder, chat_precision(device), device)
+    switch = None
     if adapter_dir is not None:
         from peft import PeftModel
 
+        from core.chat.switch import fits_twice, install_switch, snapshot_linears
+
+        originals = snapshot_linears(net) if switchable and fits_twice(net) else None
         try:
             net = PeftModel.from_pretrained(net, str(adapter_dir)).merge_and_unload()
         except Exception as exc:
             raise ModelError(f"The adapter in {adapter_dir} does not fit the base model {folder.name}: {exc}",
                              "Use the base model the run was trained on.") from exc
+        if originals is not None:
+            switch = install_switch(net, originals)
+            del originals
     net.eval()
     if weights == "auto":
         from core.chat.quantize import int8_available, quantize_linears_int8
@@ -201,4 +238,4 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
         eos.add(im_end)
-    return ChatModel(net, tokenizer, label, device, {e for e in eos if e is not None})
+    return ChatModel(net, tokenizer, label, device, {e for e in eos if e is not None}, switch)

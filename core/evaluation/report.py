@@ -41,13 +41,28 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     checks = general_questions() if general else []
     if not heldout and not checks:
         raise RunError("This run has no held-out questions to check.", "Train with question–answer pairs switched on.")
+    from core.chat.routing import Router
+
+    # One load answers as both: the original weights are kept beside the tuned ones (core/chat/switch.py).
+    # The tuned side answers as the app's chat does: routed, so general questions go to the original weights.
+    on_event(Progress("evaluate", "Loading the base and tuned weights…"))
+    model = load_chat_model(run.root, switchable=True)
+    base_model = None if model.switch is not None else load_chat_model(run.root, base=True)
+    router = Router.for_run(run.root)
     results: dict[str, dict[str, list[Graded]]] = {}
-    for label, base in (("base", True), ("tuned", False)):
+    for label in ("base", "tuned"):
         on_event(Progress("evaluate", f"Asking the {label} model {len(heldout) + len(checks)} questions…"))
-        model = load_chat_model(run.root, base=base)
-        results[label] = {"facts": ask_all(model, heldout, should_stop=should_stop),
-                          "general": ask_all(model, checks, should_stop=should_stop)}
-        del model
+        if label == "base" and base_model is not None:
+            asked = {k: ask_all(base_model, items, should_stop=should_stop)
+                     for k, items in (("facts", heldout), ("general", checks))}
+        else:
+            with model.adapter(label == "tuned"):
+                asked = {k: ask_all(model, items, should_stop=should_stop, router=router if label == "tuned" else None)
+                         for k, items in (("facts", heldout), ("general", checks))}
+        results[label] = asked
+    with model.adapter(True):  # the tuned weights alone, for the record: what routing saves
+        always_tuned = ask_all(model, checks, should_stop=should_stop)
+    del model, base_model
     base_docs, tuned_docs = by_doc(results["base"]["facts"]), by_doc(results["tuned"]["facts"])
     counts: dict[str, int] = {}
     for item in heldout:
@@ -63,10 +78,12 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
                              for d in tuned_docs},
         },
         "general": {"questions": len(checks), "base": accuracy(results["base"]["general"]),
-                    "tuned": accuracy(results["tuned"]["general"])},
+                    "tuned": accuracy(results["tuned"]["general"]),
+                    "tuned_weights_alone": accuracy(always_tuned),
+                    "answered_by_original": sum(not g.tuned for g in results["tuned"]["general"])},
         "answers": [
             {"q": b.question, "expected": b.accepted, "doc": b.doc, "base": b.answer, "base_correct": b.correct,
-             "tuned": t.answer, "tuned_correct": t.correct}
+             "tuned": t.answer, "tuned_correct": t.correct, "answered_by": "tuned" if t.tuned else "original"}
             for b, t in zip(results["base"]["facts"] + results["base"]["general"],
                             results["tuned"]["facts"] + results["tuned"]["general"])
         ],
@@ -84,4 +101,8 @@ def format_report(report: dict[str, Any]) -> str:
     if g["questions"]:
         verdict = "kept" if g["tuned"] >= g["base"] else "some lost"
         lines.append(f"  General knowledge: base {g['base']:.0%} → tuned {g['tuned']:.0%}  ({verdict})")
+        if "tuned_weights_alone" in g:
+            lines.append(f"    {g.get('answered_by_original', 0)} of {g['questions']} general questions were not about "
+                         f"your documents and went to the original weights; the tuned weights alone score "
+                         f"{g['tuned_weights_alone']:.0%}.")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ A fact counts as recalled when any accepted answer string occurs in the reply
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -31,6 +32,8 @@ class Graded:
     accepted: list[str]
     correct: bool
     doc: str = ""
+    tuned: bool = True
+    """False when a router sent the question to the original weights."""
 
 
 def open_book_prompt(document: str, question: str) -> str:
@@ -38,16 +41,24 @@ def open_book_prompt(document: str, question: str) -> str:
 
 
 def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict[str, Any]], str | None] | None = None,
-            settings: SamplingSettings = EVAL_SETTINGS, should_stop: Callable[[], bool] = lambda: False) -> list[Graded]:
-    """items: {"q", "a": [accepted...], "doc"?}. context(item) → document text for open-book, or None."""
+            settings: SamplingSettings = EVAL_SETTINGS, should_stop: Callable[[], bool] = lambda: False,
+            router: Any = None) -> list[Graded]:
+    """items: {"q", "a": [accepted...], "doc"?}. context(item) → document text for open-book, or None.
+
+    router: answer as the app's chat does (core/chat/routing.py): the tuned weights for questions
+    about the documents, the original ones for the rest; closed-book still (no passages in context).
+    """
     out = []
     for item in items:
         if should_stop():
             break
         doc_text = context(item) if context else None
         prompt = open_book_prompt(doc_text, item["q"]) if doc_text else item["q"]
-        answer = model.reply([{"role": "user", "content": prompt}], settings)
-        out.append(Graded(item["q"], answer, list(item["a"]), is_correct(answer, item["a"]), item.get("doc", "")))
+        tuned = router.route(item["q"]).about_documents if router is not None else True
+        with model.adapter(tuned) if router is not None else nullcontext():
+            answer = model.reply([{"role": "user", "content": prompt}], settings)
+        out.append(Graded(item["q"], answer, list(item["a"]), is_correct(answer, item["a"]), item.get("doc", ""),
+                          tuned))
     return out
 
 

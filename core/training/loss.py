@@ -24,7 +24,6 @@ def _head_ce(head: Any, hidden: Any, targets: Any) -> Any:
 
 def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """Return (mean loss over answer tokens, number of answer tokens)."""
-    import torch
     from torch.utils.checkpoint import checkpoint
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model

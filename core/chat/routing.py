@@ -1,0 +1,166 @@
+"""Which questions the tuned weights answer: those about the user's documents.
+
+A small model fine-tuned on a few documents learns their facts, but it also
+learns to answer *every* question in their confident style: on
+bench/recall.py the tuned demo model's general accuracy fell from 87.5% to
+68.8% ("The Red Planet is Kepler-185p"), and neither replay data nor a
+weaker adapter (scale 0.7: recall 62%, general 62%) kept it. So the chat
+routes each question instead: the passage index that already finds the
+sources (all-MiniLM-L6-v2, cosine similarity) says how close the question is
+to the documents; close questions go to the tuned weights (with their
+passages, when sources are on), the rest to the original weights, which
+answer general questions as well as they did before training.
+
+The threshold is calibrated per run from data the run already has: the
+questions it was trained on (about the documents) against the replay prompts
+(general). On the benchmark documents they separate widely (document
+questions ≥ 0.46, general ≤ 0.31), and the threshold sits between them.
+A follow-up that points back ("When did it open?", "And the café?") is
+scored together with the previous question, so it stays with the documents
+the conversation is about; a question that stands on its own is scored alone.
+
+Similarity alone misses questions that only name something: "Tell me about
+Beatrix Molnar" scores 0.09 against the passage that names her (a name is a
+small part of a 200-token passage's embedding). So a question that names a
+word the documents use as a name — capitalised inside a sentence, never
+written in lower case there, not a word of the general prompts, and not a
+whole word in the encoder's 30k-word vocabulary ("Molnar", "Wickerby"; not
+"History", "Street") — is about the documents too, whatever its score.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.retrieval import PassageIndex, Source
+from core.store import RunDir, write_json
+
+ROUTING_FILE = "routing.json"
+DEFAULT_THRESHOLD = 0.38
+"""Used when a run has no generated questions to calibrate on (question writing switched off)."""
+THRESHOLD_RANGE = (0.25, 0.5)
+"""Outside this band, MiniLM cosine similarity stops meaning 'same topic' / 'different topic'."""
+
+
+@dataclass(frozen=True)
+class Route:
+    about_documents: bool
+    """True: the tuned weights answer (with passages when sources are on); False: the original weights."""
+    score: float
+    """Best cosine similarity between the question and a passage."""
+    passages: list[Source] = field(default_factory=list)
+    """The best passages, most similar first."""
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]")
+
+
+def document_names(texts: list[str], common: list[str], vocabulary: Any = ()) -> frozenset[str]:
+    """Lower-cased words the documents use only as names ("Molnar", "Wickerby"), minus words of `common`
+    and of `vocabulary` (ordinary words that also start names: "Valley", "Museum")."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?:;])\s+|\n+", text):
+            for n, match in enumerate(_WORD.finditer(sentence)):
+                word = match.group()
+                if word[0].isupper():
+                    if n > 0 and len(word) >= 4 and not word.isupper():
+                        capitalised.add(word.lower())
+                else:
+                    lower.add(word.lower())
+    ordinary = {w.group().lower() for text in common for w in _WORD.finditer(text)}
+    return frozenset(w for w in capitalised - lower - ordinary if w not in vocabulary)
+
+
+_POINTS_BACK = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b"
+                          r"|^\s*(and|what about|how about)\b", re.IGNORECASE)
+
+
+def named_in(question: str, names: frozenset[str]) -> list[str]:
+    return [w.group() for w in _WORD.finditer(question) if w.group().lower() in names]
+
+
+@dataclass
+class Router:
+    index: PassageIndex
+    threshold: float = DEFAULT_THRESHOLD
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_run(cls, run_path: Path | str, index: PassageIndex | None = None) -> "Router":
+        """The run's router, calibrated on first use and remembered in routing.json."""
+        run = RunDir(run_path)
+        index = index or PassageIndex.for_run(run.root)
+        questions, general = _calibration_questions(run)
+        names = document_names([c["text"] for c in index.chunks], general, index.encoder.tokenizer.get_vocab())
+        path = run.root / ROUTING_FILE
+        if path.is_file():
+            try:
+                return cls(index, float(json.loads(path.read_text(encoding="utf-8"))["threshold"]), names)
+            except (ValueError, KeyError, TypeError):
+                pass  # damaged: calibrate again
+        # Questions that name a document name are routed by it; the threshold is for the rest.
+        threshold, figures = calibrate(index, [q for q in questions if not named_in(q, names)], general)
+        write_json(path, {"threshold": threshold, **figures})
+        return cls(index, threshold, names)
+
+    def route(self, question: str, previous: str | None = None, k: int = 2) -> Route:
+        passages = self.index.search(question, k=k)
+        score = passages[0].score if passages else 0.0
+        if previous and score < self.threshold and _POINTS_BACK.search(question):  # a follow-up leans on the one before
+            joined = self.index.search(f"{previous} {question}", k=k)
+            if joined and joined[0].score > score:
+                passages, score = joined, joined[0].score
+        return Route(score >= self.threshold or bool(named_in(question, self.names)), score, passages)
+
+
+def calibrate(index: PassageIndex, about_documents: list[str], general: list[str]) -> tuple[float, dict[str, Any]]:
+    """The threshold inside THRESHOLD_RANGE that misroutes the smallest share of each set (balanced:
+    the replay prompts outnumber the document questions left once names route theirs); the middle
+    of the best stretch when several tie. Returns (threshold, figures for routing.json)."""
+    if not about_documents or not general or not index.chunks:
+        return DEFAULT_THRESHOLD, {"calibrated": False}
+    import torch
+
+    def best(texts: list[str]) -> torch.Tensor:
+        return (index.encoder.encode(texts) @ index.vectors.T).max(dim=1).values
+
+    docs, gen = best(about_documents), best(general)
+    low, high = THRESHOLD_RANGE
+    grid = [round(low + i * 0.01, 2) for i in range(int(round((high - low) / 0.01)) + 1)]
+    errors = [float((docs < t).float().mean() + (gen >= t).float().mean()) for t in grid]
+    least = min(errors)
+    best_ones = [t for t, e in zip(grid, errors) if e <= least + 1e-9]
+    threshold = best_ones[len(best_ones) // 2]
+    return threshold, {"calibrated": True, "document_questions": len(about_documents),
+                       "general_questions": len(general),
+                       "document_misrouted": round(float((docs < threshold).float().mean()), 3),
+                       "general_misrouted": round(float((gen >= threshold).float().mean()), 3)}
+
+
+def _calibration_questions(run: RunDir) -> tuple[list[str], list[str]]:
+    """The run's own training questions: Q&A examples (about the documents) and replay prompts (general)."""
+    about, general = [], []
+    path = run.dataset / "train.jsonl"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            users = [m["content"] for m in item.get("messages", []) if m.get("role") == "user"]
+            if not users:
+                continue
+            if item.get("kind") == "qa":
+                about.append(users[0])
+            elif item.get("kind") == "replay":
+                general.append(users[0])
+    if not general:
+        from core.dataset.replay import replay_prompts
+
+        general = replay_prompts()
+    return about, general

@@ -1,0 +1,86 @@
+"""Issue #4, general knowledge kept: questions about the documents go to the tuned weights,
+the rest to the original ones, switched inside one loaded model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.chat import SamplingSettings
+
+SHORT = SamplingSettings(max_new_tokens=24)
+
+
+@pytest.fixture(scope="module")
+def switchable(trained_run: Path):
+    from core.chat import load_chat_model
+
+    return load_chat_model(trained_run, switchable=True)
+
+
+@pytest.fixture(scope="module")
+def router(trained_run: Path):
+    from core.chat.routing import Router
+
+    return Router.for_run(trained_run)
+
+
+def test_names_are_words_the_documents_only_use_as_names():
+    from core.chat.routing import document_names, named_in
+    from core.retrieval import Encoder
+
+    vocabulary = Encoder().tokenizer.get_vocab()
+    text = ("The observatory was opened in 1968 by Beatrix Molnar. Tours start at the Visitor Centre in Marlbeck. "
+            "Molnar chose the ridge. Wickerby holds the grain store, and the centre is open daily.")
+    names = document_names([text], common=["Tours of the city"], vocabulary=vocabulary)
+    assert {"beatrix", "molnar", "marlbeck"} <= names
+    assert "wickerby" not in names  # only ever first in its sentence: it could be any capitalised word there
+    assert "centre" not in names  # also written in lower case in the documents
+    assert "visitor" not in names  # an ordinary word (in the encoder's vocabulary) that starts a name
+    assert named_in("who is beatrix molnar?", names) == ["beatrix", "molnar"]  # typed in lower case too
+    assert named_in("What is the capital of France?", names) == []
+
+
+def test_calibrated_threshold_separates_document_questions_from_general_ones(trained_run: Path, router):
+    from core.dataset.replay import replay_prompts
+
+    figures = json.loads((trained_run / "routing.json").read_text())
+    assert 0.25 <= router.threshold <= 0.5 and figures["threshold"] == router.threshold
+    heldout = [json.loads(l)["q"] for l in (trained_run / "dataset" / "heldout.jsonl").read_text().splitlines() if l]
+    about = [router.route(q).about_documents for q in heldout]
+    general = [router.route(q).about_documents for q in replay_prompts()]
+    assert sum(about) / len(about) >= 0.9, [q for q, a in zip(heldout, about) if not a]
+    assert sum(general) / len(general) <= 0.05, [q for q, a in zip(replay_prompts(), general) if a]
+
+
+def test_a_follow_up_stays_with_the_documents(router):
+    assert not router.route("When does it open?").about_documents
+    assert router.route("When does it open?", previous="Tell me about Harbor Lane Bakery.").about_documents
+
+
+def test_the_switch_gives_exactly_the_original_and_the_tuned_model(trained_run: Path, switchable, base_chat):
+    from core.chat import load_chat_model
+
+    question = "Who founded Harbor Lane Bakery?"
+    with switchable.adapter(False):
+        assert switchable.ask(question, SHORT) == base_chat.ask(question, SHORT)
+    merged = load_chat_model(trained_run)  # the tuned model as loaded without a switch
+    assert switchable.ask(question, SHORT) == merged.ask(question, SHORT)
+    assert switchable.switch.layers == sum(1 for n, _ in merged.model.named_modules() if n.endswith("q_proj")) * 7
+
+
+def test_chat_routes_each_question_and_cites_only_for_the_documents(switchable, router):
+    from core.chat import ChatSession
+
+    session = ChatSession(switchable, router=router)
+    answer = "".join(session.send("Who founded Harbor Lane Bakery?", SHORT))
+    assert session.answered_by == "tuned" and "Okonkwo" in answer
+    assert session.last_sources[0].source == "harbor_lane_bakery_handbook.md"
+    answer = "".join(session.send("What is the capital of France?", SHORT))
+    assert session.answered_by == "original" and "Paris" in answer
+    assert session.last_sources == []  # nothing from the documents to cite
+    closed = ChatSession(switchable, router=router, passages=False)
+    "".join(closed.send("Who founded Harbor Lane Bakery?", SHORT))
+    assert closed.answered_by == "tuned" and closed.last_sources == []  # sources off: the tuned model alone
