@@ -102,23 +102,39 @@ def prepare_job(documents: Sequence[Path], run: Path, config: Any) -> Callable[[
 
 
 class ChatModels:
-    """Loaded chat models by (run folder or model, base?); the least recently used is dropped past `size`."""
+    """Loaded chat models by (run folder or model, base?), and each trained run's question router;
+    the least recently used is dropped past `size`.
+
+    A trained run's model keeps its original weights beside the tuned ones (core/chat/switch.py), so
+    the router can send a general question to them; until then it answers as the tuned model.
+    """
 
     def __init__(self, size: int = 3) -> None:
         self.size = size
         self._models: OrderedDict[tuple[str, bool, float], Any] = OrderedDict()
+        self._routers: OrderedDict[tuple[str, bool, float], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, run: Path | None, model_spec: str, base: bool) -> Any:
-        from core.chat import load_chat_model
-
-        base = base or run is None
+    @staticmethod
+    def _key(run: Path | None, model_spec: str, base: bool) -> tuple[str, bool, float]:
         # A resumed run rewrites its adapter: the file's time is part of the key, so chat never uses a stale one.
         stamp = 0.0
         if run is not None and not base:
             adapter = Path(run) / "adapter" / "adapter_model.safetensors"
             stamp = adapter.stat().st_mtime if adapter.is_file() else 0.0
-        key = (str(run) if run is not None else f"model:{model_spec}", base, stamp)
+        return (str(run) if run is not None else f"model:{model_spec}", base, stamp)
+
+    def _remember(self, cache: OrderedDict, key: tuple[str, bool, float], value: Any) -> Any:
+        cache[key] = value
+        while len(cache) > self.size:
+            cache.popitem(last=False)
+        return value
+
+    def get(self, run: Path | None, model_spec: str, base: bool) -> Any:
+        from core.chat import load_chat_model
+
+        base = base or run is None
+        key = self._key(run, model_spec, base)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -126,31 +142,84 @@ class ChatModels:
             if run is None:
                 model = load_chat_model(model=model_spec)
             else:
-                model = load_chat_model(run, base=base)
-            self._models[key] = model
-            while len(self._models) > self.size:
-                self._models.popitem(last=False)
-            return model
+                model = load_chat_model(run, base=base, switchable=not base)
+            return self._remember(self._models, key, model)
+
+    def router(self, run: Path) -> Any:
+        """The run's core.chat.routing.Router: its passage index and calibrated threshold (seconds, once)."""
+        from core.chat.routing import Router
+
+        key = self._key(run, "", False)
+        with self._lock:
+            if key in self._routers:
+                self._routers.move_to_end(key)
+                return self._routers[key]
+            return self._remember(self._routers, key, Router.for_run(run))
 
     def forget(self, run: Path) -> None:
         with self._lock:
-            for key in [k for k in self._models if k[0] == str(run)]:
-                del self._models[key]
+            for cache in (self._models, self._routers):
+                for key in [k for k in cache if k[0] == str(run)]:
+                    del cache[key]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """Emitted once a trained run's reply is written: what stands behind it, for the bubble and the history."""
+
+    sources: list[dict[str, Any]]
+    """The passages put in the model's context: {"document", "passage" (0-based, as the CLI writes it), "text"}."""
+    answered_by: str
+    """"tuned", or "original": not a question about the documents, so the original weights answered."""
+    unavailable: str = ""
+    """Why this run answers without its documents (no passage search model, no documents.json), if so."""
 
 
 def stream_job(models: ChatModels, run: Path | None, model_spec: str, base: bool, messages: list[dict[str, str]],
-               settings: Any) -> Callable[[Emit, Stop], str]:
-    """Load (or reuse) the model, then emit each piece of the reply as a str; returns the whole reply."""
+               settings: Any, passages: bool = True) -> Callable[[Emit, Stop], str]:
+    """Load (or reuse) the model, then emit each piece of the reply as a str; returns the whole reply.
+
+    `messages` ends with the new question. For a trained run the reply goes through a ChatSession with
+    the run's router (issue #4): a question about the documents is answered by the tuned weights, with
+    its best passages in context when `passages` is on; any other by the original weights. An
+    `Answered` event follows the last piece, also after a stop.
+    """
     def run_(emit: Emit, should_stop: Stop) -> str:
         emit(Progress("load-model", "Loading the model…"))
         model = models.get(run, model_spec, base)
-        emit(Progress("generate", "Writing…"))
-        parts = []
-        for piece in model.stream(messages, settings, should_stop):
-            parts.append(piece)
-            emit(piece)
-        return "".join(parts).strip()
+        if run is None or base:
+            emit(Progress("generate", "Writing…"))
+            parts = []
+            for piece in model.stream(messages, settings, should_stop):
+                parts.append(piece)
+                emit(piece)
+            return "".join(parts).strip()
+        return _routed_reply(models, run, model, messages, settings, passages, emit, should_stop)
     return run_
+
+
+def _routed_reply(models: ChatModels, run: Path, model: Any, messages: list[dict[str, str]], settings: Any,
+                  passages: bool, emit: Emit, should_stop: Stop) -> str:
+    from core.chat import ChatSession
+    from core.errors import TuneDeskError
+
+    emit(Progress("load-model", "Loading the search over your documents…"))
+    unavailable = ""
+    try:
+        router = models.router(run)
+    except (TuneDeskError, OSError, ValueError, KeyError) as exc:  # the answer still comes, from the tuned model
+        router = None
+        unavailable = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
+    session = ChatSession(model, router=router, passages=passages)
+    session.history = [{"role": m["role"], "content": m["content"]} for m in messages[:-1]]
+    emit(Progress("generate", "Writing…"))
+    parts = []
+    for piece in session.send(messages[-1]["content"], settings, should_stop):
+        parts.append(piece)
+        emit(piece)
+    sources = [{"document": s.source, "passage": s.index, "text": s.text} for s in session.last_sources]
+    emit(Answered(sources, session.answered_by, unavailable))
+    return "".join(parts).strip()
 
 
 def compare_job(models: ChatModels, run: Path, prompt: str, settings: Any) -> Callable[[Emit, Stop], dict[str, str]]:
