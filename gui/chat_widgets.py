@@ -1,13 +1,16 @@
-"""Pieces of the chat screens: message bubbles, the scrolling transcript, sampling settings, model picker."""
+"""Pieces of the chat screens: message bubbles with their sources, the scrolling transcript, sampling
+settings, model picker."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from core import projects
 from core.chat import SamplingSettings
@@ -42,9 +45,27 @@ class MessageBubble(QFrame):
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text_label)
+        self.note_label = QLabel()
+        self.note_label.setObjectName("bubbleNote")
+        self.note_label.setWordWrap(True)
+        self.note_label.hide()
+        layout.addWidget(self.note_label)
+        self.sources = SourceList()
+        self.sources.hide()
+        layout.addWidget(self.sources)
 
     def text(self) -> str:
         return self.text_label.text()
+
+    def set_sources(self, sources: list[dict[str, Any]]) -> None:
+        """The passages the answer was given, listed under it (none: the list is hidden)."""
+        self.sources.set_sources(sources)
+        self.sources.setVisible(bool(self.sources.items))
+
+    def set_note(self, text: str) -> None:
+        """A quiet line under the answer, e.g. that the original model's knowledge answered it."""
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
 
     def append(self, piece: str) -> None:
         self.text_label.setText(self.text_label.text() + piece)
@@ -52,6 +73,87 @@ class MessageBubble(QFrame):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text().strip())
         self.copied.emit(self.text().strip())
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when it does not fit, at whatever width the bubble has."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.width(), 40)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, width))
+
+
+def snippet_of(passage: str) -> str:
+    """The passage's prose on one line: heading lines ("# Staff Handbook") say little in a snippet."""
+    lines = [line for line in passage.splitlines() if line.strip()]
+    prose = [line for line in lines if not line.lstrip().startswith("#")] or lines
+    return " ".join(" ".join(prose).split())
+
+
+class SourceList(QFrame):
+    """An answer's sources: per passage, the document and passage number over a one-line snippet;
+    the whole passage in its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("bubbleSources")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 8, 0, 0)
+        self._layout.setSpacing(4)
+        caption = QLabel("SOURCES")
+        caption.setObjectName("sourcesCaption")
+        self._layout.addWidget(caption)
+        self.items: list[QFrame] = []
+
+    def set_sources(self, sources: list[dict[str, Any]]) -> None:
+        for item in self.items:
+            item.deleteLater()
+        self.items = []
+        for n, source in enumerate(s for s in sources if isinstance(s, dict)):
+            item = self._item(n + 1, source)
+            self._layout.addWidget(item)
+            self.items.append(item)
+
+    @staticmethod
+    def _item(number: int, source: dict[str, Any]) -> QFrame:
+        document = str(source.get("document", "?"))
+        passage = source.get("passage")
+        where = f"{document} · passage {int(passage) + 1}" if isinstance(passage, int) else document
+        text = str(source.get("text", ""))
+        item = QFrame()
+        item.setObjectName("sourceItem")
+        item.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        body = html.escape(text.strip()).replace("\n", "<br>")
+        item.setToolTip(f"<b>{html.escape(where)}</b><p>{body}</p>")  # rich text: wraps
+        layout = QVBoxLayout(item)
+        layout.setContentsMargins(8, 5, 8, 6)
+        layout.setSpacing(1)
+        title = ElidedLabel(f"[{number}]  {where}")
+        title.setObjectName("sourceTitle")
+        snippet = ElidedLabel(snippet_of(text))
+        snippet.setObjectName("sourceSnippet")
+        layout.addWidget(title)
+        layout.addWidget(snippet)
+        item.where, item.snippet = where, snippet  # for tests and scripts
+        return item
+
+    def titles(self) -> list[str]:
+        """"document · passage N" of each source, as shown."""
+        return [item.where for item in self.items]
 
 
 class Transcript(QScrollArea):

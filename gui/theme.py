@@ -106,6 +106,13 @@ QSplitter::handle { background: transparent; }
 #bubbleUser { background: $accent_soft; border-radius: 12px; }
 #bubbleAssistant { background: $surface; border: 1px solid $border; border-radius: 12px; }
 #bubbleRole { color: $muted; font-size: 9pt; font-weight: 600; }
+#bubbleNote { color: $muted; font-size: 9pt; font-style: italic; }
+#bubbleSources { border-top: 1px solid $border; margin-top: 4px; }
+#sourcesCaption { color: $muted; font-size: 8pt; font-weight: 600; letter-spacing: 1px; }
+#sourceItem { background: $window; border-radius: 6px; }
+#sourceItem:hover { background: $accent_soft; }
+#sourceTitle { font-size: 9pt; font-weight: 600; }
+#sourceSnippet { color: $muted; font-size: 9pt; }
 #statValue { font-size: 15pt; font-weight: 600; }
 #statLabel { color: $muted; font-size: 9pt; }
 #overfitWarning { background: $warning_bg; color: $warning; border-radius: 8px; padding: 8px 12px; }

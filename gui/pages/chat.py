@@ -1,4 +1,9 @@
-"""Chat: streaming answers from the original model or a trained run, with history kept per project."""
+"""Chat: streaming answers from the original model or a trained run, with history kept per project.
+
+A trained run answers with sources (issue #4): a question about the documents gets the tuned
+weights with the passages it was given listed under the answer; a general question gets the
+original weights, and the bubble says so. Both are saved with the conversation.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,22 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QListWidget, QListWidgetItem, QMenu, QPlainTextEdit, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QListWidget, QListWidgetItem, QMenu, QPlainTextEdit, QPushButton,
                                QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget, QWidgetAction)
 
 from core import projects
 from core.events import Progress
 from gui.chat_widgets import MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
 from gui.context import AppContext
-from gui.jobs import stream_job
+from gui.jobs import Answered, stream_job
 from gui.pages.compare import ComparePanel
 from gui.theme import icon, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
+
+ORIGINAL_NOTE = "General question — answered by the original model's knowledge"
+USE_DOCUMENTS_TIP = ("On: a question about your documents is answered with the passages that fit it best, "
+                     "and the answer quotes and cites them; they are listed under the answer.\n"
+                     "Off: the trained model answers from what it learned alone.")
 
 
 class ChatPage(Page):
@@ -31,6 +41,7 @@ class ChatPage(Page):
         self.current: dict[str, Any] | None = None
         self._task = None
         self._bubble: MessageBubble | None = None
+        self._answered: Answered | None = None
         self._buffer = PieceBuffer(self._flush)
 
         self.settings_button = QToolButton()
@@ -92,6 +103,13 @@ class ChatPage(Page):
         top.addWidget(muted("Talk to", wrap=False))
         self.model_picker = ModelPicker()
         top.addWidget(self.model_picker)
+        top.addSpacing(12)
+        self.use_documents = QCheckBox("Use my documents")
+        self.use_documents.setChecked(True)
+        self.use_documents.setToolTip(USE_DOCUMENTS_TIP)
+        self.use_documents.toggled.connect(self._remember_use_documents)
+        self.model_picker.currentIndexChanged.connect(self._model_picked)
+        top.addWidget(self.use_documents)
         top.addStretch(1)
         right_layout.addLayout(top)
         self.transcript = Transcript()
@@ -128,6 +146,10 @@ class ChatPage(Page):
         self.stop()
         self.setEnabled(project is not None)
         self.model_picker.refresh(project)
+        if project is not None:
+            self.use_documents.blockSignals(True)
+            self.use_documents.setChecked(self._setting_use_documents(project))
+            self.use_documents.blockSignals(False)
         self.conversations = projects.load_chat_history(project) if project else []
         self._fill_history()
         if self.conversations:
@@ -158,8 +180,11 @@ class ChatPage(Page):
             return
         self.current = self.conversations[row]
         self.transcript.clear()
+        trained = bool(self.current.get("run"))
         for message in self.current["messages"]:
-            self.transcript.add(message["role"], message["content"], self.current.get("model_label", ""))
+            bubble = self.transcript.add(message["role"], message["content"], self.current.get("model_label", ""))
+            if message["role"] == "assistant" and trained:
+                self._show_backing(bubble, message.get("sources") or [], message.get("answered_by", ""))
         run_id = self.current.get("run") or ""
         if self.ctx.project is not None:
             self.model_picker.select_run(self.ctx.project.runs_dir / run_id if run_id else None)
@@ -170,6 +195,24 @@ class ChatPage(Page):
                 projects.save_chat_history(self.ctx.project, self.conversations)
             except Exception as exc:  # noqa: BLE001 - a full disk must not lose the answer on screen
                 self.ctx.notifier.report_exception(exc)
+
+    # Use my documents ----------------------------------------------------------------------------
+    def _settings_key(self, project: projects.Project) -> str:
+        return f"chat/useDocuments/{project.name}"
+
+    def _setting_use_documents(self, project: projects.Project) -> bool:
+        return str(self.ctx.settings.value(self._settings_key(project), "true")).lower() != "false"
+
+    def _remember_use_documents(self, on: bool) -> None:
+        if self.ctx.project is not None:
+            self.ctx.settings.setValue(self._settings_key(self.ctx.project), "true" if on else "false")
+
+    def _model_picked(self) -> None:
+        """Only a trained run has documents to use: the original model answers alone."""
+        trained = self.model_picker.run() is not None
+        self.use_documents.setEnabled(trained and self._task is None)
+        self.use_documents.setToolTip(USE_DOCUMENTS_TIP if trained else
+                                      "Only a trained model answers with your documents: pick one under “Talk to”.")
 
     # Sending -----------------------------------------------------------------------------------
     def send(self) -> None:
@@ -193,11 +236,13 @@ class ChatPage(Page):
         self.transcript.add("user", text)
         self._bubble = self.transcript.add("assistant", "", label)
         self._bubble.copied.connect(lambda _t: self.busy.start("Answer copied.") or self.busy.bar.hide())
-        messages = [dict(m) for m in self.current["messages"]]
+        messages = [{"role": m["role"], "content": m["content"]} for m in self.current["messages"]]
+        self._answered = None
         self._set_busy(True)
         self.busy.start("Loading the model…")
         self._task = self.ctx.workers.run(
-            stream_job(self.ctx.chat_models, run, project.model, run is None, messages, self.sampling.settings()),
+            stream_job(self.ctx.chat_models, run, project.model, run is None, messages, self.sampling.settings(),
+                       passages=self.use_documents.isChecked()),
             "chat", on_event=self._on_piece, on_done=self._reply_done)
 
     def _on_piece(self, event: Any) -> None:
@@ -206,6 +251,15 @@ class ChatPage(Page):
         elif isinstance(event, str):
             self._buffer.add(event)
             self.piece_received.emit(event)
+        elif isinstance(event, Answered):
+            self._answered = event
+            if event.unavailable:
+                self.ctx.notifier.warning("This answer could not use your documents.", event.unavailable)
+
+    def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str) -> None:
+        """What stands behind a trained run's answer: its sources, or a note that the original model wrote it."""
+        bubble.set_sources(sources if isinstance(sources, list) else [])
+        bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else "")
 
     def _flush(self, text: str) -> None:
         if self._bubble is not None:
@@ -218,8 +272,15 @@ class ChatPage(Page):
         self.busy.stop()
         answer = self._bubble.text().strip() if self._bubble is not None else ""
         if self.current is not None:
+            if self._answered is not None and self._bubble is not None:
+                self._show_backing(self._bubble, self._answered.sources, self._answered.answered_by)
             if answer:
-                self.current["messages"].append({"role": "assistant", "content": answer})
+                message: dict[str, Any] = {"role": "assistant", "content": answer}
+                if self._answered is not None:
+                    message["answered_by"] = self._answered.answered_by
+                    if self._answered.sources:
+                        message["sources"] = self._answered.sources
+                self.current["messages"].append(message)
             else:  # failed before any text: the question is kept, the empty bubble is not
                 self._bubble.text_label.setText("(no answer)")
             self._save()
@@ -234,6 +295,7 @@ class ChatPage(Page):
         self.send_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
         self.model_picker.setEnabled(not busy)
+        self.use_documents.setEnabled(not busy and self.model_picker.run() is not None)
         self.new_button.setEnabled(not busy)
         self.history_list.setEnabled(not busy)
 

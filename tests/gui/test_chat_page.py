@@ -1,4 +1,5 @@
-"""Chat and Compare with the real model: streamed answers, stop, copy, history per project, base vs tuned."""
+"""Chat and Compare with the real model: streamed answers, stop, copy, history per project, answers with
+sources and the original model's general answers, base vs tuned."""
 
 from __future__ import annotations
 
@@ -48,12 +49,77 @@ def test_streamed_answer_from_the_trained_model_kept_in_history(window, qtbot, t
 
     saved = json.loads(project.chat_history.read_text())["conversations"]
     assert saved[-1]["run"] == run.name and saved[-1]["title"] == QUESTION
-    assert saved[-1]["messages"] == [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer}]
+    user, reply = saved[-1]["messages"]
+    assert user == {"role": "user", "content": QUESTION}
+    assert reply["role"] == "assistant" and reply["content"] == answer and reply["answered_by"] == "tuned"
 
     chat.new_button.click()
     assert chat.transcript.bubbles == [] and chat.current is None
     window.ctx.open_project(projects.open_project("Chat"))  # reopening the project brings the conversation back
     assert chat.history_list.count() == 1 and [b.text() for b in chat.transcript.bubbles] == [QUESTION, answer]
+
+
+def ask(chat, qtbot, question: str) -> str:
+    chat.input.setPlainText(question)
+    with qtbot.waitSignal(chat.reply_finished, timeout=CHAT_TIMEOUT_MS) as finished:
+        chat.send_button.click()
+    return finished.args[0]
+
+
+def test_answer_lists_its_sources_and_the_switch_turns_them_off(window, qtbot, tiny_run):
+    project, run = open_project_with_run(window, tiny_run)
+    chat = window.chat_page
+    chat.sampling.max_new_tokens.setValue(16)
+    assert chat.use_documents.isChecked() and chat.use_documents.isEnabled()  # on by default for a trained run
+    assert "cite" in chat.use_documents.toolTip()
+
+    first = ask(chat, qtbot, QUESTION)
+    bubble = chat.transcript.bubbles[-1]
+    assert first and bubble.sources.isVisible() and bubble.sources.items
+    assert bubble.sources.titles()[0].startswith("harbor_lane_bakery_handbook.md · passage ")
+    item = bubble.sources.items[0]
+    assert "Harbor Lane" in item.toolTip() and item.snippet.text()  # the whole passage on hover, a snippet shown
+    assert not bubble.note_label.isVisible()
+
+    chat.use_documents.setChecked(False)
+    second = ask(chat, qtbot, "When did Harbor Lane Bakery open?")
+    bubble = chat.transcript.bubbles[-1]
+    assert second and bubble.sources.items == [] and not bubble.sources.isVisible()
+    assert not bubble.note_label.isVisible()  # still the trained model's answer, only closed-book
+
+    saved = json.loads(project.chat_history.read_text())["conversations"][-1]["messages"]
+    assert [m["role"] for m in saved] == ["user", "assistant"] * 2  # one conversation: the follow-up kept history
+    assert saved[1]["sources"][0]["document"] == "harbor_lane_bakery_handbook.md"
+    assert isinstance(saved[1]["sources"][0]["passage"], int) and saved[1]["sources"][0]["text"]
+    assert "sources" not in saved[3] and saved[3]["answered_by"] == "tuned"
+
+    # Reopening the project (a fresh read of chat_history.json) brings the sources back under the first answer.
+    chat.new_button.click()
+    window.ctx.open_project(projects.open_project("Chat"))
+    assert not chat.use_documents.isChecked()  # remembered for this project
+    bubbles = [b for b in chat.transcript.bubbles if b.role == "assistant"]
+    assert [b.text() for b in bubbles] == [first, second]
+    shown = [f"{s['document']} · passage {s['passage'] + 1}" for s in saved[1]["sources"]]
+    assert bubbles[0].sources.titles() == shown
+    assert bubbles[1].sources.items == []
+
+
+def test_general_question_is_answered_by_the_original_model_without_sources(window, qtbot, tiny_run):
+    _project, run = open_project_with_run(window, tiny_run)
+    chat = window.chat_page
+    chat.sampling.max_new_tokens.setValue(12)
+    answer = ask(chat, qtbot, "What is the capital of France?")
+    bubble = chat.transcript.bubbles[-1]
+    assert answer and bubble.sources.items == [] and not bubble.sources.isVisible()
+    assert bubble.note_label.isVisible() and "original model" in bubble.note_label.text()
+
+    # An old history (written before sources existed) still opens: no sources, no note, no error.
+    old = {"id": "old", "run": run.name, "model_label": "Trained", "title": "Old",
+           "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
+    projects.save_chat_history(window.ctx.project, [old])
+    window.ctx.open_project(projects.open_project("Chat"))
+    assert [b.text() for b in chat.transcript.bubbles] == ["Hi", "Hello."]
+    assert chat.transcript.bubbles[1].sources.items == [] and not chat.transcript.bubbles[1].note_label.isVisible()
 
 
 def test_stop_keeps_the_partial_answer_and_base_model_is_selectable(window, qtbot, tiny_run):
@@ -74,6 +140,7 @@ def test_stop_keeps_the_partial_answer_and_base_model_is_selectable(window, qtbo
     with qtbot.waitSignal(chat.reply_finished, timeout=CHAT_TIMEOUT_MS) as finished:
         chat.send_button.click()
     partial = finished.args[0]
+    assert not chat.use_documents.isEnabled()  # the original model has no documents to use
     assert partial and len(pieces) < 60  # stopped within a token or two of the request, far short of 400
     saved = json.loads(project.chat_history.read_text())["conversations"][-1]
     assert saved["run"] == "" and saved["messages"][-1] == {"role": "assistant", "content": partial}
