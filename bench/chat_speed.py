@@ -3,16 +3,17 @@
     python bench/chat_speed.py [--threads 1] [--tokens 128]
 
 Ours is the app's chat (core.chat.load_chat_model(model="demo"), ChatModel.stream),
-measured twice in this run: with the weights as loaded (bf16 where the CPU has
-it: "full") and as the app loads them by default ("auto": int8 weight-only
-Linear layers on a CPU, core/chat/quantize.py). llama.cpp (llama-cpp-python,
+measured three ways in this run: weights as loaded (bf16 where the CPU has it)
+through transformers' forward; int8 weight-only Linear layers (core/chat/quantize.py)
+through transformers' forward (last session's default); and the app's default,
+int8 through the lean forward pass (core/chat/lean.py). llama.cpp (llama-cpp-python,
 when installed) runs the demo model's own GGUF file (Q4_1 layers, Q8_0
 embeddings), fed the very same prompt token ids, greedy, with the same thread count.
 
   time to first token  a short question, from the call to the first text (median of 3)
   decode tokens/s      a long answer: tokens after the first over the time they took
-The greedy answers of "full" and "auto" to a few questions are printed side by
-side, to show what int8 changes.
+The greedy answers to a few questions are printed side by side, to show what
+int8 changes (and that the lean pass changes nothing).
 
 Targets (issue #6): our decode ≥ 0.5× llama.cpp's; time to first token ≤ 0.5 s.
 Decode on a CPU is memory-bound: each token reads every weight once, so bytes per
@@ -39,11 +40,11 @@ CHECK = ["What is the capital of France?", "Name three colours.", "What is 2 + 2
          "Give me one tip for sleeping better."]
 
 
-def ours(weights: str, tokens: int) -> dict:
+def ours(weights: str, lean: bool, tokens: int) -> dict:
     from core.chat import SamplingSettings, load_chat_model
 
     started = time.perf_counter()
-    chat = load_chat_model(model="demo", weights=weights)
+    chat = load_chat_model(model="demo", weights=weights, lean_path=lean)
     load_s = time.perf_counter() - started
     list(chat.stream(SHORT, SamplingSettings(max_new_tokens=4)))  # warm-up
     ttft = []
@@ -52,10 +53,20 @@ def ours(weights: str, tokens: int) -> dict:
         for _piece in chat.stream(SHORT, SamplingSettings(max_new_tokens=1)):
             break
         ttft.append(time.perf_counter() - t0)
-    calls: list[float] = []  # one forward per token: the prompt, then one per generated token
-    hook = chat.model.register_forward_hook(lambda *_: calls.append(time.perf_counter()))
+    calls: list[float] = []  # one step per token: the prompt, then one per generated token
+    steps = chat._steps
+
+    def timed(prompt: list[int], budget: int):  # each step's end, whichever forward pass runs it
+        step = steps(prompt, budget)
+
+        def run(token: int | None):
+            logits = step(token)
+            calls.append(time.perf_counter())
+            return logits
+        return run
+    chat._steps = timed
     text = "".join(chat.stream(LONG, SamplingSettings(max_new_tokens=tokens)))
-    hook.remove()
+    chat._steps = steps
     answers = [chat.ask(q, SamplingSettings(max_new_tokens=48)) for q in CHECK]
     return {"load_s": load_s, "ttft_s": statistics.median(ttft), "decode_tps": (len(calls) - 1) / (calls[-1] - calls[0]),
             "decoded": len(calls) - 1, "text": text, "answers": answers, "prompts": (chat.prompt_ids(SHORT), chat.prompt_ids(LONG))}
@@ -102,14 +113,16 @@ def main() -> int:
     quiet_libraries()
     torch.set_num_threads(args.threads)
     load = [os.getloadavg()[0]]
-    full = ours("full", args.tokens)
-    auto = ours("auto", args.tokens)
+    full = ours("full", False, args.tokens)
+    int8 = ours("auto", False, args.tokens)
+    auto = ours("auto", True, args.tokens)
     ref = llama_cpp(args.threads, args.tokens, full["prompts"])
     load.append(os.getloadavg()[0])
 
     print(f"\nchat_speed: demo model, {args.threads} thread(s), greedy, load average {min(load):.2f}–{max(load):.2f}")
     print(f"  {'':34s} {'first token':>12s} {'decode tok/s':>13s} {'tokens':>7s} {'load':>7s}")
-    rows = [("ours, weights as loaded (full)", full), ("ours, default (int8 on CPU)", auto)]
+    rows = [("ours, bf16, transformers forward", full), ("ours, int8, transformers forward", int8),
+            ("ours, default: int8, lean forward", auto)]
     if ref:
         rows.append(("llama.cpp, same GGUF", ref))
     for name, r in rows:
@@ -120,10 +133,13 @@ def main() -> int:
               f"full / llama.cpp: {full['decode_tps'] / ref['decode_tps']:.2f}×")
     else:
         print("  llama.cpp: not installed (CMAKE_BUILD_PARALLEL_LEVEL=1 pip install llama-cpp-python)")
-    print(f"  int8 / full decode: {auto['decode_tps'] / full['decode_tps']:.2f}×; "
+    print(f"  int8 / bf16 decode: {int8['decode_tps'] / full['decode_tps']:.2f}×; lean / transformers forward "
+          f"(both int8): {auto['decode_tps'] / int8['decode_tps']:.2f}×; "
           f"first token (default): {auto['ttft_s']:.3f}s   (target ≤ 0.5 s)")
     same = sum(a == b for a, b in zip(full["answers"], auto["answers"]))
-    print(f"  greedy answers, int8 vs full: {same} of {len(CHECK)} identical")
+    lean_same = sum(a == b for a, b in zip(int8["answers"], auto["answers"]))
+    print(f"  greedy answers: int8 vs bf16 {same} of {len(CHECK)} identical; "
+          f"lean vs transformers forward (int8) {lean_same} of {len(CHECK)} identical")
     for q, a, b in zip(CHECK, full["answers"], auto["answers"]):
         print(f"    {q}\n      full: {a[:110]!r}" + ("" if a == b else f"\n      int8: {b[:110]!r}"))
     return 0

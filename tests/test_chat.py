@@ -43,3 +43,31 @@ def test_history_is_sent_with_the_next_turn(base_chat):
     reply = "".join(session.send("What is my name?", SamplingSettings(max_new_tokens=16)))
     assert "Zoltan" in reply
     assert len(session.history) == 4
+
+
+def test_lean_forward_answers_exactly_as_transformers_does(base_chat):
+    """core/chat/lean.py is the default CPU path: it must change the speed, never the answer."""
+    import dataclasses
+
+    assert base_chat.lean is not None  # the demo model is a Llama: the lean path is the one in use
+    reference = dataclasses.replace(base_chat, lean=None)  # same weights, transformers' forward
+    settings = SamplingSettings(max_new_tokens=40)
+    for question in ("Who wrote Romeo and Juliet?", "Explain what a CPU does in two sentences."):
+        assert base_chat.ask(question, settings) == reference.ask(question, settings)
+
+
+def test_lean_cache_reads_a_prompt_in_parts_as_transformers_does(base_chat):
+    """A prompt read in two parts (several new rows after cached ones: the masked case) gives exactly
+    transformers' logits for the same split, and the cache grows past its first capacity."""
+    import torch
+
+    ids = base_chat.prompt_ids([{"role": "user", "content": "Name three colours of the rainbow and your favourite."}])
+    with torch.inference_mode():
+        for cut in (9, 20):  # the int8 row kernel for the first part, then the prompt GEMM
+            first = base_chat.model(input_ids=torch.tensor([ids[:cut]]), use_cache=True)
+            reference = base_chat.model(input_ids=torch.tensor([ids[cut:]]), past_key_values=first.past_key_values,
+                                        logits_to_keep=1).logits[0, -1]
+            cache = base_chat.lean.new_cache(8)
+            base_chat.lean.forward(ids[:cut], cache)
+            assert torch.equal(base_chat.lean.forward(ids[cut:], cache), reference)
+            assert cache.length == len(ids) and cache.capacity >= len(ids)

@@ -40,6 +40,8 @@ class ChatModel:
     eos_ids: set[int] = field(default_factory=set)
     switch: Any = None
     """core.chat.switch.AdapterSwitch when the original weights are kept beside the tuned ones."""
+    lean: Any = None
+    """core.chat.lean.LeanDecoder when the architecture has one (the fast path); None: transformers' forward."""
 
     def adapter(self, on: bool) -> Any:
         """Context in which the tuned weights (on) or the original ones answer; a no-op without a switch."""
@@ -58,18 +60,15 @@ class ChatModel:
 
         s = settings or SamplingSettings()
         generator = torch.Generator().manual_seed(s.seed)
-        ids = torch.tensor([self.prompt_ids(messages)], device=self.device)
+        prompt = self.prompt_ids(messages)
         generated: list[int] = []
         emitted = ""
-        past = None
         with torch.inference_mode():
+            step = self._steps(prompt, s.max_new_tokens)
             for _ in range(s.max_new_tokens):
                 if should_stop():
                     return
-                # Logits for the last position only: the prompt's others would cost a head pass per token.
-                out = self.model(input_ids=ids, past_key_values=past, use_cache=True, logits_to_keep=1)
-                past = out.past_key_values
-                logits = out.logits[0, -1].float()  # (V,)
+                logits = step(generated[-1] if generated else None).float()  # (V,)
                 if s.repetition_penalty != 1.0 and generated:
                     seen = torch.tensor(sorted(set(generated)), device=logits.device)
                     vals = logits[seen]
@@ -82,10 +81,27 @@ class ChatModel:
                 if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
                     yield text[len(emitted):]
                     emitted = text
-                ids = torch.tensor([[token]], device=self.device)
         text = self.tokenizer.decode(generated, skip_special_tokens=True)
         if len(text) > len(emitted):
             yield text[len(emitted):]
+
+    def _steps(self, prompt: list[int], max_new_tokens: int) -> Callable[[int | None], Any]:
+        """step(previous token, or None first) → next-token logits (V,), through the lean path or transformers'."""
+        import torch
+
+        if self.lean is not None:
+            cache = self.lean.new_cache(len(prompt) + max_new_tokens)
+            tuned = self.switch.on if self.switch is not None else True
+            return lambda token: self.lean.forward(prompt if token is None else [token], cache, tuned)
+        past: list[Any] = [None]
+
+        def step(token: int | None) -> Any:
+            ids = torch.tensor([prompt if token is None else [token]], device=self.device)
+            # Logits for the last position only: the prompt's others would cost a head pass per token.
+            out = self.model(input_ids=ids, past_key_values=past[0], use_cache=True, logits_to_keep=1)
+            past[0] = out.past_key_values
+            return out.logits[0, -1]
+        return step
 
     def reply(self, messages: list[dict[str, str]], settings: SamplingSettings | None = None) -> str:
         return "".join(self.stream(messages, settings)).strip()
@@ -172,7 +188,7 @@ def chat_precision(device: str) -> str:
 
 
 def load_chat_model(run: Path | str | None = None, base: bool = False, model: str | None = None,
-                    weights: str = "auto", switchable: bool = False) -> ChatModel:
+                    weights: str = "auto", switchable: bool = False, lean_path: bool = True) -> ChatModel:
     """Base model of `run` (or `model`), with the run's adapter unless `base`.
 
     weights: "auto" holds the Linear layers as int8 on a CPU (core/chat/quantize.py):
@@ -184,6 +200,8 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
 
     switchable: keep the original weights beside the tuned ones (core/chat/switch.py), for a
     ChatSession with a router; declined, silently, when the second copy would crowd memory.
+    lean_path: on a CPU, decode through core/chat/lean.py where the architecture allows (same
+    answers, fewer ops per token); False keeps transformers' forward (bench/chat_speed.py compares).
     """
     from core.device import detect
     from core.models import load_model, load_tokenizer, resolve_model
@@ -231,6 +249,11 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
 
         if int8_available(device):  # after the merge: the adapter is folded into the int8 weights
             quantize_linears_int8(net)
+    lean = None
+    if device == "cpu" and lean_path:
+        from core.chat.lean import lean_decoder
+
+        lean = lean_decoder(net)
     eos = {tokenizer.eos_token_id}
     gen_eos = getattr(net.generation_config, "eos_token_id", None)
     if gen_eos is not None:
@@ -238,4 +261,4 @@ def load_chat_model(run: Path | str | None = None, base: bool = False, model: st
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
         eos.add(im_end)
-    return ChatModel(net, tokenizer, label, device, {e for e in eos if e is not None}, switch)
+    return ChatModel(net, tokenizer, label, device, {e for e in eos if e is not None}, switch, lean)
