@@ -12,7 +12,7 @@ from conftest import SAMPLE_DOCS, quick_config
 from safetensors.torch import load_file
 
 from core.errors import NoDocumentsError, RunError
-from core.events import CheckpointSaved, EvalMetrics, Finished, StepMetrics, Warning
+from core.events import Finished, StepMetrics, Warning
 from core.pipeline import prepare_run, train
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, latest_checkpoint
@@ -149,3 +149,27 @@ def test_existing_run_folder_is_not_overwritten(trained_run: Path):
     with pytest.raises(RunError) as err:
         prepare_run([SAMPLE_DOCS], trained_run, quick_config())
     assert "--resume" in err.value.hint
+
+
+def test_answer_loss_equals_transformers_loss_on_a_right_padded_batch(demo_model_dir: Path, tokenizer):
+    """Our loss skips the padding mask (pads come after every real token under a causal mask) and the
+    head on prompt tokens; it must still be transformers' own masked loss over the answer tokens."""
+    import torch
+
+    from core.models import load_model
+    from core.training.data import collate, encode
+    from core.training.loss import answer_loss
+
+    pairs = (("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987."),
+             ("What is the capital of France, the country in western Europe?", "Paris."))
+    encoded = [encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}], 256)
+               for q, a in pairs]
+    batch = collate(encoded, tokenizer.pad_token_id)
+    assert (batch["attention_mask"] == 0).any()  # the two rows differ in length: one is padded
+    model = load_model(demo_model_dir, "fp32", "cpu")
+    with torch.no_grad():
+        ours, n = answer_loss(model, batch)
+        labels = batch["labels"]
+        theirs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).loss
+    assert n == int((labels[:, 1:] != -100).sum())
+    assert abs(float(ours) - float(theirs)) < 1e-4

@@ -36,7 +36,10 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     if decoder is None or head is None or getattr(base.config, "final_logit_softcapping", None):
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels)
         return out.loss, n
-    hidden = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    # Batches are padded on the right (core/training/data.collate) and attention is causal, so no real
+    # token ever attends to a pad, and pads carry no labels: the padding mask changes no loss. Without
+    # it, SDPA runs its fused causal kernel instead of materialising a masked one, forward and backward.
+    hidden = decoder(input_ids=batch["input_ids"]).last_hidden_state
     picked = hidden[:, :-1][keep]  # (N, C)
     y = targets[keep]  # (N,)
     if n == 0:
