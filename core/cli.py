@@ -199,8 +199,8 @@ def _session(args: argparse.Namespace) -> Any:
     route = not args.always_tuned
     model = load_chat_model(args.run, switchable=route)
     router = Router.for_run(args.run)
-    if not route:  # below any cosine: every question is "about the documents", the router only finds passages
-        router = dataclasses.replace(router, threshold=-1.0, names=frozenset())
+    if not route:  # every question is "about the documents": the router only finds passages
+        router = dataclasses.replace(router, everything=True)
     return ChatSession(model, router=router, passages=not args.no_sources)
 
 

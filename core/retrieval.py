@@ -90,9 +90,12 @@ class PassageIndex:
         return cls(chunks, vectors, encoder)
 
     def search(self, question: str, k: int = 2) -> list[Source]:
+        return self.nearest(self.encoder.encode([question])[0], k) if self.chunks else []
+
+    def nearest(self, q: Any, k: int = 2) -> list[Source]:
+        """The k passages closest to an embedded question, most similar first."""
         if not self.chunks:
             return []
-        q = self.encoder.encode([question])[0]
         scores = self.vectors @ q
         top = scores.topk(min(k, len(self.chunks)))
         return [Source(self.chunks[i]["source"], self.chunks[i]["index"], self.chunks[i]["text"], float(s))
