@@ -104,7 +104,7 @@ def _config_from_args(args: argparse.Namespace) -> Any:
 
     overrides: dict[str, Any] = {"model": args.model}
     for name in ("max_steps", "epochs", "batch_size", "max_seq_len", "precision", "learning_rate", "lora_r",
-                 "save_every", "eval_every", "seed"):
+                 "save_every", "eval_every", "seed", "compile"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -274,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--save-every", type=int)
     adv.add_argument("--eval-every", type=int)
     adv.add_argument("--seed", type=int)
+    adv.add_argument("--compile", choices=["auto", "on", "off"],
+                     help="torch.compile the layers on a CPU: ~20%% faster steps after a ~40 s compile (auto: runs of 150+ steps)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("ask", help="answer a JSONL file of questions with a run's model")

@@ -20,7 +20,7 @@ from core.errors import ConfigError
 from core.training.config import PRESETS, TrainConfig
 
 HIDDEN = {"model", "preset", "extras"}  # chosen elsewhere (Model page, preset buttons) or free-form
-CHOICES = {"precision": ["auto", "nf4", "bf16", "fp16", "fp32"]}
+CHOICES = {"precision": ["auto", "nf4", "bf16", "fp16", "fp32"], "compile": ["auto", "on", "off"]}
 
 
 def field_docs(cls: type = TrainConfig) -> dict[str, str]:

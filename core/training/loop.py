@@ -182,6 +182,38 @@ def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
     return get_peft_model(model, lora)
 
 
+COMPILE_MIN_STEPS = 150
+"""A ~40 s compile pays for itself from ~100 steps at 2 s/step and 20%; 150 leaves a margin."""
+
+
+def should_compile(config: TrainConfig, device: str, steps_left: int) -> bool:
+    """torch.compile's CPU code needs a C++ compiler (gcc/clang, or MSVC's cl on Windows); CUDA and
+    MPS are not measured yet, so they keep eager mode."""
+    import shutil
+
+    if config.compile == "off" or device != "cpu":
+        return False
+    has_compiler = any(shutil.which(c) for c in ("g++", "c++", "clang++", "cl"))
+    if config.compile == "on":
+        return has_compiler
+    return has_compiler and steps_left >= COMPILE_MIN_STEPS
+
+
+def compile_layers(model: Any) -> None:
+    """Compile each decoder layer in place (state-dict keys unchanged, so checkpoints and adapters
+    are the same files). Measured on the demo model here, bf16 LoRA r16: 163 → 197 tokens/s
+    after a 39 s warm-up (bench/train_speed.py --compile on). Layers share one compiled graph;
+    shapes are dynamic so each batch length does not recompile. If compiling fails at the first
+    step (no working compiler after all), torch falls back to eager mode for that layer."""
+    import torch
+
+    torch._dynamo.config.suppress_errors = True
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = base.get_decoder() if hasattr(base, "get_decoder") else None
+    for layer in getattr(decoder, "layers", []):
+        layer.compile(dynamic=True)
+
+
 def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
     return [e for e in (encode(tokenizer, ex.messages, max_len) for ex in load_examples(path))
             if any(l != -100 for l in e.labels[1:])]
@@ -271,6 +303,11 @@ def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: Sho
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
     warmup = int(total_steps * config.warmup_ratio)
+
+    done_before = (_checkpoint_step(run) or 0) if resume else 0
+    if should_compile(config, device, total_steps - done_before):
+        on_event(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
+        compile_layers(model)
 
     # 3. Optimiser, schedule, and the state to resume from --------------------------------
     params = [p for p in model.parameters() if p.requires_grad]

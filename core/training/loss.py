@@ -39,7 +39,7 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     # Batches are padded on the right (core/training/data.collate) and attention is causal, so no real
     # token ever attends to a pad, and pads carry no labels: the padding mask changes no loss. Without
     # it, SDPA runs its fused causal kernel instead of materialising a masked one, forward and backward.
-    hidden = decoder(input_ids=batch["input_ids"]).last_hidden_state
+    hidden = decoder(input_ids=batch["input_ids"], use_cache=False).last_hidden_state  # no KV cache to build
     picked = hidden[:, :-1][keep]  # (N, C)
     y = targets[keep]  # (N,)
     if n == 0:
