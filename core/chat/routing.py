@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import TuneDeskError
 from core.retrieval import PassageIndex, Source
 from core.store import RunDir, write_json
 
@@ -124,7 +125,10 @@ class Router:
                 pass  # damaged: calibrate again
         # Questions that name a document name are routed by it; the threshold is for the rest.
         threshold, figures = calibrate(index, [q for q in questions if not named_in(q, names)], general)
-        write_json(path, {"threshold": threshold, **figures})
+        try:
+            write_json(path, {"threshold": threshold, **figures})
+        except (OSError, TuneDeskError):  # a read-only or full run folder: calibrate again next time
+            pass
         return cls(index, threshold, names, about, known)
 
     def route(self, question: str, previous: str | None = None, k: int = 2) -> Route:
