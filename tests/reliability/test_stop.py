@@ -34,6 +34,10 @@ def _slowest_step(worker: Worker) -> float:
 
 def test_stop_at_any_moment_returns_quickly_and_leaves_a_resumable_checkpoint(fresh_run) -> None:
     run = fresh_run()
+    # Seven stops, each after a step and up to a second more: room for all of them before the run ends
+    # (steps got fast enough that the shared tiny run's total ran out before the fifth stop).
+    meta = RunDir(run).read_run()
+    RunDir(run).update_run(config={**meta["config"], "max_steps": 60})
     rng = random.Random(SEED)
     log = []
     for moment in MOMENTS:
