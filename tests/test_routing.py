@@ -84,3 +84,16 @@ def test_chat_routes_each_question_and_cites_only_for_the_documents(switchable, 
     closed = ChatSession(switchable, router=router, passages=False)
     "".join(closed.send("Who founded Harbor Lane Bakery?", SHORT))
     assert closed.answered_by == "tuned" and closed.last_sources == []  # sources off: the tuned model alone
+
+
+def test_the_switch_is_per_thread(switchable):
+    """Chat and Compare may share one cached model on two worker threads."""
+    import threading
+
+    seen: list[bool] = []
+    with switchable.adapter(False):
+        worker = threading.Thread(target=lambda: seen.append(switchable.switch.on))
+        worker.start()
+        worker.join()
+        assert switchable.switch.on is False
+    assert seen == [True] and switchable.switch.on is True

@@ -14,26 +14,33 @@ machine, and the chat then answers everything with the tuned weights.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 HEADROOM = 0.5
 """The second copy may take at most this share of the memory available now."""
 
 
-@dataclass
 class AdapterSwitch:
-    on: bool = True
-    layers: int = 0
+    """Which weights answer, per thread: the app's Chat and Compare may share one cached model
+    on two worker threads, and one's general question must not switch the other's answer."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self.layers = 0
+
+    @property
+    def on(self) -> bool:
+        return getattr(self._local, "on", True)
 
     @contextmanager
     def using(self, on: bool) -> Iterator[None]:
-        before, self.on = self.on, on
+        before, self._local.on = self.on, on
         try:
             yield
         finally:
-            self.on = before
+            self._local.on = before
 
 
 def snapshot_linears(model: Any) -> dict[str, Any]:
