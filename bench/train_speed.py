@@ -31,6 +31,7 @@ One thread by default: on a shared 2-core machine two threads measure the neighb
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -233,7 +234,7 @@ def main() -> int:
     peak = matmul_peak(args.threads)
     ours = run_ours(run, env, args.warmup)
     compiled = None
-    if should_compile(config.__class__.from_dict({**config.to_dict(), "compile": "on"}), "cpu", args.steps):
+    if should_compile(dataclasses.replace(config, compile="on"), "cpu", args.steps):
         compiled = run_ours(compiled_run, env, args.warmup)
     load.append(os.getloadavg()[0])
     ref = run_reference(run, [i for b in batches for i in b], args.warmup, env, tmp)

@@ -124,7 +124,8 @@ class Router:
             except (ValueError, KeyError, TypeError):
                 pass  # damaged: calibrate again
         # Questions that name a document name are routed by it; the threshold is for the rest.
-        threshold, figures = calibrate(index, [q for q in questions if not named_in(q, names)], general)
+        unnamed = [i for i, q in enumerate(questions) if not named_in(q, names)]
+        threshold, figures = calibrate(index, about[unnamed] if unnamed else None, known)
         try:
             write_json(path, {"threshold": threshold, **figures})
         except (OSError, TuneDeskError):  # a read-only or full run folder: calibrate again next time
@@ -148,18 +149,15 @@ class Router:
         return Route(about, score, passages)
 
 
-def calibrate(index: PassageIndex, about_documents: list[str], general: list[str]) -> tuple[float, dict[str, Any]]:
+def calibrate(index: PassageIndex, about_documents: Any, general: Any) -> tuple[float, dict[str, Any]]:
     """The threshold inside THRESHOLD_RANGE that misroutes the smallest share of each set (balanced:
     the replay prompts outnumber the document questions left once names route theirs); the middle
-    of the best stretch when several tie. Returns (threshold, figures for routing.json)."""
-    if not about_documents or not general or not index.chunks:
+    of the best stretch when several tie. The sets come embedded (Router.for_run keeps them).
+    Returns (threshold, figures for routing.json)."""
+    if about_documents is None or general is None or not len(about_documents) or not index.chunks:
         return DEFAULT_THRESHOLD, {"calibrated": False}
-    import torch
-
-    def best(texts: list[str]) -> torch.Tensor:
-        return (index.encoder.encode(texts) @ index.vectors.T).max(dim=1).values
-
-    docs, gen = best(about_documents), best(general)
+    docs = (about_documents @ index.vectors.T).max(dim=1).values
+    gen = (general @ index.vectors.T).max(dim=1).values
     low, high = THRESHOLD_RANGE
     grid = [round(low + i * 0.01, 2) for i in range(int(round((high - low) / 0.01)) + 1)]
     errors = [float((docs < t).float().mean() + (gen >= t).float().mean()) for t in grid]

@@ -50,18 +50,20 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     base_model = None if model.switch is not None else load_chat_model(run.root, base=True)
     router = Router.for_run(run.root)
     results: dict[str, dict[str, list[Graded]]] = {}
-    for label in ("base", "tuned"):
-        on_event(Progress("evaluate", f"Asking the {label} model {len(heldout) + len(checks)} questions…"))
-        if label == "base" and base_model is not None:
-            asked = {k: ask_all(base_model, items, should_stop=should_stop)
-                     for k, items in (("facts", heldout), ("general", checks))}
-        else:
-            with model.adapter(label == "tuned"):
-                asked = {k: ask_all(model, items, should_stop=should_stop, router=router if label == "tuned" else None)
-                         for k, items in (("facts", heldout), ("general", checks))}
-        results[label] = asked
-    with model.adapter(True):  # the tuned weights alone, for the record: what routing saves
-        always_tuned = ask_all(model, checks, should_stop=should_stop)
+
+    def ask_both(chat: Any, route: Any = None) -> dict[str, list[Graded]]:
+        return {k: ask_all(chat, items, should_stop=should_stop, router=route)
+                for k, items in (("facts", heldout), ("general", checks))}
+
+    on_event(Progress("evaluate", f"Asking the base model {len(heldout) + len(checks)} questions…"))
+    if base_model is not None:
+        results["base"] = ask_both(base_model)
+    else:
+        with model.adapter(False):
+            results["base"] = ask_both(model)
+    on_event(Progress("evaluate", f"Asking the tuned model {len(heldout) + len(checks)} questions…"))
+    results["tuned"] = ask_both(model, router)
+    always_tuned = ask_all(model, checks, should_stop=should_stop)  # the tuned weights alone: what routing saves
     del model, base_model
     base_docs, tuned_docs = by_doc(results["base"]["facts"]), by_doc(results["tuned"]["facts"])
     counts: dict[str, int] = {}

@@ -7,11 +7,10 @@ A fact counts as recalled when any accepted answer string occurs in the reply
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from core.chat.session import SamplingSettings
+from core.chat.session import ChatSession, SamplingSettings
 
 EVAL_SETTINGS = SamplingSettings(max_new_tokens=48, temperature=0.0, repetition_penalty=1.1)
 
@@ -54,9 +53,13 @@ def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict
             break
         doc_text = context(item) if context else None
         prompt = open_book_prompt(doc_text, item["q"]) if doc_text else item["q"]
-        tuned = router.route(item["q"]).about_documents if router is not None else True
-        with model.adapter(tuned) if router is not None else nullcontext():
+        tuned = True
+        if router is None:
             answer = model.reply([{"role": "user", "content": prompt}], settings)
+        else:  # the chat's own routing, without passages
+            session = ChatSession(model, router=router, passages=False)
+            answer = "".join(session.send(prompt, settings)).strip()
+            tuned = session.answered_by == "tuned"
         out.append(Graded(item["q"], answer, list(item["a"]), is_correct(answer, item["a"]), item.get("doc", ""),
                           tuned))
     return out
