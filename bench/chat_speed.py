@@ -5,8 +5,9 @@
 Ours is the app's chat (core.chat.load_chat_model(model="demo"), ChatModel.stream),
 measured three ways in this run: weights as loaded (bf16 where the CPU has it)
 through transformers' forward; int8 weight-only Linear layers (core/chat/quantize.py)
-through transformers' forward (last session's default); and the app's default,
-int8 through the lean forward pass (core/chat/lean.py). llama.cpp (llama-cpp-python,
+through transformers' forward; and the app's default, int8 through the lean
+forward pass (core/chat/lean.py: q/k/v and gate/up as one kernel call each, fp32
+decode attention, and a head that ranks in int4 and scores its top 256 in int8). llama.cpp (llama-cpp-python,
 when installed) runs the demo model's own GGUF file (Q4_1 layers, Q8_0
 embeddings), fed the very same prompt token ids, greedy, with the same thread count.
 
@@ -17,8 +18,9 @@ int8 changes (and that the lean pass changes nothing).
 
 Targets (issue #6): our decode ≥ 0.5× llama.cpp's; time to first token ≤ 0.5 s.
 Decode on a CPU is memory-bound: each token reads every weight once, so bytes per
-token (bf16 270 MB, int8 ~135 MB, Q4_1 ~80 MB for 135 M parameters) over the
-machine's bandwidth bound it, plus the Python overhead of each step.
+token (bf16 270 MB, int8 ~135 MB, ours ~121 MB with the int4-ranked head, Q4_1
+~80 MB for 135 M parameters) over the bandwidth one thread draws bound it, plus
+the Python overhead of each step.
 """
 
 from __future__ import annotations

@@ -5,21 +5,28 @@ machine's ~9 GB/s, yet transformers' forward took ~42 ms per token: most of a
 step was Python and dispatch around 30 layers of small ops (cache objects, mask
 building, module hooks, dtype checks), not arithmetic. This pass does the same
 arithmetic with fewer ops: a preallocated KV cache written in place, rotary
-tables computed once, RMSNorm as one fused op, and each Linear called through
-its kernel directly (int8 rows through `_weight_int8pack_mm`, a switched layer
-through whichever side the switch picks). The weights are the model's own
-modules, shared, not copied.
+tables computed once and applied to q and k together, RMSNorm as one fused op,
+q/k/v and gate/up each as one int8 kernel call over their stacked rows, and each
+Linear called through its kernel directly (int8 rows through
+`_weight_int8pack_mm`, a switched layer through whichever side the switch
+picks). The weights are the model's own, re-pointed into the stacked copies, not
+duplicated.
 
-Numerics follow transformers' Llama code step by step (norm in fp32, rotary in
-the model's dtype, SDPA with grouped KV heads); tests/test_chat.py checks that
-greedy answers come out token for token the same. Anything else (another
-architecture, rope scaling with a position-dependent update) keeps the
-transformers path: `lean_decoder` returns None for it.
+A prompt is read exactly as transformers reads it (same ops, same dtype: tests
+check bit-identical logits). Each decoded token's attention runs in fp32 over an
+fp32 cache: bf16 matmuls and SDPA build a new oneDNN kernel for every new length
+on a CPU (~200 µs a call, 30 calls a token). Its logits differ from transformers'
+step-by-step decode by no more than that decode differs from transformers' own
+full-sequence forward (tests/test_chat.py). Anything else (another architecture,
+rope scaling with a position-dependent update) keeps the transformers path:
+`lean_decoder` returns None for it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
+
+from core.chat.quantize import PREFILL_ROWS
 
 SUPPORTED = {"llama", "mistral", "qwen2"}
 STEADY_ROPE = {"default", "linear", "llama3", "yarn"}  # inv_freq fixed once computed (not "dynamic")
@@ -53,7 +60,7 @@ def _kernel(module: Any) -> Callable[[Any, bool], Any]:
         scales: dict[Any, Any] = {}
 
         def int8(x: Any, on: bool) -> Any:
-            if x.shape[0] > 16:  # a prompt: the module's GEMM path
+            if x.shape[0] > PREFILL_ROWS:  # a prompt: the module's GEMM path
                 return forward(x)
             scale = scales.get(x.dtype)
             if scale is None:
@@ -62,6 +69,119 @@ def _kernel(module: Any) -> Callable[[Any, bool], Any]:
             return y if bias is None else y + bias.to(y.dtype)
         return int8
     raise TypeError(f"no lean kernel for {type(module).__name__}")
+
+
+def _side(module: Any, tuned: bool) -> Any:
+    """The module that answers for one side of the switch (an unswitched layer answers for both)."""
+    if hasattr(module, "tuned") and hasattr(module, "original"):
+        return module.tuned if tuned else module.original
+    return module
+
+
+def _int8(module: Any) -> bool:
+    import torch
+
+    return getattr(module, "weight", None) is not None and module.weight.dtype == torch.int8 and hasattr(module, "scale")
+
+
+def _fused_kernel(modules: list[Any], repointed: set[int]) -> Callable[[Any, bool], Any]:
+    """f(x2d, tuned) → the outputs of several Linears that read the same input, side by side.
+
+    q, k and v (and gate and up) read the same normalised row. One int8 kernel call over
+    their stacked rows reads the same bytes as three calls, but a decode step is mostly
+    per-call overhead (211 calls a token on the demo model; 121 fused), and the per-row
+    int8 arithmetic is the same, so the outputs are exactly those of the separate calls.
+    The modules' own buffers are re-pointed into the stacked tensor: no second copy."""
+    import torch
+
+    separate = [_kernel(m) for m in modules]
+
+    def one_by_one(x: Any, on: bool) -> Any:
+        return torch.cat([k(x, on) for k in separate], dim=-1)
+
+    def side(on: bool) -> Callable[[Any, bool], Any] | None:
+        parts = [_side(m, on) for m in modules]
+        if not all(_int8(p) for p in parts):
+            return None
+        weight = torch.cat([p.weight for p in parts])
+        scale = torch.cat([p.scale for p in parts])
+        biases = [p.bias for p in parts]
+        bias = None if all(b is None for b in biases) else torch.cat(
+            [b.detach() if b is not None else torch.zeros(p.out_features, dtype=scale.dtype)
+             for b, p in zip(biases, parts)])
+        row = 0
+        for p in parts:
+            if id(p) not in repointed:  # the module now reads its rows of the stacked copy
+                repointed.add(id(p))
+                p._buffers["weight"] = weight[row:row + p.out_features]
+                p._buffers["scale"] = scale[row:row + p.out_features]
+            row += p.out_features
+        scales: dict[Any, Any] = {}
+
+        def fused(x: Any, on: bool) -> Any:
+            if x.shape[0] > PREFILL_ROWS:  # a prompt: each module's own GEMM path
+                return one_by_one(x, on)
+            s = scales.get(x.dtype)
+            if s is None:
+                s = scales[x.dtype] = scale.to(x.dtype)
+            y = torch.ops.aten._weight_int8pack_mm(x, weight, s)
+            return y if bias is None else y + bias.to(y.dtype)
+        return fused
+
+    tuned = side(True)
+    switched = any(_side(m, True) is not _side(m, False) for m in modules)
+    original = side(False) if switched else tuned
+    if tuned is None or original is None:
+        return one_by_one
+    return lambda x, on: tuned(x, on) if on else original(x, on)
+
+
+SHORTLIST = 256
+"""Head rows scored exactly per token: the int4 pass only has to rank the right ones this high."""
+GROUP = 32  # int4 group size along the hidden size (GGUF's Q4_1 uses 32 too)
+
+
+def _shortlist_head(module: Any) -> Callable[[Any, bool], Any] | None:
+    """f(x2d, tuned) → logits for one row, exact where it matters, a quarter of the bytes elsewhere.
+
+    The head is a fifth of the bytes a decoded token reads (49 k × 576 on the demo model)
+    and one thread reads it as int8 in ~6 ms; its int4 copy takes ~2 ms. Int4 alone
+    breaks answers ("L'Étoile is the capital of France"), so it only ranks: the 256
+    rows it scores highest are scored again by the int8 kernel, and those exact values
+    replace the estimates. Greedy picks, and sampling's top-p mass, come from exact
+    logits unless the int8 winner ranked below 256 in int4, which a few tenths of a
+    logit of int4 error does not do. Other rows keep their int4 estimate, so a
+    repetition penalty or temperature still sees a whole, nearly exact distribution."""
+    import torch
+
+    aten = torch.ops.aten
+    if (not _int8(module) or not hasattr(aten, "_weight_int4pack_mm_for_cpu")
+            or module.in_features % GROUP or module.out_features < 8 * SHORTLIST):
+        return None
+    exact = _kernel(module)
+    weight = module.weight.float() * module.scale.float()[:, None]  # (V, D): the int8 values, dequantised
+    groups = weight.reshape(weight.shape[0], -1, GROUP)
+    low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+    step = ((high - low) / 15).clamp(min=1e-6)
+    codes = ((groups - low) / step).round().clamp(0, 15).to(torch.int32).reshape(weight.shape)
+    packed = aten._convert_weight_to_int4pack_for_cpu(codes, 2)
+    zeros = low + 8 * step  # the kernel computes (code - 8) × scale + zero
+    scales_zeros = torch.cat([step, zeros], dim=-1).transpose(0, 1).contiguous()  # (D / GROUP, V, 2)
+    del weight, groups, codes
+    rows, row_scale = module.weight, module.scale
+    cast: dict[Any, Any] = {}
+
+    def head(x: Any, on: bool) -> Any:
+        if x.shape[0] != 1:
+            return exact(x, on)
+        sz = cast.get(x.dtype)
+        if sz is None:
+            sz = cast[x.dtype] = (scales_zeros.to(x.dtype), row_scale.to(x.dtype))
+        logits = aten._weight_int4pack_mm_for_cpu(x, packed, GROUP, sz[0])
+        best = logits[0].topk(SHORTLIST).indices
+        logits[0, best] = aten._weight_int8pack_mm(x, rows[best], sz[1][best])[0]
+        return logits
+    return head
 
 
 class LeanDecoder:
@@ -73,17 +193,21 @@ class LeanDecoder:
         self.heads = config.num_attention_heads
         self.kv_heads = getattr(config, "num_key_value_heads", None) or self.heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
+        self.scale = self.head_dim ** -0.5
         self.eps = config.rms_norm_eps
         self.embed = inner.embed_tokens
         self.norm = inner.norm.weight
-        self.head = _kernel(model.lm_head)
+        self.head = _shortlist_head(model.lm_head) or _kernel(model.lm_head)
         self.rotary = inner.rotary_emb
         self.layers = []
+        repointed: set[int] = set()
         for layer in inner.layers:
             attn, mlp = layer.self_attn, layer.mlp
-            self.layers.append((layer.input_layernorm.weight, _kernel(attn.q_proj), _kernel(attn.k_proj),
-                                _kernel(attn.v_proj), _kernel(attn.o_proj), layer.post_attention_layernorm.weight,
-                                _kernel(mlp.gate_proj), _kernel(mlp.up_proj), _kernel(mlp.down_proj)))
+            self.layers.append((layer.input_layernorm.weight,
+                                _fused_kernel([attn.q_proj, attn.k_proj, attn.v_proj], repointed),
+                                _kernel(attn.o_proj), layer.post_attention_layernorm.weight,
+                                _fused_kernel([mlp.gate_proj, mlp.up_proj], repointed), _kernel(mlp.down_proj)))
+        self.intermediate = model.config.intermediate_size
         self.dtype = self.embed.weight.dtype
         self.device = self.embed.weight.device
         # Mistral's sliding window changes nothing up to its length, so a conversation stops there.
@@ -115,33 +239,44 @@ class LeanDecoder:
         x = self.embed(torch.tensor(ids, device=self.device))  # (T, D)
         cos, sin = self._rope(end)
         cos, sin = cos[start:end, None, :], sin[start:end, None, :]  # (T, 1, d)
-        half = self.head_dim // 2
+        half, heads, kv_heads = self.head_dim // 2, self.heads, self.kv_heads
         mask = None
         if count > 1 and start > 0:  # new rows see all cached positions and the earlier new ones
             mask = torch.ones(count, end, dtype=torch.bool, device=self.device).tril(diagonal=start)
-        for n, (ln1, q_proj, k_proj, v_proj, o_proj, ln2, gate, up, down) in enumerate(self.layers):
+        for n, (ln1, qkv_proj, o_proj, ln2, gate_up, down) in enumerate(self.layers):
             h = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps).to(self.dtype) * ln1
-            q = q_proj(h, tuned).view(count, self.heads, self.head_dim)
-            k = k_proj(h, tuned).view(count, self.kv_heads, self.head_dim)
-            v = v_proj(h, tuned).view(count, self.kv_heads, self.head_dim)
-            q = q * cos + torch.cat((-q[..., half:], q[..., :half]), dim=-1) * sin
-            k = k * cos + torch.cat((-k[..., half:], k[..., :half]), dim=-1) * sin
+            qkv = qkv_proj(h, tuned).view(count, heads + 2 * kv_heads, self.head_dim)
+            qk, v = qkv[:, :heads + kv_heads], qkv[:, heads + kv_heads:]
+            qk = qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin  # q and k rotated at once
+            q, k = qk[:, :heads], qk[:, heads:]
             keys, values = cache.keys[n], cache.values[n]  # (kv_heads, capacity, d)
             keys[:, start:end].copy_(k.transpose(0, 1))
             values[:, start:end].copy_(v.transpose(0, 1))
-            attn = F.scaled_dot_product_attention(
-                q.transpose(0, 1)[None], keys[None, :, :end], values[None, :, :end], attn_mask=mask,
-                is_causal=count > 1 and start == 0, enable_gqa=self.kv_heads != self.heads)
-            x = x + o_proj(attn[0].transpose(0, 1).reshape(count, -1), tuned)
+            if count == 1:
+                # One new row: two fp32 matmuls over the cache. SDPA, or a bf16 bmm, builds a new
+                # oneDNN kernel for every new length: ~200 µs a call, a fifth of a decode step.
+                grouped = (q.float() * self.scale).view(kv_heads, heads // kv_heads, self.head_dim)
+                scores = torch.bmm(grouped, keys[:, :end].transpose(1, 2))
+                attn = torch.bmm(torch.softmax(scores, dim=-1), values[:, :end]).view(1, -1).to(self.dtype)
+            else:  # a prompt: in the model's dtype, as transformers computes it (the cache holds exact upcasts)
+                k_all, v_all = keys[None, :, :end].to(self.dtype), values[None, :, :end].to(self.dtype)
+                attn = F.scaled_dot_product_attention(q.transpose(0, 1)[None], k_all, v_all, attn_mask=mask,
+                                                      is_causal=start == 0, enable_gqa=kv_heads != heads)
+                attn = attn[0].transpose(0, 1).reshape(count, -1)
+            x = x + o_proj(attn, tuned)
             h = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps).to(self.dtype) * ln2
-            x = x + down(F.silu(gate(h, tuned)) * up(h, tuned), tuned)
+            both = gate_up(h, tuned)
+            x = x + down(F.silu(both[:, :self.intermediate]) * both[:, self.intermediate:], tuned)
         cache.length = end
         last = F.rms_norm(x[-1:].float(), (x.shape[-1],), eps=self.eps).to(self.dtype) * self.norm
         return self.head(last, tuned)[0]
 
 
 class LeanCache:
-    """Keys and values per layer, (kv_heads, capacity, head_dim), grown by doubling when a reply runs long."""
+    """Keys and values per layer, (kv_heads, capacity, head_dim), grown by doubling when a reply runs long.
+
+    Held in fp32 (twice bf16's bytes, 46 KB a position on the demo model): the decode step's
+    attention then runs on fp32 matmuls, which unlike bf16 ones cost no kernel build per length."""
 
     def __init__(self, decoder: LeanDecoder, capacity: int) -> None:
         self.decoder = decoder
@@ -155,8 +290,8 @@ class LeanCache:
         torch = d._torch
         shape = (d.kv_heads, capacity, d.head_dim)
         old_k, old_v = self.keys, self.values
-        self.keys = [torch.empty(shape, dtype=d.dtype, device=d.device) for _ in d.layers]
-        self.values = [torch.empty(shape, dtype=d.dtype, device=d.device) for _ in d.layers]
+        self.keys = [torch.empty(shape, dtype=torch.float32, device=d.device) for _ in d.layers]
+        self.values = [torch.empty(shape, dtype=torch.float32, device=d.device) for _ in d.layers]
         for new, old in zip(self.keys + self.values, old_k + old_v):
             new[:, : self.length].copy_(old[:, : self.length])
         self.capacity = capacity
