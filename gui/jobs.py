@@ -8,6 +8,7 @@ behind a lock, because loading is the slow part of chatting.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -156,10 +157,13 @@ class ChatModels:
                 return self._routers[key]
             return self._remember(self._routers, key, Router.for_run(run))
 
-    def forget(self, run: Path) -> None:
+    def forget(self, folder: Path) -> None:
+        """Drop the models and routers of a run, or of every run under a folder (a deleted project):
+        a few hundred MB each that would otherwise stay until pushed out by newer ones."""
+        inside = str(Path(folder)) + os.sep
         with self._lock:
             for cache in (self._models, self._routers):
-                for key in [k for k in cache if k[0] == str(run)]:
+                for key in [k for k in cache if k[0] == str(Path(folder)) or k[0].startswith(inside)]:
                     del cache[key]
 
 

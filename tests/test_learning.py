@@ -72,16 +72,16 @@ def test_real_model_rewordings_stay_grounded(base_chat):
         assert content_words(p.answer) <= chunk_words[(p.source, p.chunk)] | content_words(topic_of(p.source, chunks[0].text)), p.answer
 
 
-def test_heldout_questions_are_never_trained_on_and_every_fact_stays_taught():
+def test_heldout_questions_are_never_trained_on_and_every_detail_stays_taught():
     pairs = rule_pairs(facts_from_chunks(ingest([SAMPLE_DOCS]).chunks))
     train, heldout = split_heldout(pairs, seed=1)
     assert heldout
     train_q = {p.question for p in train}
     assert not train_q & {p.question for p in heldout}
-    # no other wording of a held-out detail is trained either
-    assert not {(p.answer, tuple(p.keys)) for p in train} & {(p.answer, tuple(p.keys)) for p in heldout}
-    taught = {p.answer for p in train}
-    assert all(p.answer in taught for p in heldout)  # the fact is still taught, in other words
+    assert len(train) + len(heldout) == len(pairs)  # one wording out per held-out detail, nothing else lost
+    # the held-out detail itself is still taught, in another wording: the user's model learns every detail
+    for held in heldout:
+        assert any(p.answer == held.answer and p.keys == held.keys and p.question != held.question for p in train)
 
 
 def test_training_file_mixes_passages_grounded_qa_and_replay(tmp_path: Path, demo_model_dir: Path):

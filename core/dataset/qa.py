@@ -414,11 +414,14 @@ def entity_pairs(facts: Sequence[Fact], max_sentences: int = 4) -> list[QAPair]:
 
 
 def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tuple[list[QAPair], list[QAPair]]:
-    """Hold out one asked-for detail of some facts that have several, never a fact's only one.
+    """Hold out one wording of some asked-for details, never a detail's only one.
 
-    Every wording of the held-out detail stays out of training, so answering it shows the fact was
-    learned from its other questions and the passages, not recalled as a seen question. The natural
-    (last) wording is the one kept for the report: it is how people ask.
+    The held-out wording (the natural, last one: how people ask) is never trained on, so answering
+    it shows the fact was learned, not a seen question recalled. The detail's other wordings stay in
+    training. Until session 4 every wording of a held-out detail stayed out, so the report measured
+    details learned from passages alone; but that withheld ~16 of the documents' details from the
+    user's model (3 of the 7 details the recall benchmark's run F missed), a high price for a
+    stricter report. The report now measures recall under a new wording, which is what chat asks.
     """
     import random
 
@@ -432,16 +435,21 @@ def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tupl
     facts = list(by_fact.values())
     rng.shuffle(facts)
     for by_key in facts:
-        groups = [g for k, g in by_key.items() if k]
+        groups = [g for k, g in by_key.items() if k and len(g) >= 2]
         src = next(iter(by_key.values()))[0].source
-        if len(by_key) >= 2 and groups and taken.get(src, 0) < per_doc:
-            pick = groups[rng.randrange(len(groups))]
-            heldout.append(pick[-1])
+        held = None
+        if groups and taken.get(src, 0) < per_doc:
+            held = groups[rng.randrange(len(groups))][-1]
+            heldout.append(held)
             taken[src] = taken.get(src, 0) + 1
-            train.extend(p for g in by_key.values() if g is not pick for p in g)
-            continue
-        train.extend(p for g in by_key.values() for p in g)
+        train.extend(p for g in by_key.values() for p in g if p is not held)
     return train, heldout
+
+
+def same_question(a: str, b: str) -> bool:
+    """Two wordings with the same content words ask the same thing: a rewrite of a trained question
+    that lands on a held-out one must not be trained on."""
+    return content_words(a) == content_words(b)
 
 
 def write_heldout(path: Any, pairs: Sequence[QAPair]) -> None:

@@ -1,8 +1,9 @@
 """The "did it learn?" report: held-out fact recall and a general check, base vs tuned.
 
 Held-out questions were generated from the documents but never trained on
-(core.dataset.qa.split_heldout), so a tuned answer that contains the fact's
-key shows the fact was learned, not a wording. The general check shows what
+(core.dataset.qa.split_heldout): the detail they ask for is trained in other
+words, so a tuned answer that contains the fact's key shows the fact was
+learned, not one wording memorised. The general check shows what
 the model kept. Base and tuned are evaluated one after the other so only one
 model is in memory at a time.
 """

@@ -258,6 +258,7 @@ class HomePage(Page):
         except (projects.ProjectError, OSError) as exc:
             self.ctx.notifier.report_exception(exc)
             return
+        self.ctx.chat_models.forget(project.root)  # its loaded chat models go with it
         if self.ctx.project and self.ctx.project.name == project.name:
             self.ctx.open_project(None)
         self.refresh()

@@ -45,9 +45,17 @@ def test_create_rename_delete_projects(window, qtbot, monkeypatch):
     assert window.ctx.project.name == "Family recipes"  # the open project follows its new name
     assert "Family recipes" in window.project_badge.text()
 
+    # Chat has a model of one of its runs loaded (the cached value is not what is tested here);
+    # a model of another project, or the plain demo model, stays.
+    models = window.ctx.chat_models
+    inside = window.ctx.project.runs_dir / "run-1"
+    for key in ((str(inside), False, 0.0), (str(inside.parent.parent) + "-other/runs/run-1", False, 0.0),
+                ("model:demo", True, 0.0)):
+        models._remember(models._models, key, object())
     page.delete_button.click()
     assert projects.list_projects() == []
     assert window.ctx.project is None and page.welcome.isVisible()
+    assert [k[0] for k in models._models] == [str(inside.parent.parent) + "-other/runs/run-1", "model:demo"]
 
 
 def test_a_bad_name_is_explained_not_fatal(window, qtbot, monkeypatch):
