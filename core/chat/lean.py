@@ -155,19 +155,15 @@ def _shortlist_head(module: Any) -> Callable[[Any, bool], Any] | None:
     import torch
 
     aten = torch.ops.aten
-    if (not _int8(module) or not hasattr(aten, "_weight_int4pack_mm_for_cpu")
+    if (not _int8(module) or getattr(module, "bias", None) is not None
+            or not all(hasattr(aten, op) for op in ("_weight_int4pack_mm_for_cpu", "_convert_weight_to_int4pack_for_cpu"))
             or module.in_features % GROUP or module.out_features < 8 * SHORTLIST):
         return None
     exact = _kernel(module)
-    weight = module.weight.float() * module.scale.float()[:, None]  # (V, D): the int8 values, dequantised
-    groups = weight.reshape(weight.shape[0], -1, GROUP)
-    low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
-    step = ((high - low) / 15).clamp(min=1e-6)
-    codes = ((groups - low) / step).round().clamp(0, 15).to(torch.int32).reshape(weight.shape)
-    packed = aten._convert_weight_to_int4pack_for_cpu(codes, 2)
-    zeros = low + 8 * step  # the kernel computes (code - 8) × scale + zero
-    scales_zeros = torch.cat([step, zeros], dim=-1).transpose(0, 1).contiguous()  # (D / GROUP, V, 2)
-    del weight, groups, codes
+    try:
+        packed, scales_zeros = _int4_rows(module.weight, module.scale)
+    except RuntimeError:  # a torch build whose int4 CPU kernels refuse this shape: the exact head it is
+        return None
     rows, row_scale = module.weight, module.scale
     cast: dict[Any, Any] = {}
 
@@ -182,6 +178,25 @@ def _shortlist_head(module: Any) -> Callable[[Any, bool], Any] | None:
         logits[0, best] = aten._weight_int8pack_mm(x, rows[best], sz[1][best])[0]
         return logits
     return head
+
+
+def _int4_rows(weight: Any, scale: Any, rows: int = 8192) -> tuple[Any, Any]:
+    """An int4 copy (group-wise min/max, GROUP along the hidden size) of an int8 matrix, built a
+    block of rows at a time: a 128 k-row head never needs a whole fp32 copy in memory at once.
+    Packing is per row, so packed blocks stacked are the packed whole."""
+    import torch
+
+    packed, scales_zeros = [], []
+    for start in range(0, weight.shape[0], rows):
+        block = weight[start:start + rows].float() * scale[start:start + rows].float()[:, None]
+        groups = block.reshape(block.shape[0], -1, GROUP)
+        low, high = groups.amin(-1, keepdim=True), groups.amax(-1, keepdim=True)
+        step = ((high - low) / 15).clamp(min=1e-6)
+        codes = ((groups - low) / step).round().clamp(0, 15).to(torch.int32).reshape(block.shape)
+        packed.append(torch.ops.aten._convert_weight_to_int4pack_for_cpu(codes, 2))
+        zeros = low + 8 * step  # the kernel computes (code - 8) × scale + zero
+        scales_zeros.append(torch.cat([step, zeros], dim=-1).transpose(0, 1))  # (D / GROUP, rows, 2)
+    return torch.cat(packed), torch.cat(scales_zeros, dim=1).contiguous()
 
 
 class LeanDecoder:

@@ -188,11 +188,13 @@ after ~60: 150 sits between (the default preset's runs are 300+ steps)."""
 
 
 def should_compile(config: TrainConfig, device: str, steps_left: int) -> bool:
-    """torch.compile's CPU code needs a C++ compiler (gcc/clang, or MSVC's cl on Windows); CUDA and
-    MPS are not measured yet, so they keep eager mode."""
+    """torch.compile's CPU code needs a C++ compiler (gcc/clang, or MSVC's cl on Windows) and Python's
+    own headers, which an installed app (a PyInstaller bundle) does not carry; CUDA and MPS are not
+    measured yet, so they keep eager mode."""
     import shutil
+    import sys
 
-    if config.compile == "off" or device != "cpu":
+    if config.compile == "off" or device != "cpu" or getattr(sys, "frozen", False):
         return False
     has_compiler = any(shutil.which(c) for c in ("g++", "c++", "clang++", "cl"))
     if config.compile == "on":
