@@ -116,3 +116,27 @@ def test_lean_cache_reads_a_prompt_in_parts_as_transformers_does(base_chat):
             likely = reference.topk(40).indices  # scored exactly by the shortlist head (see above)
             assert torch.equal(base_chat.lean.forward(ids[cut:], cache)[likely], reference[likely])
             assert cache.length == len(ids) and cache.capacity >= len(ids)
+
+
+def test_lean_path_holds_no_second_copy_of_the_weights(base_chat):
+    """q/k/v and gate/up are stacked for one kernel call each, and the modules re-pointed into the
+    stacks; no kernel may keep the old tensors alive beside them (70 MB of the demo model's 135 MB
+    did, until this test)."""
+    import torch
+
+    in_model = {b.untyped_storage().data_ptr() for b in base_chat.model.buffers() if b.dtype == torch.int8}
+    held, seen, todo = set(), set(), [k for layer in base_chat.lean.layers for k in layer if callable(k)]
+    while todo:  # every tensor reachable from the decoder's kernels, through their closures
+        fn = todo.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for cell in getattr(fn, "__closure__", None) or ():
+            value = cell.cell_contents
+            if isinstance(value, torch.Tensor) and value.dtype == torch.int8:
+                held.add(value.untyped_storage().data_ptr())
+            elif callable(value) and not isinstance(value, torch.nn.Module):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(v for v in value if callable(v))
+    assert held and held <= in_model

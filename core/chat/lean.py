@@ -94,8 +94,6 @@ def _fused_kernel(modules: list[Any], repointed: set[int]) -> Callable[[Any, boo
     The modules' own buffers are re-pointed into the stacked tensor: no second copy."""
     import torch
 
-    separate = [_kernel(m) for m in modules]
-
     def one_by_one(x: Any, on: bool) -> Any:
         return torch.cat([k(x, on) for k in separate], dim=-1)
 
@@ -131,6 +129,9 @@ def _fused_kernel(modules: list[Any], repointed: set[int]) -> Callable[[Any, boo
     tuned = side(True)
     switched = any(_side(m, True) is not _side(m, False) for m in modules)
     original = side(False) if switched else tuned
+    # Only now: a kernel holds its module's weight, and must hold the re-pointed rows, not the old
+    # tensor (which would otherwise stay alive beside the stacked copy).
+    separate = [_kernel(m) for m in modules]
     if tuned is None or original is None:
         return one_by_one
     return lambda x, on: tuned(x, on) if on else original(x, on)
