@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from core.errors import Cancelled, TuneDeskError
 from core.events import CheckpointSaved, EvalMetrics, Event, Failed, Finished, Progress, StepMetrics, Warning
+from core.training.config import CHOICES
 
 
 def _fmt_time(seconds: float) -> str:
@@ -270,11 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--max-seq-len", type=int)
     adv.add_argument("--lora-r", "--rank", dest="lora_r", type=int)
     adv.add_argument("--lora-alpha", type=int)
-    adv.add_argument("--precision", choices=["auto", "nf4", "bf16", "fp16", "fp32"])
+    adv.add_argument("--precision", choices=CHOICES["precision"])
     adv.add_argument("--save-every", type=int)
     adv.add_argument("--eval-every", type=int)
     adv.add_argument("--seed", type=int)
-    adv.add_argument("--compile", choices=["auto", "on", "off"],
+    adv.add_argument("--compile", choices=CHOICES["compile"],
                      help="torch.compile the layers on a CPU: ~12%% faster steps after a ~40 s compile (auto: runs of 150+ steps)")
     p.set_defaults(func=cmd_train)
 

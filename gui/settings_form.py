@@ -17,10 +17,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from core.errors import ConfigError
-from core.training.config import PRESETS, TrainConfig
+from core.training.config import CHOICES, PRESETS, TrainConfig
 
 HIDDEN = {"model", "preset", "extras"}  # chosen elsewhere (Model page, preset buttons) or free-form
-CHOICES = {"precision": ["auto", "nf4", "bf16", "fp16", "fp32"], "compile": ["auto", "on", "off"]}
 
 
 def field_docs(cls: type = TrainConfig) -> dict[str, str]:

@@ -13,6 +13,13 @@ from typing import Any
 from core.errors import ConfigError
 
 
+CHOICES: dict[str, tuple[str, ...]] = {
+    "precision": ("auto", "nf4", "bf16", "fp16", "fp32"),
+    "compile": ("auto", "on", "off"),
+}
+"""The settings that take one of a few words: checked here, offered by the CLI and the GUI's settings."""
+
+
 @dataclass
 class TrainConfig:
     model: str = "demo"
@@ -106,10 +113,10 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise one ConfigError listing every problem."""
         problems: list[str] = []
-        if self.compile not in ("auto", "on", "off"):
-            problems.append(f"compile must be auto, on or off (got {self.compile!r})")
-        if self.precision not in ("auto", "nf4", "bf16", "fp16", "fp32"):
-            problems.append(f"precision must be auto, nf4, bf16, fp16 or fp32 (got {self.precision!r})")
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                problems.append(f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]} (got {value!r})")
         if not 0 < self.learning_rate <= 1e-1:
             problems.append(f"learning_rate must be in (0, 0.1] (got {self.learning_rate})")
         if self.epochs <= 0 and self.max_steps <= 0:
