@@ -55,20 +55,28 @@ def _kernel(module: Any) -> Callable[[Any, bool], Any]:
     if isinstance(module, torch.nn.Linear):
         weight, bias = module.weight, module.bias
         return lambda x, on: torch.nn.functional.linear(x, weight, bias)
-    if getattr(module, "weight", None) is not None and module.weight.dtype == torch.int8:
-        weight, bias, forward = module.weight, module.bias, module.forward
-        scales: dict[Any, Any] = {}
-
-        def int8(x: Any, on: bool) -> Any:
-            if x.shape[0] > PREFILL_ROWS:  # a prompt: the module's GEMM path
-                return forward(x)
-            scale = scales.get(x.dtype)
-            if scale is None:
-                scale = scales[x.dtype] = module.scale.to(x.dtype)
-            y = torch.ops.aten._weight_int8pack_mm(x, weight, scale)
-            return y if bias is None else y + bias.to(y.dtype)
-        return int8
+    if _int8(module):
+        run = _int8_matmul(module.weight, module.scale, module.bias, module.forward)  # a prompt: the module's GEMM
+        return lambda x, on: run(x)
     raise TypeError(f"no lean kernel for {type(module).__name__}")
+
+
+def _int8_matmul(weight: Any, scale: Any, bias: Any, prompt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """x2d → x · (int8 weight × per-row scale)ᵀ + bias through the fused row kernel, for decoding;
+    `prompt(x)` for more than PREFILL_ROWS rows, where the kernel is slower than a GEMM."""
+    import torch
+
+    scales: dict[Any, Any] = {}  # the scale in each activation dtype seen, cast once
+
+    def run(x: Any) -> Any:
+        if x.shape[0] > PREFILL_ROWS:
+            return prompt(x)
+        s = scales.get(x.dtype)
+        if s is None:
+            s = scales[x.dtype] = scale.to(x.dtype)
+        y = torch.ops.aten._weight_int8pack_mm(x, weight, s)
+        return y if bias is None else y + bias.to(y.dtype)
+    return run
 
 
 def _side(module: Any, tuned: bool) -> Any:
@@ -114,17 +122,8 @@ def _fused_kernel(modules: list[Any], repointed: set[int]) -> Callable[[Any, boo
                 p._buffers["weight"] = weight[row:row + p.out_features]
                 p._buffers["scale"] = scale[row:row + p.out_features]
             row += p.out_features
-        scales: dict[Any, Any] = {}
-
-        def fused(x: Any, on: bool) -> Any:
-            if x.shape[0] > PREFILL_ROWS:  # a prompt: each module's own GEMM path
-                return one_by_one(x, on)
-            s = scales.get(x.dtype)
-            if s is None:
-                s = scales[x.dtype] = scale.to(x.dtype)
-            y = torch.ops.aten._weight_int8pack_mm(x, weight, s)
-            return y if bias is None else y + bias.to(y.dtype)
-        return fused
+        run = _int8_matmul(weight, scale, bias, lambda x: one_by_one(x, on))  # a prompt: each module's own GEMM
+        return lambda x, _on: run(x)
 
     tuned = side(True)
     switched = any(_side(m, True) is not _side(m, False) for m in modules)
