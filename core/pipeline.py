@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from core.dataset import DatasetInfo, Example, build_dataset
 from core.dataset.examples import qa_examples
-from core.dataset.qa import (entity_pairs, facts_from_chunks, natural_pairs, rule_pairs, same_question, split_heldout,
+from core.dataset.qa import (entity_pairs, facts_from_chunks, natural_pairs, question_key, rule_pairs, split_heldout,
                              write_heldout)
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
@@ -93,7 +93,8 @@ def grounded_and_replay(chunks: Sequence[Any], model_dir: Path, config: TrainCon
             model = chat()
             natural = natural_pairs(train_pairs, lambda convs: generate_batch(
                 model.model, model.tokenizer, convs, max_new_tokens=32, should_stop=should_stop))
-            natural = [n for n in natural if not any(same_question(n.question, h.question) for h in heldout)]
+            held = {question_key(h.question) for h in heldout}
+            natural = [n for n in natural if question_key(n.question) not in held]
             stats["qa_natural"] = len(natural)
             train_pairs = train_pairs + natural
         entities = entity_pairs(facts)

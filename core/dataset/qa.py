@@ -446,10 +446,10 @@ def split_heldout(pairs: Sequence[QAPair], seed: int, per_doc: int = 10) -> tupl
     return train, heldout
 
 
-def same_question(a: str, b: str) -> bool:
+def question_key(question: str) -> frozenset[str]:
     """Two wordings with the same content words ask the same thing: a rewrite of a trained question
-    that lands on a held-out one must not be trained on."""
-    return content_words(a) == content_words(b)
+    whose key is a held-out question's must not be trained on."""
+    return frozenset(content_words(question))
 
 
 def write_heldout(path: Any, pairs: Sequence[QAPair]) -> None:
