@@ -29,6 +29,7 @@ from core.store import RunDir
 from core.training.checkpoints import as_disk_error, latest_checkpoint, load_latest, restore_rng, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
+from core.training.attention import use_for_training
 from core.training.loss import answer_loss, autocast_for
 
 
@@ -309,7 +310,10 @@ def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: Sho
     warmup = int(total_steps * config.warmup_ratio)
 
     done_before = (_checkpoint_step(run) or 0) if resume else 0
-    if should_compile(config, device, total_steps - done_before):
+    compiling = should_compile(config, device, total_steps - done_before)
+    if device == "cpu":
+        use_for_training(model.get_base_model() if hasattr(model, "get_base_model") else model)
+    if compiling:
         on_event(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
         compile_layers(model)
 
