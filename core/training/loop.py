@@ -30,6 +30,7 @@ from core.training.checkpoints import as_disk_error, latest_checkpoint, load_lat
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.attention import use_for_training
+from core.training.lora_linear import fuse_lora_layers
 from core.training.loss import answer_loss, autocast_for
 
 
@@ -219,6 +220,15 @@ def compile_layers(model: Any) -> None:
         layer.compile(dynamic=True)
 
 
+def cpu_kernels(model: Any, fuse_lora: bool) -> None:
+    """Our CPU attention (core/training/attention.py) and, unless torch.compile will fuse the
+    layers itself, one autograd function per LoRA linear (core/training/lora_linear.py)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    use_for_training(base)
+    if fuse_lora:
+        fuse_lora_layers(model)
+
+
 def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
     return [e for e in (encode(tokenizer, ex.messages, max_len) for ex in load_examples(path))
             if any(l != -100 for l in e.labels[1:])]
@@ -312,7 +322,7 @@ def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: Sho
     done_before = (_checkpoint_step(run) or 0) if resume else 0
     compiling = should_compile(config, device, total_steps - done_before)
     if device == "cpu":
-        use_for_training(model.get_base_model() if hasattr(model, "get_base_model") else model)
+        cpu_kernels(model, fuse_lora=not compiling)
     if compiling:
         on_event(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
         compile_layers(model)

@@ -1,0 +1,172 @@
+"""The CPU training kernels (attention, fused head loss, fused LoRA linear) against the paths they replace.
+
+Each is held to the replaced path exactly in fp32 and, in bf16, to no more error against an fp32
+reference than the replaced path's own bf16 error: they must change speed, not what is learnt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _relative(a, b) -> float:
+    return float((a.float() - b.float()).norm() / b.float().norm())
+
+
+def _sdpa(q, k, v):
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+
+
+def _attention(q, k, v):
+    from core.training.attention import register
+
+    register()
+    return torch.ops.tunedesk.causal_attention(q, k, v, q.shape[-1] ** -0.5)
+
+
+def _outputs_and_grads(fn, q, k, v, grad, dtype):
+    leaves = [t.detach().to(dtype).requires_grad_() for t in (q, k, v)]
+    out = fn(*leaves)
+    out.backward(grad.to(dtype))
+    return [out.detach()] + [t.grad for t in leaves]
+
+
+@pytest.mark.parametrize("heads,kv_heads,length", [(9, 3, 7), (9, 3, 130), (4, 4, 65), (6, 2, 600)])
+def test_cpu_attention_matches_sdpa(heads: int, kv_heads: int, length: int):
+    """Grouped and plain heads; 600 tokens needs one slice per piece, 7 tokens packs many into one."""
+    torch.manual_seed(0)
+    q = torch.randn(2, heads, length, 64)
+    k, v = torch.randn(2, kv_heads, length, 64), torch.randn(2, kv_heads, length, 64)
+    grad = torch.randn(2, heads, length, 64)
+    reference = _outputs_and_grads(_sdpa, q, k, v, grad, torch.float32)
+    ours = _outputs_and_grads(_attention, q, k, v, grad, torch.float32)
+    for a, b in zip(ours, reference):
+        assert _relative(a, b) < 1e-5
+    sdpa_bf16 = _outputs_and_grads(_sdpa, q, k, v, grad, torch.bfloat16)
+    ours_bf16 = _outputs_and_grads(_attention, q, k, v, grad, torch.bfloat16)
+    for mine, theirs, exact in zip(ours_bf16, sdpa_bf16, reference):
+        assert mine.dtype == torch.bfloat16
+        assert _relative(mine, exact) < 1.5 * _relative(theirs, exact) + 1e-3
+
+
+def test_cpu_attention_leaves_masked_attention_to_sdpa():
+    """A padding mask (or anything but plain causal attention) must give SDPA's own result."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from core.training.attention import attention_forward
+
+    torch.manual_seed(1)
+    layer = torch.nn.Module()
+    layer.num_key_value_groups, layer.is_causal = 3, True
+    q, k, v = torch.randn(2, 9, 10, 64), torch.randn(2, 3, 10, 64), torch.randn(2, 3, 10, 64)
+    mask = torch.ones(2, 1, 10, 10, dtype=torch.bool).tril()
+    mask[1, :, :, 7:] = False  # the second row is padded after 7 tokens
+    ours, _ = attention_forward(layer, q, k, v, mask, scaling=0.125)
+    theirs, _ = sdpa_attention_forward(layer, q, k, v, mask, scaling=0.125)
+    assert torch.equal(ours, theirs)
+
+
+def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
+    from core.models import load_model
+    from core.training.attention import use_for_training
+    from core.training.config import TrainConfig
+    from core.training.lora_linear import fuse_lora_layers
+    from core.training.loop import add_lora
+
+    model = add_lora(load_model(folder, precision, "cpu"), TrainConfig(), precision)
+    torch.manual_seed(5)
+    for name, param in model.named_parameters():
+        if "lora_B" in name:  # peft starts B at zero; a trained adapter is what the kernels must handle
+            param.data.normal_(0, 0.02)
+    if attention:
+        assert use_for_training(model.get_base_model())
+    if fused:
+        assert fuse_lora_layers(model) == 7 * model.config.num_hidden_layers
+    model.train()
+    return model
+
+
+def _loss_and_grads(model, batch, precision: str):
+    from core.training.loss import answer_loss, autocast_for
+
+    with autocast_for(precision, "cpu"):
+        loss, _ = answer_loss(model, batch)
+    loss.backward()
+    return float(loss), {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+@pytest.fixture(scope="module")
+def batch(tokenizer):
+    from core.training.data import collate, encode
+
+    pairs = (("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987, on Harbor Lane."),
+             ("What is the capital of France?", "Paris."))
+    return collate([encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}], 256)
+                    for q, a in pairs], tokenizer.pad_token_id)
+
+
+@pytest.fixture(scope="module")
+def fp32_reference(demo_model_dir: Path, batch):
+    """peft's LoRA layers, SDPA and autograd through full logits, in fp32."""
+    return _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=False, fused=False), batch, "fp32")
+
+
+def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, batch, fp32_reference):
+    """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too)."""
+    loss, grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=True, fused=True), batch, "fp32")
+    ref_loss, ref_grads = fp32_reference
+    assert abs(loss - ref_loss) < 1e-5
+    assert grads.keys() == ref_grads.keys()
+    assert max(_relative(grads[k], ref_grads[k]) for k in ref_grads) < 1e-4
+
+
+def test_training_kernels_in_bf16_are_as_close_to_fp32_as_peft(demo_model_dir: Path, batch, fp32_reference):
+    ref_loss, ref_grads = fp32_reference
+    errors = {}
+    for kernels in (False, True):
+        loss, grads = _loss_and_grads(_lora_model(demo_model_dir, "bf16", attention=kernels, fused=kernels), batch, "bf16")
+        rel = sorted(_relative(grads[k], ref_grads[k]) for k in ref_grads)
+        errors[kernels] = (abs(loss - ref_loss), rel[len(rel) // 2])
+    assert errors[True][0] < 0.02  # loss: bf16 logits give ~0.005 either way
+    assert errors[True][1] < 1.25 * errors[False][1]  # median gradient error (~5% for both)
+
+
+def test_fused_lora_defers_to_peft_when_the_adapter_is_off(demo_model_dir: Path, batch):
+    """Disabling the adapter (how routing asks the base model) must give exactly the base layer."""
+    model = _lora_model(demo_model_dir, "fp32", attention=False, fused=True)
+    layer = model.get_base_model().model.layers[0].self_attn.q_proj
+    x = torch.randn(3, layer.in_features)
+    with torch.no_grad():
+        on = layer(x)
+        with model.disable_adapter():
+            off = layer(x)
+    assert torch.equal(off, layer.base_layer(x))
+    assert not torch.allclose(on, off)
+
+
+def test_fused_head_loss_matches_cross_entropy():
+    """More rows than one piece holds, in bf16 and fp32; with and without gradients."""
+    from core.training.loss import _head_loss_function, _piece_rows
+
+    torch.manual_seed(2)
+    vocab, hidden_size = 5000, 64
+    rows = 2 * _piece_rows(vocab) + 7
+    weight = torch.randn(vocab, hidden_size) * 0.2
+    hidden, targets = torch.randn(rows, hidden_size), torch.randint(0, vocab, (rows,))
+    exact_h = hidden.clone().requires_grad_()
+    exact = F.cross_entropy(exact_h @ weight.t(), targets, reduction="sum")
+    exact.backward()
+    for dtype, tolerance in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):
+        h = hidden.to(dtype).detach().requires_grad_()
+        loss = _head_loss_function().apply(h, weight.to(dtype), targets)
+        (loss * 2).backward()  # the upstream gradient scales the stored one
+        assert loss.dtype == torch.float32
+        assert abs(float(loss) - float(exact)) / float(exact) < tolerance / 10
+        assert _relative(h.grad / 2, exact_h.grad) < tolerance
+        with torch.no_grad():
+            assert float(_head_loss_function().apply(h, weight.to(dtype), targets)) == float(loss)
