@@ -1,4 +1,4 @@
-"""The CPU training kernels (attention, fused head loss, fused LoRA linear) against the paths they replace.
+"""The CPU training kernels (attention, head loss, LoRA linear, RMSNorm) against the paths they replace.
 
 Each is held to the replaced path exactly in fp32 and, in bf16, to no more error against an fp32
 reference than the replaced path's own bf16 error: they must change speed, not what is learnt.
@@ -77,6 +77,7 @@ def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
     from core.training.config import TrainConfig
     from core.training.lora_linear import fuse_lora_layers
     from core.training.loop import add_lora
+    from core.training.rms_norm import fuse_rms_norms
 
     model = add_lora(load_model(folder, precision, "cpu"), TrainConfig(), precision)
     torch.manual_seed(5)
@@ -87,6 +88,7 @@ def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
         assert use_for_training(model.get_base_model())
     if fused:
         assert fuse_lora_layers(model) == 7 * model.config.num_hidden_layers
+        assert fuse_rms_norms(model) == 2 * model.config.num_hidden_layers + 1  # two a layer and the final one
     model.train()
     return model
 
@@ -170,3 +172,23 @@ def test_fused_head_loss_matches_cross_entropy():
         assert _relative(h.grad / 2, exact_h.grad) < tolerance
         with torch.no_grad():
             assert float(_head_loss_function().apply(h, weight.to(dtype), targets)) == float(loss)
+
+
+def test_a_norm_with_another_formula_keeps_its_own_forward():
+    """Gemma-style norms scale by (1 + weight): the probe must see the difference and leave them alone."""
+    from core.training.rms_norm import fuse_rms_norms
+
+    class GemmaLikeRMSNorm(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(8), requires_grad=False)
+            self.variance_epsilon = 1e-6
+
+        def forward(self, x):
+            wide = x.float()
+            wide = wide * torch.rsqrt(wide.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
+            return (wide * (1.0 + self.weight.float())).to(x.dtype)
+
+    model = torch.nn.Sequential(GemmaLikeRMSNorm())
+    assert fuse_rms_norms(model) == 0
+    assert "forward" not in vars(model[0])

@@ -32,6 +32,7 @@ from core.training.data import Encoded, batch_order, collate, encode
 from core.training.attention import use_for_training
 from core.training.lora_linear import fuse_lora_layers
 from core.training.loss import answer_loss, autocast_for
+from core.training.rms_norm import fuse_rms_norms
 
 
 @dataclass(frozen=True)
@@ -220,13 +221,14 @@ def compile_layers(model: Any) -> None:
         layer.compile(dynamic=True)
 
 
-def cpu_kernels(model: Any, fuse_lora: bool) -> None:
+def cpu_kernels(model: Any, fuse_layers: bool) -> None:
     """Our CPU attention (core/training/attention.py) and, unless torch.compile will fuse the
-    layers itself, one autograd function per LoRA linear (core/training/lora_linear.py)."""
+    layers itself, one autograd function per LoRA linear and per RMSNorm (lora_linear.py, rms_norm.py)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     use_for_training(base)
-    if fuse_lora:
+    if fuse_layers:
         fuse_lora_layers(model)
+        fuse_rms_norms(model)
 
 
 def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
@@ -322,7 +324,7 @@ def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: Sho
     done_before = (_checkpoint_step(run) or 0) if resume else 0
     compiling = should_compile(config, device, total_steps - done_before)
     if device == "cpu":
-        cpu_kernels(model, fuse_lora=not compiling)
+        cpu_kernels(model, fuse_layers=not compiling)
     if compiling:
         on_event(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
         compile_layers(model)

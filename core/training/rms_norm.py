@@ -1,0 +1,76 @@
+"""RMSNorm forward and backward as one autograd function, for training.
+
+transformers' LlamaRMSNorm (and its copies in Qwen2, Mistral, SmolLM…) is
+five tensor ops that autograd differentiates one by one, saving an fp32
+copy of the input and three more fp32 intermediates. There are two per
+layer; on the demo model at 800 tokens a norm's forward + backward took
+~4.4 ms here, this one ~1.7 ms, with the same output bits and the same
+gradient error against fp32 (0.23%). It saves the bf16 input and one
+float per row.
+
+A module is switched only after its own forward gave bit-identical output
+to this one on a probe input, so a variant norm (Gemma's 1 + weight, a
+norm computed wholly in fp32) keeps its own code.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Any
+
+
+@functools.cache
+def _function() -> Any:
+    import torch
+
+    class RMSNorm(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, weight: Any, eps: float) -> Any:
+            wide = x.to(torch.float32, copy=True)  # a copy even in fp32: it is scaled in place
+            rstd = torch.rsqrt(wide.pow(2).mean(-1, keepdim=True).add_(eps))  # (…, 1)
+            ctx.save_for_backward(x, weight, rstd)
+            return weight * wide.mul_(rstd).to(x.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            x, weight, rstd = ctx.saved_tensors
+            normed = x.to(torch.float32, copy=True).mul_(rstd)
+            scaled = (grad * weight).float()
+            dot = (scaled * normed).mean(-1, keepdim=True)
+            return scaled.sub_(normed.mul_(dot)).mul_(rstd).to(x.dtype), None, None
+
+    return RMSNorm
+
+
+def _forward(self: Any, hidden_states: Any) -> Any:
+    return _function().apply(hidden_states, self.weight, float(self.variance_epsilon))
+
+
+def _same_as_own_forward(module: Any) -> bool:
+    import torch
+
+    probe = torch.randn(3, 5, module.weight.shape[0], generator=torch.Generator().manual_seed(0)) * 3
+    with torch.no_grad():
+        for dtype in {torch.bfloat16, module.weight.dtype}:
+            x = probe.to(dtype)
+            if not torch.equal(module.forward(x), _forward(module, x)):
+                return False
+    return True
+
+
+def fuse_rms_norms(model: Any) -> int:
+    """Give each frozen RMSNorm that matches the Llama formula the fused forward; returns how many."""
+    count, checked = 0, {}
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        if (not type(module).__name__.endswith("RMSNorm") or weight is None or weight.ndim != 1
+                or weight.requires_grad or not hasattr(module, "variance_epsilon")):
+            continue
+        key = (type(module), weight.dtype)
+        if key not in checked:  # one probe per class and dtype
+            checked[key] = _same_as_own_forward(module)
+        if checked[key]:
+            module.forward = types.MethodType(_forward, module)
+            count += 1
+    return count
