@@ -153,11 +153,11 @@ def test_fused_lora_defers_to_peft_when_the_adapter_is_off(demo_model_dir: Path,
 
 def test_fused_head_loss_matches_cross_entropy():
     """More rows than one piece holds, in bf16 and fp32; with and without gradients."""
-    from core.training.loss import _head_loss_function, _piece_rows
+    from core.training.loss import _head_loss_function, piece_rows
 
     torch.manual_seed(2)
     vocab, hidden_size = 5000, 64
-    rows = 2 * _piece_rows(vocab) + 7
+    rows = 2 * piece_rows(vocab) + 7
     weight = torch.randn(vocab, hidden_size) * 0.2
     hidden, targets = torch.randn(rows, hidden_size), torch.randint(0, vocab, (rows,))
     exact_h = hidden.clone().requires_grad_()

@@ -15,7 +15,8 @@ the training peak:
                  adapted linears, norms, attention out, the gated MLP) — times a bytes-per-element
                  factor calibrated below; tokens = batch × the longest example (≤ max_seq_len; from
                  a sample of ≤ 500 examples in preflight)
-    logits       the LM head runs on answer tokens only, ≤1024 rows at a time (core/training/loss.py)
+    logits       the LM head runs on answer tokens only (core/training/loss.py): on a CPU as one fused
+                 pass over ~170-row pieces with fixed buffers, elsewhere ≤1024 rows at a time
 
 Time: FLOPs per token ≈ 4·P_linear (forward + input-gradient backward through the
 frozen base; no weight gradients, cf. 6·P for full fine-tuning, Kaplan et al. 2020)
@@ -23,16 +24,18 @@ frozen base; no weight gradients, cf. 6·P for full fine-tuning, Kaplan et al. 2
 throughput per device and precision.
 
 Calibration (this repository's 2-core AMD EPYC CPU with avx512_bf16, SmolLM2-135M,
-LoRA r=16 all-linear, batch 4 × 256 tokens; tests/test_estimate.py re-measures it):
-    peak RSS           bf16 1.73 / 2.64 / 4.40 GB at batch×seq 4×128 / 4×256 / 8×256;
-                       NF4 3.21 GB and fp32 4.42 GB at 4×256; runtime 0.45 GB after imports
-    activation factor  6.3 bytes/element (bf16), 8.0 (NF4 computing in bf16), 12.2 (fp32):
-                       ~3 × the dtype's size — fp32 copies in RMSNorm, autocast copies of
+LoRA r=16 all-linear; bench/estimate.py measures it, tests/test_estimate.py re-checks one point):
+    peak RSS           bf16 1.39 / 1.83 / 2.64 GB at batch×seq 4×128 / 4×256 / 8×256;
+                       NF4 2.70 GB and fp32 3.07 GB at 4×256; runtime 0.45 GB after imports
+    activation factor  with the CPU kernels (core/training/attention.py, lora_linear.py,
+                       rms_norm.py): 4.0 bytes/element (bf16), 7.0 (NF4: peft's own 4-bit
+                       LoRA layers), 8.1 (fp32). peft + SDPA (GPU, MPS; the CPU before those
+                       kernels): 6.3, 8.0 and 12.2 — fp32 copies in RMSNorm, autocast copies of
                        LoRA inputs and the gradients in flight during backward
-    throughput         one BLAS thread: 93 GFLOP/s in bf16 (4×128 and 8×256 agree within 5%),
-                       62 in fp32, 75 in NF4 — process CPU time, because the machine is shared;
-                       with N cores we assume 1 + 0.8·(N−1) cores' worth (two threads on this
-                       busy machine measure the neighbours, not the model)
+    throughput         one BLAS thread: 115 GFLOP/s in bf16 (99–127 across the six bf16
+                       configurations), 66 in fp32, 92 in NF4 — with N cores we assume
+                       1 + 0.8·(N−1) cores' worth (two threads on this busy machine measure
+                       the neighbours, not the model)
 CUDA and MPS constants are not measured here (no such device in this repository's
 CI); they come from vendor peak figures with an efficiency typical of small-batch
 LoRA, and are marked as such in the message.
@@ -49,6 +52,7 @@ from typing import Any
 
 from core.device import DeviceInfo, choose_precision
 from core.training.config import TrainConfig
+from core.training.loss import CHUNK_ROWS, piece_rows
 
 FITS = "fits for QLoRA"
 CHAT_ONLY = "fits for chat only"
@@ -58,15 +62,17 @@ GB = 2**30
 RUNTIME_GB = {"cpu": 0.45, "mps": 0.6, "cuda": 0.0}  # imports; CUDA counts tensors only
 CUDA_CONTEXT_GB = 0.5  # CUDA context + allocator slack, outside max_memory_allocated
 HEADROOM = 0.9  # use at most 90% of what is free
-ACT_BYTES_PER_ELEMENT = {"bf16": 6.3, "fp16": 6.3, "nf4": 8.0, "fp32": 12.2}
+ACT_BYTES_PER_ELEMENT = {"bf16": 6.3, "fp16": 6.3, "nf4": 8.0, "fp32": 12.2}  # peft + SDPA (GPU, MPS)
+CPU_ACT_BYTES_PER_ELEMENT = {"bf16": 4.0, "fp16": 4.0, "nf4": 7.0, "fp32": 8.1}  # with core/training's CPU kernels
 LOGIT_BYTES = {"bf16": 12.0, "fp16": 12.0, "nf4": 12.0, "fp32": 16.0}  # per answer row × vocab
-LOGIT_ROWS = 1024  # core.training.loss.CHUNK_ROWS
+CPU_LOGIT_BYTES = {"bf16": 8.0, "fp16": 8.0, "nf4": 8.0, "fp32": 12.0}  # per row of the fused head's buffers
+LOGIT_ROWS = CHUNK_ROWS
 ANSWER_SHARE = 0.6  # share of tokens that are answers (sample documents: 0.58)
 PADDING = 1.1  # length-grouped batches pad little
 NF4_BYTES = 0.516  # 4 bits + double-quantised absmax per 64 weights
 NF4_CPU_EXTRA = 2.7  # bytes per linear parameter left in RSS by quantising on the CPU (measured)
 LORA_STATE_BYTES = 16.0
-CPU_FLOPS_PER_CORE = {"bf16": 93e9, "fp16": 93e9, "fp32": 62e9, "nf4": 75e9}  # one thread, measured
+CPU_FLOPS_PER_CORE = {"bf16": 115e9, "fp16": 115e9, "fp32": 66e9, "nf4": 92e9}  # one thread, measured
 CPU_PARALLEL_EFFICIENCY = 0.8  # each extra core adds this much (assumed: not measurable on a shared 2-core box)
 GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
     "H200": 989e12, "H100": 989e12, "A100": 312e12, "A10": 125e12, "L40": 181e12, "L4": 121e12,
@@ -204,12 +210,16 @@ def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device
     # ~200 tokens never fill the default 384, and counting 384 over-predicted a 2 × 512 run by 50%.
     tokens = config.batch_size * min(config.max_seq_len, longest or config.max_seq_len)
     per_token_layer = 6 * shape.hidden + 2 * shape.kv_dim + 3 * shape.intermediate
+    if device == "cpu":  # the fused head's fixed buffers; smaller saved activations (core/training/loop.cpu_kernels)
+        act_bytes, logit_bytes, logit_rows = CPU_ACT_BYTES_PER_ELEMENT, CPU_LOGIT_BYTES, piece_rows(shape.vocab)
+    else:
+        act_bytes, logit_bytes, logit_rows = ACT_BYTES_PER_ELEMENT, LOGIT_BYTES, min(LOGIT_ROWS, ANSWER_SHARE * tokens)
     parts = {
         "runtime": RUNTIME_GB.get(device, 0.45),
         "weights": _weights_gb(shape, precision, device),
         "adapter": lora_params(shape, config) * LORA_STATE_BYTES / GB,
-        "activations": tokens * shape.layers * per_token_layer * ACT_BYTES_PER_ELEMENT[precision] / GB,
-        "logits": min(LOGIT_ROWS, ANSWER_SHARE * tokens) * shape.vocab * LOGIT_BYTES[precision] / GB,
+        "activations": tokens * shape.layers * per_token_layer * act_bytes[precision] / GB,
+        "logits": logit_rows * shape.vocab * logit_bytes[precision] / GB,
     }
     if device != "cuda":
         # Loading reads the whole file, then converts it to the training dtype (CPU/MPS RSS).

@@ -23,7 +23,7 @@ LOGIT_ELEMENTS = 1 << 23
 that the head matmul runs at full speed, few enough that the buffers stay small."""
 
 
-def _piece_rows(vocab: int) -> int:
+def piece_rows(vocab: int) -> int:
     return max(16, min(256, LOGIT_ELEMENTS // vocab))
 
 
@@ -41,7 +41,7 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool) -> tuple
     import torch
 
     rows, vocab = hidden.shape[0], weight.shape[0]
-    piece = _piece_rows(vocab)
+    piece = piece_rows(vocab)
     grad = torch.empty_like(hidden) if want_grad else None
     logits, log_probs, probs = _buffers(piece, vocab, hidden.dtype)
     total = torch.zeros((), dtype=torch.float64)
