@@ -4,7 +4,8 @@
 
 Ours is the app's own training worker (`main.py --worker train RUN`: bf16 autocast
 where the CPU has it, length-grouped batches, loss and logits on answer tokens
-only). The reference is what a user would otherwise write: transformers Trainer +
+only, and the CPU kernels of core/training: attention, fused head loss, LoRA
+linear, RMSNorm). The reference is what a user would otherwise write: transformers Trainer +
 peft LoRA, fp32, padding to the longest in each batch, no packing, the LM head on
 every position. Both train the demo model with the same LoRA (rank, alpha,
 all-linear) on the same examples of the same run folder (resources/sample_docs):
