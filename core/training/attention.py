@@ -107,8 +107,9 @@ def register() -> None:
     def _(q, k, v, scale):
         return torch.empty_like(q, memory_format=torch.contiguous_format)
 
-    @torch.library.custom_op("tunedesk::causal_attention_backward", mutates_args=(),
-                             schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale) -> (Tensor, Tensor, Tensor)")
+    @torch.library.custom_op(
+        "tunedesk::causal_attention_backward", mutates_args=(),
+        schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale) -> (Tensor, Tensor, Tensor)")
     def causal_attention_backward(grad, q, k, v, scale):
         with torch.autocast("cpu", enabled=False):
             return _backward(grad.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), scale)

@@ -58,10 +58,10 @@ def _fused_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
     import torch
 
     active = self.active_adapters
-    if (args or kwargs or self.disable_adapters or self.merged or len(active) != 1 or active[0] not in self.lora_A
-            or active[0] in self.lora_variant or not isinstance(self.lora_dropout[active[0]], torch.nn.Identity)):
+    name = active[0] if len(active) == 1 else None
+    if (args or kwargs or self.disable_adapters or self.merged or name not in self.lora_A
+            or name in getattr(self, "lora_variant", {}) or not isinstance(self.lora_dropout[name], torch.nn.Identity)):
         return type(self).forward(self, x, *args, **kwargs)
-    name = active[0]
     weight = self.base_layer.weight
     dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(x.device.type) else x.dtype
     if weight.dtype != dtype:
