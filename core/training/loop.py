@@ -26,10 +26,10 @@ from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progre
 from core.locks import run_lock
 from core.models import count_params, load_model, load_tokenizer, resolve_model
 from core.store import RunDir
+from core.training.attention import use_for_training
 from core.training.checkpoints import as_disk_error, latest_checkpoint, load_latest, restore_rng, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
-from core.training.attention import use_for_training
 from core.training.lora_linear import fuse_lora_layers
 from core.training.loss import answer_loss, autocast_for
 from core.training.rms_norm import fuse_rms_norms
