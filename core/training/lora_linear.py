@@ -21,6 +21,8 @@ import functools
 import types
 from typing import Any
 
+from core.training.loss import compute_dtype
+
 
 @functools.cache
 def _function() -> Any:
@@ -63,7 +65,7 @@ def _fused_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
             or name in getattr(self, "lora_variant", {}) or not isinstance(self.lora_dropout[name], torch.nn.Identity)):
         return type(self).forward(self, x, *args, **kwargs)
     weight = self.base_layer.weight
-    dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(x.device.type) else x.dtype
+    dtype = compute_dtype(x.device.type, x.dtype)
     if weight.dtype != dtype:
         weight = weight.to(dtype)
     with torch.autocast(x.device.type, enabled=False):

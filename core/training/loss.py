@@ -128,9 +128,7 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     if n == 0:
         return hidden.sum() * 0.0, 0
     if _fusable_head(head):
-        import torch
-
-        dtype = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else picked.dtype
+        dtype = compute_dtype("cpu", picked.dtype)
         weight = head.weight if head.weight.dtype == dtype else head.weight.to(dtype)  # once, not per piece
         total = _head_loss_function().apply(picked.to(dtype), weight, y)
     elif n <= CHUNK_ROWS:  # a trained, biased or GPU head: autograd through its logits
@@ -141,6 +139,14 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
             for i in range(0, n, CHUNK_ROWS)
         )
     return total / n, n
+
+
+def compute_dtype(device_type: str, default: Any) -> Any:
+    """The dtype autocast would compute a matmul in here, else `default`: what our own kernels,
+    which run outside autocast, cast their operands to."""
+    import torch
+
+    return torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else default
 
 
 def autocast_for(precision: str, device: str) -> Any:
