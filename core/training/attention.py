@@ -28,6 +28,7 @@ compiled layer instead of tracing (and re-specialising on) its loop.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 NAME = "tunedesk_cpu"
@@ -37,7 +38,10 @@ SCORE_BYTES = 1 << 19
 _registered = False
 
 
+@functools.lru_cache(maxsize=1)
 def _mask(length: int, groups: int, dtype: Any) -> Any:
+    """(gT, T) additive causal mask. Every layer of a step, forward and backward, asks for the same one
+    (it is only read: baddbmm's input); one is kept, so nothing beyond what a step builds anyway."""
     import torch
 
     above = torch.ones(length, length, dtype=torch.bool).triu_(1)
