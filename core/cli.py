@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--eval-every", type=int)
     adv.add_argument("--seed", type=int)
     adv.add_argument("--compile", choices=CHOICES["compile"],
-                     help="torch.compile the layers on a CPU: ~12%% faster steps after a ~40 s compile (auto: runs of 150+ steps)")
+                     help="torch.compile the layers on a CPU: ~8%% faster steps after a 10-40 s compile (auto: runs of 150+ steps)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("ask", help="answer a JSONL file of questions with a run's model")
