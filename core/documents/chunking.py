@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
+from core.documents.elements import Element, render
 from core.errors import ConfigError
 
 CountTokens = Callable[[str], int]
@@ -175,3 +176,86 @@ def _longest_prefix(n: int, fits: Callable[[int], bool]) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+def chunk_elements(
+    elements: Sequence[Element],
+    count_tokens: CountTokens = estimate_tokens,
+    chunk_tokens: int = 256,
+    overlap_tokens: int = 32,
+) -> list[str]:
+    """Pack a document's elements into passages, each opening with the heading path it sits under.
+
+    A passage is what retrieval puts in front of the model and what the model recites, so it
+    must be readable alone: a table row without its section, or a bullet list without its
+    heading, answers nothing. Each element is one line (elements.render); a section too long
+    for one passage continues in the next under the same heading line, with its last lines
+    repeated (about `overlap_tokens`) so nothing is cut off from its neighbours. Small sections
+    share a passage, each with its own heading line.
+    """
+    check_budget(chunk_tokens, overlap_tokens)
+    sections: list[tuple[str, list[str]]] = []
+    for el in elements:
+        header = " › ".join(el.headings)
+        if el.kind == "heading":
+            if not sections or sections[-1][0] != header or sections[-1][1]:
+                sections.append((header, []))
+            continue
+        if not sections or sections[-1][0] != header:
+            sections.append((header, []))
+        sections[-1][1].append(render(el))
+    chunks: list[str] = []
+    current: list[str] = []
+    for header, lines in sections:
+        if not lines:
+            continue
+        head_tokens = count_tokens(header) if header else 0
+        budget = max(8, chunk_tokens - head_tokens - 1)
+        units = [piece for line in lines for piece in _line_units(line, count_tokens, budget)]
+        carried: list[tuple[str, int]] = []
+        i = 0
+        while i < len(units):
+            block = [header] if header else []
+            body = list(carried)
+            total = sum(n for _, n in body)
+            while i < len(units) and (not body or total + units[i][1] <= budget):
+                body.append(units[i])
+                total += units[i][1]
+                i += 1
+            text = "\n".join(block + [t for t, _ in body])
+            merged = "\n\n".join(current + [text]) if current else text
+            if current and count_tokens(merged) <= chunk_tokens and not carried:
+                current.append(text)
+            else:
+                if current:
+                    chunks.append("\n\n".join(current))
+                current = [text]
+            carried = _overlap(body[len(carried):], overlap_tokens) if i < len(units) else []
+    if current:
+        chunks.append("\n\n".join(current))
+    return [c for c in chunks if c.strip()]
+
+
+def _line_units(line: str, count: CountTokens, budget: int) -> list[tuple[str, int]]:
+    n = count(line)
+    if n <= budget:
+        return [(line, n)]
+    out: list[tuple[str, int]] = []
+    for sentence in split_sentences(line) or [line]:
+        m = count(sentence)
+        if m <= budget:
+            out.append((sentence, m))
+        else:
+            out.extend((piece, count(piece)) for piece in split_to_fit(sentence, count, budget))
+    return out
+
+
+def _overlap(body: list[tuple[str, int]], overlap: int) -> list[tuple[str, int]]:
+    tail: list[tuple[str, int]] = []
+    size = 0
+    for text, n in reversed(body[1:] if len(body) > 1 else []):
+        if size + n > overlap:
+            break
+        tail.insert(0, (text, n))
+        size += n
+    return tail

@@ -1,8 +1,11 @@
-"""Files and folders in, clean de-duplicated chunks out — one bad file never stops the rest.
+"""Files and folders in, structured elements and clean de-duplicated chunks out — one bad file never stops the rest.
 
-`ingest` reads every supported file under the paths given, cleans it,
-drops passages already seen in this or an earlier document, and packs what is
-left into token-bounded chunks. Every file gets a `DocumentRecord` that says
+`ingest` reads every supported file under the paths given into typed elements
+(core/documents/structure.py: headings, paragraphs, list items, steps, table
+rows, key-value lines, FAQ pairs), drops elements already seen in this or an
+earlier document, and packs what is left into token-bounded passages that each
+open with their heading path. The elements go on to the dataset builder, the
+passages to retrieval and recitation. Every file gets a `DocumentRecord` that says
 what happened to it, in words a user can act on, so the GUI and CLI can show
 a table of "read" and "skipped" files and a one-line summary.
 """
@@ -11,14 +14,15 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from core.documents.chunking import check_budget, chunk_passages, estimate_tokens
-from core.documents.cleaning import clean_text
+from core.documents.chunking import check_budget, chunk_elements, estimate_tokens
 from core.documents.dedupe import Deduplicator
-from core.documents.readers import MAX_CHARS, SUPPORTED_SUFFIXES, read_raw
+from core.documents.elements import Element, render
+from core.documents.readers import MAX_CHARS, SUPPORTED_SUFFIXES
+from core.documents.structure import read_structured
 from core.errors import Cancelled, DocumentError, NoDocumentsError
 from core.events import Event, Progress, ignore_event, never_stop
 
@@ -31,7 +35,7 @@ __all__ = [
     "require_text",
 ]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: elements and each document's language
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class DocumentRecord:
     tokens: int = 0  # tokens in this document's chunks
     chunks: int = 0
     duplicates_dropped: int = 0
+    language: str = ""  # ISO 639-1 code of its main language, '' when unknown
+    elements: int = 0  # elements kept after de-duplication
 
 
 def _plural(n: int, word: str) -> str:
@@ -63,7 +69,8 @@ def _plural(n: int, word: str) -> str:
 class IngestResult:
     documents: list[DocumentRecord]
     chunks: list[Chunk]
-    duplicates_dropped: int = 0  # passages dropped as exact or near duplicates
+    duplicates_dropped: int = 0  # elements dropped as exact or near duplicates
+    elements: list[Element] = field(default_factory=list)  # every read document's, in reading order
 
     @property
     def read(self) -> list[DocumentRecord]:
@@ -91,6 +98,7 @@ class IngestResult:
             "documents": [asdict(d) for d in self.documents],
             "chunks": [asdict(c) for c in self.chunks],
             "duplicates_dropped": self.duplicates_dropped,
+            "elements": [e.to_json() for e in self.elements],
         }
 
     @classmethod
@@ -99,7 +107,12 @@ class IngestResult:
             documents=[DocumentRecord(**d) for d in data.get("documents", [])],
             chunks=[Chunk(**c) for c in data.get("chunks", [])],
             duplicates_dropped=int(data.get("duplicates_dropped", 0)),
+            elements=[Element.from_json(e) for e in data.get("elements", [])],
         )
+
+    def languages(self) -> dict[str, str]:
+        """Document name → its language code."""
+        return {d.name: d.language for d in self.read}
 
 
 def require_text(result: IngestResult) -> None:
@@ -212,21 +225,23 @@ def ingest(
     dedupe = Deduplicator()
     documents: list[DocumentRecord] = []
     chunks: list[Chunk] = []
+    elements: list[Element] = []
     total = len(targets)
     for i, target in enumerate(targets):
         if should_stop():
             raise Cancelled("Reading documents was stopped.")
         on_event(Progress(stage="ingest", message=f"Reading {target.name}", done=i, total=total))
         try:
-            record, doc_chunks = _ingest_one(target, count, chunk_tokens, overlap_tokens, dedupe, on_event)
+            record, doc_chunks, doc_elements = _ingest_one(target, count, chunk_tokens, overlap_tokens, dedupe, on_event)
         except Cancelled:
             raise
         except Exception as exc:  # a bug or a parser surprise: skip this file, keep going
             detail = str(exc).strip().replace("\n", " ")[:200]
-            record, doc_chunks = _skip(target, f"could not read: {type(exc).__name__}: {detail}"), []
+            record, doc_chunks, doc_elements = _skip(target, f"could not read: {type(exc).__name__}: {detail}"), [], []
         documents.append(record)
         chunks.extend(doc_chunks)
-    result = IngestResult(documents, chunks, dedupe.dropped)
+        elements.extend(doc_elements)
+    result = IngestResult(documents, chunks, dedupe.dropped, elements)
     on_event(Progress(stage="ingest", message=result.summary(), done=total, total=total))
     return result
 
@@ -238,45 +253,52 @@ def _ingest_one(
     overlap_tokens: int,
     dedupe: Deduplicator,
     on_event: Callable[[Event], None],
-) -> tuple[DocumentRecord, list[Chunk]]:
+) -> tuple[DocumentRecord, list[Chunk], list[Element]]:
     if target.missing:
-        return _skip(target, "not found"), []
+        return _skip(target, "not found"), [], []
     try:
-        raw = read_raw(target.path)
+        structured = read_structured(target.path, source=target.name)
     except DocumentError as exc:
         reason = f"{exc.message} — {exc.hint}" if exc.hint else exc.message
-        return _skip(target, reason), []
-    if raw.truncated:
+        return _skip(target, reason), [], []
+    if structured.truncated:
         on_event(Progress(stage="ingest", message=f"{target.name} is very large: only its first {MAX_CHARS:,} characters are used"))
-    passages = clean_text(raw.text, dehyphenate=True)
-    words = sum(len(p.split()) for p in passages)
-    if not passages:
-        reason = "no text found (scanned PDF? — OCR it first)" if raw.pages else "no text found"
-        return _skip(target, reason, pages=raw.pages), []
-    kept: list[str] = []
+    found = [replace(e, source=target.name) for e in structured.elements if e.text.strip()]
+    content = [e for e in found if e.kind != "heading"]
+    words = sum(len(e.text.split()) for e in content)
+    if not content:
+        reason = "no text found (scanned PDF? — OCR it first)" if structured.pages else "no text found"
+        return _skip(target, reason, pages=structured.pages), [], []
+    kept: list[Element] = []
     dropped = 0
     first_seen: set[str] = set()
-    for passage in passages:
-        seen = dedupe.check(passage, target.name)
+    for element in found:
+        if element.kind == "heading":
+            kept.append(element)
+            continue
+        seen = dedupe.check(render(element), target.name)
         if seen is None:
-            kept.append(passage)
+            kept.append(element)
         else:
             dropped += 1
             first_seen.add(seen.source)
-    if not kept:
+    if all(e.kind == "heading" for e in kept):
         others = sorted(first_seen - {target.name})
         where = f"already in {', '.join(others)}" if others else "repeats itself"
-        return _skip(target, f"duplicate: all its text is {where}", pages=raw.pages, words=words, duplicates_dropped=dropped), []
-    texts = chunk_passages(kept, count, chunk_tokens, overlap_tokens)
+        return _skip(target, f"duplicate: all its text is {where}", pages=structured.pages, words=words,
+                     duplicates_dropped=dropped), [], []
+    texts = chunk_elements(kept, count, chunk_tokens, overlap_tokens)
     doc_chunks = [Chunk(target.name, k, text, count(text)) for k, text in enumerate(texts)]
     record = DocumentRecord(
         path=display_name(os.path.abspath(target.path)),
         name=target.name,
         status="read",
-        pages=raw.pages,
+        pages=structured.pages,
         words=words,
         tokens=sum(c.n_tokens for c in doc_chunks),
         chunks=len(doc_chunks),
         duplicates_dropped=dropped,
+        language=structured.language,
+        elements=sum(e.kind != "heading" for e in kept),
     )
-    return record, doc_chunks
+    return record, doc_chunks, kept

@@ -1,0 +1,79 @@
+"""The one vocabulary every format reader speaks, so the post-pass sees no format.
+
+Markdown, HTML, DOCX, PDF and plain text each find paragraphs, "Key: value" lines and tables
+in their own way, but must turn them into the same drafts by the same rules, or one format would
+pair a line another leaves as prose. Those shared rules live here, below every reader, so the
+readers and the post-pass (core/documents/structure.py) import them without importing each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from core.documents.cleaning import normalise
+
+ALL = 10**9  # a heading question takes every paragraph up to the next other element as its answer
+WS = re.compile(r"\s+")
+_KV = re.compile(r"^([^\W\d_][^:]{0,58}?)\s*:\s+(\S.*)$")
+_CODE = re.compile(r"^([A-Z]{1,3}-?\d{1,4})(\s*[:–—]\s*|\s+-\s+|\t\s*|\s+)(\S.*)$")
+
+
+@dataclass
+class Draft:
+    """An element before the post-pass (_finish) gives it its headings and tidy text."""
+
+    kind: str  # a KINDS kind, or "question": a question waiting for its answer
+    text: str = ""
+    level: int = 0  # heading: 0 = the document title, 1-6 = section depth
+    number: int = 0
+    cells: tuple[tuple[str, str], ...] = ()
+    page: int = 0
+    table: str = ""  # table_row: the caption the reader saw
+    take: int = 1  # question: how many following paragraphs may form its answer
+
+
+def clean(text: str) -> str:
+    """NFKC, whitespace runs as one space, no edges: the form every element's text is kept in."""
+    return WS.sub(" ", normalise(text)).strip()
+
+
+def pair(line: str) -> tuple[str, str] | None:
+    """("Key", "value") for "Key: value" (short key, no sentence in it) or an error code line "E-04  Tank empty"."""
+    m = _CODE.match(line)
+    if m:
+        code, sep, value = m.groups()  # a bare space only after "E-04" and before a capital: "MP3 players",
+        if sep.strip() or len(sep) > 1 or "\t" in sep or ("-" in code and value[:1].isupper()):  # "UTF-8 encoded"
+            return code, value.lstrip("-–—: ")
+    m = _KV.match(line)
+    if m and len(m.group(1).split()) <= 5 and not re.search(r"[.!?;]", m.group(1)) and len(m.group(2)) <= 300:
+        return m.group(1).strip(), m.group(2).strip()
+    return None
+
+
+def paragraph_drafts(text: str, bold: bool = False) -> list[Draft]:
+    """A paragraph; one key_value per line when every line is "Key: value"; a bold question awaits its answer."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    pairs = [pair(line) for line in lines]
+    if len(lines) > 1 and all(pairs):
+        return [Draft("key_value", cells=(p,)) for p in pairs if p]
+    joined = " ".join(lines)
+    if bold and joined.endswith("?"):
+        return [Draft("question", joined, take=ALL)]
+    return [Draft("paragraph", joined)]
+
+
+def table_drafts(rows: list[list[str | None]], caption: str = "") -> Iterator[Draft]:
+    """First row as headers; None marks a merged cell already given (its header is the one before it)."""
+    if len(rows) < 2:
+        yield from (Draft("table_row", cells=tuple(("", c or "") for c in r), table=caption) for r in rows)
+        return
+    header: list[str] = []
+    for cell in rows[0]:
+        header.append(cell if cell is not None else (header[-1] if header else ""))
+    for row in rows[1:]:
+        if [c or "" for c in row] == [c or "" for c in rows[0]]:
+            continue  # a header repeated on the next page
+        cells = tuple((header[k] if k < len(header) else "", c) for k, c in enumerate(row) if c is not None)
+        yield Draft("table_row", cells=cells, table=caption)

@@ -1,0 +1,298 @@
+"""Each format's own parser knows its structure better than any guess from flat text.
+
+Markdown, HTML and Word say outright what is a heading, a list or a table, and pdfplumber finds
+ruled tables that pypdf's text runs together; so each is read by its parser into drafts. They are
+kept out of structure.py, which decides only what happens to drafts, and out of readers.py, whose
+flat text must keep working when one of these parsers fails.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from core.documents.cleaning import normalise
+from core.documents.drafts import ALL, Draft, paragraph_drafts, table_drafts
+from core.documents.lines import lines_drafts
+from core.documents.readers import _DROP_TAGS, decode_text
+
+
+# ------------------------------------------------------------------- markdown
+
+
+def md_drafts(text: str) -> list[Draft]:
+    """markdown-it tokens: headings, paragraphs, list items (steps keep the list's start), GFM tables."""
+    from markdown_it import MarkdownIt
+
+    out: list[Draft] = []
+    lists: list[list[int]] = []  # [ordered, items so far]
+    item: Draft | None = None
+    heading = 0
+    row: list[str | None] | None = None  # the table row being read
+    rows: list[list[str | None]] = []  # the table's rows so far
+    for tok in MarkdownIt("commonmark").enable("table").parse(text):
+        t = tok.type
+        if t in ("bullet_list_open", "ordered_list_open", "bullet_list_close", "ordered_list_close",
+                 "list_item_open", "list_item_close") and item is not None:
+            out.append(item)  # an item's own text comes before its nested list
+            item = None
+        if t in ("bullet_list_open", "ordered_list_open"):
+            lists.append([t == "ordered_list_open", int(tok.attrGet("start") or 1) - 1])
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif t == "list_item_open":
+            lists[-1][1] += 1
+            ordered, n = lists[-1]
+            item = Draft("step", number=n) if ordered else Draft("list_item")
+        elif t in ("heading_open", "heading_close"):
+            heading = int(tok.tag[1]) if t == "heading_open" else 0
+        elif t == "tr_open":
+            row = []
+        elif t == "tr_close":
+            rows.append(row)
+            row = None
+        elif t == "table_close":
+            out.extend(table_drafts(rows))
+            rows = []
+        elif t in ("fence", "code_block", "html_block"):
+            content = re.sub(r"<!--.*?-->|<[^>]+>", " ", tok.content, flags=re.S) if t == "html_block" else tok.content
+            out.append(Draft("paragraph", content))
+        elif t == "inline":
+            content, bold = _md_inline(tok)
+            if row is not None:
+                row.append(content)
+            elif heading:
+                out.append(Draft("heading", content, level=heading))
+            elif item is not None:
+                item.text = f"{item.text}\n{content}" if item.text else content
+            else:
+                out.extend(paragraph_drafts(content, bold))
+    return out
+
+
+def _md_inline(tok: Any) -> tuple[str, bool]:
+    """Inline text without markup (links keep their text), and whether it is all bold."""
+    parts, marks = [], []
+    for child in tok.children or []:
+        if child.type.startswith("text") or child.type == "code_inline":
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        if child.content.strip() or not child.type.startswith("text"):
+            marks.append(child.type)
+    bold = len(marks) >= 3 and marks[0] == "strong_open" and marks[-1] == "strong_close" and marks.count("strong_open") == 1
+    return "".join(parts), bold
+
+
+# ----------------------------------------------------------------------- html
+
+_HTML_BLOCKS = ("p", "div", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "dl", "dt", "dd",
+                "section", "article", "main", "aside", "blockquote", "pre", "figure", "figcaption", "caption",
+                "details", "summary", "address", "form", "fieldset", "hr", "center")
+
+
+def html_drafts(path: Path, max_chars: int) -> list[Draft]:
+    """BeautifulSoup, with the page furniture readers.py drops gone; <title> titles a page without <h1>."""
+    from bs4 import BeautifulSoup
+
+    with path.open("rb") as fh:
+        data = fh.read(max_chars + 1)
+    soup = BeautifulSoup(decode_text(data[:max_chars], final=len(data) <= max_chars), "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for br in soup.find_all("br"):
+        br.append("\n")  # get_text reads it as a line break; replace_with searches the parent: quadratic
+    drafts = list(_html_walk(soup.body or soup))
+    if title and not soup.find("h1"):
+        drafts.insert(0, Draft("heading", title, level=0))
+    return drafts
+
+
+def _html_walk(node: Any) -> Iterator[Draft]:
+    """Block children in order; loose inline text between them is a paragraph."""
+    from bs4.element import Tag
+
+    inline: list[str] = []
+    for child in node.children:
+        if isinstance(child, Tag) and (child.name in _HTML_BLOCKS or child.find(_HTML_BLOCKS)):
+            yield from paragraph_drafts("".join(inline))
+            inline.clear()
+            yield from _html_block(child)
+        else:
+            inline.append(_html_text(child))
+    yield from paragraph_drafts("".join(inline))
+
+
+def _html_block(tag: Any) -> Iterator[Draft]:
+    name = tag.name
+    if re.fullmatch(r"h[1-6]", name):
+        yield Draft("heading", tag.get_text(" "), level=int(name[1]))
+    elif name == "p":
+        texts = [s for s in tag.find_all(string=True) if s.strip()]
+        bold = bool(texts) and all(s.find_parent(("strong", "b")) for s in texts)
+        yield from paragraph_drafts(tag.get_text(), bold)
+    elif name in ("ul", "ol"):
+        yield from _html_list(tag)
+    elif name == "table":
+        yield from _html_table(tag)
+    elif name == "dl":
+        key = ""
+        for c in tag.find_all(("dt", "dd")):
+            if c.find_parent("dl") is not tag:
+                continue
+            if c.name == "dt":
+                key = c.get_text(" ")
+            else:
+                kind = "qa" if key.strip().endswith("?") else "key_value"
+                yield Draft(kind, cells=((key, c.get_text(" ")),)) if key.strip() else Draft("paragraph", c.get_text(" "))
+    elif name in ("caption", "figcaption"):
+        yield Draft("caption", tag.get_text(" "))
+    elif name == "summary":
+        yield Draft("question", tag.get_text(" "), take=ALL)
+    elif name == "li":
+        yield Draft("list_item", tag.get_text(" "))
+    elif name != "hr":
+        yield from _html_walk(tag)
+
+
+def _html_list(tag: Any) -> Iterator[Draft]:
+    """ul → list_item, ol → step numbered from its start (or an item's value); nested lists follow their item."""
+    ordered = tag.name == "ol"
+    n = _int(tag.get("start"), 1) - 1
+    for li in tag.find_all("li", recursive=False):
+        n = _int(li.get("value"), n + 1)
+        nested = [sub for sub in li.find_all(("ul", "ol")) if sub.find_parent("li") is li]
+        own = "".join(_html_text(c) for c in li.children if not any(c is sub for sub in nested))
+        yield Draft("step", own, number=n) if ordered else Draft("list_item", own)
+        for sub in nested:
+            yield from _html_list(sub)
+
+
+def _html_table(tag: Any) -> Iterator[Draft]:
+    """Headers from <thead> or an all-<th> first row (else the first row); colspan repeats a header."""
+    caption_tag = tag.find("caption")
+    caption = caption_tag.get_text(" ") if caption_tag and caption_tag.find_parent("table") is tag else ""
+    if caption:
+        yield Draft("caption", caption)
+    head, body = None, []
+    for tr in tag.find_all("tr"):
+        if tr.find_parent("table") is not tag:
+            continue
+        cells: list[str | None] = []
+        for cell in tr.find_all(("td", "th"), recursive=False):
+            cells += [cell.get_text(" ")] + [None] * (_int(cell.get("colspan"), 1) - 1)
+        if tr.find_parent("thead") is not None:
+            head = cells
+        elif cells:
+            body.append(cells)
+    yield from table_drafts(([head] if head else []) + body, caption)
+
+
+def _html_text(node: Any) -> str:
+    """A node's text; comments and the doctype are not text."""
+    from bs4.element import PreformattedString, Tag
+
+    return node.get_text() if isinstance(node, Tag) else "" if isinstance(node, PreformattedString) else str(node)
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return max(1, int(value)) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+# ----------------------------------------------------------------------- docx
+
+
+def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
+    """Paragraph styles tell headings and lists; numbered items are counted here (Word keeps no numbers).
+
+    max_chars is not needed: _finish stops there, and a .docx is as big as its zip allows.
+    """
+    import docx
+    from docx.table import Table
+
+    out: list[Draft] = []
+    counters: dict[int, int] = {}
+    for item in docx.Document(str(path)).iter_inner_content():
+        if isinstance(item, Table):
+            counters.clear()
+            out.extend(table_drafts(_docx_rows(item)))
+            continue
+        text = item.text
+        if not text.strip():
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
+        level = re.fullmatch(r"(?:List Number|List Bullet|Heading) ?(\d?)", style)
+        depth = int(level.group(1) or 1) if level else 1
+        numbered = item._p.pPr is not None and item._p.pPr.numPr is not None
+        if style == "Title" or style.startswith("Heading"):  # numbered headings ("1. Introduction") too
+            counters.clear()
+            out.append(Draft("heading", text, level=0 if style == "Title" else depth))
+        elif style.startswith("List Number"):
+            counters = {k: v for k, v in counters.items() if k <= depth}  # a deeper list starts again
+            counters[depth] = counters.get(depth, 0) + 1
+            out.append(Draft("step", text, number=counters[depth]))
+        elif style.startswith("List Bullet") or numbered:
+            out.append(Draft("list_item", text))
+        elif style == "Caption":
+            counters.clear()
+            out.append(Draft("caption", text))
+        else:
+            counters.clear()
+            runs = [r for r in item.runs if r.text.strip()]
+            out.extend(paragraph_drafts(text, bool(runs) and all(r.bold for r in runs)))
+    return out
+
+
+def _docx_rows(table: Any) -> list[list[str | None]]:
+    """Cells per grid column; a merged cell comes back once per column it spans: given once, then None."""
+    rows: list[list[str | None]] = []
+    for r, row in enumerate(table.rows):
+        cells, seen = list(row.cells), []  # the list keeps the lxml proxies alive, so `is` is identity
+        values: list[str | None] = []
+        for cell in cells:
+            repeat = any(cell._tc is tc for tc in seen)
+            seen.append(cell._tc)
+            values.append(cell.text if r == 0 or not repeat else None)  # a merged header names every column
+        rows.append(values)
+    return rows
+
+
+# ------------------------------------------------------------------------ pdf
+
+
+def pdf_drafts(path: Path, max_chars: int) -> list[Draft]:
+    """pdfplumber: ruled tables as rows, the text around them as lines, page by page in reading order."""
+    import pdfplumber
+
+    pages: list[list[Any]] = []
+    total = 0
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+            boxes = [t.bbox for t in tables]
+            text_page = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
+            items: list[tuple[float, Any]] = [(t.bbox[1], t.extract()) for t in tables]
+            bottom = None
+            for line in text_page.extract_text_lines(return_chars=False):
+                height = line["bottom"] - line["top"]
+                if bottom is not None and line["top"] - bottom > 0.6 * height:
+                    items.append((line["top"] - 0.01, ""))  # a gap between lines ends a paragraph
+                items.append((line["top"], normalise(line["text"])))
+                bottom = line["bottom"]
+                total += len(line["text"])
+            pages.append([x for _, x in sorted(items, key=lambda it: it[0])])
+            page.close()
+            if total > max_chars:
+                break
+    return lines_drafts(pages, paged=True)
+
+
+def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    x = (obj.get("x0", -1) + obj.get("x1", -1)) / 2
+    y = (obj.get("top", -1) + obj.get("bottom", -1)) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]

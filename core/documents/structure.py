@@ -1,0 +1,154 @@
+"""Read one file into typed elements (core/documents/elements.py) instead of flat text.
+
+Flat text glues a table row to its neighbours and cuts a bullet off its heading, so each format is
+read into drafts by a parser that sees its structure (core/documents/formats.py), or line by line
+for plain text (core/documents/lines.py). What every format shares after that lives here, in one
+place, so no format differs: heading paths, question/answer pairs, table names, the character
+limit and the language. `readers.read_raw` runs first: it alone decides whether a file can be read
+(its `DocumentError` reaches the user unchanged), and its text is the fallback when a structured
+parser fails, so a file that read before never fails now.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from core.documents import chunking
+from core.documents.cleaning import clean_text
+from core.documents.drafts import ALL, WS, Draft, clean, pair
+from core.documents.elements import Element, StructuredText, render
+from core.documents.formats import docx_drafts, html_drafts, md_drafts, pdf_drafts
+from core.documents.lines import text_drafts
+from core.documents.readers import MAX_CHARS, READERS, read_raw
+
+log = logging.getLogger(__name__)
+
+
+def read_structured(path: Path, source: str = "", max_chars: int = MAX_CHARS) -> StructuredText:
+    """The file's elements in reading order; raises `DocumentError` only where `read_raw` does."""
+    path = Path(path)
+    raw = read_raw(path, max_chars)  # validation and user-facing errors live there
+    kind = "md" if path.suffix.lower() in (".md", ".markdown") else READERS[path.suffix.lower()]
+    try:
+        if kind in ("pdf", "docx", "html"):
+            drafts = {"pdf": pdf_drafts, "docx": docx_drafts, "html": html_drafts}[kind](path, max_chars)
+        else:
+            drafts = md_drafts(raw.text) if kind == "md" else text_drafts(raw.text, paged=False)
+        elements, cut = _finish(drafts, source, max_chars)
+        if not elements:
+            raise ValueError("no elements")
+    except Exception as exc:  # a parser's bug or a damaged file: the flat text still reads
+        log.info("structured read of %s failed (%s: %s); reading it as lines", path.name, type(exc).__name__, exc)
+        try:
+            elements, cut = _finish(text_drafts(raw.text, raw.pages > 0), source, max_chars)
+        except Exception:  # our own bug: paragraphs, as ingest read them before
+            log.exception("lines path failed on %s", path.name)
+            elements, cut = [Element("paragraph", clean(p), source=source) for p in clean_text(raw.text)], False
+    return StructuredText(elements, raw.pages, raw.truncated or cut, _language(elements))
+
+
+# ------------------------------------------------------------------ post-pass
+
+
+def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Element], bool]:
+    """Headings paths, FAQ pairs, "Key: value" lines, table names; stops at max_chars.
+
+    A heading pops the stack down to its level. An explicit title (DOCX Title, HTML <title>) is level 0
+    and stays first; a lone level-1 heading stays first the same way, but several level-1 headings are
+    chapters, and the first is no title for the others.
+    """
+    drafts = [d for d in map(_tidy, drafts) if d.text or d.cells]
+    out: list[Element] = []
+    stack: list[tuple[int, str]] = []
+    caption, used, i = "", 0, 0
+    while i < len(drafts):
+        d, i = drafts[i], i + 1
+        while d.kind == "heading" and stack and stack[-1][0] >= d.level:
+            stack.pop()  # a heading's path is its ancestors
+        path = tuple(text for _, text in stack)
+        el = Element(d.kind, d.text, path, source, d.page, d.cells, d.number)
+        if d.kind in ("heading", "question"):
+            take = d.take if d.kind == "question" else ALL if d.text.endswith("?") else 0
+            n = 0
+            while n < take and i + n < len(drafts) and drafts[i + n].kind == "paragraph":
+                n += 1
+            if n:
+                answer = " ".join(x.text for x in drafts[i : i + n])
+                el, i = replace(el, kind="qa", cells=((d.text, answer),)), i + n
+            elif d.kind == "question":
+                el = replace(el, kind="paragraph")
+            if d.kind == "heading":  # a question heading still heads what follows its answer
+                stack.append((d.level, d.text))
+        elif d.kind == "table_row":
+            el = replace(el, table=d.table or caption or (path[-1] if path else ""))
+        elif d.kind in ("paragraph", "list_item") and (kv := pair(d.text)):
+            el = replace(el, kind="key_value", cells=(kv,))
+        if el.kind in ("table_row", "key_value", "qa"):
+            el = replace(el, text=render(el))
+        caption = d.text if d.kind == "caption" else (caption if d.kind == "table_row" else "")
+        used += len(el.text)
+        if used > max_chars:
+            return out, True
+        out.append(el)
+    return out, False
+
+
+def _tidy(d: Draft) -> Draft:
+    """NFKC, collapsed whitespace; a row without any cell text, or a pair without a value, is nothing."""
+    cells = tuple((clean(h), clean(c)) for h, c in d.cells)
+    if not any(c for _, c in cells) or (d.kind != "table_row" and not all(k and v for k, v in cells)):
+        cells = ()
+    return replace(d, text=clean(d.text), cells=cells)
+
+
+# ------------------------------------------------------------ language, sentences
+
+
+def _language(elements: list[Element]) -> str:
+    """The main language's ISO 639-1 code; '' for text too short to tell (langdetect guesses wildly there)."""
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0  # langdetect samples at random; the same file must get the same answer
+    text = " ".join(e.text for e in elements)[:20_000]
+    try:
+        return detect(text)[:2] if sum(ch.isalpha() for ch in text) >= 40 else ""
+    except LangDetectException:
+        return ""
+
+
+_local = threading.local()  # a pysbd Segmenter keeps state while it segments: one per thread
+_WINDOW = 2000  # pysbd is quadratic in its input: long paragraphs go through it in windows
+
+
+def split_sentences(text: str, language: str = "") -> list[str]:
+    """Sentences by pysbd, which knows "z. B." and "Dr." and sentences starting lower case or with a quote."""
+    from pysbd.languages import LANGUAGE_CODES
+
+    lang = language if language in LANGUAGE_CODES else "en"
+    if not hasattr(_local, "segmenters"):
+        _local.segmenters = {}
+    cache = _local.segmenters
+    if lang not in cache:
+        import pysbd
+
+        cache[lang] = pysbd.Segmenter(language=lang, clean=False, char_span=True)
+    out: list[str] = []
+    try:
+        for block in re.split(r"\n\s*\n", text):
+            while len(block) > _WINDOW:
+                spans = cache[lang].segment(block[:_WINDOW])  # the last span may be cut by the window
+                if len(spans) > 1:
+                    out.extend(s.sent for s in spans[:-1])
+                    cut = spans[-1].start
+                else:
+                    cut = block.rfind(" ", 0, _WINDOW) + 1 or _WINDOW
+                    out.append(block[:cut])
+                block = block[cut:]
+            out.extend(s.sent for s in cache[lang].segment(block))
+    except Exception:  # pysbd has crashed on odd input; the regex splitter never does
+        return chunking.split_sentences(text)
+    return [WS.sub(" ", s).strip() for s in out if s.strip()]

@@ -1,0 +1,423 @@
+"""core/documents/structure.py: real files of every format in, typed elements out.
+
+Every document is written to disk by the tools that make such files in the
+wild (python-docx, reportlab, plain markup), so the parsers meet real structure:
+Word styles and merged cells, ruled PDF tables under running headers, HTML page
+furniture, GFM tables. The `read` fixture also fails a test whose file was only
+read by the lines fallback, so a parser that crashes cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from core.documents.elements import Element, StructuredText
+from core.documents.structure import read_structured, split_sentences
+from core.errors import DocumentError
+from tests.doc_fixtures import make_corrupt_pdf, pdf_bytes
+
+Read = Callable[..., StructuredText]
+
+
+@pytest.fixture
+def read(caplog: pytest.LogCaptureFixture) -> Read:
+    """read_structured that fails the test when the structured parser gave up and the lines fallback read the file."""
+
+    def _read(path: Path, **kwargs: str) -> StructuredText:
+        with caplog.at_level(logging.INFO, logger="core.documents.structure"):
+            doc = read_structured(path, **kwargs)
+        assert "reading it as lines" not in caplog.text, caplog.text
+        return doc
+
+    return _read
+
+
+def kinds(elements: list[Element], kind: str) -> list[Element]:
+    return [e for e in elements if e.kind == kind]
+
+
+def only(elements: list[Element], kind: str, text_part: str) -> Element:
+    found = [e for e in elements if e.kind == kind and text_part in e.text]
+    assert len(found) == 1, (kind, text_part, [(e.kind, e.text) for e in elements])
+    return found[0]
+
+
+def all_text(elements: list[Element]) -> str:
+    return " ".join(e.text for e in elements) + " " + " ".join(h for e in elements for h in e.headings)
+
+
+# ------------------------------------------------------------------- markdown
+
+MARKDOWN_EN = """# Coffee Maker Manual
+
+Read this manual before you use the machine for the first time.
+
+## Cleaning
+
+- Rinse the **carafe** every day with warm water
+- Wipe the [hot plate](https://example.com/plate) only when it is cold
+
+3. Fill the tank with fresh water
+4. Press *start* and wait
+
+| Program | Temperature | Duration |
+|---------|-------------|----------|
+| Descale | 90 °C       | 20 min   |
+| Rinse   | 60 °C       | 5 min    |
+
+Hotline: 0800 123 456
+Email: help@example.com
+
+**How do I descale the machine?**
+
+Use two descaling tablets in a full tank.
+
+Then run the descaling program once.
+
+## Error codes
+
+E-04  Water tank empty — refill the tank
+"""
+
+
+def test_markdown_elements_keep_headings_numbers_tables_and_pairs(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "manual.md"
+    path.write_text(MARKDOWN_EN, encoding="utf-8")
+    doc = read(path, source="manual.md")
+    els = doc.elements
+    assert doc.language == "en" and doc.pages == 0 and not doc.truncated
+    assert all(e.source == "manual.md" for e in els)
+
+    bullet = only(els, "list_item", "hot plate")
+    assert bullet.text == "Wipe the hot plate only when it is cold"  # link markup gone, its text kept
+    assert bullet.headings == ("Coffee Maker Manual", "Cleaning")
+
+    steps = kinds(els, "step")
+    assert [(s.number, s.text) for s in steps] == [(3, "Fill the tank with fresh water"), (4, "Press start and wait")]
+
+    row = only(els, "table_row", "Rinse")
+    assert row.cells == (("Program", "Rinse"), ("Temperature", "60 °C"), ("Duration", "5 min"))
+    assert row.text == "Program: Rinse; Temperature: 60 °C; Duration: 5 min"
+    assert row.table == "Cleaning" and row.headings == ("Coffee Maker Manual", "Cleaning")
+
+    assert [e.cells for e in kinds(els, "key_value")] == [
+        (("Hotline", "0800 123 456"),), (("Email", "help@example.com"),), (("E-04", "Water tank empty — refill the tank"),)]
+    assert only(els, "key_value", "E-04").headings == ("Coffee Maker Manual", "Error codes")
+
+    qa = only(els, "qa", "descale")
+    assert qa.cells == (("How do I descale the machine?",
+                         "Use two descaling tablets in a full tank. Then run the descaling program once."),)
+    assert qa.headings == ("Coffee Maker Manual", "Cleaning")
+    assert "**" not in all_text(els) and "](" not in all_text(els)
+
+
+MARKDOWN_DE = """# Kundenservice
+
+Wir helfen Ihnen gerne weiter, wenn Ihre Kaffeemaschine nicht mehr richtig funktioniert.
+Bitte halten Sie die Seriennummer bereit, bevor Sie uns anrufen.
+
+Öffnungszeiten: Mo–Fr 9–17 Uhr
+
+## Zubehör
+
+- Entkalkungstabletten für alle Modelle
+- Wasserfilter, die alle zwei Monate gewechselt werden sollten
+
+| Artikel | Preis | Lieferzeit |
+|---|---|---|
+| Wasserfilter | 12 € | zwei Tage |
+"""
+
+
+def test_german_markdown_is_detected_as_german(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "service.md"
+    path.write_text(MARKDOWN_DE, encoding="utf-8")
+    doc = read(path)
+    assert doc.language == "de"
+    assert only(doc.elements, "key_value", "Öffnungszeiten").cells == (("Öffnungszeiten", "Mo–Fr 9–17 Uhr"),)
+    assert only(doc.elements, "list_item", "Wasserfilter").headings == ("Kundenservice", "Zubehör")
+    row = only(doc.elements, "table_row", "Wasserfilter")
+    assert row.cells == (("Artikel", "Wasserfilter"), ("Preis", "12 €"), ("Lieferzeit", "zwei Tage"))
+
+
+# ----------------------------------------------------------------------- text
+
+TEXT = """COFFEE MAKER GUIDE
+
+Safety
+Never open the lid while the machine is brewing, because hot water can
+escape from the filter basket and burn your hands.
+
+- Keep children away from the machine
+- Use only the supplied power cord and plug it into a grounded
+  outlet near the machine.
+
+Step 1: Fill the tank with fresh water.
+Step 2: Insert a paper filter.
+
+Q: How long does brewing take?
+A: About five minutes for a full carafe,
+less for two cups.
+
+Opening hours: Mon-Fri 9-17
+Breakfast from 7:30 to 10:00.
+
+Model      Power     Capacity
+CM-100     900 W     1.2 l
+CM-200     1200 W    1.8 l
+
+Year	Cups sold
+2023	1200
+2024	1500
+
+Why does the light blink?
+The machine is still heating up.
+"""
+
+
+def test_plain_text_lines_are_classified(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "guide.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    els = read(path).elements
+    title, safety = ("COFFEE MAKER GUIDE",), ("COFFEE MAKER GUIDE", "Safety")
+    assert [(e.text, e.headings) for e in kinds(els, "heading")] == [("COFFEE MAKER GUIDE", ()), ("Safety", title)]
+    para = only(els, "paragraph", "Never open")
+    assert para.text.endswith("filter basket and burn your hands.") and para.headings == safety  # wrapped lines rejoined
+    cord = only(els, "list_item", "power cord")
+    assert cord.text == "Use only the supplied power cord and plug it into a grounded outlet near the machine."
+    assert cord.headings == safety
+    assert [(s.number, s.text) for s in kinds(els, "step")] == [(1, "Fill the tank with fresh water."), (2, "Insert a paper filter.")]
+    assert only(els, "qa", "brewing").cells == (("How long does brewing take?",
+                                                 "About five minutes for a full carafe, less for two cups."),)
+    assert only(els, "qa", "blink").cells == (("Why does the light blink?", "The machine is still heating up."),)
+    assert [e.cells for e in kinds(els, "key_value")] == [(("Opening hours", "Mon-Fri 9-17"),)]
+    only(els, "paragraph", "Breakfast from 7:30 to 10:00.")  # a time is not a "Key: value"
+    assert [e.cells for e in kinds(els, "table_row")] == [
+        (("Model", "CM-100"), ("Power", "900 W"), ("Capacity", "1.2 l")),
+        (("Model", "CM-200"), ("Power", "1200 W"), ("Capacity", "1.8 l")),
+        (("Year", "2023"), ("Cups sold", "1200")), (("Year", "2024"), ("Cups sold", "1500"))]  # numbers are data
+
+
+# ----------------------------------------------------------------------- html
+
+HTML = """<!DOCTYPE html>
+<html><head><title>Acme Support</title><style>.x { color: red }</style></head>
+<body>
+<nav><a href="/">Home</a> <a href="/shop">Shop navigation link</a></nav>
+<header>Site banner header text</header>
+<main>
+  <h1>Help Centre</h1>
+  <h2>Frequently asked questions</h2>
+  <h3>Can I use ground coffee?</h3>
+  <p>Yes, medium-ground coffee works best.</p>
+  <p>Fine powder can block the filter.</p>
+  <h3>Where is the serial number?</h3>
+  <p>On the type plate under the water tank.</p>
+  <h2>Models</h2>
+  <table>
+    <caption>Technical data</caption>
+    <tr><th>Model</th><th>Power</th><th>Capacity</th></tr>
+    <tr><td>CM-100</td><td>900 W</td><td>1.2 l</td></tr>
+    <tr><td>CM-200</td><td>1200 W</td><td>1.8 l</td></tr>
+  </table>
+  <h2>Glossary</h2>
+  <dl>
+    <dt>Descaling</dt><dd>Removing lime from the heater.</dd>
+    <dt>Is the carafe dishwasher-safe?</dt><dd>Only the lid is.</dd>
+  </dl>
+  <ol start="2"><li>Open the lid</li><li>Insert the filter<ul><li>paper or permanent</li></ul></li></ol>
+  <p>Warranty: 2 years</p>
+  <!-- an HTML comment that is not text -->
+</main>
+<script>var trackingScriptCode = 1;</script>
+<footer>Copyright footer text 2024</footer>
+</body></html>
+"""
+
+
+def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "help.html"
+    path.write_text(HTML, encoding="utf-8")
+    els = read(path).elements
+    text = all_text(els)
+    for noise in ("navigation link", "banner header", "footer text", "trackingScriptCode", "color: red", "comment"):
+        assert noise not in text
+    faq = ("Help Centre", "Frequently asked questions")
+    coffee = only(els, "qa", "ground coffee")
+    assert coffee.cells == (("Can I use ground coffee?",
+                             "Yes, medium-ground coffee works best. Fine powder can block the filter."),)
+    assert coffee.headings == faq
+    assert only(els, "qa", "serial").cells == (("Where is the serial number?", "On the type plate under the water tank."),)
+    assert not any(e.kind == "paragraph" and "powder" in e.text for e in els)  # it is in the answer, once
+
+    row = only(els, "table_row", "CM-200")
+    assert row.cells == (("Model", "CM-200"), ("Power", "1200 W"), ("Capacity", "1.8 l"))
+    assert row.table == "Technical data" and row.headings == ("Help Centre", "Models")
+    assert len(kinds(els, "table_row")) == 2
+    only(els, "caption", "Technical data")
+
+    assert only(els, "key_value", "Descaling").cells == (("Descaling", "Removing lime from the heater."),)
+    assert only(els, "qa", "dishwasher").cells == (("Is the carafe dishwasher-safe?", "Only the lid is."),)
+    assert [(e.number, e.text) for e in kinds(els, "step")] == [(2, "Open the lid"), (3, "Insert the filter")]
+    assert only(els, "list_item", "permanent").headings == ("Help Centre", "Glossary")
+    assert only(els, "key_value", "Warranty").cells == (("Warranty", "2 years"),)
+
+
+def test_html_title_heads_a_page_without_h1(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "page.htm"
+    path.write_text("<html><head><title>Price list</title></head><body><h2>Drinks</h2>"
+                    "<ul><li>Espresso costs two euros at the counter</li></ul></body></html>", encoding="utf-8")
+    item = only(read(path).elements, "list_item", "Espresso")
+    assert item.headings == ("Price list", "Drinks")
+
+
+# ----------------------------------------------------------------------- docx
+
+
+def make_manual_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Office Handbook", style="Title")
+    document.add_heading("Getting started", level=1)
+    document.add_paragraph("Welcome to the team. This handbook explains how our office works.")
+    document.add_paragraph("Bring your ID card", style="List Bullet")
+    document.add_paragraph("Ask for a laptop", style="List Bullet")
+    document.add_heading("First day", level=2)
+    for text in ("Collect your badge", "Set up your e-mail", "Meet your mentor"):
+        document.add_paragraph(text, style="List Number")
+    document.add_paragraph("After lunch the tour starts.")
+    for text in ("Visit the lab", "Visit the kitchen"):
+        document.add_paragraph(text, style="List Number")
+    document.add_paragraph("Reception: Building A, ground floor")
+    document.add_heading("Rooms", level=2)
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([["Room", "Floor", "Seats"], ["Atlas", "2", "12"], ["Borealis", "3", "6"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    merged = document.add_table(rows=2, cols=3)
+    for c, value in enumerate(["Team", "Contact", "Contact"]):
+        merged.cell(0, c).text = value
+    merged.cell(1, 0).text = "IT"
+    merged.cell(1, 1).merge(merged.cell(1, 2)).text = "it@example.com"
+    document.save(str(path))
+    return path
+
+
+def test_docx_styles_lists_and_tables(tmp_path: Path, read: Read) -> None:
+    els = read(make_manual_docx(tmp_path / "handbook.docx")).elements
+    assert [(e.text, e.headings) for e in kinds(els, "heading")] == [
+        ("Office Handbook", ()), ("Getting started", ("Office Handbook",)),
+        ("First day", ("Office Handbook", "Getting started")), ("Rooms", ("Office Handbook", "Getting started"))]
+    bullet = only(els, "list_item", "laptop")
+    assert bullet.headings == ("Office Handbook", "Getting started")
+    first_day = ("Office Handbook", "Getting started", "First day")
+    assert [(s.number, s.text) for s in kinds(els, "step")] == [
+        (1, "Collect your badge"), (2, "Set up your e-mail"), (3, "Meet your mentor"),
+        (1, "Visit the lab"), (2, "Visit the kitchen")]  # the count restarts after a paragraph
+    assert only(els, "step", "mentor").headings == first_day
+    assert only(els, "key_value", "Reception").cells == (("Reception", "Building A, ground floor"),)
+    rows = kinds(els, "table_row")
+    assert [r.cells for r in rows] == [
+        (("Room", "Atlas"), ("Floor", "2"), ("Seats", "12")),
+        (("Room", "Borealis"), ("Floor", "3"), ("Seats", "6")),
+        (("Team", "IT"), ("Contact", "it@example.com"))]  # the merged cell once
+    assert rows[0].table == "Rooms" and rows[0].headings == ("Office Handbook", "Getting started", "Rooms")
+
+
+# ------------------------------------------------------------------------ pdf
+
+
+def make_ruled_pdf(path: Path) -> Path:
+    """Three pages with a running header and footer; page 2 holds a ruled table between two paragraphs."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+
+    def furniture(canvas: object, doc: object) -> None:
+        canvas.setFont("Helvetica", 9)  # type: ignore[attr-defined]
+        canvas.drawString(72, 810, "ACME Coffee Handbook")  # type: ignore[attr-defined]
+        canvas.drawString(72, 30, f"Page {canvas.getPageNumber()} of 3")  # type: ignore[attr-defined]
+
+    table = Table([["Model", "Power", "Capacity"], ["CM-100", "900 W", "1.2 l"], ["CM-200", "1200 W", "1.8 l"]])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.75, (0, 0, 0))]))
+    body = "The machine brews fresh coffee in a few minutes and keeps it warm for two hours afterwards."
+    story = [
+        Paragraph("Introduction", styles["Heading1"]), Paragraph(body, styles["BodyText"]), PageBreak(),
+        Paragraph("Technical data", styles["Heading2"]),
+        Paragraph("All models run on the usual household mains supply.", styles["BodyText"]),
+        table, Paragraph("Keep the power cord away from the hot plate.", styles["BodyText"]), PageBreak(),
+        Paragraph("Care", styles["Heading2"]), Paragraph("Descale the machine every month.", styles["BodyText"]),
+    ]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story, onFirstPage=furniture, onLaterPages=furniture)
+    return path
+
+
+def test_pdf_ruled_table_pages_and_running_headers(tmp_path: Path, read: Read) -> None:
+    doc = read(make_ruled_pdf(tmp_path / "handbook.pdf"))
+    els = doc.elements
+    assert doc.pages == 3 and doc.language == "en"
+    rows = kinds(els, "table_row")
+    assert [r.cells for r in rows] == [
+        (("Model", "CM-100"), ("Power", "900 W"), ("Capacity", "1.2 l")),
+        (("Model", "CM-200"), ("Power", "1200 W"), ("Capacity", "1.8 l"))]
+    assert all(r.page == 2 and r.table == "Technical data" for r in rows)
+    text = all_text(els)
+    assert "ACME Coffee Handbook" not in text and "of 3" not in text  # running header and footer gone
+    assert "CM-100" not in " ".join(e.text for e in els if e.kind != "table_row")  # the table is not read twice
+    order = [e.text for e in els if e.page == 2]
+    assert order.index("All models run on the usual household mains supply.") < order.index(rows[0].text) \
+        < order.index("Keep the power cord away from the hot plate.")
+    assert only(els, "paragraph", "Descale").page == 3
+    assert only(els, "heading", "Care").page == 3
+
+
+def test_pdf_pdfplumber_cannot_open_is_read_as_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An interrupted download: pypdf salvages the pages (readers._salvage_truncated), pdfplumber gives up."""
+    data = pdf_bytes([["Cleaning", "Rinse the carafe every day with warm water."],
+                      ["- Wipe the hot plate when it is cold"]])
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(data[: data.rfind(b"xref")])
+    with caplog.at_level(logging.INFO, logger="core.documents.structure"):
+        doc = read_structured(path)
+    assert "reading it as lines" in caplog.text  # the fallback really ran
+    assert doc.pages == 2
+    assert only(doc.elements, "list_item", "hot plate").page == 2
+    assert only(doc.elements, "paragraph", "carafe").headings == ("Cleaning",)
+
+
+def test_corrupt_pdf_still_raises_document_error(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="corrupt PDF"):
+        read_structured(make_corrupt_pdf(tmp_path / "broken.pdf"))
+
+
+def test_unsupported_and_empty_files_raise_like_read_raw(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
+    with pytest.raises(DocumentError, match="empty"):
+        read_structured(tmp_path / "empty.txt")
+    with pytest.raises(DocumentError, match="unsupported"):
+        read_structured(tmp_path / "sheet.xlsx")
+
+
+# ------------------------------------------------------------------ sentences
+
+
+def test_split_sentences_knows_abbreviations_and_lower_case_starts() -> None:
+    german = "Nehmen Sie z. B. frisches Wasser. Dr. Müller empfiehlt das. danach startet die Maschine."
+    assert split_sentences(german, "de") == [
+        "Nehmen Sie z. B. frisches Wasser.", "Dr. Müller empfiehlt das.", "danach startet die Maschine."]
+    english = "Call Dr. Smith today. the office opens at 9 a.m. every day. “Bring your card,” he said."
+    assert split_sentences(english, "xx") == [  # an unknown language is read as English
+        "Call Dr. Smith today.", "the office opens at 9 a.m. every day.", "“Bring your card,” he said."]
+
+
+def test_split_sentences_long_paragraph_is_split_whole() -> None:
+    sentences = [f"Sentence number {i} talks about Dr. Smith and the machine." for i in range(400)]
+    assert split_sentences(" ".join(sentences), "en") == sentences
