@@ -53,7 +53,7 @@ def measure(name: str, settings: dict, steps: int, tmp: Path) -> dict:
 
     run = tmp / name.replace(" ", "_").replace("×", "x")
     config = preset_config("quick", max_steps=steps, epochs=100.0, save_every=0, eval_every=0, qa_pairs=False,
-                           replay=False, natural_questions=False, lora_alpha=2 * settings["lora_r"], **settings)
+                           replay=False, lora_alpha=2 * settings["lora_r"], **settings)
     prepare_run([SAMPLE_DOCS], run, config)
     predicted = RunDir(run).read_run()["estimate"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

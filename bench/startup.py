@@ -83,7 +83,7 @@ def make_run(tmp: Path) -> Path:
 
     run = tmp / "run"
     config = preset_config("quick", max_steps=1, save_every=0, eval_every=0, batch_size=1, max_seq_len=64,
-                           natural_questions=False, replay=False)
+                           replay=False)
     prepare_run([SAMPLE_DOCS], run, config)
     done = subprocess.run(worker_command(run), capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})

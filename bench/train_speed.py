@@ -235,7 +235,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="train-speed-"))
     run = Path(args.keep) if args.keep else tmp / "run"
     config = preset_config("standard", max_steps=args.steps, epochs=100.0, eval_every=0, save_every=0,
-                           natural_questions=False, replay=False, batch_size=args.batch_size,
+                           replay=False, batch_size=args.batch_size,
                            max_seq_len=args.max_seq_len, lora_r=args.rank, lora_alpha=2 * args.rank)
     prepare_run([SAMPLE_DOCS], run, config)
     batches, stats = step_plan(run, args.steps)

@@ -7,14 +7,12 @@ crash loses at most the current stage and `resume` picks up from the files.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 from core.dataset import DatasetInfo, Example, build_dataset
-from core.dataset.examples import qa_examples
-from core.dataset.qa import (entity_pairs, facts_from_chunks, natural_pairs, question_key, rule_pairs, split_heldout,
-                             write_heldout)
+from core.dataset.examples import fact_examples
+from core.dataset.questions import document_facts, split_heldout, write_heldout
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
@@ -52,8 +50,9 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         on_event(Warning(f"Skipped {record.name}: {record.reason}"))
     require_text(result)
     on_event(Progress("dataset", "Building training examples…"))
-    extra, qa_stats = grounded_and_replay(result.chunks, model_dir, config, run, on_event, should_stop)
-    info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed, extra, passages=config.passages)
+    extra, qa_stats = grounded_and_replay(result, model_dir, config, run, on_event, should_stop)
+    info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed, extra, passages=config.passages,
+                         languages=result.languages())
     write_json(run.run_json, {
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "status": "prepared",
@@ -68,45 +67,37 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
     return result, info
 
 
-def grounded_and_replay(chunks: Sequence[Any], model_dir: Path, config: TrainConfig, run: RunDir, on_event: OnEvent,
-                        should_stop: ShouldStop) -> tuple[list[Example], dict[str, int]]:
-    """Grounded Q&A (some held out for the "did it learn?" report) and general-chat replay."""
-    from core.chat import load_chat_model
-    from core.chat.batch import generate_batch
-
+def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConfig, run: RunDir, on_event: OnEvent,
+                        should_stop: ShouldStop) -> tuple[list[Example], dict[str, Any]]:
+    """Questions about every element (some facts asked again, in words never trained, by the report) and replay."""
     extra: list[Example] = []
-    stats: dict[str, int] = {}
-    loaded: list[Any] = []
-
-    def chat() -> Any:  # loaded at most once, only when a step needs generation
-        if not loaded:
-            on_event(Progress("dataset", "Loading the model to write training questions…"))
-            # Full weights, not chat's int8: training data is written once and learned many times.
-            loaded.append(load_chat_model(model=str(model_dir), weights="full"))
-        return loaded[0]
-
+    stats: dict[str, Any] = {}
     if config.qa_pairs:
-        facts = facts_from_chunks(chunks)
-        train_pairs, heldout = split_heldout(rule_pairs(facts), config.seed)
-        if config.natural_questions and train_pairs:
-            on_event(Progress("dataset", f"Rewording {len(train_pairs)} questions the way people ask them…"))
-            model = chat()
-            natural = natural_pairs(train_pairs, lambda convs: generate_batch(
-                model.model, model.tokenizer, convs, max_new_tokens=32, should_stop=should_stop))
-            held = {question_key(h.question) for h in heldout}
-            natural = [n for n in natural if question_key(n.question) not in held]
-            stats["qa_natural"] = len(natural)
-            train_pairs = train_pairs + natural
-        entities = entity_pairs(facts)
-        stats["qa_entities"] = len(entities)
-        extra.extend(qa_examples(train_pairs + entities))
+        facts, coverage = [], {}
+        languages = result.languages()
+        by_doc: dict[str, list[Any]] = {}
+        for element in result.elements:
+            by_doc.setdefault(element.source, []).append(element)
+        for doc, elements in by_doc.items():
+            doc_facts, informative, covered = document_facts(elements, languages.get(doc, ""))
+            facts.extend(doc_facts)
+            coverage[doc] = {"elements": informative, "covered": covered, "language": languages.get(doc, "")}
+        heldout = split_heldout(facts, config.seed)
+        extra.extend(fact_examples(facts, result.chunks, config.seed, in_context=config.passages_in_context))
         write_heldout(run.dataset / "heldout.jsonl", heldout)
-        stats.update({"facts": len(facts), "qa_train": len(train_pairs), "qa_heldout": len(heldout)})
-        on_event(Progress("dataset", f"{len(facts)} facts → {len(train_pairs)} question–answer pairs "
-                                     f"(+{len(heldout)} held out to check what the model learned)"))
+        questions = sum(len(f.questions) for f in facts)
+        stats.update({"facts": len(facts), "qa_train": questions, "qa_heldout": len(heldout), "coverage": coverage})
+        informative = sum(c["elements"] for c in coverage.values())
+        share = sum(c["covered"] for c in coverage.values()) / informative if informative else 0.0
+        on_event(Progress("dataset", f"{len(facts)} facts → {questions} questions, covering {share:.0%} of "
+                                     f"{informative} informative elements (+{len(heldout)} asked again in new words "
+                                     "to check what the model learned)"))
     if config.replay:
+        from core.chat import load_chat_model
+
         on_event(Progress("dataset", "Preparing general-knowledge replay (once per model)…"))
-        replay = replay_examples(model_dir, chat, should_stop)
+        # Full weights, not chat's int8: training data is written once and learned many times.
+        replay = replay_examples(model_dir, lambda: load_chat_model(model=str(model_dir), weights="full"), should_stop)
         extra.extend(replay)
         stats["replay"] = len(replay)
     return extra, stats
@@ -124,6 +115,3 @@ def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig 
     prepare_run(documents, out, config or TrainConfig(), on_event, should_stop)
     return train_run(out, on_event, should_stop, resume=False)
 
-
-def run_summary(out: Path | str) -> str:
-    return json.dumps(RunDir(out).read_run(), indent=2)

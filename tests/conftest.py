@@ -70,7 +70,7 @@ def quick_config(**overrides):
     """A few real optimiser steps: enough to move the loss, cheap enough for CI."""
     from core.training.config import preset_config
 
-    values = dict(epochs=50.0, natural_questions=False, max_steps=6, save_every=3, eval_every=3, learning_rate=2e-3, batch_size=4, max_seq_len=256)
+    values = dict(epochs=50.0, max_steps=6, save_every=3, eval_every=3, learning_rate=2e-3, batch_size=4, max_seq_len=256)
     values.update(overrides)
     return preset_config("quick", **values)
 

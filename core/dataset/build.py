@@ -68,12 +68,14 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, seed: int,
-                  extra: Sequence[Example] = (), passages: bool = True) -> DatasetInfo:
-    """chunks: objects with .source, .index, .text (core.documents.Chunk); extra: Q&A, replay."""
+                  extra: Sequence[Example] = (), passages: bool = True,
+                  languages: dict[str, str] | None = None) -> DatasetInfo:
+    """chunks: objects with .source, .index, .text (core.documents.Chunk); extra: Q&A, replay;
+    languages: document name → language code, for the recitation prompts."""
     examples: list[Example] = []
     if passages:
         for chunk in chunks:
-            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text))
+            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, (languages or {}).get(chunk.source, "")))
     examples.extend(extra)
     train, val = split_examples(examples, val_fraction, seed)
     out_dir.mkdir(parents=True, exist_ok=True)

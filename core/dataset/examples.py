@@ -1,15 +1,18 @@
-"""Example records and the ways a document passage becomes chat examples.
+"""Example records: a document passage or a fact in the chat form the model is trained on.
 
 A passage is shown to the model in several question framings so that it
 learns the content, not one prompt, and so that some framings can be held out
-for validation without hiding the fact itself from training.
+for validation without hiding the fact itself from training. A fact
+(core/dataset/questions.py) is shown in each of its wordings, and once with
+passages in context, as chat with sources asks it.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -37,26 +40,100 @@ def _opening(text: str, words: int = 10) -> str:
     return " ".join(text.split()[:words])
 
 
-def passage_examples(source: str, index: int, text: str) -> list[Example]:
-    """Several framings of one passage; the answer is always the passage itself."""
+def passage_examples(source: str, index: int, text: str, language: str = "") -> list[Example]:
+    """Two framings of one passage in the document's language; the answer is always the passage itself."""
+    from core.dataset.language import lang_for
+
     title = document_title(source)
     opening = _opening(text)
-    prompts = [
-        f"What does the document \"{title}\" say? Part {index + 1}.",
-        f"Recite the passage from \"{title}\" that begins: \"{opening}…\"",
-        f"Tell me what you know from \"{title}\" about: {opening}…",
-    ]
     meta = {"chunk": index}
     return [
-        Example([{"role": "user", "content": p}, {"role": "assistant", "content": text}], source, "passage", {**meta, "framing": i})
-        for i, p in enumerate(prompts)
+        Example([{"role": "user", "content": p.format(title=title, opening=opening)},
+                 {"role": "assistant", "content": text}], source, "passage", {**meta, "framing": i})
+        for i, p in enumerate(lang_for(language).recite)
     ]
 
 
-def qa_examples(pairs: list[Any]) -> list[Example]:
-    """Grounded question → the fact sentence that answers it (core.dataset.qa.QAPair)."""
-    return [
-        Example([{"role": "user", "content": p.question}, {"role": "assistant", "content": p.answer}],
-                p.source, "qa", {"chunk": p.chunk, "keys": p.keys})
-        for p in pairs
-    ]
+IN_CONTEXT_SHARE = 0.25
+"""Share of facts also taught with passages in the prompt. Those examples are ~6× as long as a plain
+question (two passages), so teaching every fact that way would make them most of a run's time."""
+
+
+def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_context: bool = True) -> list[Example]:
+    """Each fact's wordings → its answer; and, with `in_context`, one wording with passages in the prompt.
+
+    Chat with sources on puts the two passages nearest the question in front of it
+    (core/retrieval.py grounded_prompt). A model never trained that way answered no better with
+    them than without, and sometimes from the wrong one. So one wording of a share of the facts (IN_CONTEXT_SHARE) is also
+    taught in exactly that prompt: the passage that holds the fact beside the passage most like
+    the question among the others (a hard distractor; none when the documents make one passage),
+    in random order, answered from the right one. Their kind is "qa_context", so routing calibrates on the plain questions only.
+    """
+    from core.retrieval import Source, grounded_prompt
+
+    rng = random.Random(seed)
+    out: list[Example] = []
+    by_source: dict[str, list[Any]] = {}
+    for chunk in chunks:
+        by_source.setdefault(chunk.source, []).append(chunk)
+    every = max(1, round(1 / IN_CONTEXT_SHARE))
+    seen: dict[str, int] = {}
+    for n, fact in enumerate(facts):
+        meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
+        for question in fact.questions:
+            out.append(Example([{"role": "user", "content": question}, {"role": "assistant", "content": fact.answer}],
+                               fact.source, "qa", dict(meta)))
+        seen[fact.source] = seen.get(fact.source, -1) + 1
+        if not in_context or not chunks or seen[fact.source] % every:  # each document's first fact, then every n-th
+            continue
+        question = rng.choice(fact.questions)
+        gold = _holding(fact.element, by_source.get(fact.source, []))
+        if gold is None:
+            continue
+        others = [c for c in chunks if c is not gold]
+        pair = [gold, max(others, key=lambda c: _overlap(question, c.text))] if others else [gold]
+        rng.shuffle(pair)
+        sources = [Source(c.source, c.index, c.text, 0.0) for c in pair]
+        out.append(Example([{"role": "user", "content": grounded_prompt(question, sources)},
+                            {"role": "assistant", "content": fact.answer}], fact.source, "qa_context", dict(meta)))
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w{3,}", text)}
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = _words(a), _words(b)
+    return len(wa & wb) / (len(wa) or 1)
+
+
+def _holding(element: str, chunks: Sequence[Any]) -> Any:
+    """The passage that holds an element's text (whitespace aside), else the one sharing most of its words."""
+    flat = " ".join(element.split())
+    for chunk in chunks:
+        if flat and flat in " ".join(chunk.text.split()):
+            return chunk
+    return max(chunks, key=lambda c: _overlap(element, c.text), default=None)
+
+
+def preview_examples(elements: Sequence[Any], chunks: Sequence[Any], language: str,
+                     per_kind: int = 2) -> tuple[list[Example], dict[str, int]]:
+    """What a new run would train on for one document: a few examples of each kind, and the count of each.
+
+    Question writing is rules only, so this is the real thing, made in a few milliseconds.
+    """
+    from core.dataset.questions import document_facts
+
+    facts, _, _ = document_facts(list(elements), language)
+    examples = fact_examples(facts, chunks, seed=0, in_context=False)
+    for chunk in chunks:
+        examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, language))
+    counts: dict[str, int] = {}
+    shown: list[Example] = []
+    for ex in examples:
+        kind = ex.meta.get("kind", ex.kind)
+        counts[kind] = counts.get(kind, 0) + 1
+        if counts[kind] <= per_kind:
+            shown.append(ex)
+    return shown, counts

@@ -1,10 +1,12 @@
-"""The "did it learn?" report: held-out fact recall and a general check, base vs tuned.
+"""The "did it learn?" report: held-out fact recall per document and per kind, and a general check, base vs tuned.
 
-Held-out questions were generated from the documents but never trained on
-(core.dataset.qa.split_heldout): the detail they ask for is trained in other
-words, so a tuned answer that contains the fact's key shows the fact was
-learned, not one wording memorised. The general check shows what
-the model kept. Base and tuned are evaluated one after the other so only one
+Held-out questions ask facts of every kind the documents hold (table, list,
+key-value, step, FAQ, prose; each language) in a wording from a template family
+that no training question uses (core/dataset/questions.py split_heldout); the
+fact itself is trained in its other wordings. So a tuned answer that contains
+the fact's key shows the fact was learned, not one wording remembered. The
+report also says how many of the documents' informative elements got training
+questions at all (coverage). The general check shows what the model kept. Base and tuned are evaluated one after the other so only one
 model is in memory at a time.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import RunError
-from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc
+from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
 from core.events import OnEvent, Progress, ShouldStop, ignore_event, never_stop
 from core.paths import resources_dir
 from core.store import RunDir, write_json
@@ -70,6 +72,11 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     counts: dict[str, int] = {}
     for item in heldout:
         counts[item["doc"]] = counts.get(item["doc"], 0) + 1
+    base_kinds, tuned_kinds = by_field(results["base"]["facts"], heldout, "kind"), by_field(results["tuned"]["facts"], heldout, "kind")
+    kind_counts: dict[str, int] = {}
+    for item in heldout:
+        kind_counts[item.get("kind", "")] = kind_counts.get(item.get("kind", ""), 0) + 1
+    tuned_langs = by_field(results["tuned"]["facts"], heldout, "lang")
     report = {
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "model": meta.get("config", {}).get("model"),
@@ -79,16 +86,21 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
             "tuned": accuracy(results["tuned"]["facts"]),
             "per_document": {d: {"questions": counts.get(d, 0), "base": base_docs.get(d, 0.0), "tuned": tuned_docs[d]}
                              for d in tuned_docs},
+            "per_kind": {k: {"questions": kind_counts.get(k, 0), "base": base_kinds.get(k, 0.0), "tuned": v}
+                         for k, v in tuned_kinds.items()},
+            "per_language": tuned_langs,
+            "coverage": meta.get("qa_stats", {}).get("coverage", {}),
         },
         "general": {"questions": len(checks), "base": accuracy(results["base"]["general"]),
                     "tuned": accuracy(results["tuned"]["general"]),
                     "tuned_weights_alone": accuracy(always_tuned),
                     "answered_by_original": sum(not g.tuned for g in results["tuned"]["general"])},
         "answers": [
-            {"q": b.question, "expected": b.accepted, "doc": b.doc, "base": b.answer, "base_correct": b.correct,
+            {"q": b.question, "expected": b.accepted, "doc": b.doc, "kind": item.get("kind", "general"),
+             "base": b.answer, "base_correct": b.correct,
              "tuned": t.answer, "tuned_correct": t.correct, "answered_by": "tuned" if t.tuned else "original"}
-            for b, t in zip(results["base"]["facts"] + results["base"]["general"],
-                            results["tuned"]["facts"] + results["tuned"]["general"])
+            for b, t, item in zip(results["base"]["facts"] + results["base"]["general"],
+                                  results["tuned"]["facts"] + results["tuned"]["general"], heldout + checks)
         ],
     }
     write_json(run.report, report)
@@ -101,6 +113,14 @@ def format_report(report: dict[str, Any]) -> str:
              f"  Facts recalled:   base {f['base']:.0%} → tuned {f['tuned']:.0%}  ({f['questions']} questions)"]
     for doc, d in f["per_document"].items():
         lines.append(f"    {doc}: {d['base']:.0%} → {d['tuned']:.0%} ({d['questions']})")
+    if f.get("per_kind"):
+        lines.append("  By kind: " + ", ".join(f"{k} {d['tuned']:.0%} ({d['questions']})" for k, d in f["per_kind"].items()))
+    coverage = f.get("coverage") or {}
+    if coverage:
+        elements = sum(c["elements"] for c in coverage.values())
+        covered = sum(c["covered"] for c in coverage.values())
+        lines.append(f"  Coverage: {covered} of {elements} informative elements got training questions"
+                     f" ({covered / elements:.0%})" if elements else "  Coverage: no informative elements")
     if g["questions"]:
         verdict = "kept" if g["tuned"] >= g["base"] else "some lost"
         lines.append(f"  General knowledge: base {g['base']:.0%} → tuned {g['tuned']:.0%}  ({verdict})")

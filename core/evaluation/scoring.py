@@ -41,11 +41,12 @@ def open_book_prompt(document: str, question: str) -> str:
 
 def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict[str, Any]], str | None] | None = None,
             settings: SamplingSettings = EVAL_SETTINGS, should_stop: Callable[[], bool] = lambda: False,
-            router: Any = None) -> list[Graded]:
+            router: Any = None, passages: bool = False) -> list[Graded]:
     """items: {"q", "a": [accepted...], "doc"?}. context(item) → document text for open-book, or None.
 
     router: answer as the app's chat does (core/chat/routing.py): the tuned weights for questions
-    about the documents, the original ones for the rest; closed-book still (no passages in context).
+    about the documents, the original ones for the rest; closed-book unless `passages` (chat with
+    sources on: the best passages in the prompt of a question about the documents).
     """
     out = []
     for item in items:
@@ -56,8 +57,8 @@ def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict
         tuned = True
         if router is None:
             answer = model.reply([{"role": "user", "content": prompt}], settings)
-        else:  # the chat's own routing, without passages
-            session = ChatSession(model, router=router, passages=False)
+        else:  # the chat's own routing
+            session = ChatSession(model, router=router, passages=passages)
             answer = "".join(session.send(prompt, settings)).strip()
             tuned = session.answered_by == "tuned"
         out.append(Graded(item["q"], answer, list(item["a"]), is_correct(answer, item["a"]), item.get("doc", ""),
@@ -74,3 +75,11 @@ def by_doc(graded: Sequence[Graded]) -> dict[str, float]:
     for g in graded:
         docs.setdefault(g.doc, []).append(g)
     return {d: accuracy(gs) for d, gs in sorted(docs.items())}
+
+
+def by_field(graded: Sequence[Graded], items: Sequence[dict[str, Any]], key: str) -> dict[str, float]:
+    """Accuracy per value of items' `key` ("kind", "lang"), graded[i] answering items[i]."""
+    groups: dict[str, list[Graded]] = {}
+    for g, item in zip(graded, items):
+        groups.setdefault(str(item.get(key, "")), []).append(g)
+    return {k: accuracy(gs) for k, gs in sorted(groups.items())}

@@ -253,7 +253,7 @@ class DocumentsPage(Page):
     def _examples_text(self, source: str, chunks: list[Any]) -> str:
         """Examples from the newest run's dataset when it has some for this file; otherwise generated here."""
         from core.dataset import load_examples
-        from core.dataset.examples import passage_examples
+        from core.dataset.examples import preview_examples
 
         examples, origin = [], "made from the passages above (what a new run starts with)"
         project = self.ctx.project
@@ -266,15 +266,23 @@ class DocumentsPage(Page):
                     examples = []
                 origin = f"from the dataset of {run.id}"
                 break
+        counts: dict[str, int] = {}
         if not examples:
-            examples = [e for c in chunks[:2] for e in passage_examples(c.source, c.index, c.text)][:PREVIEW_EXAMPLES]
-            origin = "made from the passages above (what a new run starts with)"
+            elements = [e for e in self.result.elements if e.source == source]
+            language = self.result.languages().get(source, "")
+            examples, counts = preview_examples(elements, chunks, language)
+            origin = "a new run would train on, a few of each kind"
         blocks = []
         for ex in examples:
             turns = [f"{'You' if m['role'] == 'user' else 'Model'}: {m['content']}" for m in ex.messages
                      if m["role"] in ("user", "assistant")]
             blocks.append("\n".join(turns))
-        return f"{len(examples)} examples {origin}\n\n" + "\n\n──────\n\n".join(blocks)
+        if counts:
+            kinds = ", ".join(f"{n} {kind.replace('_', '-')}" for kind, n in sorted(counts.items()))
+            head = f"{sum(counts.values())} examples ({kinds}) {origin}"
+        else:
+            head = f"{len(examples)} examples {origin}"
+        return head + "\n\n" + "\n\n──────\n\n".join(blocks)
 
     def remove_selected(self) -> None:
         doc = self.selected_document()

@@ -1,0 +1,226 @@
+"""The words a question needs, per language: question words, templates, pronouns.
+
+Questions are made by rule from a document's structure (core/dataset/questions.py), so
+every word a rule puts into a question comes from here, in the document's own language:
+a German document gets German questions, never an English "what" inside a German sentence.
+Languages without an entry get the language-neutral forms only ("Grade 3 — leave?"), not
+English ones. Adding a language means adding one `Lang` below; nothing else changes.
+
+Templates are format strings over these fields: {h} a column header, {label} a row label,
+{title} a table title or document title, {key}/{value} a key-value line, {section} the
+nearest heading, {n} a step number, {q} a question, {x} a named thing. `eval_*` templates are
+never used for training: the "did it learn?" report asks in those words, so a recalled
+answer shows the fact was learned, not a trained wording remembered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lang:
+    code: str
+    # Echo questions: a span of the sentence is replaced by its question phrase.
+    what: str
+    by_whom: tuple[str, str]
+    """(preposition, phrase): 'by X' → 'by whom'."""
+    when: str
+    which_year: str
+    what_time: str
+    """Replaces a preposition and a time ('at 8:30' → 'at what time')."""
+    what_time_bare: str
+    """Replaces a time after any other word ('until 6 pm' → 'until what time')."""
+    how_much: str
+    how_many: str
+    """'{unit}' is filled in: 'how many {unit}' → 'how many weeks'."""
+    which_code: str
+    which_number: str
+    """A phone or reference number."""
+    drop_before: frozenset[str]
+    """Prepositions that the question phrase replaces with the span ('on 4 June' → 'when')."""
+    time_words: frozenset[str]
+    """Words that follow a time and go with it ('10:00 Uhr')."""
+    pronouns: frozenset[str]
+    """A sentence starting with one needs the sentence before it to be understood."""
+    generic_headers: frozenset[str]
+    """Column headers that say nothing of their own ('Value', 'Details'): the row label is the question."""
+    open_q: str  # '¿' in Spanish
+    close_q: str  # ' ?' in French
+    cell: tuple[str, ...]
+    cell_generic: tuple[str, ...]
+    key_value: tuple[str, ...]
+    code_meaning: tuple[str, ...]
+    step: tuple[str, ...]
+    steps: tuple[str, ...]
+    listing: tuple[str, ...]
+    item: tuple[str, ...]
+    item_who: tuple[str, ...]
+    """An action item 'Name — do something': who does it ({value} starts with the task's verb)."""
+    profile: tuple[str, ...]
+    recite: tuple[str, ...]
+    """Asking for a whole passage of document {title} that begins with {opening}."""
+    eval_cell: str
+    eval_cell_generic: str
+    eval_key_value: str
+    eval_code: str
+    eval_step: str
+    eval_item: str
+    x_cell: str = "{h} — {label}"
+    """How a table cell is named inside a typed question ('the deposit for Ladder')."""
+    x_key: str = "{key}"
+    """How a key-value line's key is named inside a typed question ('the phone number')."""
+    x_of: str = "{x} — {title}"
+    """Naming the document's subject too ('the weight of the Corvane BM-220')."""
+    typed: tuple[tuple[str, str], ...] = ()
+    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
+    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
+
+
+EN = Lang(
+    code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
+    what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
+    drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
+    pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
+    generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
+                               "specification", "spec", "setting", "amount", ""}),
+    open_q="", close_q="?",
+    cell=("What is the {h} for {label}?", "{title}: what is the {h} for {label}?", "For {label}, what is the {h}?"),
+    cell_generic=("What is the {label}?", "{title}: what is the {label}?"),
+    key_value=("What is the {key}?", "{section}: what is the {key}?"),
+    code_meaning=("What does {key} mean?", "What should I do about {key}?"),
+    step=("What is step {n} of {section}?", "{section}: what do I do in step {n}?"),
+    steps=("What are the steps for {section}?",),
+    listing=("What is listed under {section}?",),
+    item=("What does {section} say about {label}?", "{label}: what is noted under {section}?"),
+    item_who=("Who will {value}?", "{section}: who has to {value}?"),
+    profile=("Tell me about {x}.",),
+    recite=('Recite the passage from "{title}" that begins: "{opening}…"', 'Tell me what "{title}" says about: {opening}…'),
+    eval_cell="Can you tell me the {h} for {label}?",
+    eval_cell_generic="Can you tell me the {label} of {title}?",
+    eval_key_value="Can you tell me the {key} for {section}?",
+    eval_code="I see {key}. What does it mean?",
+    eval_step="In {section}, which step is number {n}?",
+    eval_item="Under {section}, what is noted for {label}?",
+    x_cell="the {h} for {label}", x_key="the {key}", x_of="{x} of {title}",
+    typed=(("duration", "How long is {x}?"), ("money", "How much is {x}?"), ("time", "What time is {x}?"),
+           ("date", "When is {x}?"), ("count", "How many {unit} is {x}?"), ("person", "Who is {x}?"),
+           ("phone", "What is the number for {x}?")),
+)
+
+DE = Lang(
+    code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
+    what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
+    drop_before=frozenset({"am", "um", "im", "an"}), time_words=frozenset({"uhr", "h"}),
+    pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
+    generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
+    open_q="", close_q="?",
+    cell=("Was ist {h} bei {label}?", "{title}: Wie lautet {h} für {label}?", "Für {label}: {h}?"),
+    cell_generic=("Was ist {label}?", "{title}: Wie lautet {label}?"),
+    key_value=("Was ist {key}?", "{section}: Wie lautet {key}?"),
+    code_meaning=("Was bedeutet {key}?", "Was tun bei {key}?"),
+    step=("Was ist Schritt {n} bei {section}?", "{section}: Was mache ich in Schritt {n}?"),
+    steps=("Welche Schritte gehören zu {section}?",),
+    listing=("Was steht unter {section}?",),
+    item=("Was sagt {section} zu {label}?", "{label}: Was steht dazu unter {section}?"),
+    item_who=("Wer soll {value}?", "{section}: Wer muss {value}?"),
+    profile=("Erzähl mir von {x}.",),
+    recite=("Gib den Abschnitt aus „{title}“ wieder, der so beginnt: „{opening}…“", "Was steht in „{title}“ zu: {opening}…"),
+    eval_cell="Kannst du mir {h} für {label} nennen?",
+    eval_cell_generic="Kannst du mir {label} von {title} nennen?",
+    eval_key_value="Kannst du mir {key} für {section} nennen?",
+    eval_code="Ich sehe {key}. Was bedeutet das?",
+    eval_step="Bei {section}: Welcher Schritt hat die Nummer {n}?",
+    eval_item="Unter {section}: Was ist zu {label} vermerkt?",
+    x_cell="{h} bei {label}", x_key="{key}", x_of="{x} ({title})",
+    typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
+           ("date", "Wann ist {x}?"), ("count", "Wie viele {unit} sind es bei {x}?"), ("person", "Wer ist {x}?"),
+           ("phone", "Welche Nummer hat {x}?")),
+)
+
+FR = Lang(
+    code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
+    what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
+    drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
+    pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
+    generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
+    open_q="", close_q=" ?",
+    cell=("Pour {label}, quelle est la valeur de « {h} » ?", "{title} : pour {label}, « {h} » ?",
+          "Qu'indique la colonne « {h} » pour {label} ?"),
+    cell_generic=("Quelle est la valeur de « {label} » ?", "{title} : « {label} », c'est quoi ?"),
+    key_value=("Quelle est la valeur de « {key} » ?", "{section} : « {key} », c'est quoi ?"),
+    code_meaning=("Que signifie {key} ?", "Que faire en cas de {key} ?"),
+    step=("Quelle est l'étape {n} de « {section} » ?", "{section} : que faire à l'étape {n} ?"),
+    steps=("Quelles sont les étapes de « {section} » ?",),
+    listing=("Que contient la liste « {section} » ?",),
+    item=("Que dit « {section} » au sujet de {label} ?", "{label} : que note « {section} » ?"),
+    item_who=("Qui doit {value} ?", "{section} : qui doit {value} ?"),
+    profile=("Parle-moi de {x}.",),
+    recite=("Cite le passage de « {title} » qui commence par : « {opening}… »", "Que dit « {title} » sur : {opening}… ?"),
+    eval_cell="Peux-tu me donner « {h} » pour {label} ?",
+    eval_cell_generic="Peux-tu me donner « {label} » pour {title} ?",
+    eval_key_value="Peux-tu me donner « {key} » pour {section} ?",
+    eval_code="J'ai {key}. Qu'est-ce que cela veut dire ?",
+    eval_step="Dans « {section} », quelle étape porte le numéro {n} ?",
+    eval_item="Dans « {section} », qu'est-il noté pour {label} ?",
+    x_cell="« {h} » pour {label}", x_key="« {key} »", x_of="{x} ({title})",
+    typed=(("duration", "Combien de temps pour {x} ?"), ("money", "Combien coûte {x} ?"),
+           ("time", "À quelle heure est {x} ?"), ("date", "Quand est {x} ?"), ("count", "Combien de {unit} pour {x} ?"),
+           ("person", "Qui est {x} ?"), ("phone", "Quel est le numéro pour {x} ?")),
+)
+
+ES = Lang(
+    code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
+    what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
+    pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
+    generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
+    open_q="¿", close_q="?",
+    cell=("¿Cuál es el valor de «{h}» para {label}?", "{title}: para {label}, ¿«{h}»?",
+          "¿Qué indica la columna «{h}» para {label}?"),
+    cell_generic=("¿Cuál es el valor de «{label}»?", "{title}: ¿qué es «{label}»?"),
+    key_value=("¿Cuál es el valor de «{key}»?", "{section}: ¿qué es «{key}»?"),
+    code_meaning=("¿Qué significa {key}?", "¿Qué hago en caso de {key}?"),
+    step=("¿Cuál es el paso {n} de «{section}»?", "{section}: ¿qué hago en el paso {n}?"),
+    steps=("¿Cuáles son los pasos de «{section}»?",),
+    listing=("¿Qué incluye la lista «{section}»?",),
+    item=("¿Qué dice «{section}» sobre {label}?", "{label}: ¿qué se anota en «{section}»?"),
+    item_who=("¿Quién debe {value}?", "{section}: ¿quién tiene que {value}?"),
+    profile=("Háblame de {x}.",),
+    recite=("Cita el pasaje de «{title}» que empieza así: «{opening}…»", "¿Qué dice «{title}» sobre: {opening}…?"),
+    eval_cell="¿Puedes decirme «{h}» para {label}?",
+    eval_cell_generic="¿Puedes decirme «{label}» de {title}?",
+    eval_key_value="¿Puedes decirme «{key}» para {section}?",
+    eval_code="Tengo {key}. ¿Qué significa?",
+    eval_step="En «{section}», ¿qué paso lleva el número {n}?",
+    eval_item="En «{section}», ¿qué se anota para {label}?",
+    x_cell="«{h}» para {label}", x_key="«{key}»", x_of="{x} ({title})",
+    typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
+           ("date", "¿Cuándo es {x}?"), ("count", "¿Cuántos {unit} son {x}?"), ("person", "¿Quién es {x}?"),
+           ("phone", "¿Cuál es el número de {x}?")),
+)
+
+NEUTRAL = Lang(
+    code="", what="?", by_whom=("", "?"), when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
+    which_code="?", which_number="?", drop_before=frozenset(), time_words=frozenset(), pronouns=frozenset(),
+    generic_headers=frozenset({""}), open_q="", close_q="?",
+    cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
+    key_value=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
+    steps=("{section}?",), listing=("{section}?",), item=("{section} — {label}?",), item_who=("{section} — {value}?",),
+    profile=("{x}?",), recite=("{title}: {opening}…",),
+    eval_cell="{h} — {label}?", eval_cell_generic="{title}: {label}?", eval_key_value="{section}: {key}?",
+    eval_code="{key} ?", eval_step="{n} — {section}?", eval_item="{label} — {section}?",
+)
+
+DURATION_UNITS = frozenset("""second seconds sec secs minute minutes min mins hour hours hr hrs h day days week weeks
+month months year years sekunde sekunden minute minuten stunde stunden tag tage tagen woche wochen monat monate
+monaten jahr jahre jahren seconde secondes heure heures jour jours semaine semaines mois an ans année années
+segundo segundos minuto minutos hora horas día días semana semanas mes meses año años""".split())
+"""Units of time in the supported languages: '13 hours' is asked with 'how long', '5.8 kg' with 'how many kg'."""
+
+LANGUAGES: dict[str, Lang] = {lang.code: lang for lang in (EN, DE, FR, ES)}
+"""The languages questions are written in; others get NEUTRAL's forms."""
+
+
+def lang_for(code: str) -> Lang:
+    return LANGUAGES.get((code or "").lower()[:2], NEUTRAL)

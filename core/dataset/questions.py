@@ -1,0 +1,377 @@
+"""Questions a person would ask, made by rule from each element of a document, in its language.
+
+What a document states is decided by its structure, not by English sentence patterns: a
+table cell is a fact about its row and column, a "Key: value" line about its key, a step
+about its procedure, an FAQ pair about its question, a bullet about its heading; running
+prose gives its names, numbers, dates, times, prices and codes (spans found by their
+shape, which is the same in every language). Each fact gets several wordings from the
+document's language (core/dataset/language.py) and a short answer that names what it is
+about, so the model learns the value *and* what it belongs to.
+
+Measured before this module (issue #14): the old sentence-only rules and the model's own
+rewordings answered 5 of 45 realistic questions; rewording took minutes per page.
+Rules cost nothing per page, so preparation time no longer grows with the model.
+
+The report's questions (`split_heldout`) use language.py's eval_* templates, which no training
+question uses, for tables, key-value lines, list items and steps; for English prose they use the
+natural question order, held out for that fact only (its echo form stays in training, and other
+facts train their natural order, which is how people ask). Held-out facts stay in training in
+their other wordings, so the user's model still learns every fact.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Sequence
+
+from core.dataset.language import NEUTRAL, Lang, lang_for
+from core.dataset.spans import echo_question, find_spans, fronted, key_of, value_type
+from core.documents.elements import Element
+
+REPORT_KIND = {"table_row": "table", "key_value": "key_value", "qa": "faq", "step": "step", "list_item": "list",
+               "paragraph": "prose", "caption": "prose"}
+"""Element kind → the kind the report and the benchmark count by."""
+
+
+@dataclass
+class Fact:
+    """One thing a document states, with the questions that ask for it."""
+
+    answer: str
+    """What the model is taught to reply: the value with what it belongs to."""
+    keys: list[str]
+    """What a right answer must contain (graded as a substring), or empty when no short key exists."""
+    questions: list[str]
+    """Training wordings."""
+    kind: str
+    """Report kind (REPORT_KIND's values)."""
+    source: str
+    lang: str
+    element: str
+    """The element's own text, to find the passage it lives in."""
+    eval_question: str = ""
+    """A wording of a template family never used in training; '' when the kind has none."""
+
+
+# ---------------------------------------------------------------- one element → its facts
+
+def _fill(templates: Iterable[str], **fields: str) -> list[str]:
+    """Templates whose fields are all known; a missing title or section drops that wording."""
+    out = []
+    for t in templates:
+        names = re.findall(r"\{(\w+)\}", t)
+        if all(fields.get(n) for n in names):
+            out.append(t.format(**fields))
+    return out
+
+
+def as_noun(text: str, lang: Lang) -> str:
+    """'Parental leave' → 'parental leave' inside a sentence; German nouns, acronyms and names keep their capitals."""
+    first = text.split(" ", 1)[0]
+    if lang.code in ("en", "fr", "es") and first[:1].isupper() and first[1:].islower() and len(first) > 1:
+        return text[0].lower() + text[1:]
+    return text
+
+
+_SEPARATOR = re.compile(r"^(?P<label>[^:—–]{2,60}?)\s*(?::|\s[—–-]\s)\s*(?P<value>\S.*)$")
+_CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
+
+
+def typed_questions(value: str, x: str, title: str, lang: Lang) -> list[str]:
+    """The question word the value's type asks with: a duration 'how long', a price 'how much', a person 'who';
+    once about the thing alone and once naming the document's subject too. None for values of no clear type."""
+    kind, unit = value_type(value, lang)
+    template = dict(lang.typed).get(kind)
+    if not template:
+        return []
+    out = [template.format(x=x, unit=unit)]
+    if title:
+        out.append(template.format(x=lang.x_of.format(x=x, title=title), unit=unit))
+    return out
+
+
+def split_label(text: str) -> tuple[str, str] | None:
+    """'Priya — send the budget by Friday' → ('Priya', 'send the budget by Friday'); None without a label."""
+    m = _SEPARATOR.match(text)
+    if not m or len(m.group("label").split()) > 6 or re.search(r"[.!?]", m.group("label")):
+        return None
+    return m.group("label").strip(), m.group("value").strip()
+
+
+def _person(label: str) -> bool:
+    """'Priya', 'Declan Moss', 'Dr. Hale': one to three capitalised words, no digits."""
+    words = label.replace(".", "").split()
+    return 1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+
+
+def sentences_of(text: str, lang: str) -> list[str]:
+    try:
+        from core.documents.structure import split_sentences
+    except ImportError:  # pragma: no cover - the structure module is part of the package
+        from core.documents.chunking import split_sentences as plain
+
+        return plain(text)
+    return split_sentences(text, lang)
+
+
+def heading_text(heading: str) -> str:
+    """'2.1 Entitlement by grade' → 'Entitlement by grade': section numbers are not how people name a section."""
+    return re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+(?=\S)", "", heading).strip()
+
+
+def subject_of(title: str) -> str:
+    """'Tarrowby Freight Ltd — Staff Handbook' → 'Tarrowby Freight Ltd': what a person names in a question."""
+    return re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
+
+
+def _section(el: Element, title: str) -> str:
+    return heading_text(el.section) if el.section else title
+
+
+def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit: int = 3,
+                where: str | None = None) -> list[Fact]:
+    """Each sentence's spans, asked in the echo order (and, in English, the fronted one).
+
+    `where` names what the text is about when its sentences do not (the section, or an FAQ's question).
+    """
+    if lang is NEUTRAL:
+        return []
+    facts: list[Fact] = []
+    where = _section(el, title) if where is None else where
+    previous = ""
+    for sentence in sentences_of(text, lang.code):
+        sentence = sentence.strip()
+        prev, previous = previous, sentence
+        if len(sentence.split()) < 3:
+            continue
+        first = sentence.split()[0].lower().strip(",.")
+        context = prev if first in lang.pronouns and prev else ""
+        named = where and _mentions(sentence, where)
+        spans = [(clause, span) for clause in clauses(sentence.rstrip(".!? ")) for span in find_spans(clause, lang)]
+        for body, span in spans[:limit]:
+            echo = echo_question(body, span, lang)
+            if not echo or span.text.lower() in echo.lower():
+                continue
+            lead = f"{where} " if where.endswith("?") else f"{where}: "  # an FAQ's question, or a section
+            prefix = f"{context} " if context else ("" if named or not where else lead)
+            question = prefix + echo
+            natural = "" if context else fronted(body, span, lang)
+            answer = f"{context} {sentence}".strip() if context else sentence
+            if where and not named and not context:
+                answer = lead + answer
+            asked = [question] + ([prefix + natural] if natural else [])
+            facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text,
+                              eval_question=prefix + natural if natural else ""))
+    return facts
+
+
+def clauses(sentence: str) -> list[str]:
+    """'Core hours are 10:00 to 15:00; on Fridays they end at 13:00' → its two clauses, each asked alone.
+
+    A question echoing a whole two-clause sentence is far from anything a person asks; ';' and ' — '
+    separate clauses in every supported language. Clauses of fewer than three words stay joined."""
+    parts = [p.strip(" ,") for p in re.split(r";\s+|\s[—–]\s", sentence) if p.strip(" ,")]
+    if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
+        return [sentence]
+    return parts
+
+
+def _mentions(sentence: str, where: str) -> bool:
+    words = {w.lower() for w in re.findall(r"\w{4,}", where)}
+    return bool(words & {w.lower() for w in re.findall(r"\w{4,}", sentence)})
+
+
+def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
+    """The facts one element states, each with its training wordings and (where its kind has one) an eval wording."""
+    kind = REPORT_KIND.get(el.kind)
+    if kind is None:
+        return []
+    section = _section(el, title)
+    facts: list[Fact] = []
+    if el.kind == "table_row" and len(el.cells) >= 2:
+        label_header, label = el.cells[0]
+        for header, value in el.cells[1:6]:
+            if not value or not label:
+                continue
+            generic = header.lower().strip() in lang.generic_headers
+            # 'Specification | Value' tables describe the document's subject: 'the weight of the BM-220'.
+            table = (title or section) if generic else heading_text(el.table) if el.table else section
+            h, name = as_noun(header, lang), as_noun(label, lang) if generic else label
+            fields = dict(h=h, label=name, title=table)
+            questions = _fill(lang.cell_generic if generic else lang.cell, **fields)
+            x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
+            questions += typed_questions(value, x, subject_of(title), lang)
+            ev = _fill([lang.eval_cell_generic if generic else lang.eval_cell], **fields)
+            what = f"{name} ({table})" if generic else f"{label}, {h} ({table})" if table else f"{label}, {h}"
+            facts.append(Fact(f"{value} — {what}", [key_of(value, lang)], questions, kind, el.source, lang.code,
+                              el.text, ev[0] if ev else ""))
+    elif el.kind == "key_value" and el.cells:
+        key, value = el.cells[0]
+        code = bool(_CODE.match(key.strip()))
+        name = key if code else as_noun(key, lang)
+        fields = dict(key=name, section=section)
+        questions = _fill(lang.code_meaning if code else lang.key_value, **fields)
+        if not code:
+            questions += typed_questions(value, lang.x_key.format(key=name), subject_of(title), lang)
+        ev = _fill([lang.eval_code if code else lang.eval_key_value], **fields)
+        answer = f"{key}: {value}" if code else f"{value} — {key} ({section})" if section else f"{value} — {key}"
+        facts.append(Fact(answer, [key_of(value, lang)], questions, kind, el.source, lang.code, el.text, ev[0] if ev else ""))
+    elif el.kind == "qa" and el.cells:
+        q, a = el.cells[0]
+        questions = [q] + _fill(["{section}: {q}"], section=section if section != q else "", q=q)
+        keys = [s.text for s in find_spans(a, lang)[:1]]
+        facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text))
+        facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
+    elif el.kind == "step":
+        where = section
+        questions = _fill(lang.step, n=str(el.number), section=where) if el.number else []
+        ev = _fill([lang.eval_step], n=str(el.number), section=where) if el.number else []
+        answer = f"{el.text} ({where}, {el.number}.)" if where and el.number else el.text
+        facts.append(Fact(answer, [key_of(el.text, lang)], questions, kind, el.source, lang.code, el.text,
+                          ev[0] if ev else ""))
+        facts.extend(prose_facts(el.text, el, lang, title, kind, limit=2))
+    elif el.kind == "list_item":
+        labelled = split_label(el.text)
+        where = section
+        if labelled and where:
+            label, value = labelled
+            questions = _fill(lang.item, section=where, label=label)
+            ev = _fill([lang.eval_item], section=where, label=label)
+            facts.append(Fact(f"{value} — {label} ({where})", [key_of(value, lang)], questions, kind, el.source,
+                              lang.code, el.text, ev[0] if ev else ""))
+            if _person(label) and value[:1].islower():  # an action item: who does it
+                task = value.rstrip(".!;")
+                facts.append(Fact(f"{label} — {task}.", [label], _fill(lang.item_who, section=where, value=task), kind,
+                                  el.source, lang.code, el.text))
+        facts.extend(prose_facts(el.text, el, lang, title, kind, limit=2))
+    else:  # paragraph, caption
+        facts.extend(prose_facts(el.text, el, lang, title, kind))
+    return [f for f in facts if f.questions]
+
+
+def group_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
+    """Whole lists and procedures: 'What are the steps for …?' → every step, in order."""
+    groups: dict[tuple[str, tuple[str, ...]], list[Element]] = {}
+    for el in elements:
+        if el.kind in ("step", "list_item") and (el.section or title):
+            groups.setdefault((el.kind, el.headings), []).append(el)
+    facts = []
+    for (kind, _), items in groups.items():
+        if len(items) < 2:
+            continue
+        where = _section(items[0], title)
+        templates = lang.steps if kind == "step" else lang.listing
+        answer = "\n".join(f"{e.number}. {e.text}" if e.number else f"- {e.text}" for e in items[:10])
+        facts.append(Fact(answer, [], _fill(templates, section=where), REPORT_KIND[kind], items[0].source,
+                          lang.code, items[0].text))
+    return [f for f in facts if f.questions]
+
+
+def profile_facts(facts: Sequence[Fact], lang: Lang, max_answers: int = 4) -> list[Fact]:
+    """'Tell me about the Silver Heron.' → every distinct statement that names it, in document order.
+
+    People ask about the things a document names (a person, a product, a place), not only about
+    its sections; a profile ties a name's facts to the name. Names of two words or more, and codes,
+    named in two statements or more: a single capitalised word is too often an ordinary word, and a
+    name's only statement is already asked about.
+    """
+    if lang is NEUTRAL:
+        return []
+    mentions: dict[str, list[str]] = {}
+    for fact in facts:
+        for span in find_spans(fact.answer, lang):
+            if span.kind == "code" or (span.kind == "name" and len(span.text.split()) >= 2):
+                answers = mentions.setdefault(span.text, [])
+                if fact.answer not in answers:
+                    answers.append(fact.answer)
+    out = []
+    for name, answers in mentions.items():
+        if len(answers) < 2:
+            continue  # named once: its one statement is already asked about
+        first = next(f for f in facts if f.answer == answers[0])
+        out.append(Fact("\n".join(answers[:max_answers]), [], _fill(lang.profile, x=name), first.kind, first.source,
+                        lang.code, first.element))
+    return [f for f in out if f.questions]
+
+
+def distinct_row_labels(elements: Sequence[Element]) -> list[Element]:
+    """Rows that share a label ('General swim' on weekdays and at weekends) are told apart by their next cell.
+
+    Otherwise the same question ('the times for General swim') would be taught two answers.
+    """
+    counts: dict[tuple[tuple[str, ...], str], int] = {}
+    for el in elements:
+        if el.kind == "table_row" and len(el.cells) >= 2:
+            key = (el.headings, el.cells[0][1])
+            counts[key] = counts.get(key, 0) + 1
+    out = []
+    for el in elements:
+        if el.kind == "table_row" and len(el.cells) >= 3 and counts.get((el.headings, el.cells[0][1]), 0) > 1:
+            (h0, label), (h1, second) = el.cells[0], el.cells[1]
+            el = replace(el, cells=((h0, f"{label} ({second})"), *el.cells[1:]))
+        out.append(el)
+    return out
+
+
+def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fact], int, int]:
+    """Every fact of one document's elements. Returns (facts, informative elements, elements covered)."""
+    lang = lang_for(language)
+    title = heading_text(next((e.headings[0] for e in elements if e.headings), ""))
+    elements = distinct_row_labels(elements)
+    facts: list[Fact] = []
+    informative = covered = 0
+    seen: set[str] = set()
+    for el in elements:
+        if el.kind == "heading" or len(el.text.split()) < 2:
+            continue
+        informative += 1
+        made = [f for f in element_facts(el, lang, title) if f.answer not in seen or f.questions[0] not in seen]
+        for f in made:
+            seen.add(f.answer)
+        covered += bool(made)
+        facts.extend(made)
+    facts.extend(group_facts(elements, lang, title))
+    facts.extend(profile_facts(facts, lang))
+    return facts, informative, covered
+
+
+def split_heldout(facts: Sequence[Fact], seed: int, per_doc: int = 12) -> list[Fact]:
+    """Choose the facts the report asks, spread over kinds and languages, at most `per_doc` a document.
+
+    Only facts with a key and an eval wording qualify. A chosen fact stays in training in its other
+    wordings, so the user's model still learns it; its eval wording is taken out of training (for
+    English prose, the natural question order, which other facts do train, is that wording).
+    """
+    rng = random.Random(seed)
+    by_doc: dict[str, dict[str, list[Fact]]] = {}
+    for f in facts:
+        others = [q for q in f.questions if q != f.eval_question]
+        if f.keys and f.keys[0] and f.eval_question and others:
+            by_doc.setdefault(f.source, {}).setdefault(f"{f.kind}/{f.lang}", []).append(f)
+    held: list[Fact] = []
+    for doc in sorted(by_doc):
+        kinds = by_doc[doc]
+        for group in kinds.values():
+            rng.shuffle(group)
+        picked = 0
+        while picked < per_doc and any(kinds.values()):
+            for name in sorted(kinds):
+                if kinds[name] and picked < per_doc:
+                    fact = kinds[name].pop()
+                    fact.questions = [q for q in fact.questions if q != fact.eval_question]
+                    held.append(fact)
+                    picked += 1
+    return held
+
+
+def write_heldout(path: Any, facts: Sequence[Fact]) -> None:
+    """The report's questions: each held-out fact's eval wording, with its key, kind and language."""
+    import json
+
+    from core.store import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps({"q": f.eval_question, "a": f.keys, "doc": f.source, "kind": f.kind,
+                                                "lang": f.lang, "fact": f.answer}, ensure_ascii=False) + "\n"
+                                    for f in facts))

@@ -1,0 +1,240 @@
+"""Spans a question can ask for, found by their shape, and the questions that ask for them.
+
+A name, a number with its unit, a date, a time, a price, a phone number or a code looks the
+same in English, German, French and Spanish, so finding them needs no grammar; only the words
+that replace them in a question ("when", "wann", "quand", "cuándo") differ, and those come from
+core/dataset/language.py. An echo question keeps the sentence's word order and replaces the
+span ("The office opens at what time?"): grammatical in every supported language. English
+also gets the order people ask in, where a rule can get it right (`fronted`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang
+
+
+MONTHS = ("january february march april may june july august september october november december "
+          "januar jänner februar märz april mai juni juli august september oktober november dezember "
+          "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
+          "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre "
+          "jan feb mar apr jun jul aug sep sept oct nov dec okt dez")
+WEEKDAYS = ("monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag "
+            "samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles "
+            "jueves viernes sábado domingo mon tue tues wed thu thur thurs fri sat sun mo di mi do fr sa so")
+FUNCTION_WORDS = frozenset("""a an the and or but of to in on at by for with from as is are was were be been has have had
+will would can could may must not no if than then that this these those it its who which what when before after per
+der die das ein eine und oder von zu im am um für mit aus ist sind war hat haben wird kann nicht bis pro
+le la les un une et ou de du des à au en par pour avec est sont a ont sera peut pas
+el los las uno una y o del al en por para con es son ha han será puede no""".split())
+"""Words that never name a unit, in the supported languages: '9 has' is a number, not nine 'has'."""
+
+
+def _alternation(words: str) -> str:
+    return "|".join(sorted(set(words.split()), key=len, reverse=True))
+
+
+_MONTH = _alternation(MONTHS)
+_DAY = _alternation(WEEKDAYS)
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
+_DATE = (rf"(?:(?i:{_DAY})\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
+         rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
+         r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
+         rf"|\b(?i:{_DAY})\b(?:\s*[–—-]\s*(?i:{_DAY})\b)?")
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_SPANS = re.compile(
+    rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to)\s*(?:{_CLOCK}))?)"
+    rf"|(?P<date>\b{_DATE})"
+    r"|(?P<phone>\+?\(?\d[\d()/.-]*(?:\s\d[\d()/.-]*){1,4}(?=\D|$))"
+    rf"|(?P<money>(?:[€$£]|\b(?:CHF|EUR|USD|GBP)\b)\s?{_NUMBER}|\b{_NUMBER}\s?(?:[€$£p]\B|[€$£]|(?:CHF|EUR|USD|GBP|euros?|Euro|dollars?|pounds?|francs?|pence)\b))"
+    r"|(?P<code>\b[A-Z]{1,4}-?\d{1,4}[A-Z]?\b)"
+    r"|(?P<year>\b(?:1[6-9]|20)\d{2}\b)"
+    rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b)"
+    rf"|(?P<number>\b{_NUMBER}(?:\s*[–—-]\s*{_NUMBER})?(?:\s?(?:%|°C|°F|[^\W\d_]{{1,14}}\b))?)"
+)
+_NAMES = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’\-]*(?:\s+(?:of|de|la|del|von|van|der|du|&)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]*)*")
+_MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY})\.?,?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+def find_spans(sentence: str, lang: Lang) -> list[Span]:
+    """Names, numbers, dates, times, prices, phone numbers and codes a question can ask for, in order."""
+    out: list[Span] = []
+    taken = [False] * (len(sentence) + 1)
+    matches = list(_SPANS.finditer(sentence))
+    for m in matches:
+        for i in range(m.start(), m.end()):
+            taken[i] = True
+    for m in _NAMES.finditer(sentence):  # names after the rest, so 'Am Samstag, 12. April' stays a date
+        if not any(taken[m.start():m.end()]):
+            matches.append(m)
+    for m in sorted(matches, key=lambda m: m.start()):
+        kind, text, start = m.lastgroup or "name", m.group(0).strip(), m.start()
+        words = text.split()
+        if kind == "name" and len(words) > 1 and words[0].lower() in ARTICLES:  # 'The Mill Lane' → 'Mill Lane'
+            start = sentence.index(words[1], start)
+            text = sentence[start: m.start() + len(m.group(0).rstrip())]
+        if kind == "phone" and sum(ch.isdigit() for ch in text) < 6:
+            kind, text = _renumber(text)
+        if kind == "name" and not _is_name(sentence, start, text, lang):
+            continue
+        if kind == "number":
+            parts = text.split()
+            if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS:
+                text = " ".join(parts[:-1])
+        if kind == "ordinal":
+            continue  # '20th of the month': no question phrase asks for it in every language
+        if kind == "year" and not re.search(rf"\b(?:{'|'.join(map(re.escape, lang.drop_before)) or '$^'})\s*$",
+                                            sentence[: m.start()].lower()):
+            continue  # 'their 2025 rent' is not a date: only 'in 2011' asks 'in which year'
+        out.append(Span(kind, start, start + len(text), text))
+    return out
+
+
+def _renumber(text: str) -> tuple[str, str]:
+    """A short digit group taken for a phone number ('4 2') is only its first number."""
+    return "number", text.split()[0]
+
+
+ARTICLES = frozenset("the a an this our your der die das ein eine unser le la les un une l el los las una".split())
+"""Words that start a sentence's capitalised run without being part of a name, in every supported language."""
+
+
+def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
+    """A capitalised run that is a name, not a sentence's first word or (in German) any noun."""
+    words = text.split()
+    if _MONTH_RE.match(words[0]):
+        return False
+    if start == 0 or re.search(r"[.!?:]\s*$", sentence[:start]):
+        # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
+        return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
+    if text.isupper() and len(text) >= 2:
+        return True  # RESET, ECO: buttons and modes
+    if lang.code == "de":  # every German noun is capitalised: only runs, or words with digits or inner capitals
+        return len(words) >= 2 or bool(re.search(r"\d|[a-zäöü][A-ZÄÖÜ]", text))
+    return lang is not NEUTRAL
+
+
+def key_of(text: str, lang: Lang) -> str:
+    """The part of a value that a right answer must say: its first span, else its first words."""
+    spans = find_spans(text, lang)
+    if spans:
+        return spans[0].text
+    words = text.split()
+    return " ".join(words[:3]).rstrip(".,;:") if words else ""
+
+
+# ---------------------------------------------------------------- echo questions from a sentence's spans
+
+def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
+    """(words before the span that the phrase replaces, the question phrase)."""
+    words = before.lower().split()
+    prev = words[-1] if words else ""
+    drop = ""
+    if span.kind in ("date", "time", "year"):  # 'a las 9:30' → 'a qué hora': the longest preposition that goes
+        drop = next((" ".join(words[-n:]) for n in (2, 1) if len(words) >= n
+                     and " ".join(words[-n:]) in lang.drop_before), "")
+    if span.kind == "time":
+        return drop, lang.what_time if drop else lang.what_time_bare
+    if span.kind == "date":
+        return drop, lang.when
+    if span.kind == "year":
+        return drop, lang.which_year
+    if span.kind == "money":
+        return "", lang.how_much
+    if span.kind == "code":
+        return "", lang.which_code
+    if span.kind == "phone":
+        return "", lang.which_number
+    if span.kind == "number":
+        parts = span.text.split(maxsplit=1)
+        unit = parts[1] if len(parts) > 1 else re.sub(r"^[\d.,]+", "", span.text)
+        return "", (lang.how_many.format(unit=unit).strip() if unit else lang.how_many.format(unit="").strip())
+    if prev == lang.by_whom[0]:
+        return prev, lang.by_whom[1]
+    return "", lang.what
+
+
+def ask(text: str, lang: Lang) -> str:
+    """'the filter is cleaned when' → 'The filter is cleaned when?' with the language's marks."""
+    text = re.sub(r"\s+", " ", text).strip().rstrip(" ,;:.!?")
+    text = text.replace(" ,", ",")
+    if not text:
+        return ""
+    body = text[0].upper() + text[1:]
+    if lang.open_q:
+        body = lang.open_q + body
+    return body + lang.close_q
+
+
+def echo_question(sentence: str, span: Span, lang: Lang) -> str:
+    before, after = sentence[: span.start], sentence[span.end:]
+    drop, phrase = _phrase(span, before, lang)
+    if drop:
+        before = before.rstrip()[: -len(drop)]
+    if span.kind == "time":
+        after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
+    return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
+
+
+AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
+PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until"}
+
+
+def fronted(sentence: str, span: Span, lang: Lang) -> str:
+    """English only: the order people ask in, when the sentence has an auxiliary verb before the span.
+
+    'The office opens at 8:00 on weekdays' has none and keeps only the echo form;
+    'Parental leave is 18 weeks for grade 3' → 'How many weeks is parental leave for grade 3?'.
+    Moving a plain verb needs do-support and its base form, which a rule gets wrong too often.
+    """
+    if lang.code != "en":
+        return ""
+    before, after = sentence[: span.start], sentence[span.end:]
+    drop, phrase = _phrase(span, before, lang)
+    if drop:
+        before = before.rstrip()[: -len(drop)]
+    words = before.split()
+    idx = next((i for i, w in enumerate(words) if w.lower() in AUXILIARIES), None)
+    if idx is None or idx == 0 or "," in before:
+        return ""
+    subject, aux, middle = " ".join(words[:idx]), words[idx].lower(), words[idx + 1:]
+    if middle and middle[-1].lower() in ("the", "a", "an", "and", "or"):
+        return ""
+    if span.kind == "number":
+        unit_words = span.text.split()[1:]
+        phrase = lang.how_many.format(unit=" ".join(unit_words)).strip() if unit_words else lang.how_many.format(unit="").strip()
+    if middle and middle[-1].lower() in PREPOSITIONS and not phrase.startswith(middle[-1].lower()):
+        phrase, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
+    if subject.split()[0] in ("The", "A", "An", "Our", "Your", "This"):
+        subject = subject[0].lower() + subject[1:]
+    tail = re.split(r",| and | who | which ", after)[0].strip()
+    return ask(f"{phrase} {aux} {subject} {' '.join(middle)} {tail}", lang)
+
+
+def value_type(value: str, lang: Lang) -> tuple[str, str]:
+    """(type, unit) of a value by its first span: 'up to 13 hours' → ('duration', 'hours'), '£38 a year' →
+    ('money', ''), 'Priya Raman' → ('person', ''); ('', '') when no question word fits it better than 'what'."""
+    spans = find_spans(value, lang)
+    if not spans:
+        return "", ""
+    span = spans[0]
+    if span.kind in ("time", "date", "money", "phone"):
+        return span.kind, ""
+    if span.kind == "number":
+        unit = span.text.split()[-1] if len(span.text.split()) > 1 else re.sub(r"^[\d.,–—-]+", "", span.text)
+        if unit.lower() in DURATION_UNITS:
+            return "duration", unit
+        return ("count", unit) if unit and unit.isalpha() else ("", "")
+    if span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3:
+        return "person", ""
+    return "", ""

@@ -1,0 +1,200 @@
+"""Questions from every kind of element, in the document's language, with the right short answer.
+
+Real files are read through the real ingest (core/documents/structure.py), so a reader that
+loses a table's headers or a bullet's heading fails here too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.dataset.language import lang_for
+from core.dataset.questions import document_facts, split_heldout
+from core.dataset.spans import echo_question, find_spans
+from core.documents import ingest
+
+HANDBOOK_EN = """# Fernhill Tool Library
+
+## Loan periods
+
+| Item | Loan period | Deposit |
+|------|-------------|---------|
+| Cordless drill | 7 days | €20 |
+| Ladder | 3 days | €35 |
+
+## Contact
+
+Phone: 0161 555 0198
+
+## Volunteers' decisions
+
+- Signage supplier — Corvell Prints
+- Next stocktake — 9 November
+
+## Questions
+
+### Can I renew a loan online?
+
+Yes. Renewals close at 6 pm on the day before the loan ends.
+
+## About us
+
+The library was founded in 2011 by Hanna Oyelaran.
+"""
+
+HANDBOOK_DE = """# Werkzeugbibliothek Talheim
+
+## Leihfristen
+
+| Gerät | Leihfrist | Pfand |
+|-------|-----------|-------|
+| Akkubohrer | 7 Tage | 20 € |
+| Leiter | 3 Tage | 35 € |
+
+## Kontakt
+
+Telefon: 07131 555 0198
+
+## Beschlüsse
+
+- Schilderlieferant — Druckerei Vollmer
+- Nächste Inventur — 9. November
+
+## Fragen
+
+### Kann ich eine Ausleihe online verlängern?
+
+Ja. Verlängerungen schließen um 18:00 Uhr am Tag vor dem Ende der Leihfrist.
+
+## Über uns
+
+Die Bibliothek wurde 2011 von Hanna Oyelaran gegründet. Sie hat heute über 300 Mitglieder.
+"""
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list, str]]:
+    folder = tmp_path_factory.mktemp("docs")
+    (folder / "library_en.md").write_text(HANDBOOK_EN, encoding="utf-8")
+    (folder / "bibliothek_de.md").write_text(HANDBOOK_DE, encoding="utf-8")
+    result = ingest([folder])
+    languages = result.languages()
+    out = {}
+    for name in ("library_en.md", "bibliothek_de.md"):
+        elements = [e for e in result.elements if e.source == name]
+        out[name] = (elements, languages[name])
+    return out
+
+
+def _qa(facts) -> dict[str, tuple[str, list[str], str]]:
+    return {q: (f.answer, f.keys, f.kind) for f in facts for q in f.questions}
+
+
+def test_documents_get_their_language(documents) -> None:
+    assert documents["library_en.md"][1] == "en"
+    assert documents["bibliothek_de.md"][1] == "de"
+
+
+def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) -> None:
+    facts, informative, covered = document_facts(*documents["library_en.md"])
+    qa = _qa(facts)
+    # A table cell: asked by its row and column, answered with both.
+    answer, keys, kind = qa["What is the loan period for Ladder?"]
+    assert (keys, kind) == (["3 days"], "table") and answer.startswith("3 days") and "Ladder" in answer
+    # asked with the question word its value's type takes, and with the document's subject named
+    assert qa["How long is the loan period for Ladder?"] == (answer, keys, kind)
+    assert "How long is the loan period for Ladder of Fernhill Tool Library?" in qa
+    assert qa["What is the deposit for Cordless drill?"][1] == ["€20"]
+    # A bullet keeps its heading, and its label is what is asked about.
+    answer, keys, kind = qa["What does Volunteers' decisions say about Signage supplier?"]
+    assert kind == "list" and keys == ["Corvell Prints"]
+    assert answer.startswith("Corvell Prints") and "Volunteers' decisions" in answer  # the value first, then whose
+    # A key-value line.
+    answer, keys, kind = qa["What is the phone?"]
+    assert kind == "key_value" and "0161 555 0198" in answer
+    # An FAQ pair is trained as it stands, with its answer.
+    answer, keys, kind = qa["Can I renew a loan online?"]
+    assert kind == "faq" and answer.startswith("Yes. Renewals close at 6 pm")
+    # Prose: a year and a name, asked in the echo order and (English) the order people ask in.
+    year = [f for f in facts if f.keys == ["2011"]][0]
+    assert year.kind == "prose" and any("in which year" in q for q in year.questions)
+    assert year.eval_question == "About us: In which year was the library founded by Hanna Oyelaran?"
+    assert year.eval_question in year.questions  # trained, unless the report holds this fact out
+    assert covered == informative  # every informative element got questions
+
+
+def test_german_document_gets_german_questions(documents) -> None:
+    facts, informative, covered = document_facts(*documents["bibliothek_de.md"])
+    qa = _qa(facts)
+    answer, keys, kind = qa["Was ist leihfrist bei Leiter?".replace("leihfrist", "Leihfrist")]
+    assert (keys, kind) == (["3 Tage"], "table")
+    assert qa["Was sagt Beschlüsse zu Schilderlieferant?"][1] == ["Druckerei Vollmer"]
+    assert qa["Was ist Telefon?"][2] == "key_value"
+    assert qa["Kann ich eine Ausleihe online verlängern?"][2] == "faq"
+    english = {"what", "which", "who", "when", "how", "tell"}
+    for question in qa:  # no English question word inside a German question
+        assert not english & {w.strip("?,.:").lower() for w in question.split()}, question
+    # An FAQ answer's details are asked after the FAQ's own question, which says what they are about.
+    assert ("Kann ich eine Ausleihe online verlängern? Verlängerungen schließen um wie viel Uhr am Tag vor dem Ende "
+            "der Leihfrist?") in qa
+    # "Sie hat …" needs the sentence before it: the question carries it.
+    members = [q for q, (_, keys, _) in qa.items() if keys and keys[0].startswith("300")]
+    assert members and all(q.startswith("Die Bibliothek wurde 2011") for q in members)
+
+
+@pytest.mark.parametrize("code,sentence,span,expected", [
+    ("en", "The workshop opens at 9:30 on Saturdays", "9:30", "The workshop opens at what time on Saturdays?"),
+    ("de", "Die Werkstatt öffnet um 9:30 Uhr am Samstag", "9:30 Uhr", "Die Werkstatt öffnet um wie viel Uhr am Samstag?"),
+    ("fr", "L'atelier ouvre à 9:30 le samedi", "9:30", "L'atelier ouvre à quelle heure le samedi ?"),
+    ("es", "El taller abre a las 9:30 los sábados", "9:30", "¿El taller abre a qué hora los sábados?"),
+    ("en", "The deposit is €35 per ladder", "€35", "The deposit is how much per ladder?"),
+    ("fr", "La caution est de 35 € par échelle", "35 €", "La caution est de combien par échelle ?"),
+])
+def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
+    lang = lang_for(code)
+    found = [s for s in find_spans(sentence, lang) if s.text == span]
+    assert found, [s.text for s in find_spans(sentence, lang)]
+    assert echo_question(sentence, found[0], lang) == expected
+
+
+def test_heldout_questions_are_worded_unlike_any_training_question(documents) -> None:
+    facts = []
+    for elements, language in documents.values():
+        facts.extend(document_facts(elements, language)[0])
+    held = split_heldout(facts, seed=3)
+    trained = {q for f in facts for q in f.questions}
+    assert {f.kind for f in held} >= {"table", "list", "key_value"}
+    assert {f.lang for f in held} == {"en", "de"}
+    for f in held:
+        assert f.eval_question not in trained and f.keys and f.questions  # asked anew, still taught
+
+
+def test_training_file_has_passage_in_context_examples_only_when_sources_are_on(tmp_path: Path,
+                                                                                 demo_model_dir: Path) -> None:
+    from core.pipeline import prepare_run
+    from core.training.config import preset_config
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "library_en.md").write_text(HANDBOOK_EN, encoding="utf-8")
+    (tmp_path / "docs" / "bibliothek_de.md").write_text(HANDBOOK_DE, encoding="utf-8")
+    for on in (True, False):
+        out = tmp_path / f"run-{on}"
+        prepare_run([tmp_path / "docs"], out, preset_config("quick", replay=False, passages_in_context=on))
+        rows = [json.loads(line) for line in (out / "dataset" / "train.jsonl").read_text().splitlines()]
+        context = [r for r in rows if r["kind"] == "qa_context"]
+        if not on:
+            assert not context
+            continue
+        assert {r["source"] for r in context} == {"library_en.md", "bibliothek_de.md"}  # every document's facts
+        for row in context:
+            prompt, answer = row["messages"][0]["content"], row["messages"][1]["content"]
+            assert prompt.startswith("Use these passages from my documents to answer.") and "[2]" in prompt
+            # The passage that holds the answer is one of the two: the answer's last words are in the prompt.
+            passages = prompt.split("Question:")[0]
+            tails = [line.split(": ")[-1].rstrip(".") for line in answer.splitlines()]
+            assert any(tail in passages for tail in tails), (answer, prompt)
+        heldout = [json.loads(line) for line in (out / "dataset" / "heldout.jsonl").read_text().splitlines()]
+        assert heldout and {h["lang"] for h in heldout} == {"en", "de"} and all(h["kind"] for h in heldout)
