@@ -7,6 +7,7 @@ crash loses at most the current stage and `resume` picks up from the files.
 from __future__ import annotations
 
 import datetime as _dt
+import random
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -98,6 +99,8 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
         on_event(Progress("dataset", "Preparing general-knowledge replay (once per model)…"))
         # Full weights, not chat's int8: training data is written once and learned many times.
         replay = replay_examples(model_dir, lambda: load_chat_model(model=str(model_dir), weights="full"), should_stop)
+        if len(replay) > config.replay_count:  # a fixed cost per run, whatever the documents' size
+            replay = random.Random(config.seed).sample(replay, config.replay_count)
         extra.extend(replay)
         stats["replay"] = len(replay)
     return extra, stats

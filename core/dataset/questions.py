@@ -161,6 +161,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
             answer = f"{context} {sentence}".strip() if context else sentence
             if where and not named and not context:
                 answer = lead + answer
+            answer = f"{span.text} — {answer}"  # the value first, as for every kind: asked for, then said where
             asked = [question] + ([prefix + natural] if natural else [])
             facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text,
                               eval_question=prefix + natural if natural else ""))
