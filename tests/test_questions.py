@@ -192,9 +192,11 @@ def test_training_file_has_passage_in_context_examples_only_when_sources_are_on(
         for row in context:
             prompt, answer = row["messages"][0]["content"], row["messages"][1]["content"]
             assert prompt.startswith("Use these passages from my documents to answer.") and "[2]" in prompt
-            # The passage that holds the answer is one of the two: the answer's last words are in the prompt.
+            # The passage that holds the answer is one of the two: the answer's value (what it starts with,
+            # or what follows the code of a 'E-04: …' line) is in the prompt's passages.
             passages = prompt.split("Question:")[0]
-            tails = [line.split(": ")[-1].rstrip(".") for line in answer.splitlines()]
-            assert any(tail in passages for tail in tails), (answer, prompt)
+            values = [part.strip().rstrip(".") for line in answer.splitlines()
+                      for part in (line.split(" — ")[0], line.split(": ")[-1])]
+            assert any(value and value in passages for value in values), (answer, prompt)
         heldout = [json.loads(line) for line in (out / "dataset" / "heldout.jsonl").read_text().splitlines()]
         assert heldout and {h["lang"] for h in heldout} == {"en", "de"} and all(h["kind"] for h in heldout)

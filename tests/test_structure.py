@@ -421,3 +421,22 @@ def test_split_sentences_knows_abbreviations_and_lower_case_starts() -> None:
 def test_split_sentences_long_paragraph_is_split_whole() -> None:
     sentences = [f"Sentence number {i} talks about Dr. Smith and the machine." for i in range(400)]
     assert split_sentences(" ".join(sentences), "en") == sentences
+
+
+def test_passages_open_with_their_heading_path_and_stay_within_budget() -> None:
+    from core.documents.chunking import chunk_elements, estimate_tokens
+    from core.documents.elements import Element
+
+    long_heading = "A very long heading " * 20
+    elements = [Element("heading", "Handbook", ("Handbook",)),
+                *[Element("list_item", f"Item {i} says something about the rules of the house", ("Handbook", "Rules"))
+                  for i in range(30)],
+                Element("key_value", "Phone: 0161 555 0198", ("Handbook", long_heading), cells=(("Phone", "0161 555 0198"),))]
+    chunks = chunk_elements(elements, estimate_tokens, chunk_tokens=80, overlap_tokens=10)
+    assert len(chunks) > 2
+    for chunk in chunks:
+        assert estimate_tokens(chunk) <= 80, chunk
+    rules = [c for c in chunks if "Item" in c]
+    assert all(c.startswith("Handbook › Rules\n") for c in rules)  # every part of a long section says where it is
+    assert "- Item 29 says" in chunks[-1] or "- Item 29 says" in chunks[-2]
+    assert "Phone: 0161 555 0198" in chunks[-1] and long_heading.strip() not in chunks[-1]

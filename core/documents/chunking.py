@@ -210,6 +210,11 @@ def chunk_elements(
         if not lines:
             continue
         head_tokens = count_tokens(header) if header else 0
+        if head_tokens > chunk_tokens // 3:  # a deep or wordy heading path: its last heading says enough
+            header = header.rsplit(" › ", 1)[-1]
+            head_tokens = count_tokens(header)
+            if head_tokens > chunk_tokens // 3:
+                header, head_tokens = "", 0
         budget = max(8, chunk_tokens - head_tokens - 1)
         units = [piece for line in lines for piece in _line_units(line, count_tokens, budget)]
         carried: list[tuple[str, int]] = []
