@@ -56,7 +56,11 @@ def test_calibrated_threshold_separates_document_questions_from_general_ones(tra
 
 
 def test_a_follow_up_stays_with_the_documents(router):
-    assert not router.route("When does it open?").about_documents
+    # Alone, a question that only points back goes to the original weights; after a question about the
+    # documents it stays with them. (Since issue #14's training questions ask the bakery's opening time in
+    # many wordings, a bare "When does it open?" is close enough to them to count as about the documents.)
+    assert not router.route("Who painted it?").about_documents
+    assert router.route("Who painted it?", previous="Tell me about Harbor Lane Bakery.").about_documents
     assert router.route("When does it open?", previous="Tell me about Harbor Lane Bakery.").about_documents
 
 
