@@ -75,7 +75,8 @@ def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, see
     examples: list[Example] = []
     if passages:
         for chunk in chunks:
-            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, (languages or {}).get(chunk.source, "")))
+            language = (languages or {}).get(chunk.source, "")
+            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, language))
     examples.extend(extra)
     train, val = split_examples(examples, val_fraction, seed)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -64,10 +64,12 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
 
     Chat with sources on puts the two passages nearest the question in front of it
     (core/retrieval.py grounded_prompt). A model never trained that way answered no better with
-    them than without, and sometimes from the wrong one. So one wording of a share of the facts (IN_CONTEXT_SHARE) is also
-    taught in exactly that prompt: the passage that holds the fact beside the passage most like
-    the question among the others (a hard distractor; none when the documents make one passage),
-    in random order, answered from the right one. Their kind is "qa_context", so routing calibrates on the plain questions only.
+    them than without, and sometimes from the wrong one. So one wording of a share of the facts
+    (IN_CONTEXT_SHARE: each document's first, then every fourth) is also taught in exactly that
+    prompt: the passage that holds the fact beside the passage most like the question among the
+    others (a hard distractor; none when the documents make one passage), in random order,
+    answered from the right one. Their kind is "qa_context", so routing calibrates on the plain
+    questions only.
     """
     from core.retrieval import Source, grounded_prompt
 
