@@ -118,6 +118,9 @@ def _language(elements: list[Element]) -> str:
         return detect(text)[:2] if sum(ch.isalpha() for ch in text) >= 40 else ""
     except LangDetectException:
         return ""
+    except Exception:  # its language profiles missing (a frozen app built without them): language unknown
+        log.warning("language detection failed", exc_info=True)
+        return ""
 
 
 _local = threading.local()  # a pysbd Segmenter keeps state while it segments: one per thread
