@@ -29,6 +29,7 @@ from typing import Any, Iterable, Sequence
 from core.dataset.language import NEUTRAL, Lang, lang_for
 from core.dataset.spans import echo_question, find_spans, fronted, key_of, value_type
 from core.documents.elements import Element
+from core.documents.structure import split_sentences
 
 REPORT_KIND = {"table_row": "table", "key_value": "key_value", "qa": "faq", "step": "step", "list_item": "list",
                "paragraph": "prose", "caption": "prose"}
@@ -106,16 +107,6 @@ def _person(label: str) -> bool:
     return 1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
 
 
-def sentences_of(text: str, lang: str) -> list[str]:
-    try:
-        from core.documents.structure import split_sentences
-    except ImportError:  # pragma: no cover - the structure module is part of the package
-        from core.documents.chunking import split_sentences as plain
-
-        return plain(text)
-    return split_sentences(text, lang)
-
-
 def heading_text(heading: str) -> str:
     """'2.1 Entitlement by grade' → 'Entitlement by grade': section numbers are not how people name a section."""
     return re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+(?=\S)", "", heading).strip()
@@ -141,7 +132,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
     facts: list[Fact] = []
     where = _section(el, title) if where is None else where
     previous = ""
-    for sentence in sentences_of(text, lang.code):
+    for sentence in split_sentences(text, lang.code):
         sentence = sentence.strip()
         prev, previous = previous, sentence
         if len(sentence.split()) < 3:

@@ -217,17 +217,17 @@ def chunk_elements(
                 header, head_tokens = "", 0
         budget = max(8, chunk_tokens - head_tokens - 1)
         units = [piece for line in lines for piece in _line_units(line, count_tokens, budget)]
-        carried: list[tuple[str, int]] = []
+        carried: list[_Unit] = []
         i = 0
         while i < len(units):
             block = [header] if header else []
             body = list(carried)
-            total = sum(n for _, n in body)
-            while i < len(units) and (not body or total + units[i][1] <= budget):
+            total = sum(u.tokens for u in body)
+            while i < len(units) and (not body or total + units[i].tokens <= budget):
                 body.append(units[i])
-                total += units[i][1]
+                total += units[i].tokens
                 i += 1
-            text = "\n".join(block + [t for t, _ in body])
+            text = "\n".join(block + [u.text for u in body])
             merged = "\n\n".join(current + [text]) if current else text
             if current and count_tokens(merged) <= chunk_tokens and not carried:
                 current.append(text)
@@ -235,32 +235,23 @@ def chunk_elements(
                 if current:
                     chunks.append("\n\n".join(current))
                 current = [text]
-            carried = _overlap(body[len(carried):], overlap_tokens) if i < len(units) else []
+            # The new lines' tail, never their first: the next passage must move on.
+            carried = _tail(body[len(carried) + 1:], overlap_tokens) if i < len(units) else []
     if current:
         chunks.append("\n\n".join(current))
     return [c for c in chunks if c.strip()]
 
 
-def _line_units(line: str, count: CountTokens, budget: int) -> list[tuple[str, int]]:
+def _line_units(line: str, count: CountTokens, budget: int) -> list[_Unit]:
+    """One element's line, whole when it fits; else its sentences, and a sentence too long by words."""
     n = count(line)
     if n <= budget:
-        return [(line, n)]
-    out: list[tuple[str, int]] = []
+        return [_Unit(line, n, 0)]
+    out: list[_Unit] = []
     for sentence in split_sentences(line) or [line]:
         m = count(sentence)
         if m <= budget:
-            out.append((sentence, m))
+            out.append(_Unit(sentence, m, 0))
         else:
-            out.extend((piece, count(piece)) for piece in split_to_fit(sentence, count, budget))
+            out.extend(_Unit(piece, count(piece), 0) for piece in split_to_fit(sentence, count, budget))
     return out
-
-
-def _overlap(body: list[tuple[str, int]], overlap: int) -> list[tuple[str, int]]:
-    tail: list[tuple[str, int]] = []
-    size = 0
-    for text, n in reversed(body[1:] if len(body) > 1 else []):
-        if size + n > overlap:
-            break
-        tail.insert(0, (text, n))
-        size += n
-    return tail
