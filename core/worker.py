@@ -62,6 +62,19 @@ def _emit(event: Event) -> None:
         sys.stdout.flush()
 
 
+_stop_reported = threading.Event()
+
+
+def _report_stopped_while_loading(run: Path) -> None:
+    """Emit the stop-before-training Finished once: the stop-watch thread and the loop's own
+    Cancelled can both see the same STOP in the same moment, and the app must get one answer."""
+    with _emit_lock:
+        if _stop_reported.is_set():
+            return
+        _stop_reported.set()
+    _emit(_stopped_while_loading(run))
+
+
 def _stopped_while_loading(run: Path) -> Finished:
     """What a stop before the first step reports: the run is where its newest checkpoint left it."""
     from core.training.checkpoints import latest_checkpoint
@@ -103,7 +116,7 @@ class _StopWatch:
             if self.training.is_set():
                 return
             if self.stop_file.exists():
-                _emit(_stopped_while_loading(self.stop_file.parent))
+                _report_stopped_while_loading(self.stop_file.parent)
                 self.stop_file.unlink(missing_ok=True)
                 os._exit(EXIT_STOPPED)  # nothing to save yet, and loading cannot be interrupted otherwise
 
@@ -149,7 +162,7 @@ def _worker_main(argv: Sequence[str]) -> int:
         result = train_run(run, on_event=watch.on_event, should_stop=watch.should_stop, resume=resume)
         return EXIT_FINISHED if result.status == "finished" else EXIT_STOPPED
     except Cancelled:
-        _emit(_stopped_while_loading(run))
+        _report_stopped_while_loading(run)
         return EXIT_STOPPED
     except TuneDeskError as exc:
         _emit(Failed(exc.message, exc.hint))
