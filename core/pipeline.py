@@ -95,10 +95,12 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
                                      "to check what the model learned)"))
     if config.replay:
         from core.chat import load_chat_model
+        from core.chat.batch import greedy_replies
 
         on_event(Progress("dataset", "Preparing general-knowledge replay (once per model)…"))
         # Full weights, not chat's int8: training data is written once and learned many times.
-        replay = replay_examples(model_dir, lambda: load_chat_model(model=str(model_dir), weights="full"), should_stop)
+        load = lambda: load_chat_model(model=str(model_dir), weights="full")  # noqa: E731 - only on a cache miss
+        replay = replay_examples(model_dir, greedy_replies(load, should_stop=should_stop))
         if len(replay) > config.replay_count:  # a fixed cost per run, whatever the documents' size
             replay = random.Random(config.seed).sample(replay, config.replay_count)
         extra.extend(replay)

@@ -37,3 +37,14 @@ def generate_batch(model: Any, tokenizer: Any, conversations: Sequence[list[dict
     finally:
         tokenizer.padding_side = side
     return [o.strip() for o in out]
+
+
+def greedy_replies(load: Callable[[], Any], max_new_tokens: int = 80, batch_size: int = 12,
+                   should_stop: Callable[[], bool] = never_stop) -> Callable[[list[str]], list[str]]:
+    """prompts → greedy one-turn replies, loading the model (`load()` → ChatModel) only when first called:
+    core/dataset/replay.py's `generate`, whose cache usually makes the load unnecessary."""
+    def generate(prompts: list[str]) -> list[str]:
+        chat = load()
+        return generate_batch(chat.model, chat.tokenizer, [[{"role": "user", "content": p}] for p in prompts],
+                              max_new_tokens=max_new_tokens, batch_size=batch_size, should_stop=should_stop)
+    return generate

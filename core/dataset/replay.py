@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from core.dataset.examples import Example
-from core.events import never_stop
 from core.paths import models_dir, resources_dir
 from core.store import atomic_write_text
 
@@ -30,19 +29,22 @@ def _cache_path(model_dir: Path) -> Path:
     return models_dir() / "replay-cache" / f"{Path(model_dir).name}-{key}.jsonl"
 
 
-def replay_examples(model_dir: Path, load: Callable[[], Any], should_stop: Callable[[], bool] = never_stop) -> list[Example]:
-    """Cached replay examples; `load()` returns a ChatModel and is only called on a cache miss."""
-    from core.chat.batch import generate_batch
+Generate = Callable[[list[str]], list[str]]
+"""prompts → the base model's greedy answers, in order (core/chat/batch.py `greedy_replies`)."""
 
+
+def replay_examples(model_dir: Path, generate: Generate) -> list[Example]:
+    """Cached replay examples; `generate` is only called on a cache miss.
+
+    It is passed in, not imported from core.chat, so the dataset never depends on the chat
+    (core/chat/routing.py reads the replay prompts: the import would go in a circle)."""
     prompts = replay_prompts()
     cache = _cache_path(model_dir)
     if cache.is_file():
         rows = [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
         if [r["q"] for r in rows] == prompts:
             return [_example(r["q"], r["a"]) for r in rows]
-    chat = load()
-    answers = generate_batch(chat.model, chat.tokenizer, [[{"role": "user", "content": p}] for p in prompts],
-                             max_new_tokens=80, batch_size=12, should_stop=should_stop)
+    answers = generate(prompts)
     rows = [{"q": q, "a": a} for q, a in zip(prompts, answers) if a]
     atomic_write_text(cache, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return [_example(r["q"], r["a"]) for r in rows]
