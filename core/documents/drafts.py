@@ -65,7 +65,18 @@ def paragraph_drafts(text: str, bold: bool = False) -> list[Draft]:
 
 
 def table_drafts(rows: list[list[str | None]], caption: str = "") -> Iterator[Draft]:
-    """First row as headers; None marks a merged cell already given (its header is the one before it)."""
+    """First row as headers; None marks a merged cell already given (its header is the one before it).
+
+    A first row of only None says the table has no header row: two columns are "key: value" lines.
+    """
+    if len(rows) >= 2 and all(c is None for c in rows[0]):
+        for row in rows[1:]:
+            cells = [c or "" for c in row]
+            if len(cells) == 2 and cells[0] and cells[1]:
+                yield Draft("key_value", cells=((cells[0].rstrip(":").strip(), cells[1]),))
+            else:
+                yield Draft("table_row", cells=tuple(("", c) for c in cells), table=caption)
+        return
     if len(rows) < 2:
         yield from (Draft("table_row", cells=tuple(("", c or "") for c in r), table=caption) for r in rows)
         return
