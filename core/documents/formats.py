@@ -15,6 +15,7 @@ from typing import Any, Iterator
 from core.documents.cleaning import normalise
 from core.documents.drafts import ALL, Draft, paragraph_drafts, table_drafts
 from core.documents.lines import lines_drafts
+from core.documents.pdf_columns import column_tables
 from core.documents.readers import _DROP_TAGS, decode_text
 
 
@@ -266,7 +267,8 @@ def _docx_rows(table: Any) -> list[list[str | None]]:
 
 
 def pdf_drafts(path: Path, max_chars: int) -> list[Draft]:
-    """pdfplumber: ruled tables as rows, the text around them as lines, page by page in reading order."""
+    """pdfplumber: ruled tables and column-aligned unruled ones (pdf_columns) as rows, the text around
+    them as lines, page by page in reading order."""
     import pdfplumber
 
     pages: list[list[Any]] = []
@@ -277,14 +279,22 @@ def pdf_drafts(path: Path, max_chars: int) -> list[Draft]:
             boxes = [t.bbox for t in tables]
             text_page = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
             items: list[tuple[float, Any]] = [(t.bbox[1], t.extract()) for t in tables]
-            bottom = None
-            for line in text_page.extract_text_lines(return_chars=False):
+            lines = text_page.extract_text_lines(return_chars=True)
+            unruled = {t.first: t for t in column_tables(lines)}
+            bottom, skip = None, 0
+            for k, line in enumerate(lines):
+                total += len(line["text"])
+                if k < skip:
+                    continue
+                if k in unruled:  # a table without ruling lines: its lines become its rows
+                    items.append((line["top"], unruled[k].rows))
+                    bottom, skip = unruled[k].bottom, unruled[k].end
+                    continue
                 height = line["bottom"] - line["top"]
                 if bottom is not None and line["top"] - bottom > 0.6 * height:
                     items.append((line["top"] - 0.01, ""))  # a gap between lines ends a paragraph
                 items.append((line["top"], normalise(line["text"])))
                 bottom = line["bottom"]
-                total += len(line["text"])
             pages.append([x for _, x in sorted(items, key=lambda it: it[0])])
             page.close()
             if total > max_chars:
