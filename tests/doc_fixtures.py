@@ -133,3 +133,32 @@ def make_html(path: Path, body_paragraphs: list[str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def make_story_pdf(path: Path, story: list[object]) -> Path:
+    """A reportlab PDF (A4) from flowables; see unruled_table for tables without ruling lines."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import SimpleDocTemplate
+
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return path
+
+
+def unruled_table(rows: list[list[str]], widths: list[float] | None = None, bold_header: bool = True,
+                  size: float = 9, align_right: tuple[int, ...] = ()) -> object:
+    """A reportlab table drawn without any line (the way manuals set troubleshooting tables and price lists);
+    cells are Paragraphs, so a cell wider than its column wraps onto more lines."""
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    def style(r: int, c: int) -> ParagraphStyle:
+        font = "Helvetica-Bold" if r == 0 and bold_header else "Helvetica"
+        return ParagraphStyle(f"cell{r}{c}", fontName=font, fontSize=size, leading=size * 1.2,
+                              alignment=TA_RIGHT if c in align_right else 0)
+
+    data = [[Paragraph(cell, style(r, c)) for c, cell in enumerate(row)] for r, row in enumerate(rows)]
+    table = Table(data, colWidths=widths, hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+    return table

@@ -18,7 +18,7 @@ import pytest
 from core.documents.elements import Element, StructuredText
 from core.documents.structure import read_structured, split_sentences
 from core.errors import DocumentError
-from tests.doc_fixtures import make_corrupt_pdf, pdf_bytes
+from tests.doc_fixtures import make_corrupt_pdf, make_story_pdf, pdf_bytes, unruled_table
 
 Read = Callable[..., StructuredText]
 
@@ -376,6 +376,114 @@ def test_pdf_ruled_table_pages_and_running_headers(tmp_path: Path, read: Read) -
         < order.index("Keep the power cord away from the hot plate.")
     assert only(els, "paragraph", "Descale").page == 3
     assert only(els, "heading", "Care").page == 3
+
+
+def test_pdf_unruled_table_rows_keep_headers_and_wrapped_cells(tmp_path: Path, read: Read) -> None:
+    """A troubleshooting table drawn without lines: its header names the cells and is no heading."""
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import Paragraph
+
+    ss = getSampleStyleSheet()
+    story = [
+        Paragraph("Troubleshooting", ss["Heading1"]),
+        Paragraph("If the display shows a code, look it up in the table below.", ss["BodyText"]),
+        unruled_table([["Code", "Meaning", "What to do"],
+                       ["E-01", "The water tank is empty or not seated correctly on its base",
+                        "Fill the tank and push it down until it clicks into place"],
+                       ["E-02", "Grinder blocked", "Remove the beans and clean the grinder with the brush"],
+                       ["H:HH", "Too hot (above 50 °C)", "Let it cool for 20 minutes"]], widths=[50, 150, 180]),
+        Paragraph("See page 4.", ParagraphStyle("note", fontSize=9, leading=11, spaceBefore=6)),
+        Paragraph("Cleaning", ss["Heading2"]),
+        Paragraph("Rinse the carafe every day with warm water and let it dry.", ss["BodyText"]),
+    ]
+    els = read(make_story_pdf(tmp_path / "manual.pdf", story)).elements
+    rows = kinds(els, "table_row")
+    assert [r.cells for r in rows] == [
+        (("Code", "E-01"), ("Meaning", "The water tank is empty or not seated correctly on its base"),
+         ("What to do", "Fill the tank and push it down until it clicks into place")),
+        (("Code", "E-02"), ("Meaning", "Grinder blocked"),
+         ("What to do", "Remove the beans and clean the grinder with the brush")),
+        (("Code", "H:HH"), ("Meaning", "Too hot (above 50 °C)"), ("What to do", "Let it cool for 20 minutes"))]
+    assert all(r.headings == ("Troubleshooting",) and r.page == 1 for r in rows)
+    assert [e.text for e in kinds(els, "heading")] == ["Troubleshooting", "Cleaning"]  # the header row is no heading
+    assert only(els, "paragraph", "carafe").headings == ("Troubleshooting", "Cleaning")
+    assert [e.kind for e in els] == ["heading", "paragraph"] + ["table_row"] * 3 + ["paragraph", "heading", "paragraph"]
+    assert only(els, "paragraph", "page 4").headings == ("Troubleshooting",)  # a short line below is no row
+    assert "Grinder" not in " ".join(e.text for e in els if e.kind != "table_row")  # not read twice
+
+
+def test_pdf_unruled_tables_in_german_prices_and_specs(tmp_path: Path, read: Read) -> None:
+    """Four columns with a plain header and right-aligned prices; two columns with a wrapped cell;
+    a spec list without a header row reads as "key: value" lines, not as a table headed by its first line."""
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph
+
+    ss = getSampleStyleSheet()
+    story = [
+        Paragraph("Preisliste", ss["Heading1"]),
+        Paragraph("Alle Preise verstehen sich inklusive Mehrwertsteuer.", ss["BodyText"]),
+        unruled_table([["Artikel", "Bestellnummer", "Menge", "Preis"],
+                       ["Entkalkungstabletten für Kaffeevollautomaten", "KV-1001", "10 Stück", "12,90 €"],
+                       ["Wasserfilter", "KV-2040", "3 Stück", "24,50 €"],
+                       ["Reinigungsbürste", "KV-0007", "1 Stück", "4,99 €"]],
+                      widths=[150, 90, 60, 60], bold_header=False, align_right=(3,)),
+        Paragraph("Technische Daten", ss["Heading2"]),
+        unruled_table([["Nennleistung", "1450 W"], ["Wassertank", "1,8 l"], ["Gewicht", "7,2 kg"]],
+                      widths=[120, 100], bold_header=False),
+        Paragraph("Pflege", ss["Heading2"]),
+        unruled_table([["Teil", "Hinweis"],
+                       ["Milchschlauch", "Nach jedem Gebrauch mit warmem Wasser durchspülen und trocknen lassen"],
+                       ["Brühgruppe", "Wöchentlich entnehmen"]], widths=[90, 150]),
+        Paragraph("Bewahren Sie diese Anleitung gut auf.", ss["BodyText"]),
+    ]
+    doc = read(make_story_pdf(tmp_path / "preise.pdf", story))
+    els = doc.elements
+    assert doc.language == "de"
+    rows = kinds(els, "table_row")
+    assert [r.cells for r in rows[:3]] == [
+        (("Artikel", "Entkalkungstabletten für Kaffeevollautomaten"), ("Bestellnummer", "KV-1001"),
+         ("Menge", "10 Stück"), ("Preis", "12,90 €")),
+        (("Artikel", "Wasserfilter"), ("Bestellnummer", "KV-2040"), ("Menge", "3 Stück"), ("Preis", "24,50 €")),
+        (("Artikel", "Reinigungsbürste"), ("Bestellnummer", "KV-0007"), ("Menge", "1 Stück"), ("Preis", "4,99 €"))]
+    assert [r.cells for r in rows[3:]] == [
+        (("Teil", "Milchschlauch"), ("Hinweis", "Nach jedem Gebrauch mit warmem Wasser durchspülen und trocknen lassen")),
+        (("Teil", "Brühgruppe"), ("Hinweis", "Wöchentlich entnehmen"))]
+    assert [e.cells for e in kinds(els, "key_value")] == [
+        (("Nennleistung", "1450 W"),), (("Wassertank", "1,8 l"),), (("Gewicht", "7,2 kg"),)]
+    assert all(e.headings == ("Preisliste", "Technische Daten") for e in kinds(els, "key_value"))
+    assert [e.text for e in kinds(els, "heading")] == ["Preisliste", "Technische Daten", "Pflege"]
+    assert only(els, "paragraph", "Anleitung").headings == ("Preisliste", "Pflege")
+
+
+def test_pdf_prose_and_lists_are_no_tables(tmp_path: Path, read: Read) -> None:
+    """Justified prose (its wide gaps line up in a narrow column), steps and bullets with a hanging
+    indent: the gaps are there, but they are no columns."""
+    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import Paragraph
+
+    ss = getSampleStyleSheet()
+    justified = ParagraphStyle("justified", parent=ss["BodyText"], alignment=TA_JUSTIFY)
+    narrow = ParagraphStyle("narrow", parent=justified, rightIndent=300)  # two words a line, stretched
+    hanging = ParagraphStyle("hanging", parent=ss["BodyText"], leftIndent=28, bulletIndent=0)
+    de = ("Die Gewährleistungsverpflichtung des Herstellers erstreckt sich ausschließlich auf Materialfehler "
+          "und Verarbeitungsmängel, die nachweislich innerhalb der Gewährleistungsfrist auftreten. Verschleißteile "
+          "wie Dichtungsringe und Wasserfilterkartuschen sind ausgenommen.")
+    en = ("The machine brews fresh coffee in a few minutes and keeps it warm for two hours afterwards. Keep the "
+          "power cord away from the hot plate and never let children operate the appliance unattended. ") * 2
+    steps = ["Remove the packaging and the film.", "Wipe the pan.", "Place the machine on a dry, level worktop."]
+    story = [Paragraph("Garantie", ss["Heading1"]), Paragraph(de, narrow), Paragraph(de, justified),
+             Paragraph(en, narrow), Paragraph(en, justified), Paragraph("Before first use", ss["Heading2"])]
+    story += [Paragraph(t, hanging, bulletText=f"{k}.") for k, t in enumerate(steps, 1)]
+    story += [Paragraph("Packing list", ss["Heading2"])]
+    story += [Paragraph(t, hanging, bulletText="-") for t in ["Bread pan", "Kneading paddle", "Measuring cup"]]
+    els = read(make_story_pdf(tmp_path / "prose.pdf", story)).elements
+    assert not kinds(els, "table_row") and not kinds(els, "key_value")
+    assert [e.text[:40] for e in kinds(els, "paragraph")] == [de[:40]] * 2 + [en[:40]] * 2
+    assert [e.text for e in kinds(els, "paragraph")][:2] == [de, de]  # whole, in reading order
+    assert [(e.number, e.text) for e in kinds(els, "step")] == list(enumerate(steps, 1))
+    assert [e.text for e in kinds(els, "list_item")] == ["Bread pan", "Kneading paddle", "Measuring cup"]
+    assert [e.text for e in kinds(els, "heading")] == ["Garantie", "Before first use", "Packing list"]
 
 
 def test_pdf_pdfplumber_cannot_open_is_read_as_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
