@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 from typing import Any, Sequence
 
-from core.dataset import DatasetInfo, Example, build_dataset
+from core.dataset import DatasetInfo, Example, build_dataset, load_examples
 from core.dataset.examples import fact_examples
 from core.dataset.questions import document_facts, split_heldout, write_heldout
 from core.dataset.replay import replay_examples
@@ -20,10 +20,14 @@ from core.documents.ingest import require_text
 from core.errors import RunError
 from core.events import OnEvent, Progress, ShouldStop, Warning, ignore_event, never_stop
 from core.locks import holding_run_lock
+from core.device import detect
 from core.models import load_tokenizer, resolve_model
+from core.models.loading import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
+from core.runs import RunStatus, run_state
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
-from core.training.estimate import preflight
+from core.training.data import encode
+from core.training.estimate import Estimate, estimate
 from core.training.loop import TrainResult, train_run
 
 
@@ -33,7 +37,7 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
     """Read the documents and write the dataset and run.json into `out`."""
     config.validate()
     run = RunDir(out)
-    if run.run_json.is_file() and run.read_run().get("status") not in (None, "prepared"):
+    if run.run_json.is_file() and run.read_run().get("status") not in (None, RunStatus.PREPARED):  # we hold the lock
         raise RunError(f"{run.root} already holds a run.",
                        "Continue it with --resume, or choose a new --out folder.")
     run.root.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,26 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
     on_event(Progress("dataset", f"{result.summary()}; {info.summary()}"))
     preflight(config, model_dir, tokenizer, run, on_event)  # fit + time estimate, chat template (a Warning if not)
     return result, info
+
+
+def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir, on_event: OnEvent) -> Estimate:
+    """What prepare_run says before training: the estimate (a Warning when it will not fit) and the chat template.
+
+    Measures the prepared examples for the (pure) estimate, and saves its answer in run.json as "estimate",
+    so a finished run shows predicted beside measured peak memory.
+    """
+    if not has_own_chat_template(Path(model_dir)):
+        on_event(Warning(DEFAULT_TEMPLATE_NOTE))
+    examples = load_examples(run.dataset / "train.jsonl")
+    sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
+    lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
+    mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
+    longest = max(lengths) if lengths else None
+    est = estimate(config, Path(model_dir), detect(), len(examples), mean, longest)
+    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
+                             "longest_tokens": longest})
+    on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
+    return est
 
 
 def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConfig, run: RunDir, on_event: OnEvent,
@@ -113,10 +137,9 @@ def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig 
     """The whole job. With resume=True an existing run folder continues from its newest checkpoint."""
     run = RunDir(out)
     if resume and run.run_json.is_file():
-        status = run.read_run().get("status")
-        if status == "finished":
+        if run_state(run.root).status is RunStatus.FINISHED:
             raise RunError(f"The run in {run.root} has already finished.", "Chat with it, or start a new run with another --out.")
-        return train_run(out, on_event, should_stop, resume=True)
+        return train_run(out, on_event, should_stop, resume=True)  # one that another process trains: RunLocked
     prepare_run(documents, out, config or TrainConfig(), on_event, should_stop)
     return train_run(out, on_event, should_stop, resume=False)
 

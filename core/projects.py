@@ -9,7 +9,7 @@ other's runs. Qt-free: the GUI and tests call these functions directly.
     projects/<name>/
       project.json        {"name", "model", "created"}
       documents/          copies of the files the user added
-      runs/<run-id>/      core.pipeline run folders
+      runs/<run-id>/      core.pipeline run folders (their state: core.runs)
       chat_history.json   {"conversations": [{"id", "model", "title", "messages"}]}
 """
 
@@ -24,7 +24,8 @@ from typing import Any, Iterable
 from core.documents import SUPPORTED_SUFFIXES
 from core.errors import TuneDeskError
 from core.paths import projects_dir, sample_docs_dir
-from core.store import RunDir, read_json, write_json
+from core.runs import RunState, run_state
+from core.store import read_json, write_json
 
 PROJECT_FILE = "project.json"
 _FORBIDDEN = set('/\\:*?"<>|')
@@ -52,26 +53,6 @@ class Project:
     @property
     def chat_history(self) -> Path:
         return self.root / "chat_history.json"
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What a list of runs shows; read from run.json and the checkpoints folder."""
-
-    path: Path
-    id: str
-    status: str  # "prepared" | "training" | "stopped" | "finished" | "failed" | "unknown"
-    created: str
-    step: int
-    total_steps: int
-    preset: str
-    has_checkpoint: bool
-    has_adapter: bool
-
-    @property
-    def resumable(self) -> bool:
-        """Interrupted (killed while 'training', or stopped) with a checkpoint to continue from."""
-        return self.status in ("training", "stopped") and self.has_checkpoint
 
 
 def check_name(name: str) -> str:
@@ -252,36 +233,16 @@ def new_run_dir(project: Project) -> Path:
     return path
 
 
-def run_summary(path: Path) -> RunSummary:
-    from core.training.checkpoints import latest_checkpoint
-
-    run = RunDir(path)
-    try:
-        meta: dict[str, Any] = run.read_run()
-    except (TuneDeskError, OSError, ValueError):
-        meta = {}
-    config = meta.get("config") or {}
-    checkpoint = latest_checkpoint(run.checkpoints)
-    step = int(meta.get("step") or 0)
-    if checkpoint is not None:  # a killed run never wrote its step to run.json; its checkpoint knows
-        step = max(step, int(checkpoint.name.split("-", 1)[1]))
-    return RunSummary(
-        path=path, id=path.name, status=str(meta.get("status", "unknown")), created=str(meta.get("created", "")),
-        step=step, total_steps=int(meta.get("total_steps") or config.get("max_steps") or 0),
-        preset=str(config.get("preset", "")), has_checkpoint=checkpoint is not None,
-        has_adapter=(run.adapter / "adapter_config.json").is_file(),
-    )
-
-
-def list_runs(project: Project) -> list[RunSummary]:
-    """Runs of a project, newest first."""
+def list_runs(project: Project) -> list[RunState]:
+    """Runs of a project, newest first, each in the state core.runs decides (the one place that does)."""
     if not project.runs_dir.is_dir():
         return []
-    runs = [run_summary(p) for p in project.runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    runs = [run_state(p) for p in project.runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return sorted(runs, key=lambda r: (r.created, r.id), reverse=True)
 
 
-def resumable_runs(project: Project) -> list[RunSummary]:
+def resumable_runs(project: Project) -> list[RunState]:
+    """What the app offers to continue: killed, stopped or failed runs that no live process is training."""
     return [r for r in list_runs(project) if r.resumable]
 
 

@@ -10,7 +10,7 @@ Each core event is one JSON line on stdout; a stop is requested by creating
 Exit codes: 0 finished, 3 stopped (resumable), 2 a `Failed` event says why
 (out of memory, full disk, run locked…), 1 an unexpected error (also a
 `Failed` event). Killed by a signal: nothing is emitted, and the run folder
-is still valid and resumable (see core.training.runstate).
+is still valid and resumable (see core.runs).
 
 A stop answers within one training step. While the model is still loading
 there is nothing to save, and loading cannot be interrupted from inside
@@ -39,11 +39,6 @@ _emit_lock = threading.Lock()
 
 def request_stop(run: Path | str) -> None:
     (Path(run) / STOP_FILE).touch()
-
-
-def clear_stop(run: Path | str) -> None:
-    """Call before starting a worker: a STOP left by a killed worker must not stop the next one."""
-    (Path(run) / STOP_FILE).unlink(missing_ok=True)
 
 
 def worker_command(run: Path | str, resume: bool = False) -> list[str]:
@@ -77,10 +72,9 @@ def _report_stopped_while_loading(run: Path) -> None:
 
 def _stopped_while_loading(run: Path) -> Finished:
     """What a stop before the first step reports: the run is where its newest checkpoint left it."""
-    from core.training.checkpoints import latest_checkpoint
+    from core.training.checkpoints import newest_step
 
-    newest = latest_checkpoint(run / "checkpoints")
-    step = int(newest.name.split("-", 1)[1]) if newest else 0
+    step = newest_step(run / "checkpoints") or 0
     adapter = run / "adapter"
     return Finished(step, True, str(adapter) if adapter.is_dir() else "",
                     "Stopped before training began; nothing was lost. Continue with --resume.")

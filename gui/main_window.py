@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QMainW
 
 from core import projects
 from core.projects import Project
+from core.runs import RunStatus
 from gui import dialogs
 from gui.context import AppContext
 from gui.notify import NotificationArea
@@ -165,16 +166,20 @@ class MainWindow(QMainWindow):
         self.offer_resume()
 
     def offer_resume(self) -> None:
+        """Offer the newest run that core.runs calls resumable: killed, stopped or failed (out of memory, say),
+        never one that another process is training now."""
         found = []
         for project in projects.list_projects():
             found.extend((project, run) for run in projects.resumable_runs(project))
         if not found:
             return
         project, run = found[0]
-        more = f" ({len(found) - 1} more interrupted)" if len(found) > 1 else ""
+        more = f" ({len(found) - 1} more to continue)" if len(found) > 1 else ""
+        ended = {RunStatus.STOPPED: "was stopped", RunStatus.FAILED: f"failed ({run.error or 'see its log'})"}
+        at = f" at step {run.step} of {run.total_steps}" if run.total_steps else ""
         self.ctx.notifier.info(
-            f"Training of “{project.name}” was interrupted at step {run.step} of {run.total_steps}{more}.",
-            "It can continue from its last checkpoint.",
+            f"Training of “{project.name}” {ended.get(run.status, 'was interrupted')}{at}{more}.",
+            f"It can continue from {run.resumes_from()}.",
             actions=(("Resume training", lambda: self.resume(project, run.path)),))
 
     def resume(self, project: Project, run_path: object) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QLabel, QLineE
 from core.errors import ConfigError
 from core.training.config import CHOICES, PRESETS, TrainConfig
 
-HIDDEN = {"model", "preset", "extras"}  # chosen elsewhere (Model page, preset buttons) or free-form
+HIDDEN = {"model", "preset"}  # chosen elsewhere (the Model page, the preset buttons)
 
 
 def field_docs(cls: type = TrainConfig) -> dict[str, str]:

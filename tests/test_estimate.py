@@ -22,7 +22,8 @@ from conftest import SAMPLE_DOCS, quick_config
 from core.device import DeviceInfo, detect
 from core.events import Progress, Warning
 from core.store import RunDir
-from core.training.estimate import CHAT_ONLY, FITS, NO_FIT, estimate, fit_check, model_shape, plan_steps
+from core.training.estimate import CHAT_ONLY, FITS, NO_FIT, estimate, fit_check, model_shape
+from core.training.plan import plan_steps
 
 MEMORY_TOLERANCE = 0.25  # the calibration points agree within 1%; a quarter covers allocator and library drift
 
@@ -81,7 +82,7 @@ def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):
     cpu = _device("cpu", "test CPU", 32.0, cores=4)
     base = quick_config(batch_size=4, max_seq_len=256, epochs=3.0, max_steps=0, precision="bf16")
     est = estimate(base, demo_model_dir, cpu, n_train_examples=84, mean_tokens=115)
-    assert est.total_steps == plan_steps(base, 84) == 63  # ceil(84 / 4) × 3, as the training loop plans
+    assert est.total_steps == plan_steps(base, 84).total_steps == 63  # ceil(84 / 4) × 3, as the training loop plans
     capped = estimate(dataclasses.replace(base, max_steps=10), demo_model_dir, cpu, 84, 115)
     assert capped.total_steps == 10
     assert est.total_seconds > est.seconds_per_step * est.total_steps  # plus loading and validation
@@ -149,7 +150,7 @@ def test_prepare_warns_before_training_when_the_plan_does_not_fit(tmp_path: Path
 def test_peak_memory_is_the_workers_own_not_its_parents():
     """ru_maxrss survives exec on Linux: a worker started by a 1.5 GB parent (the GUI with a
     chat model loaded) reported the parent's size. The peak must be the child's own."""
-    child = ("from core.training.loop import process_peak_rss_gb; print(process_peak_rss_gb())")
+    child = ("from core.training.memory import process_peak_rss_gb; print(process_peak_rss_gb())")
     parent = ("import subprocess, sys; big = bytearray(1536 * 2**20); big[::4096] = b'x' * len(big[::4096]); "
               f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True, check=True).stdout)")
     out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True,

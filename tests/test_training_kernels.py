@@ -76,7 +76,7 @@ def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
     from core.training.attention import use_for_training
     from core.training.config import TrainConfig
     from core.training.lora_linear import fuse_lora_layers
-    from core.training.loop import add_lora
+    from core.training.model import add_lora
     from core.training.rms_norm import fuse_rms_norms
 
     model = add_lora(load_model(folder, precision, "cpu"), TrainConfig(), precision)

@@ -146,17 +146,22 @@ def is_complete(path: Path) -> bool:
         return False
 
 
+def checkpoint_step(path: Path) -> int | None:
+    """The step a checkpoint folder holds, read from its name `step-N` (None for any other name).
+
+    The one reader of that name: save_checkpoint writes it, everything else asks here."""
+    prefix, _, number = Path(path).name.partition("-")
+    return int(number) if prefix == "step" and number.isdigit() else None
+
+
 def complete_checkpoints(folder: Path) -> list[Path]:
     """Complete checkpoints, oldest first (`.tmp-*`, `.trash-*` and damaged folders are not)."""
     if not folder.is_dir():
         return []
     found = []
     for path in folder.glob("step-*"):
-        try:
-            step = int(path.name.split("-", 1)[1])
-        except ValueError:
-            continue
-        if is_complete(path):
+        step = checkpoint_step(path)
+        if step is not None and is_complete(path):
             found.append((step, path))
     return [p for _, p in sorted(found)]
 
@@ -164,6 +169,12 @@ def complete_checkpoints(folder: Path) -> list[Path]:
 def latest_checkpoint(folder: Path) -> Path | None:
     found = complete_checkpoints(folder)
     return found[-1] if found else None
+
+
+def newest_step(folder: Path) -> int | None:
+    """The step of the newest complete checkpoint in `folder`: where --resume continues (None: from the start)."""
+    newest = latest_checkpoint(folder)
+    return checkpoint_step(newest) if newest is not None else None
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 Computed from config.json alone (no weights loaded), in milliseconds, so the
 CLI prints it before starting and the GUI can show it while settings change.
+It reports and writes nothing: core.pipeline.preflight measures the examples,
+saves the estimate in run.json and warns when a run will not fit. The step
+count is the loop's own plan (core/training/plan.py).
 
 Memory, in the unit run.json reports as `peak_memory_gb` (whole-process RSS
 on CPU/MPS, allocated tensors on CUDA), is the larger of the loading peak and
@@ -53,6 +56,7 @@ from typing import Any
 from core.device import DeviceInfo, choose_precision
 from core.training.config import TrainConfig
 from core.training.loss import CHUNK_ROWS, piece_rows
+from core.training.plan import plan_steps
 
 FITS = "fits for QLoRA"
 CHAT_ONLY = "fits for chat only"
@@ -276,14 +280,6 @@ def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo
     return tokens * _flops_per_token(shape, config, seq) / rate + overhead
 
 
-def plan_steps(config: TrainConfig, n_train_examples: int) -> int:
-    """The same step count core/training/loop.py plans."""
-    batches_per_epoch = math.ceil(max(1, n_train_examples) / config.batch_size)
-    steps_per_epoch = max(1, math.ceil(batches_per_epoch / config.grad_accum))
-    total = max(1, math.ceil(config.epochs * steps_per_epoch)) if config.epochs > 0 else config.max_steps
-    return min(total, config.max_steps) if config.max_steps else total
-
-
 def _duration(seconds: float) -> str:
     if seconds < 1.5:
         return "1 second" if seconds >= 0.5 else "under a second"
@@ -311,10 +307,10 @@ def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_e
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
     step_s = _seconds_per_step(shape, config, device, precision, mean_tokens)
-    steps = plan_steps(config, n_train_examples)
+    plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
+    steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
-    evals = (steps // config.eval_every if config.eval_every else 0) + 1
-    eval_s = evals * math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
+    eval_s = plan.evaluations * math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
     load_s = 5 + file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
     _, calibrated = _throughput(device, precision)
@@ -382,28 +378,3 @@ def fit_check(model_dir: Path, device: DeviceInfo) -> FitVerdict:
     else:
         message = f"Too large here: even chatting needs about {chat:.1f} GB, and {free:.1f} GB is free."
     return FitVerdict(est.verdict, est.precision, round(train, 2), round(chat, 2), est.budget_gb, message)
-
-
-def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: Any, on_event: Any) -> Estimate:
-    """What prepare_run says before training: the estimate (a Warning when it will not fit) and the chat template.
-
-    Also saved in run.json as "estimate", so a finished run shows predicted beside measured peak memory.
-    """
-    from core.dataset.build import load_examples
-    from core.device import detect
-    from core.events import Progress, Warning
-    from core.models.loading import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
-    from core.training.data import encode
-
-    if not has_own_chat_template(Path(model_dir)):
-        on_event(Warning(DEFAULT_TEMPLATE_NOTE))
-    examples = load_examples(run.dataset / "train.jsonl")
-    sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
-    lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
-    mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
-    longest = max(lengths) if lengths else None
-    est = estimate(config, Path(model_dir), detect(), len(examples), mean, longest)
-    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
-                             "longest_tokens": longest})
-    on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
-    return est

@@ -3,41 +3,50 @@
 A plain loop rather than transformers.Trainer: we need answer-only loss with
 selective logits (see loss.py), exact resume of the data position, events at
 every step, atomic checkpoints and a stop that answers within one step — each
-of which the Trainer makes indirect. It reads top to bottom:
-  1. load model + tokenizer, add LoRA   2. encode data, plan steps
-  3. optimizer + schedule (+ restore)   4. step / log / eval / save until done
+of which the Trainer makes indirect. `_train` reads top to bottom as five named
+steps over one `_Training` state:
+  load     the model at the precision this device affords, its tokenizer, LoRA adapters
+  plan     encode the examples; the step plan the pre-flight estimate also uses (plan.py)
+  restore  optimiser and schedule, and with --resume the newest checkpoint that loads
+  loop     step / log / evaluate / save until the plan is done or the user stops
+  finish   last checkpoint, adapter, run.json's status
+Metrics go to one sink, tee(MetricsFile(run), on_event), so metrics.jsonl and
+the caller see the same events. Out of memory is recognised in memory.py.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.dataset.build import load_examples
-from core.device import DeviceInfo, choose_precision, detect
-from core.errors import Cancelled, DiskError, OutOfMemory, RunError, TuneDeskError
+from core.device import DeviceInfo, PrecisionChoice, choose_precision, detect
+from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
 from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
                          Warning, ignore_event, never_stop)
 from core.locks import run_lock
 from core.models import count_params, load_model, load_tokenizer, resolve_model
+from core.runs import RunStatus
 from core.store import RunDir
-from core.training.attention import use_for_training
-from core.training.checkpoints import as_disk_error, latest_checkpoint, load_latest, restore_rng, save_checkpoint
+from core.training.checkpoints import as_disk_error, load_latest, newest_step, restore_rng, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
-from core.training.lora_linear import fuse_lora_layers
 from core.training.loss import answer_loss, autocast_for
-from core.training.rms_norm import fuse_rms_norms
+from core.training.memory import is_oom, oom_error, peak_memory_gb
+from core.training.memory import process_peak_rss_gb  # noqa: F401 - bench/train_speed.py imports it from here
+from core.training.metrics import MetricsFile, tee
+from core.training.model import add_lora, compile_layers, cpu_kernels, should_compile
+from core.training.plan import StepPlan, plan_steps
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    status: str  # "finished" | "stopped"
+    status: RunStatus
+    """FINISHED, or STOPPED by the user (resumable)."""
     step: int
     total_steps: int
     train_loss: float
@@ -56,109 +65,6 @@ def lr_at(step: int, total: int, warmup: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def peak_memory_gb(device: str) -> float:
-    import torch
-
-    if device == "cuda":
-        return torch.cuda.max_memory_allocated() / 2**30
-    return process_peak_rss_gb()
-
-
-def process_peak_rss_gb() -> float:
-    """This process's own peak resident memory.
-
-    Not getrusage's ru_maxrss on Linux: the kernel carries it across exec, so a
-    worker started from a large parent (the GUI with a chat model loaded, or
-    pytest) would report the parent's size. VmHWM belongs to the process's
-    own address space. Windows has no `resource` module; psutil gives its
-    peak working set there.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 2**20  # kB
-        except (OSError, ValueError, IndexError):
-            pass
-    if sys.platform == "win32":
-        import psutil
-
-        return psutil.Process().memory_info().peak_wset / 2**30
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, KiB elsewhere
-    return rss / (2**30 if sys.platform == "darwin" else 2**20)
-
-
-def _is_oom(exc: BaseException) -> bool:
-    """MemoryError, CUDA OOM, or torch's CPU allocator failing — here or anywhere in the cause chain.
-
-    The chain matters: model loading wraps whatever failed in a ModelError.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, MemoryError) or type(current).__name__ == "OutOfMemoryError":
-            return True
-        text = str(current).lower()
-        if isinstance(current, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
-                                                  or "failed to allocate" in text):
-            return True
-        # oneDNN (CPU bf16 kernels) reports a failed allocation only as this; it can also
-        # mean an unsupported shape, so it counts as out of memory only when memory is short.
-        if isinstance(current, RuntimeError) and "could not create a primitive" in text and _memory_is_short():
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _memory_is_short() -> bool:
-    """Near this process's address-space limit (RLIMIT_AS), or the machine nearly out of RAM."""
-    try:
-        import resource  # not on Windows: the psutil check below still applies
-
-        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if soft != resource.RLIM_INFINITY:
-            with open("/proc/self/statm") as f:
-                size = int(f.read().split()[0]) * resource.getpagesize()
-            if size > 0.9 * soft:
-                return True
-    except (ImportError, OSError, ValueError, AttributeError):
-        pass
-    try:
-        import psutil
-
-        return psutil.virtual_memory().available < 256 * 2**20
-    except Exception:
-        return False
-
-
-def _oom_error(config: TrainConfig, where: str, checkpoint_step: int | None) -> OutOfMemory:
-    kept = (f"The last checkpoint (step {checkpoint_step}) is kept." if checkpoint_step
-            else "No checkpoint had been saved yet; nothing else was lost.")
-    smaller = []
-    if config.preset.split()[0] != "quick":
-        smaller.append("the 'quick' preset")
-    if config.batch_size > 1:
-        smaller.append(f"a smaller batch (--batch-size {max(1, config.batch_size // 2)})")
-    if config.max_seq_len > 128:
-        smaller.append(f"shorter chunks (--max-seq-len {max(128, config.max_seq_len // 2)})")
-    if config.precision != "nf4":
-        smaller.append("4-bit precision (--precision nf4)")
-    smaller.append("a smaller model")
-    return OutOfMemory(
-        f"Out of memory {where}. {kept}",
-        "Close other programs and continue with --resume, or start the run again with "
-        + ", ".join(smaller[:-1]) + (" or " if len(smaller) > 1 else "") + smaller[-1] + ".",
-    )
-
-
-def _checkpoint_step(run: RunDir) -> int | None:
-    path = latest_checkpoint(run.checkpoints)
-    return int(path.name.split("-", 1)[1]) if path else None
-
-
 def _mark(run: RunDir, **fields: Any) -> None:
     """Record a failure in run.json if the disk lets us; never hide the original error behind this one."""
     try:
@@ -166,70 +72,6 @@ def _mark(run: RunDir, **fields: Any) -> None:
             run.update_run(**fields)
     except (TuneDeskError, OSError):
         pass
-
-
-def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
-    import torch
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-
-    if precision == "nf4":
-        # Casts norms/embeddings to fp32 for stable 4-bit training (QLoRA recipe);
-        # gradient checkpointing stays off: small models are faster without it.
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=bool(config.extras.get("gradient_checkpointing")))
-    targets: Any = config.target_modules
-    if targets != "all-linear":
-        targets = [t.strip() for t in targets.split(",") if t.strip()]
-    torch.manual_seed(config.seed)  # identical LoRA init for identical configs
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=targets, task_type="CAUSAL_LM", bias="none")
-    return get_peft_model(model, lora)
-
-
-COMPILE_MIN_STEPS = 150
-"""At ~2.6 s/step and 8% faster than the eager CPU kernels, a warm-cache ~10 s compile pays back after
-~50 steps, a cold ~40 s one after ~190: 150 sits between (the default preset's runs are 300+ steps)."""
-
-
-def should_compile(config: TrainConfig, device: str, steps_left: int) -> bool:
-    """torch.compile's CPU code needs a C++ compiler (gcc/clang, or MSVC's cl on Windows) and Python's
-    own headers, which an installed app (a PyInstaller bundle) does not carry; CUDA and MPS are not
-    measured yet, so they keep eager mode."""
-    import shutil
-    import sys
-
-    if config.compile == "off" or device != "cpu" or getattr(sys, "frozen", False):
-        return False
-    has_compiler = any(shutil.which(c) for c in ("g++", "c++", "clang++", "cl"))
-    if config.compile == "on":
-        return has_compiler
-    return has_compiler and steps_left >= COMPILE_MIN_STEPS
-
-
-def compile_layers(model: Any) -> None:
-    """Compile each decoder layer in place (state-dict keys unchanged, so checkpoints and adapters
-    are the same files). bench/train_speed.py on the demo model here, bf16 LoRA r16, with the CPU
-    attention and head loss: 195 (eager CPU kernels) → 211 effective tokens/s (1.08×), peak memory
-    1.93 → 1.74 GB, after a first step of ~12 s with torch's compile cache warm (~40 s cold). Inductor
-    fuses peft's LoRA and the norms itself, so their eager kernels stay off. Layers share one compiled
-    graph; shapes are dynamic so each batch length does not recompile. If compiling fails at the first
-    step (no working compiler after all), torch falls back to eager mode for that layer."""
-    import torch
-
-    torch._dynamo.config.suppress_errors = True
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    decoder = base.get_decoder() if hasattr(base, "get_decoder") else None
-    for layer in getattr(decoder, "layers", []):
-        layer.compile(dynamic=True)
-
-
-def cpu_kernels(model: Any, fuse_layers: bool) -> None:
-    """Our CPU attention (core/training/attention.py) and, unless torch.compile will fuse the
-    layers itself, one autograd function per LoRA linear and per RMSNorm (lora_linear.py, rms_norm.py)."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    use_for_training(base)
-    if fuse_layers:
-        fuse_lora_layers(model)
-        fuse_rms_norms(model)
 
 
 def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
@@ -254,6 +96,56 @@ def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, devi
     return total / max(1, count)
 
 
+@dataclass
+class _Training:
+    """What the named steps share: load, plan and restore fill it in; the loop advances the counters."""
+
+    run: RunDir
+    config: TrainConfig
+    emit: OnEvent
+    """tee(MetricsFile(run), on_event): every event, metrics written to metrics.jsonl first."""
+    phase: str = "while loading the model"
+    """Where training is, in the words an out-of-memory message uses."""
+    began: bool = False
+    """The loop has started: from here on a failure is recorded in run.json (before it, nothing changed)."""
+    # load
+    info: DeviceInfo = field(init=False)
+    model_dir: Path = field(init=False)
+    choice: PrecisionChoice = field(init=False)
+    compute: str = field(init=False)
+    """The autocast mode: the precision, or NF4 weights computing in bf16 where the device has it."""
+    tokenizer: Any = field(init=False)
+    model: Any = field(init=False)
+    # plan
+    train_data: list[Encoded] = field(init=False)
+    val_data: list[Encoded] = field(init=False)
+    lengths: list[int] = field(init=False)
+    plan: StepPlan = field(init=False)
+    # restore
+    params: list[Any] = field(init=False)
+    optimizer: Any = field(init=False)
+    scheduler: Any = field(init=False)
+    # progress: step to last_loss are saved in each checkpoint's state.json; the rest belong to this session
+    step: int = 0
+    best_val: float = float("inf")
+    bad_evals: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    last_loss: float = float("nan")
+    micro: int = 0
+    """Global micro-batch index: the data position, step × grad_accum."""
+    saved_step: int = 0
+    first_step: int = 0
+    """The step this session started from (0, or the checkpoint it resumed)."""
+    started: float = 0.0
+    """time.perf_counter() when this session's loop began."""
+    tokens_seen: int = 0
+    val_loss: float | None = None
+
+    @property
+    def device(self) -> str:
+        return self.info.kind
+
+
 def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_stop: ShouldStop = never_stop,
               resume: bool = False, device_info: DeviceInfo | None = None) -> TrainResult:
     """Train the run prepared in `run_path` (see pipeline.prepare_run).
@@ -263,228 +155,233 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
     `OutOfMemory` / `DiskError` with what to do; the newest checkpoint survives all three.
     """
     run = RunDir(run_path)
-    meta = run.read_run()
-    config = TrainConfig.from_dict(meta["config"])
+    config = TrainConfig.from_dict(run.read_run()["config"])
     config.validate()
-    phase = ["while loading the model"]  # said in an out-of-memory message; the loop names its step itself
+    t = _Training(run, config, tee(MetricsFile(run), on_event))
     with run_lock(run.root):
         try:
-            return _train(run, config, on_event, should_stop, resume, device_info, phase)
+            return _train(t, should_stop, resume, device_info)
         except (Cancelled, OutOfMemory):
             raise
         except BaseException as exc:
-            if not _is_oom(exc):
-                raise
-            _mark(run, status="failed", error="out of memory")
-            raise _oom_error(config, phase[0], _checkpoint_step(run)) from exc
+            saved = {"step": t.saved_step} if t.began else {}
+            if is_oom(exc):
+                _mark(run, status=RunStatus.FAILED, error="out of memory", **saved)
+                raise oom_error(config, t.phase, newest_step(run.checkpoints)) from exc
+            if t.began and isinstance(exc, Exception):
+                error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
+                _mark(run, status=RunStatus.FAILED, error=error, **saved)
+            raise
 
 
-def _train(run: RunDir, config: TrainConfig, on_event: OnEvent, should_stop: ShouldStop, resume: bool,
-           device_info: DeviceInfo | None, phase: list[str]) -> TrainResult:
-    import torch
-    from peft import get_peft_model_state_dict, set_peft_model_state_dict
+def _train(t: _Training, should_stop: ShouldStop, resume: bool, device_info: DeviceInfo | None) -> TrainResult:
+    _load(t, should_stop, device_info)  # 1. model, tokenizer, LoRA adapters
+    _plan(t, resume)                    # 2. examples, step plan, CPU kernels or torch.compile
+    _restore(t, should_stop, resume)    # 3. optimiser, schedule, and the newest checkpoint
+    stopped = _loop(t, should_stop)     # 4. step / log / evaluate / save
+    return _finish(t, stopped)          # 5. last checkpoint, adapter, status
 
-    info = device_info or detect()
-    device = info.kind
 
-    def check_stop() -> None:
-        # Loading takes seconds (minutes for big models): answer a stop between its parts.
-        if should_stop():
-            raise Cancelled("Stopped before training began; the run folder is unchanged.")
+def _check_stop(should_stop: ShouldStop) -> None:
+    # Loading takes seconds (minutes for big models): answer a stop between its parts.
+    if should_stop():
+        raise Cancelled("Stopped before training began; the run folder is unchanged.")
 
-    # 1. Model, tokenizer and adapter ------------------------------------------------
-    on_event(Progress("load-model", f"Loading {config.model}…"))
-    check_stop()
-    model_dir = resolve_model(config.model)
-    choice = choose_precision(info, count_params(model_dir), config.precision)
-    on_event(Progress("load-model", f"Precision: {choice.precision} — {choice.reason}"))
-    tokenizer = load_tokenizer(model_dir)
-    check_stop()
-    model = load_model(model_dir, choice.precision, device)
-    check_stop()
-    model = add_lora(model, config, choice.precision)
-    check_stop()
-    model.train()
-    compute = "nf4_bf16" if choice.precision == "nf4" and info.bf16 else choice.precision
-    pad_id = tokenizer.pad_token_id
 
-    # 2. Data and step plan --------------------------------------------------------------
-    phase[0] = "while preparing the training data"
-    train_data = _encode_all(tokenizer, run.dataset / "train.jsonl", config.max_seq_len)
-    val_data = _encode_all(tokenizer, run.dataset / "validation.jsonl", config.max_seq_len)
-    if not train_data:
+def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None) -> None:
+    """The base model at the precision this device affords, its tokenizer, and fresh LoRA adapters."""
+    t.info = device_info or detect()
+    t.emit(Progress("load-model", f"Loading {t.config.model}…"))
+    _check_stop(should_stop)
+    t.model_dir = resolve_model(t.config.model)
+    t.choice = choose_precision(t.info, count_params(t.model_dir), t.config.precision)
+    t.emit(Progress("load-model", f"Precision: {t.choice.precision} — {t.choice.reason}"))
+    t.tokenizer = load_tokenizer(t.model_dir)
+    _check_stop(should_stop)
+    model = load_model(t.model_dir, t.choice.precision, t.device)
+    _check_stop(should_stop)
+    t.model = add_lora(model, t.config, t.choice.precision)
+    _check_stop(should_stop)
+    t.model.train()
+    t.compute = "nf4_bf16" if t.choice.precision == "nf4" and t.info.bf16 else t.choice.precision
+
+
+def _plan(t: _Training, resume: bool) -> None:
+    """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile."""
+    t.phase = "while preparing the training data"
+    t.train_data = _encode_all(t.tokenizer, t.run.dataset / "train.jsonl", t.config.max_seq_len)
+    t.val_data = _encode_all(t.tokenizer, t.run.dataset / "validation.jsonl", t.config.max_seq_len)
+    if not t.train_data:
         raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
-    lengths = [len(e.input_ids) for e in train_data]
-    batches_per_epoch = math.ceil(len(train_data) / config.batch_size)
-    steps_per_epoch = max(1, math.ceil(batches_per_epoch / config.grad_accum))
-    total_steps = max(1, math.ceil(config.epochs * steps_per_epoch)) if config.epochs > 0 else config.max_steps
-    if config.max_steps:
-        total_steps = min(total_steps, config.max_steps)
-    warmup = int(total_steps * config.warmup_ratio)
-
-    done_before = (_checkpoint_step(run) or 0) if resume else 0
-    compiling = should_compile(config, device, total_steps - done_before)
-    if device == "cpu":
-        cpu_kernels(model, fuse_layers=not compiling)
+    t.lengths = [len(e.input_ids) for e in t.train_data]
+    t.plan = plan_steps(t.config, len(t.train_data))
+    done_before = (newest_step(t.run.checkpoints) or 0) if resume else 0
+    compiling = should_compile(t.config, t.device, t.plan.total_steps - done_before)
+    if t.device == "cpu":
+        cpu_kernels(t.model, fuse_layers=not compiling)
     if compiling:
-        on_event(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
-        compile_layers(model)
+        t.emit(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
+        compile_layers(t.model)
 
-    # 3. Optimiser, schedule, and the state to resume from --------------------------------
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, total_steps, warmup))
-    step, best_val, bad_evals, history = 0, float("inf"), 0, []
-    resumed_loss = float("nan")
-    random.seed(config.seed)
-    check_stop()
+
+def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
+    """AdamW and the warm-up + cosine schedule; with resume, the newest checkpoint that loads (older ones
+    stand in for a damaged one). Then run.json says "training": the folder changes only from here on."""
+    import torch
+    from peft import set_peft_model_state_dict
+
+    plan = t.plan
+    t.params = [p for p in t.model.parameters() if p.requires_grad]
+    t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay)
+    t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_at(s, plan.total_steps, plan.warmup_steps))
+    random.seed(t.config.seed)
+    _check_stop(should_stop)
     if resume:
-        found = load_latest(run.checkpoints, lambda path, why: on_event(
+        found = load_latest(t.run.checkpoints, lambda path, why: t.emit(
             Warning(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
-        if found is not None:
-            ckpt_path, ckpt = found
-            set_peft_model_state_dict(model, ckpt["adapter"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            scheduler.load_state_dict(ckpt["scheduler"])
+        if found is None:
+            t.emit(Progress("train", "No complete checkpoint found: starting from the beginning", 0, plan.total_steps))
+        else:
+            path, ckpt = found
+            set_peft_model_state_dict(t.model, ckpt["adapter"])
+            t.optimizer.load_state_dict(ckpt["optimizer"])
+            t.scheduler.load_state_dict(ckpt["scheduler"])
             restore_rng(ckpt["rng"])
             state = ckpt["state"]
-            step, best_val, bad_evals, history = state["step"], state["best_val"], state["bad_evals"], state["history"]
-            resumed_loss = state.get("last_loss", float("nan"))
-            on_event(Progress("train", f"Resuming from step {step} ({ckpt_path.name})", step, total_steps))
-        else:
-            on_event(Progress("train", "No complete checkpoint found: starting from the beginning", 0, total_steps))
-    check_stop()
+            t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
+            t.last_loss = state.get("last_loss", float("nan"))
+            t.emit(Progress("train", f"Resuming from step {t.step} ({path.name})", t.step, plan.total_steps))
+    _check_stop(should_stop)
+    t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
+                     precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
+                     total_steps=plan.total_steps, train_examples=len(t.train_data),
+                     validation_examples=len(t.val_data))
 
-    run.update_run(status="training", error=None, precision=choice.precision, precision_reason=choice.reason,
-                   model_path=str(model_dir), device=info.kind, total_steps=total_steps,
-                   train_examples=len(train_data), validation_examples=len(val_data))
 
-    def save(at_step: int) -> None:
-        state = {"best_val": best_val, "bad_evals": bad_evals, "history": history, "total_steps": total_steps,
-                 "last_loss": last_loss}
-        path = save_checkpoint(run.checkpoints, at_step, get_peft_model_state_dict(model), optimizer, scheduler,
-                               state, config.keep_checkpoints)
-        on_event(CheckpointSaved(at_step, str(path)))
+def _loop(t: _Training, should_stop: ShouldStop) -> bool:
+    """Train until the plan is done (or validation stops improving); True when the user stopped it."""
+    plan, patience = t.plan, t.config.early_stopping_patience
+    t.began, t.first_step, t.saved_step, t.micro = True, t.step, t.step, t.step * t.config.grad_accum
+    t.started = time.perf_counter()
+    t.emit(Progress("train", f"Training steps {t.step + 1}–{plan.total_steps}", t.step, plan.total_steps))
+    while t.step < plan.total_steps:
+        if should_stop():
+            return True
+        t.phase = f"at step {t.step + 1}"
+        tokens = _optimizer_step(t)
+        t.tokens_seen += tokens
+        elapsed = time.perf_counter() - t.started
+        eta = elapsed / (t.step - t.first_step) * (plan.total_steps - t.step)  # mean step time of this session
+        t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
+                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed, eta))
+        if plan.evaluates_at(t.step) and t.val_data:
+            _validate(t)
+            if patience and t.bad_evals >= patience:
+                t.emit(Warning(f"Validation loss has not improved for {t.bad_evals} checks: "
+                               f"stopping early at step {t.step}."))
+                _save(t)
+                return False
+        if plan.saves_at(t.step):
+            _save(t)
+    return False
 
-    def write_adapter() -> None:
-        # Written aside, then swapped in by renames: a kill at any moment leaves the
-        # old adapter or the new one under adapter/, never half of one.
-        import shutil
 
-        tmp, old = run.root / ".adapter-tmp", run.root / ".adapter-old"
+def _optimizer_step(t: _Training) -> int:
+    """grad_accum micro-batches forward and backward, then one AdamW step; returns the tokens seen."""
+    import torch
+
+    config, plan = t.config, t.plan
+    step_loss, step_tokens = 0.0, 0
+    for _ in range(config.grad_accum):
+        epoch, pos = divmod(t.micro, plan.batches_per_epoch)
+        indices = batch_order(t.lengths, config.batch_size, config.seed, epoch)[pos]
+        batch = {k: v.to(t.device) for k, v in collate([t.train_data[i] for i in indices], t.tokenizer.pad_token_id).items()}
+        with autocast_for(t.compute, t.device):
+            loss, _ = answer_loss(t.model, batch)  # mean over the batch's answer tokens
+        (loss / config.grad_accum).backward()
+        step_loss += float(loss) / config.grad_accum  # a CPU-GPU sync point; once per micro-batch is cheap
+        step_tokens += int(batch["attention_mask"].sum())
+        t.micro += 1
+    torch.nn.utils.clip_grad_norm_(t.params, 1.0)
+    t.optimizer.step()
+    t.scheduler.step()
+    t.optimizer.zero_grad(set_to_none=True)
+    t.step += 1
+    t.last_loss = step_loss
+    return step_tokens
+
+
+def _validate(t: _Training) -> None:
+    """Validation loss now; it counts towards early stopping and the overfitting warning."""
+    t.val_loss = evaluate(t.model, t.val_data, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute)
+    improved = t.val_loss < t.best_val - 1e-4
+    t.best_val, t.bad_evals = (t.val_loss, 0) if improved else (t.best_val, t.bad_evals + 1)
+    t.history.append({"step": t.step, "val_loss": t.val_loss, "train_loss": t.last_loss})
+    t.emit(_eval_event(t.step, t.val_loss, t.last_loss, t.history))
+
+
+def _save(t: _Training) -> None:
+    """A resumable checkpoint of this step (adapter, optimiser, schedule, RNG, counters)."""
+    from peft import get_peft_model_state_dict
+
+    state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
+             "total_steps": t.plan.total_steps, "last_loss": t.last_loss}
+    path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
+                           state, t.config.keep_checkpoints)
+    t.saved_step = t.step
+    t.emit(CheckpointSaved(t.step, str(path)))
+
+
+def _finish(t: _Training, stopped: bool) -> TrainResult:
+    """The last checkpoint, a final validation, the adapter, then the status — in the order a kill at any
+    moment leaves resumable: the status says "finished" only once the adapter is in place."""
+    t.phase = f"while finishing (after step {t.step})"
+    total, adapter = t.plan.total_steps, str(t.run.adapter)
+    resume_words = f"Stopped at step {t.step} of {total}. Continue with --resume."
+    if stopped and t.step == t.first_step:  # stopped before this session trained a step: nothing new to write
+        _mark(t.run, status=RunStatus.STOPPED)
+        t.emit(Finished(t.step, True, adapter if t.run.adapter.is_dir() else "", resume_words))
+        return TrainResult(RunStatus.STOPPED, t.step, total, t.last_loss, None, time.perf_counter() - t.started, 0,
+                           peak_memory_gb(t.device), adapter)
+    if t.step > t.saved_step:
+        _save(t)
+    if not stopped and t.val_data:
+        _validate(t)
+    _write_adapter(t)
+    seconds = time.perf_counter() - t.started
+    status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
+    peak = peak_memory_gb(t.device)
+    t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss, train_seconds=seconds,
+                     tokens=t.tokens_seen, peak_memory_gb=peak)
+    message = resume_words if stopped else f"Finished {t.step} steps in {seconds / 60:.1f} min."
+    t.emit(Finished(t.step, stopped, adapter, message))
+    return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
+
+
+def _write_adapter(t: _Training) -> None:
+    """Written aside, then swapped in by renames: a kill at any moment leaves the old adapter or the new
+    one under adapter/, never half of one. The tokenizer travels with it: the exact chat template trained."""
+    import shutil
+
+    run = t.run
+    tmp, old = run.root / ".adapter-tmp", run.root / ".adapter-old"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    try:
+        t.model.save_pretrained(str(tmp))
+        t.tokenizer.save_pretrained(str(tmp))
+        if run.adapter.exists():
+            run.adapter.rename(old)
+        tmp.rename(run.adapter)
+    except Exception as exc:  # safetensors reports a full disk as its own error type
+        error = as_disk_error(exc, "Could not save the adapter")
+        if error is None:
+            raise
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
-        try:
-            model.save_pretrained(str(tmp))
-            tokenizer.save_pretrained(str(tmp))  # the exact chat template used in training travels with the adapter
-            if run.adapter.exists():
-                run.adapter.rename(old)
-            tmp.rename(run.adapter)
-        except Exception as exc:  # safetensors reports a full disk as its own error type
-            error = as_disk_error(exc, "Could not save the adapter")
-            if error is None:
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-            if old.exists() and not run.adapter.exists():
-                old.rename(run.adapter)
-            raise error from exc
-        shutil.rmtree(old, ignore_errors=True)
-
-    # 4. The loop --------------------------------------------------------------------------
-    started = time.perf_counter()
-    tokens_seen, last_loss, val_loss = 0, resumed_loss, None
-    stopped = False
-    saved_step = first_step = step
-    micro = step * config.grad_accum  # global micro-batch index: where resume continues
-    on_event(Progress("train", f"Training steps {step + 1}–{total_steps}", step, total_steps))
-    try:
-        while step < total_steps:
-            if should_stop():
-                stopped = True
-                break
-            step_loss, step_tokens = 0.0, 0
-            for _ in range(config.grad_accum):
-                epoch, pos = divmod(micro, batches_per_epoch)
-                indices = batch_order(lengths, config.batch_size, config.seed, epoch)[pos]
-                batch = {k: v.to(device) for k, v in collate([train_data[i] for i in indices], pad_id).items()}
-                with autocast_for(compute, device):
-                    loss, _ = answer_loss(model, batch)
-                (loss / config.grad_accum).backward()
-                step_loss += float(loss) / config.grad_accum  # a sync point; once per micro-batch is cheap
-                step_tokens += int(batch["attention_mask"].sum())
-                micro += 1
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            last_loss = step_loss
-            tokens_seen += step_tokens
-            elapsed = time.perf_counter() - started
-            rate = tokens_seen / elapsed if elapsed > 0 else 0.0
-            eta = elapsed / (step - first_step) * (total_steps - step)  # mean step time of this session
-            metrics = StepMetrics(step, total_steps, micro / batches_per_epoch, last_loss,
-                                  scheduler.get_last_lr()[0], rate, elapsed, eta)
-            run.append_metric({"type": "step", **metrics.__dict__})
-            on_event(metrics)
-
-            if config.eval_every and step % config.eval_every == 0 and step < total_steps and val_data:
-                val_loss = evaluate(model, val_data, config.batch_size, pad_id, device, compute)
-                improved = val_loss < best_val - 1e-4
-                best_val, bad_evals = (val_loss, 0) if improved else (best_val, bad_evals + 1)
-                history.append({"step": step, "val_loss": val_loss, "train_loss": last_loss})
-                event = _eval_event(step, val_loss, last_loss, history)
-                run.append_metric({"type": "eval", **event.__dict__})
-                on_event(event)
-                if config.early_stopping_patience and bad_evals >= config.early_stopping_patience:
-                    on_event(Warning(f"Validation loss has not improved for {bad_evals} checks: stopping early at step {step}."))
-                    save(step)
-                    saved_step = step
-                    break
-            if config.save_every and step % config.save_every == 0 and step < total_steps:
-                save(step)
-                saved_step = step
-    except Exception as exc:
-        if _is_oom(exc):
-            _mark(run, status="failed", error="out of memory", step=saved_step)
-            raise _oom_error(config, f"at step {step + 1}", _checkpoint_step(run)) from exc
-        _mark(run, status="failed", error=f"{type(exc).__name__}: {exc}", step=saved_step)
-        raise
-
-    # 5. Wrap up: final checkpoint, adapter, status ------------------------------------------
-    phase[0] = f"while finishing (after step {step})"
-    if stopped and step == first_step:  # stopped before this session trained a step: nothing new to write
-        _mark(run, status="stopped")
-        on_event(Finished(step, True, str(run.adapter) if run.adapter.is_dir() else "",
-                          f"Stopped at step {step} of {total_steps}. Continue with --resume."))
-        return TrainResult("stopped", step, total_steps, last_loss, None, time.perf_counter() - started, 0,
-                           peak_memory_gb(device), str(run.adapter))
-    try:
-        if step > saved_step:
-            save(step)
-    except DiskError as exc:
-        _mark(run, status="failed", error=exc.message)
-        raise
-    if not stopped and val_data:
-        val_loss = evaluate(model, val_data, config.batch_size, pad_id, device, compute)
-        history.append({"step": step, "val_loss": val_loss, "train_loss": last_loss})
-        event = _eval_event(step, val_loss, last_loss, history)
-        run.append_metric({"type": "eval", **event.__dict__})
-        on_event(event)
-    try:
-        write_adapter()
-    except DiskError as exc:
-        _mark(run, status="failed", error=exc.message)
-        raise
-    seconds = time.perf_counter() - started
-    status = "stopped" if stopped else "finished"
-    peak = peak_memory_gb(device)
-    run.update_run(status=status, step=step, train_loss=last_loss, val_loss=val_loss, train_seconds=seconds,
-                   tokens=tokens_seen, peak_memory_gb=peak)
-    message = (f"Stopped at step {step} of {total_steps}. Continue with --resume." if stopped
-               else f"Finished {step} steps in {seconds / 60:.1f} min.")
-    on_event(Finished(step, stopped, str(run.adapter), message))
-    return TrainResult(status, step, total_steps, last_loss, val_loss, seconds, tokens_seen, peak, str(run.adapter))
+        if old.exists() and not run.adapter.exists():
+            old.rename(run.adapter)
+        raise error from exc
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _eval_event(step: int, val_loss: float, train_loss: float, history: list[dict[str, Any]]) -> EvalMetrics:

@@ -7,21 +7,26 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QPushButton, QTableWidget, QTableWidgetItem, QWidget)
 
 from core import projects
-from core.projects import Project, RunSummary
+from core.projects import Project
+from core.runs import RunState, RunStatus
 from gui import dialogs
 from gui.context import AppContext
 from gui.theme import mark_primary, set_icon
 from gui.widgets import Card, Page, muted
 
 STATUS_WORDS = {
-    "prepared": "Ready to train", "training": "Interrupted", "stopped": "Paused", "finished": "Trained",
-    "failed": "Failed", "unknown": "Incomplete",
+    RunStatus.PREPARED: "Ready to train", RunStatus.TRAINING: "Being trained elsewhere",
+    RunStatus.INTERRUPTED: "Interrupted", RunStatus.STOPPED: "Paused", RunStatus.FINISHED: "Trained",
+    RunStatus.FAILED: "Failed", RunStatus.UNKNOWN: "Incomplete",
 }
 
 
-def run_status_text(run: RunSummary) -> str:
+def run_status_text(run: RunState) -> str:
+    """A run's state in a few words, as core.runs decides it (a list never re-derives it from run.json)."""
     words = STATUS_WORDS.get(run.status, run.status)
-    if run.status == "training" and not run.has_checkpoint:
+    if run.status is RunStatus.TRAINING and not run.trained_elsewhere:
+        words = "Training"
+    elif run.status is RunStatus.INTERRUPTED and not run.has_checkpoint:
         words = "Interrupted (no checkpoint)"
     if run.total_steps:
         words += f" · step {run.step}/{run.total_steps}"

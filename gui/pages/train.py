@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPl
 from core import projects
 from core.errors import TuneDeskError
 from core.events import CheckpointSaved, EvalMetrics, Failed, Finished, Progress, StepMetrics, Warning
+from core.runs import RunState, RunStatus, run_state
 from core.store import RunDir
 from core.training.config import PRESET_HELP, PRESETS, TrainConfig
 from gui.context import AppContext
@@ -202,9 +203,9 @@ class TrainPage(Page):
         self.run_combo.blockSignals(False)
         self._run_selected()
 
-    def selected_run(self) -> projects.RunSummary | None:
+    def selected_run(self) -> RunState | None:
         data = self.run_combo.currentData()
-        return projects.run_summary(Path(data)) if data else None
+        return run_state(Path(data)) if data else None
 
     def _run_selected(self, *_args: Any) -> None:
         if self.state != IDLE:
@@ -223,12 +224,17 @@ class TrainPage(Page):
             self._show_saved(run)
         self._update_buttons()
 
-    def _show_saved(self, run: projects.RunSummary) -> None:
+    def _show_saved(self, run: RunState) -> None:
         records = RunDir(run.path).read_metrics()
         steps = [r for r in records if r.get("type") == "step"]
         evals = [r for r in records if r.get("type") == "eval"]
         self._set_stats(steps[-1] if steps else None, evals[-1]["val_loss"] if evals else None, run.total_steps)
-        self.status_label.setText(run_status_text(run) + (" — press Resume to continue." if run.resumable else ""))
+        if run.resumable:  # the words and the button come from the same RunState, so they cannot disagree
+            self.status_label.setText(f"{run.describe()} Press Resume to continue.")
+        elif run.trained_elsewhere:
+            self.status_label.setText(f"{run.describe()} Wait for it to finish, or stop it there.")
+        else:
+            self.status_label.setText(run_status_text(run))
         try:
             meta = RunDir(run.path).read_run()
         except TuneDeskError:
@@ -298,7 +304,7 @@ class TrainPage(Page):
         """Preparation failed or was stopped: a folder that never became a trainable run is removed."""
         import shutil
 
-        if not RunDir(run).run_json.is_file() or RunDir(run).read_run().get("status") == "prepared":
+        if run_state(run).status in (RunStatus.UNKNOWN, RunStatus.PREPARED):
             shutil.rmtree(run, ignore_errors=True)
         self.run_path = None
         self._finish_idle(message)

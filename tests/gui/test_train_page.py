@@ -9,6 +9,7 @@ from gui_support import TRAINING_TIMEOUT_MS, home, make_window, only_known, wind
 
 from core import projects
 from core.events import StepMetrics
+from core.runs import run_state
 from core.training.config import TrainConfig
 from gui.pages.train import IDLE
 
@@ -60,7 +61,7 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
     qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
     page.process.event.disconnect(on_event)
 
-    run = projects.run_summary(run.path)
+    run = run_state(run.path)
     assert run.status == "finished" and run.step == STEPS and run.has_adapter
     assert steps[-1] == STEPS and steps[stopped_at] == stopped_at + 1  # resumed after the checkpoint, no step lost
     qtbot.waitUntil(lambda: page.plots.points("loss") == STEPS, timeout=5_000)  # one curve, no fold-back

@@ -31,7 +31,7 @@ from core.events import StepMetrics
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, load_checkpoint
 from core.training.loop import train_run
-from core.training.runstate import run_state
+from core.runs import run_state
 
 MOUNT = can_mount()
 

@@ -28,7 +28,7 @@ from core.locks import holder
 from core.store import RunDir
 from core.training.checkpoints import MARKER, complete_checkpoints, load_checkpoint
 from core.training.loop import train_run
-from core.training.runstate import run_state
+from core.runs import run_state
 
 KILLS = 20
 SEED = 7

@@ -18,7 +18,7 @@ from core.events import StepMetrics
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, load_checkpoint
 from core.training.loop import train_run
-from core.training.runstate import run_state
+from core.runs import run_state
 
 
 def test_out_of_memory_while_loading_the_model(fresh_run) -> None:

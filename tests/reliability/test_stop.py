@@ -15,7 +15,7 @@ from faults import Worker, fresh_run, is_event, run_template  # noqa: F401
 
 from core.store import RunDir
 from core.training.checkpoints import latest_checkpoint, load_checkpoint
-from core.training.runstate import run_state
+from core.runs import run_state
 from core.worker import STOP_FILE, request_stop
 
 SEED = 11
