@@ -52,12 +52,6 @@ def shingles(passage: str, size: int = 5) -> frozenset[int]:
     return frozenset(_hash(" ".join(words[i : i + size])) for i in range(len(words) - size + 1))
 
 
-def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
-
-
 @dataclass(frozen=True)
 class Seen:
     """Where a kept passage came from, to tell the user what a drop duplicated."""
