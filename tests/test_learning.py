@@ -28,6 +28,33 @@ def test_training_file_mixes_passages_grounded_qa_and_replay(tmp_path: Path, dem
     assert all(h["fact"] in answers for h in heldout)
 
 
+CODENAME_DOC = "# Harrowgate weather balloon\n\nThe Harrowgate weather balloon is code-named Quillmoss.\n"
+"""One invented fact: no model can know the name before training on it."""
+
+
+def test_closed_book_recall_rises_after_a_short_training(tmp_path: Path, base_chat):
+    """The tuned model, asked in words it was not trained on and with no passage in the prompt (greedy),
+    answers what only the document says; the base model, asked the same way, does not."""
+    from core.chat import load_chat_model
+    from core.pipeline import train
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harrowgate.md").write_text(CODENAME_DOC)
+    run = tmp_path / "run"
+    train([docs], run, quick_config(max_steps=12, learning_rate=3e-3, save_every=0, eval_every=0, replay=False,
+                                    val_fraction=0.0, max_seq_len=192))
+    question = "What is the code name of the Harrowgate weather balloon?"
+    trained = [json.loads(l)["messages"][0]["content"] for l in (RunDir(run).dataset / "train.jsonl").open()]
+    assert question not in trained  # recall, not a trained prompt played back
+
+    before = base_chat.ask(question)
+    after = load_chat_model(run).ask(question)
+    print(f"\nbase: {before!r}\ntuned: {after!r}")
+    assert "quillmoss" not in before.lower()
+    assert "quillmoss" in after.lower(), after  # measured: "The Harrowgate weather balloon is code name Quillmoss."
+
+
 def test_report_has_per_document_figures(trained_run: Path):
     from core.evaluation.report import evaluate_run, format_report
 
