@@ -21,6 +21,9 @@ class Progress:
     message: str
     done: int = 0
     total: int = 0
+    tick: bool = False
+    """True for the frequent count updates of work under way (a download's bytes): a progress bar shows
+    them in place of a line each. False: a statement worth its own line."""
 
 
 @dataclass(frozen=True)
@@ -65,17 +68,70 @@ class Failed:
 
 
 @dataclass(frozen=True)
-class Warning:  # noqa: A001 - a user-facing warning, not the builtin
+class Caution:
+    """Something the user should know that does not stop the work (a skipped file, a run that may not fit).
+    Not named Warning: that would shadow the builtin in every module that imports it."""
+
     message: str
 
 
-Event = Progress | StepMetrics | EvalMetrics | CheckpointSaved | Finished | Failed | Warning
+Warning = Caution  # noqa: A001 - old name, kept only until core/training, core/pipeline and gui/pages/train.py import Caution
+
+
+# Chat: ChatSession.answer yields these, in this order, for each reply.
+@dataclass(frozen=True)
+class Passage:
+    """A document passage put in the model's context, shown as one of the answer's sources."""
+
+    document: str
+    index: int
+    """0-based position of the passage in its document (the CLI writes it so; the GUI shows index + 1)."""
+    text: str
+    score: float
+    """Cosine similarity to the question (core/retrieval.py)."""
+
+
+@dataclass(frozen=True)
+class AnsweredBy:
+    """Which weights write the reply that follows: "tuned", or "original" (the base model, or a trained
+    run's original weights for a question not about its documents, core/chat/routing.py)."""
+
+    weights: str
+    documents_unavailable: str = ""
+    """Why a trained run answers without its documents (no passage search model, no documents.json), if so."""
+
+
+@dataclass(frozen=True)
+class AnswerSources:
+    """The passages the reply was given; empty for a general question or with sources off."""
+
+    passages: tuple[Passage, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerPiece:
+    """A piece of the reply's text as it is decoded."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    """The reply is over: its whole text, and whether a stop request cut it short."""
+
+    text: str
+    stopped: bool = False
+
+
+ChatEvent = AnsweredBy | AnswerSources | AnswerPiece | AnswerDone
+Event = Progress | StepMetrics | EvalMetrics | CheckpointSaved | Finished | Failed | Caution | ChatEvent
 OnEvent = Callable[[Event], None]
 ShouldStop = Callable[[], bool]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Progress, StepMetrics, EvalMetrics, CheckpointSaved, Finished, Failed, Warning)
+    for cls in (Progress, StepMetrics, EvalMetrics, CheckpointSaved, Finished, Failed, Caution,
+                AnsweredBy, AnswerSources, AnswerPiece, AnswerDone)
 }
 
 
@@ -94,4 +150,6 @@ def to_dict(event: Event) -> dict[str, Any]:
 def from_dict(data: dict[str, Any]) -> Event:
     data = dict(data)
     cls = EVENT_TYPES[data.pop("type")]
+    if cls is AnswerSources:  # the one event with nested dataclasses
+        data["passages"] = tuple(Passage(**p) for p in data.get("passages", ()))
     return cls(**data)

@@ -22,7 +22,7 @@ from core.events import OnEvent, Progress, ShouldStop, Warning, ignore_event, ne
 from core.locks import holding_run_lock
 from core.device import detect
 from core.models import load_tokenizer, resolve_model
-from core.models.loading import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
+from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
 from core.runs import RunStatus, run_state
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig

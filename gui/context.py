@@ -9,9 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from core import projects
+from core.chat.assembly import ChatModels
 from core.paths import data_dir
 from core.projects import Project
-from gui.jobs import ChatModels
 from gui.notify import Notifier
 from gui.workers import Workers
 

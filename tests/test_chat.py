@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.chat import ChatSession, SamplingSettings
+from core.events import AnsweredBy, AnswerDone, AnswerPiece, AnswerSources
 
 
 def test_base_model_answers_a_general_question(base_chat):
@@ -35,6 +36,19 @@ def test_stop_ends_the_reply_and_history_keeps_what_was_said(base_chat):
     assert session.history[-1]["content"] == "".join(seen).strip()
     session.reset()
     assert session.history == []
+
+
+def test_answer_events_say_who_answered_with_what_then_the_text(base_chat):
+    session = ChatSession(base_chat)
+    events: list = []
+    for event in session.answer("Tell me a long story about a dragon.", SamplingSettings(max_new_tokens=200),
+                                should_stop=lambda: sum(isinstance(e, AnswerPiece) for e in events) >= 5):
+        events.append(event)
+    kinds = [type(e) for e in events]
+    assert kinds == [AnsweredBy, AnswerSources] + [AnswerPiece] * 5 + [AnswerDone], kinds
+    assert events[0].weights == "original" and events[1].passages == ()  # the base model, no router: no sources
+    assert events[-1].stopped and events[-1].text == "".join(e.text for e in events[2:-1]).strip()
+    assert session.history[-1] == {"role": "assistant", "content": events[-1].text}
 
 
 def test_history_is_sent_with_the_next_turn(base_chat):

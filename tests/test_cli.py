@@ -69,3 +69,42 @@ def test_cli_train_then_resume(tmp_path: Path, demo_model_dir: Path, capsys):
     assert json.loads((out / "run.json").read_text())["status"] == "finished"
     assert main(["train", "--out", str(out), "--resume"]) == 2  # already finished: said, not redone
     assert "already finished" in capsys.readouterr().err
+
+
+DOCUMENT_Q = "Who founded Harbor Lane Bakery?"
+GENERAL_Q = "What is the capital of France?"
+
+
+def _ask(run: Path, tmp_path: Path, capsys, *flags: str) -> dict[str, dict]:
+    """`tunedesk ask RUN` on one document question and one general one, printed to stdout: {question: row}."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"q": DOCUMENT_Q}) + "\n" + json.dumps({"q": GENERAL_Q}) + "\n")
+    capsys.readouterr()
+    assert main(["ask", str(run), "--questions", str(questions), *flags]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    return {row["q"]: row for row in rows}
+
+
+def test_ask_routes_each_question_and_cites_passages_by_default(trained_run: Path, tmp_path: Path, capsys):
+    rows = _ask(trained_run, tmp_path, capsys)
+    about, general = rows[DOCUMENT_Q], rows[GENERAL_Q]
+    assert about["answered_by"] == "tuned" and "Okonkwo" in about["answer"]
+    assert about["sources"] and about["sources"][0]["document"] == "harbor_lane_bakery_handbook.md"
+    scores = [s["score"] for s in about["sources"]]
+    assert scores == sorted(scores, reverse=True) and all(isinstance(s["passage"], int) for s in about["sources"])
+    assert general["answered_by"] == "original" and "Paris" in general["answer"]
+    assert general["sources"] == []  # the original weights answered: nothing from the documents to cite
+
+
+def test_ask_no_sources_answers_closed_book_with_the_same_routing(trained_run: Path, tmp_path: Path, capsys):
+    rows = _ask(trained_run, tmp_path, capsys, "--no-sources")
+    assert rows[DOCUMENT_Q]["answered_by"] == "tuned" and rows[DOCUMENT_Q]["sources"] == []
+    assert rows[GENERAL_Q]["answered_by"] == "original" and rows[GENERAL_Q]["sources"] == []
+
+
+def test_ask_always_tuned_sends_general_questions_to_the_tuned_weights_too(trained_run: Path, tmp_path: Path, capsys):
+    rows = _ask(trained_run, tmp_path, capsys, "--always-tuned")
+    assert rows[DOCUMENT_Q]["answered_by"] == "tuned" and rows[DOCUMENT_Q]["sources"]
+    general = rows[GENERAL_Q]
+    assert general["answered_by"] == "tuned"  # not the original weights, as by default
+    assert general["sources"]  # treated as about the documents: given its nearest passages

@@ -141,6 +141,8 @@ def test_downloaded_model_is_listed_loads_and_generates(hub: LocalHub, repos: di
     assert progress[-1].done == progress[-1].total == served_bytes  # byte progress, complete
     dones = [e.done for e in progress]
     assert dones == sorted(dones) and len(dones) >= 3
+    ticks = [e for e in progress if e.tick]
+    assert len(ticks) >= 2 and not progress[-1].tick  # the running count is a bar's; "Installed …" a line of its own
 
     question = "What is the capital of France?"
     settings = SamplingSettings(max_new_tokens=12)
@@ -262,6 +264,7 @@ def test_cli_downloads_lists_and_removes(hub: LocalHub, tmp_path: Path):
     done = tunedesk("models", "download", TINY_REPO, "--name", "tiny")
     assert done.returncode == 0, done.stderr
     assert "Installed 'tiny'" in done.stdout and "licence mit" in done.stdout
+    assert f"· Installed {TINY_REPO} as 'tiny'" in done.stderr  # a statement, not swallowed by the byte bar
     listed = tunedesk("models", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["name"]: r for r in json.loads(listed.stdout)}

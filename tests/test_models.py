@@ -19,7 +19,7 @@ from conftest import SAMPLE_DOCS, quick_config
 
 from core.chat import SamplingSettings
 from core.errors import ModelError
-from core.events import Progress, Warning
+from core.events import Caution, Progress
 from core.models import (DEFAULT_CHAT_TEMPLATE, DEFAULT_TEMPLATE_NOTE, check_gguf, demo_gguf_path, model_info,
                          resolve_model)
 from core.models.catalog import add_model, find_model, list_models, remove_model
@@ -251,7 +251,7 @@ def test_model_without_chat_template_trains_and_chats_with_the_default(catalogue
                           max_seq_len=96, batch_size=2)
     result = train([SAMPLE_DOCS], tmp_path / "run", config, on_event=events.append)
     assert result.status == "finished" and result.step == 2
-    assert any(isinstance(e, Warning) and e.message == DEFAULT_TEMPLATE_NOTE for e in events)
+    assert any(isinstance(e, Caution) and e.message == DEFAULT_TEMPLATE_NOTE for e in events)
     adapter = RunDir(tmp_path / "run").adapter
     assert (adapter / "chat_template.jinja").read_text() == DEFAULT_CHAT_TEMPLATE  # saved with the adapter
 

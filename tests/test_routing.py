@@ -47,7 +47,13 @@ def test_calibrated_threshold_separates_document_questions_from_general_ones(tra
     from core.dataset.replay import replay_prompts
 
     figures = json.loads((trained_run / "routing.json").read_text())
-    assert 0.25 <= router.threshold <= 0.5 and figures["threshold"] == router.threshold
+    assert figures["calibrated"] and figures["document_questions"] > 0 and figures["threshold"] == router.threshold
+    # Between the two sets it calibrated on: above most general prompts' best passage score, below most
+    # document questions' (a threshold stuck at an end of its clamp, or the sets swapped, fails here).
+    doc_scores = (router.about_vectors @ router.index.vectors.T).max(dim=1).values
+    general_scores = (router.general_vectors @ router.index.vectors.T).max(dim=1).values
+    assert float(general_scores.median()) < router.threshold <= float(doc_scores.median()), (router.threshold, figures)
+    assert figures["document_misrouted"] <= 0.1 and figures["general_misrouted"] <= 0.05, figures
     heldout = [json.loads(l)["q"] for l in (trained_run / "dataset" / "heldout.jsonl").read_text().splitlines() if l]
     about = [router.route(q).about_documents for q in heldout]
     general = [router.route(q).about_documents for q in replay_prompts()]
@@ -101,3 +107,57 @@ def test_the_switch_is_per_thread(switchable):
         worker.join()
         assert switchable.switch.on is False
     assert seen == [True] and switchable.switch.on is True
+
+
+# Written for this test, not taken from resources/replay_prompts.txt (which the threshold is calibrated on).
+GENERAL_UNSEEN = [
+    "Who wrote the novel Pride and Prejudice?",
+    "How fast does light travel in a vacuum?",
+    "What is the largest desert in the world?",
+    "Which musical instrument has 88 keys?",
+    "In which year did the Second World War end?",
+    "How do I make a cup of tea?",
+    "What causes the seasons on Earth?",
+    "What is the difference between weather and climate?",
+    "How many players are in a football team?",
+]
+# General questions on a topic the documents touch (an island with a volcano, a bakery).
+GENERAL_NEAR_THE_DOCUMENTS = [
+    "Why do volcanoes erupt?",
+    "Which is the largest island in the world?",
+    "What is yeast used for in bread?",
+]
+# About the sample documents, in ordinary words only: no name of theirs for the router's name check to catch.
+DOCUMENT_PLAIN_WORDS = [
+    "What colour are the aprons that bakers wear?",
+    "How long does each loaf prove before it is baked?",
+    "Where does the unsold bread go every evening?",
+    "How many days in advance must holiday requests be made?",
+    "How long does the e-reader battery last?",
+    "What colour is the charging light when the battery is full?",
+    "How do I take a screenshot on the e-reader?",
+    "How many species of lichen did the botanist describe on the island?",
+]
+
+
+def test_general_questions_it_was_not_calibrated_on_go_to_the_original_weights(router):
+    from core.dataset.replay import replay_prompts
+
+    assert not set(GENERAL_UNSEEN + GENERAL_NEAR_THE_DOCUMENTS) & set(replay_prompts())
+    about = [q for q in GENERAL_UNSEEN if router.route(q).about_documents]
+    assert about == []
+
+
+@pytest.mark.xfail(strict=True, reason="Known limit: on the test run, 2 of these 3 score just above the calibrated "
+                   "threshold (0.26) and go to the tuned weights. Passes (and must be unmarked) once routing tells them apart.")
+def test_general_questions_near_the_documents_topic_go_to_the_original_weights(router):
+    about = [q for q in GENERAL_NEAR_THE_DOCUMENTS if router.route(q).about_documents]
+    assert about == []
+
+
+def test_document_questions_without_names_go_to_the_tuned_weights(router):
+    from core.chat.routing import named_in
+
+    assert [q for q in DOCUMENT_PLAIN_WORDS if named_in(q, router.names)] == []  # similarity alone decides
+    general = [q for q in DOCUMENT_PLAIN_WORDS if not router.route(q).about_documents]
+    assert len(general) <= 1, general  # on the test run: only the holiday-request rule (0.24) falls short

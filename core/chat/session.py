@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from core.errors import ModelError, RunError
-from core.events import never_stop
+from core.events import AnsweredBy, AnswerDone, AnswerPiece, AnswerSources, ChatEvent, Passage, never_stop
 from core.store import RunDir
 
 
@@ -131,14 +131,19 @@ class ChatSession:
     are kept in `last_sources` to be shown as the answer's sources); any other question
     is answered by the original weights, which kept their general knowledge. Without
     one, the model answers everything as loaded.
+
+    `answer` yields the reply as core events (core/events.py), so the CLI prints them,
+    the GUI's worker re-emits them and tests collect them; `send` yields only its text.
     """
 
     def __init__(self, model: ChatModel, system: str | None = None, router: Any = None,
-                 passages: bool = True) -> None:
+                 passages: bool = True, documents_unavailable: str = "") -> None:
         self.model = model
         self.system = system
         self.router = router
         self.passages = passages
+        self.documents_unavailable = documents_unavailable
+        """Why a trained run answers without its router (core/chat/assembly.py), reported with each answer."""
         self.last_route: Any = None
         self.last_sources: list[Any] = []
         self.history: list[dict[str, str]] = []
@@ -146,8 +151,9 @@ class ChatSession:
     def messages(self) -> list[dict[str, str]]:
         return ([{"role": "system", "content": self.system}] if self.system else []) + self.history
 
-    def send(self, text: str, settings: SamplingSettings | None = None,
-             should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
+    def answer(self, text: str, settings: SamplingSettings | None = None,
+               should_stop: Callable[[], bool] = never_stop) -> Iterator[ChatEvent]:
+        """AnsweredBy, AnswerSources, then an AnswerPiece per decoded piece, then AnswerDone (also after a stop)."""
         previous = next((m["content"] for m in reversed(self.history) if m["role"] == "user"), None)
         self.history.append({"role": "user", "content": text})
         messages = self.messages()
@@ -160,18 +166,29 @@ class ChatSession:
             self.last_sources = self.last_route.passages
             # Only this turn carries the passages; history keeps the plain question.
             messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
+        yield AnsweredBy(self.answered_by, self.documents_unavailable)
+        yield AnswerSources(tuple(Passage(s.source, s.index, s.text, s.score) for s in self.last_sources))
         parts: list[str] = []
         try:
             with self.model.adapter(about_documents):
                 for piece in self.model.stream(messages, settings, should_stop):
                     parts.append(piece)
-                    yield piece
+                    yield AnswerPiece(piece)
         finally:  # a stopped reply is still kept, as far as it got
             self.history.append({"role": "assistant", "content": "".join(parts).strip()})
+        yield AnswerDone("".join(parts).strip(), stopped=should_stop())
+
+    def send(self, text: str, settings: SamplingSettings | None = None,
+             should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
+        """The reply's text piece by piece: `answer` without the events around it."""
+        for event in self.answer(text, settings, should_stop):
+            if isinstance(event, AnswerPiece):
+                yield event.text
 
     @property
     def answered_by(self) -> str:
-        """Which weights wrote the last answer: "tuned", or "original" (a question not about the documents)."""
+        """Which weights wrote the last answer: "tuned", or "original" (the base model, or a question
+        not about the documents)."""
         if self.last_route is not None and not self.last_route.about_documents and self.model.switch is not None:
             return "original"
         return "tuned" if self.model.label != "base" else "original"

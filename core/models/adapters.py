@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from core.errors import ModelError
-from core.models.loading import _safetensors_header
+from core.models.folders import safetensors_header
 
 _PREFIX = "base_model.model."
 
@@ -21,7 +21,7 @@ _PREFIX = "base_model.model."
 def _base_shapes(base_dir: Path) -> dict[str, list[int]]:
     shapes: dict[str, list[int]] = {}
     for file in sorted(base_dir.glob("*.safetensors")):
-        for key, meta in _safetensors_header(file).items():
+        for key, meta in safetensors_header(file).items():
             if key != "__metadata__":
                 shapes[key] = meta["shape"]
     return shapes
@@ -42,7 +42,7 @@ def check_adapter_fits(adapter_dir: Path, base_dir: Path) -> None:
     if not weights.is_file() or not base:
         return  # nothing to compare from headers (.bin files): PEFT's own check still runs
     matched, missing = 0, []
-    for key, meta in _safetensors_header(weights).items():
+    for key, meta in safetensors_header(weights).items():
         if key == "__metadata__" or ".lora_" not in key:
             continue
         module, kind = key.removeprefix(_PREFIX).rsplit(".lora_", 1)

@@ -23,8 +23,9 @@ from typing import Any
 
 from core.errors import ModelError
 from core.events import OnEvent, ignore_event
-from core.models.loading import (DEMO, DEMO_NAME, check_model_folder, count_params, folder_size, has_own_chat_template,
-                                 read_licence)
+from core.models.folders import check_model_folder, count_params, folder_size, has_own_chat_template, read_licence
+from core.models.gguf import convert_gguf, demo_gguf_path, gguf_cache_dir, read_gguf_header
+from core.models.names import DEMO, DEMO_NAME
 from core.paths import data_dir, models_dir
 from core.store import read_json, write_json
 
@@ -101,8 +102,6 @@ def describe_folder(folder: Path, name: str, source: str, origin: str, revision:
 
 
 def demo_entry() -> CatalogEntry:
-    from core.models.gguf import demo_gguf_path, gguf_cache_dir, read_gguf_header
-
     gguf = demo_gguf_path()
     folder = gguf_cache_dir(gguf)
     if (folder / "config.json").is_file():
@@ -149,8 +148,6 @@ def add_model(spec: str | Path, name: str | None = None, on_event: OnEvent = ign
         name = path.stem if path.is_file() else path.resolve().name
     check_name_free(name)  # before any long conversion
     if path.is_file():
-        from core.models.gguf import convert_gguf
-
         if path.suffix.lower() != ".gguf":
             raise ModelError(f"{path.name} is not a model file.", "Give a .gguf file or a folder with config.json and weights.")
         folder = convert_gguf(path, on_event)

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from core.errors import DiskError, ModelError
 from core.events import OnEvent, Progress, ignore_event
-from core.models.loading import DEMO_GGUF, DEMO_NAME, SOURCE_FILE
+from core.models.names import DEMO_GGUF, DEMO_NAME, SOURCE_FILE
 from core.paths import models_dir
 
 GGUF_MAGIC = b"GGUF"

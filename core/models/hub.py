@@ -32,7 +32,8 @@ from urllib.parse import urlparse
 from core.errors import Cancelled, DiskError, ModelError
 from core.events import OnEvent, Progress, ShouldStop, ignore_event, never_stop
 from core.models.catalog import CatalogEntry, check_name_free, describe_folder, find_model, register
-from core.models.loading import SOURCE_FILE, not_a_causal_lm
+from core.models.folders import not_a_causal_lm
+from core.models.names import SOURCE_FILE
 from core.paths import models_dir
 
 KEYRING_SERVICE = "TuneDesk"
@@ -214,7 +215,7 @@ class _Meter:
         if force or now - self.last >= 0.2:
             self.last = now
             self.on_event(Progress("download", f"Downloading {self.repo_id}: {_mb(self.done)} of {_mb(self.total)}",
-                                   self.done, self.total))
+                                   self.done, self.total, tick=True))
 
 
 def _verify(path: Path, file: RemoteFile) -> bool:

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QListWidget, QListWidgetI
                                QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget, QWidgetAction)
 
 from core import projects
-from core.events import Progress
+from core.events import AnsweredBy, AnswerPiece, AnswerSources, Progress
 from gui.chat_widgets import MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
 from gui.context import AppContext
-from gui.jobs import Answered, stream_job
+from gui.jobs import stream_job
 from gui.pages.compare import ComparePanel
 from gui.theme import icon, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
@@ -41,7 +41,8 @@ class ChatPage(Page):
         self.current: dict[str, Any] | None = None
         self._task = None
         self._bubble: MessageBubble | None = None
-        self._answered: Answered | None = None
+        self._answered_by: AnsweredBy | None = None  # the reply being written: whose weights,
+        self._sources: AnswerSources = AnswerSources()  # and the passages it was given
         self._buffer = PieceBuffer(self._flush)
 
         self.settings_button = QToolButton()
@@ -237,7 +238,7 @@ class ChatPage(Page):
         self._bubble = self.transcript.add("assistant", "", label)
         self._bubble.copied.connect(lambda _t: self.busy.start("Answer copied.") or self.busy.bar.hide())
         messages = [{"role": m["role"], "content": m["content"]} for m in self.current["messages"]]
-        self._answered = None
+        self._answered_by, self._sources = None, AnswerSources()
         self._set_busy(True)
         self.busy.start("Loading the model…")
         self._task = self.ctx.workers.run(
@@ -248,13 +249,15 @@ class ChatPage(Page):
     def _on_piece(self, event: Any) -> None:
         if isinstance(event, Progress):
             self.busy.start(event.message)
-        elif isinstance(event, str):
-            self._buffer.add(event)
-            self.piece_received.emit(event)
-        elif isinstance(event, Answered):
-            self._answered = event
-            if event.unavailable:
-                self.ctx.notifier.warning("This answer could not use your documents.", event.unavailable)
+        elif isinstance(event, AnswerPiece):
+            self._buffer.add(event.text)
+            self.piece_received.emit(event.text)
+        elif isinstance(event, AnsweredBy):
+            self._answered_by = event
+            if event.documents_unavailable:
+                self.ctx.notifier.warning("This answer could not use your documents.", event.documents_unavailable)
+        elif isinstance(event, AnswerSources):
+            self._sources = event
 
     def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str) -> None:
         """What stands behind a trained run's answer: its sources, or a note that the original model wrote it."""
@@ -272,14 +275,17 @@ class ChatPage(Page):
         self.busy.stop()
         answer = self._bubble.text().strip() if self._bubble is not None else ""
         if self.current is not None:
-            if self._answered is not None and self._bubble is not None:
-                self._show_backing(self._bubble, self._answered.sources, self._answered.answered_by)
+            trained = bool(self.current.get("run"))  # the original model alone has nothing behind its answers
+            # {"document", "passage" (0-based, as the CLI writes it), "text"}: chat_history.json's form
+            sources = [{"document": p.document, "passage": p.index, "text": p.text} for p in self._sources.passages]
+            if trained and self._answered_by is not None and self._bubble is not None:
+                self._show_backing(self._bubble, sources, self._answered_by.weights)
             if answer:
                 message: dict[str, Any] = {"role": "assistant", "content": answer}
-                if self._answered is not None:
-                    message["answered_by"] = self._answered.answered_by
-                    if self._answered.sources:
-                        message["sources"] = self._answered.sources
+                if trained and self._answered_by is not None:
+                    message["answered_by"] = self._answered_by.weights
+                    if sources:
+                        message["sources"] = sources
                 self.current["messages"].append(message)
             else:  # failed before any text: the question is kept, the empty bubble is not
                 self._bubble.text_label.setText("(no answer)")

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
-from core.events import Progress
+from core.events import AnsweredBy, AnswerPiece, Progress
 from gui.chat_widgets import ModelPicker, PieceBuffer, SamplingForm
 from gui.context import AppContext
 from gui.jobs import compare_job
@@ -50,6 +50,7 @@ class ComparePanel(QWidget):
         self.ctx = ctx
         self.sampling = sampling
         self._task = None
+        self._side = "base"  # whose answer the worker is writing now (compare_job: the original's first)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(10)
@@ -118,11 +119,11 @@ class ComparePanel(QWidget):
     def _on_event(self, event: Any) -> None:
         if isinstance(event, Progress):
             self.busy.start(event.message)
-        elif isinstance(event, tuple):
-            side, piece = event
-            other = "tuned" if side == "base" else "base"
-            self._buffers[other].flush()
-            self._buffers[side].add(piece)
+        elif isinstance(event, AnsweredBy):  # the pieces that follow are this side's
+            self._buffers[self._side].flush()
+            self._side = "base" if event.weights == "original" else "tuned"
+        elif isinstance(event, AnswerPiece):
+            self._buffers[self._side].add(event.text)
 
     def _done(self) -> None:
         for buffer in self._buffers.values():

@@ -1,7 +1,7 @@
 """`tunedesk models list|add|download|remove|login|logout` — the catalogue from a terminal.
 
-Kept beside the catalogue rather than in core/cli.py, which only mounts these
-subcommands (`add_models_parser`), so the model commands change in one place.
+Here beside the other command groups, not in core/models/: the catalogue never
+imports the command line that prints it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.events import Event, Progress
+from core.cli.console import ConsolePrinter, DownloadPrinter, stop_on_ctrl_c
 
 
 def _size(n: int) -> str:
@@ -47,52 +47,23 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         print(f"{e.name[:32]:<32} {e.source:<7} {e.architecture[:24]:<24} {_params(e.params):>7} {_size(e.size_bytes):>9}  "
               f"{(e.licence or '?')[:14]:<14} {template:<8} {fit}")
     if any(not e.has_chat_template for e, _ in rows):
-        from core.models.loading import DEFAULT_TEMPLATE_NOTE
+        from core.models import DEFAULT_TEMPLATE_NOTE
 
         print(f"\ntemplate 'default': {DEFAULT_TEMPLATE_NOTE}")
     return 0
-
-
-class _DownloadPrinter:
-    """A byte progress bar for downloads; every other event goes to the usual printer."""
-
-    def __init__(self) -> None:
-        from core.cli import ConsolePrinter
-
-        self.lines = ConsolePrinter()
-        self.bar: Any = None
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Progress) and event.stage == "download" and event.total and event.message.startswith("Downloading"):
-            if self.bar is None:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=event.total, initial=event.done, unit="B", unit_scale=True, unit_divisor=1024,
-                                file=sys.stderr, dynamic_ncols=True, desc="download")
-            self.bar.update(event.done - self.bar.n)
-            return
-        if self.bar is not None:
-            self.bar.write(f"· {event.message}" if isinstance(event, Progress) else str(event), file=sys.stderr)
-        else:
-            self.lines(event)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _print_entry(entry: Any) -> None:
     print(f"Installed '{entry.name}': {entry.architecture}, {_params(entry.params)} parameters, {_size(entry.size_bytes)}"
           f", licence {entry.licence or 'unknown'}.")
     if not entry.has_chat_template:
-        from core.models.loading import DEFAULT_TEMPLATE_NOTE
+        from core.models import DEFAULT_TEMPLATE_NOTE
 
         print(DEFAULT_TEMPLATE_NOTE)
     print(f"Train with it: tunedesk train DOCS --out RUN --model \"{entry.name}\"")
 
 
 def cmd_models_add(args: argparse.Namespace) -> int:
-    from core.cli import ConsolePrinter
     from core.models.catalog import add_model
 
     _print_entry(add_model(args.path, args.name, on_event=ConsolePrinter()))
@@ -100,11 +71,10 @@ def cmd_models_add(args: argparse.Namespace) -> int:
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
-    from core.cli import _stop_on_ctrl_c
     from core.models.hub import download_model
 
-    stop = _stop_on_ctrl_c()
-    printer = _DownloadPrinter()
+    stop = stop_on_ctrl_c()
+    printer = DownloadPrinter()
     try:
         entry = download_model(args.repo, revision=args.revision, name=args.name, on_event=printer,
                                should_stop=stop.is_set)
@@ -144,8 +114,8 @@ def cmd_models_logout(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_models_parser(sub: Any) -> None:
-    """Mount `models …` on the `tunedesk` parser (core/cli.py build_parser)."""
+def add_parsers(sub: Any) -> None:
+    """Mount `models …` on the `tunedesk` parser."""
     p = sub.add_parser("models", help="installed base models: list, add a folder or .gguf, download from the Hub, remove")
     msub = p.add_subparsers(dest="models_command", required=True)
 
