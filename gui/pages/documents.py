@@ -15,12 +15,11 @@ from core.documents import SUPPORTED_SUFFIXES, IngestResult
 from core.events import Progress
 from gui import dialogs
 from gui.context import AppContext
-from gui.jobs import read_documents_job
+from gui.jobs import examples_preview_job, read_documents_job
 from gui.theme import active, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
 
 COLUMNS = ["File", "Status", "Pages", "Words", "Tokens", "Duplicates"]
-PREVIEW_EXAMPLES = 6
 
 
 class DropZone(QLabel):
@@ -236,6 +235,8 @@ class DocumentsPage(Page):
         return self.result.documents[rows[0].row()]
 
     def _show_preview(self) -> None:
+        """The passages at once (in memory); the examples from a worker (a dataset file to read, or made)."""
+        self._preview_generation = generation = getattr(self, "_preview_generation", 0) + 1
         doc = self.selected_document()
         if doc is None or self.result is None:
             self.chunks_view.clear()
@@ -248,41 +249,17 @@ class DocumentsPage(Page):
         chunks = [c for c in self.result.chunks if c.source == doc.name]
         self.chunks_view.setPlainText("\n\n".join(
             f"── Passage {c.index + 1} · {c.n_tokens} tokens ──\n{c.text}" for c in chunks))
-        self.examples_view.setPlainText(self._examples_text(doc.name, chunks))
+        self.examples_view.setPlainText("Reading the training examples…")
+        elements = [e for e in self.result.elements if e.source == doc.name]
+        language = self.result.languages().get(doc.name, "")
+        job = examples_preview_job(self.ctx.project, doc.name, chunks, elements, language)
+        # A newer selection wins: an older answer that arrives late is dropped.
+        self.ctx.workers.run(job, "preview-examples",
+                             on_success=lambda text: self._examples_ready(generation, text))
 
-    def _examples_text(self, source: str, chunks: list[Any]) -> str:
-        """Examples from the newest run's dataset when it has some for this file; otherwise generated here."""
-        from core.dataset import load_examples
-        from core.dataset.examples import preview_examples
-
-        examples, origin = [], "made from the passages above (what a new run starts with)"
-        project = self.ctx.project
-        for run in projects.list_runs(project) if project else []:
-            train_file = run.path / "dataset" / "train.jsonl"
-            if train_file.is_file():
-                try:
-                    examples = [e for e in load_examples(train_file) if e.source == source][:PREVIEW_EXAMPLES]
-                except (OSError, ValueError, KeyError):
-                    examples = []
-                origin = f"from the dataset of {run.id}"
-                break
-        counts: dict[str, int] = {}
-        if not examples:
-            elements = [e for e in self.result.elements if e.source == source]
-            language = self.result.languages().get(source, "")
-            examples, counts = preview_examples(elements, chunks, language)
-            origin = "a new run would train on, a few of each kind"
-        blocks = []
-        for ex in examples:
-            turns = [f"{'You' if m['role'] == 'user' else 'Model'}: {m['content']}" for m in ex.messages
-                     if m["role"] in ("user", "assistant")]
-            blocks.append("\n".join(turns))
-        if counts:
-            kinds = ", ".join(f"{n} {kind.replace('_', '-')}" for kind, n in sorted(counts.items()))
-            head = f"{sum(counts.values())} examples ({kinds}) {origin}"
-        else:
-            head = f"{len(examples)} examples {origin}"
-        return head + "\n\n" + "\n\n──────\n\n".join(blocks)
+    def _examples_ready(self, generation: int, text: str) -> None:
+        if generation == self._preview_generation:
+            self.examples_view.setPlainText(text)
 
     def remove_selected(self) -> None:
         doc = self.selected_document()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -12,6 +13,7 @@ from doc_fixtures import make_corrupt_pdf
 from gui_support import home, make_window, window  # noqa: F401 - fixtures
 
 from core import projects
+from core.dataset import examples as examples_module
 from core.documents import ingest
 
 
@@ -32,7 +34,7 @@ def row_of(page, name: str) -> int:
     return next(r for r in range(page.table.rowCount()) if cell(page, r, 0) == name)
 
 
-def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(window, qtbot, tmp_path):
+def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(window, qtbot, tmp_path, monkeypatch):
     project = projects.create_project("Docs")
     window.ctx.open_project(project)
     window.show_page("documents")
@@ -40,6 +42,15 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
     broken = make_corrupt_pdf(tmp_path / "broken_download.pdf")
     expected_reason = ingest([broken]).documents[0].reason
     assert expected_reason
+
+    made_on_main_thread: list[bool] = []
+    real_preview = examples_module.preview_examples
+
+    def preview_examples(*args, **kwargs):
+        made_on_main_thread.append(threading.current_thread() is threading.main_thread())
+        return real_preview(*args, **kwargs)
+
+    monkeypatch.setattr(examples_module, "preview_examples", preview_examples)
 
     drop(page, [SAMPLE_DOCS, broken])
     qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 4 and page._task is None,
@@ -59,8 +70,10 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
     page.table.selectRow(good)
     assert "Passage 1" in page.chunks_view.toPlainText()
     assert "Marta Okonkwo" in page.chunks_view.toPlainText()
+    qtbot.waitUntil(lambda: "You: " in page.examples_view.toPlainText(), timeout=60_000)
     examples = page.examples_view.toPlainText()
     assert "You: " in examples and "Model: " in examples and "harbor lane bakery handbook" in examples
+    assert made_on_main_thread == [False]  # written by a worker: selecting a row never waits for it
 
     page.table.selectRow(bad)
     assert expected_reason in page.chunks_view.toPlainText()
