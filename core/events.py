@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Callable
+
+
+class Stage(StrEnum):
+    """What a Progress event is about. Code that reacts to a stage compares with these, never with a
+    message's words; a str, so a stage read back from a JSON line compares equal."""
+
+    COPY = "copy"
+    DOWNLOAD = "download"
+    INGEST = "ingest"
+    DATASET = "dataset"
+    LOAD_MODEL = "load-model"
+    ESTIMATE = "estimate"
+    TRAIN = "train"
+    EVALUATE = "evaluate"
+    GENERATE = "generate"
 
 
 @dataclass(frozen=True)
 class Progress:
     """Coarse progress of a stage that is not a training step."""
 
-    stage: str  # "ingest", "dataset", "load-model", "evaluate", ...
+    stage: str
+    """A Stage."""
     message: str
     done: int = 0
     total: int = 0
@@ -56,7 +73,9 @@ class CheckpointSaved:
 @dataclass(frozen=True)
 class Finished:
     step: int
-    stopped_early: bool
+    stopped_by_user: bool
+    """True when a stop request ended the run (it resumes from here); False when it trained to the end,
+    its planned steps or early stopping on validation loss alike."""
     adapter_path: str
     message: str = ""
 

@@ -18,7 +18,7 @@ from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
 from core.errors import RunError
-from core.events import OnEvent, Progress, ShouldStop, Warning, ignore_event, never_stop
+from core.events import Caution, OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.locks import holding_run_lock
 from core.device import detect
 from core.models import load_tokenizer, resolve_model
@@ -41,7 +41,7 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         raise RunError(f"{run.root} already holds a run.",
                        "Continue it with --resume, or choose a new --out folder.")
     run.root.mkdir(parents=True, exist_ok=True)
-    on_event(Progress("load-model", f"Preparing model {config.model}…"))
+    on_event(Progress(Stage.LOAD_MODEL, f"Preparing model {config.model}…"))
     model_dir = resolve_model(config.model)
     tokenizer = load_tokenizer(model_dir)
 
@@ -52,9 +52,9 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
                     overlap_tokens=config.overlap_tokens, on_event=on_event, should_stop=should_stop)
     write_json(run.documents_manifest, result.to_json())
     for record in result.skipped:
-        on_event(Warning(f"Skipped {record.name}: {record.reason}"))
+        on_event(Caution(f"Skipped {record.name}: {record.reason}"))
     require_text(result)
-    on_event(Progress("dataset", "Building training examples…"))
+    on_event(Progress(Stage.DATASET, "Building training examples…"))
     extra, qa_stats = grounded_and_replay(result, model_dir, config, run, on_event, should_stop)
     info = build_dataset(result.chunks, run.dataset, config.val_fraction, config.seed, extra, passages=config.passages,
                          languages=result.languages())
@@ -67,19 +67,19 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         "dataset_summary": info.summary(),
         "qa_stats": qa_stats,
     })
-    on_event(Progress("dataset", f"{result.summary()}; {info.summary()}"))
-    preflight(config, model_dir, tokenizer, run, on_event)  # fit + time estimate, chat template (a Warning if not)
+    on_event(Progress(Stage.DATASET, f"{result.summary()}; {info.summary()}"))
+    preflight(config, model_dir, tokenizer, run, on_event)  # fit + time estimate, chat template (a Caution if not)
     return result, info
 
 
 def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir, on_event: OnEvent) -> Estimate:
-    """What prepare_run says before training: the estimate (a Warning when it will not fit) and the chat template.
+    """What prepare_run says before training: the estimate (a Caution when it will not fit) and the chat template.
 
     Measures the prepared examples for the (pure) estimate, and saves its answer in run.json as "estimate",
     so a finished run shows predicted beside measured peak memory.
     """
     if not has_own_chat_template(Path(model_dir)):
-        on_event(Warning(DEFAULT_TEMPLATE_NOTE))
+        on_event(Caution(DEFAULT_TEMPLATE_NOTE))
     examples = load_examples(run.dataset / "train.jsonl")
     sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
@@ -88,7 +88,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
     est = estimate(config, Path(model_dir), detect(), len(examples), mean, longest)
     run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
                              "longest_tokens": longest})
-    on_event(Progress("estimate", est.message) if est.fits else Warning(est.message))
+    on_event(Progress(Stage.ESTIMATE, est.message) if est.fits else Caution(est.message))
     return est
 
 
@@ -114,14 +114,14 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
         stats.update({"facts": len(facts), "qa_train": questions, "qa_heldout": len(heldout), "coverage": coverage})
         informative = sum(c["elements"] for c in coverage.values())
         share = sum(c["covered"] for c in coverage.values()) / informative if informative else 0.0
-        on_event(Progress("dataset", f"{len(facts)} facts → {questions} questions, covering {share:.0%} of "
+        on_event(Progress(Stage.DATASET, f"{len(facts)} facts → {questions} questions, covering {share:.0%} of "
                                      f"{informative} informative elements (+{len(heldout)} asked again in new words "
                                      "to check what the model learned)"))
     if config.replay:
         from core.chat import load_chat_model
         from core.chat.batch import greedy_replies
 
-        on_event(Progress("dataset", "Preparing general-knowledge replay (once per model)…"))
+        on_event(Progress(Stage.DATASET, "Preparing general-knowledge replay (once per model)…"))
         # Full weights, not chat's int8: training data is written once and learned many times.
         load = lambda: load_chat_model(model=str(model_dir), weights="full")  # noqa: E731 - only on a cache miss
         replay = replay_examples(model_dir, greedy_replies(load, should_stop=should_stop))

@@ -7,38 +7,21 @@ combined with two facts on disk: whether a live process holds the run's lock
 (core/locks.py) and which checkpoint is the newest complete one
 (core/training/checkpoints.py). The CLI (`--resume`, through core.pipeline),
 the GUI's Resume button, its start-up offer and the projects list all read
-`run_state`; none of them interprets run.json's status on its own.
+`run_state`; none of them interprets run.json's status on its own. (RunStatus, the
+words run.json holds, lives in core/store.py with the rest of the on-disk layout,
+so the trainer can write them without importing this module.)
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from core.locks import holder
-from core.store import RunDir
+from core.store import RunDir, RunStatus
 from core.training.checkpoints import newest_step
-
-
-class RunStatus(StrEnum):
-    """Where a run stands. A str (StrEnum), so run.json and `status == "finished"` read it unchanged."""
-
-    PREPARED = "prepared"
-    """Documents read and the dataset written; never trained (it is started, not resumed)."""
-    TRAINING = "training"
-    """A live process holds the run's lock: this one, or another (a CLI, a second app window)."""
-    INTERRUPTED = "interrupted"
-    """run.json says training but nobody holds the lock: the trainer was killed."""
-    STOPPED = "stopped"
-    """The user stopped it; it continues from its newest checkpoint."""
-    FAILED = "failed"
-    """An error ended it (out of memory, a full disk…); it continues once the cause is gone."""
-    FINISHED = "finished"
-    UNKNOWN = "unknown"
-    """No readable run.json: not (yet) a run folder."""
 
 
 RESUMABLE = frozenset({RunStatus.INTERRUPTED, RunStatus.STOPPED, RunStatus.FAILED})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,24 @@ def write_json(path: Path, data: Any) -> None:
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+class RunStatus(StrEnum):
+    """Where a run stands. A str (StrEnum), so run.json and `status == "finished"` read it unchanged."""
+
+    PREPARED = "prepared"
+    """Documents read and the dataset written; never trained (it is started, not resumed)."""
+    TRAINING = "training"
+    """A live process holds the run's lock: this one, or another (a CLI, a second app window)."""
+    INTERRUPTED = "interrupted"
+    """run.json says training but nobody holds the lock: the trainer was killed."""
+    STOPPED = "stopped"
+    """The user stopped it; it continues from its newest checkpoint."""
+    FAILED = "failed"
+    """An error ended it (out of memory, a full disk…); it continues once the cause is gone."""
+    FINISHED = "finished"
+    UNKNOWN = "unknown"
+    """No readable run.json: not (yet) a run folder."""
 
 
 class RunDir:

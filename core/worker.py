@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.errors import Cancelled, TuneDeskError
-from core.events import Event, Failed, Finished, Progress, StepMetrics, to_dict
+from core.events import Event, Failed, Finished, Progress, Stage, StepMetrics, to_dict
 
 STOP_FILE = "STOP"
 EXIT_FINISHED, EXIT_ERROR, EXIT_FAILED, EXIT_STOPPED = 0, 1, 2, 3
@@ -101,7 +101,7 @@ class _StopWatch:
         return self.stop_file.exists()
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, StepMetrics) or (isinstance(event, Progress) and event.stage == "train"):
+        if isinstance(event, StepMetrics) or (isinstance(event, Progress) and event.stage == Stage.TRAIN):
             self.training.set()
         _emit(event)
 

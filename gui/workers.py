@@ -139,7 +139,7 @@ class TrainingProcess(QObject):
             self._outcome = "failed"
             self.notifier.report_failed(event)
         elif isinstance(event, Finished):
-            self._outcome = "stopped" if event.stopped_early else "finished"
+            self._outcome = "stopped" if event.stopped_by_user else "finished"
         self.event.emit(event)
 
     def _read_stderr(self) -> None:

@@ -20,7 +20,7 @@ import pytest
 from conftest import SAMPLE_DOCS, quick_config
 
 from core.device import DeviceInfo, detect
-from core.events import Progress, Warning
+from core.events import Caution, Progress, Stage
 from core.store import RunDir
 from core.training.estimate import CHAT_ONLY, FITS, NO_FIT, estimate, fit_check, model_shape
 from core.training.plan import plan_steps
@@ -49,7 +49,7 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
                           max_seq_len=128)
     events: list = []
     prepare_run([SAMPLE_DOCS], run, config, on_event=events.append)
-    said = [e.message for e in events if isinstance(e, Progress) and e.stage == "estimate"]
+    said = [e.message for e in events if isinstance(e, Progress) and e.stage == Stage.ESTIMATE]
     assert len(said) == 1 and said[0].startswith("Training fits: it needs about") and "per step" in said[0]
     predicted = RunDir(run).read_run()["estimate"]
     assert predicted["verdict"] == FITS and predicted["precision"] in ("bf16", "fp32", "nf4")
@@ -142,7 +142,7 @@ def test_prepare_warns_before_training_when_the_plan_does_not_fit(tmp_path: Path
     events: list = []
     config = quick_config(batch_size=512, max_seq_len=8192, qa_pairs=False, replay=False)  # ~4 M tokens per batch
     prepare_run([SAMPLE_DOCS], tmp_path / "run", config, on_event=events.append)
-    warnings = [e.message for e in events if isinstance(e, Warning)]
+    warnings = [e.message for e in events if isinstance(e, Caution)]
     assert any(w.startswith("Training will probably not fit") and "--batch-size 1" in w for w in warnings), warnings
     assert RunDir(tmp_path / "run").read_run()["estimate"]["verdict"] == CHAT_ONLY
 

@@ -12,7 +12,7 @@ from conftest import SAMPLE_DOCS, quick_config
 from safetensors.torch import load_file
 
 from core.errors import NoDocumentsError, RunError
-from core.events import Finished, StepMetrics, Warning
+from core.events import Caution, Finished, StepMetrics
 from core.pipeline import prepare_run, train
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, latest_checkpoint
@@ -74,7 +74,7 @@ def test_stopped_run_resumes_to_the_same_result(tmp_path: Path, demo_model_dir: 
     assert result.status == "stopped" and result.step == 3
     assert RunDir(part).read_run()["status"] == "stopped"
     assert latest_checkpoint(RunDir(part).checkpoints).name == "step-3"
-    assert any(isinstance(e, Finished) and e.stopped_early for e in events)
+    assert any(isinstance(e, Finished) and e.stopped_by_user for e in events)
 
     resumed_events: list = []
     result = train([], part, None, on_event=resumed_events.append, resume=True)
@@ -124,7 +124,7 @@ def test_bad_documents_are_named_and_skipped_while_the_rest_train(tmp_path: Path
     events: list = []
     result = train([docs], tmp_path / "run", quick_config(max_steps=2, save_every=0, eval_every=0), on_event=events.append)
     assert result.status == "finished"
-    warnings = [e.message for e in events if isinstance(e, Warning)]
+    warnings = [e.message for e in events if isinstance(e, Caution)]
     assert any("broken report.pdf" in w and "PDF" in w for w in warnings), warnings
     assert any("empty notes.txt" in w and "empty" in w for w in warnings), warnings
     manifest = json.loads(RunDir(tmp_path / "run").documents_manifest.read_text())

@@ -26,12 +26,11 @@ from typing import Any
 from core.dataset.build import load_examples
 from core.device import DeviceInfo, PrecisionChoice, choose_precision, detect
 from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
-from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
-                         Warning, ignore_event, never_stop)
+from core.events import (Caution, CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
+                         Stage, ignore_event, never_stop)
 from core.locks import run_lock
 from core.models import count_params, load_model, load_tokenizer, resolve_model
-from core.runs import RunStatus
-from core.store import RunDir
+from core.store import RunDir, RunStatus
 from core.training.checkpoints import as_disk_error, load_latest, newest_step, restore_rng, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
@@ -191,11 +190,11 @@ def _check_stop(should_stop: ShouldStop) -> None:
 def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None) -> None:
     """The base model at the precision this device affords, its tokenizer, and fresh LoRA adapters."""
     t.info = device_info or detect()
-    t.emit(Progress("load-model", f"Loading {t.config.model}…"))
+    t.emit(Progress(Stage.LOAD_MODEL, f"Loading {t.config.model}…"))
     _check_stop(should_stop)
     t.model_dir = resolve_model(t.config.model)
     t.choice = choose_precision(t.info, count_params(t.model_dir), t.config.precision)
-    t.emit(Progress("load-model", f"Precision: {t.choice.precision} — {t.choice.reason}"))
+    t.emit(Progress(Stage.LOAD_MODEL, f"Precision: {t.choice.precision} — {t.choice.reason}"))
     t.tokenizer = load_tokenizer(t.model_dir)
     _check_stop(should_stop)
     model = load_model(t.model_dir, t.choice.precision, t.device)
@@ -220,7 +219,7 @@ def _plan(t: _Training, resume: bool) -> None:
     if t.device == "cpu":
         cpu_kernels(t.model, fuse_layers=not compiling)
     if compiling:
-        t.emit(Progress("load-model", "Compiling the model for this CPU (about a minute, once per run)…"))
+        t.emit(Progress(Stage.LOAD_MODEL, "Compiling the model for this CPU (about a minute, once per run)…"))
         compile_layers(t.model)
 
 
@@ -238,9 +237,9 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
     _check_stop(should_stop)
     if resume:
         found = load_latest(t.run.checkpoints, lambda path, why: t.emit(
-            Warning(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
+            Caution(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
         if found is None:
-            t.emit(Progress("train", "No complete checkpoint found: starting from the beginning", 0, plan.total_steps))
+            t.emit(Progress(Stage.TRAIN, "No complete checkpoint found: starting from the beginning", 0, plan.total_steps))
         else:
             path, ckpt = found
             set_peft_model_state_dict(t.model, ckpt["adapter"])
@@ -250,7 +249,7 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
             state = ckpt["state"]
             t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
             t.last_loss = state.get("last_loss", float("nan"))
-            t.emit(Progress("train", f"Resuming from step {t.step} ({path.name})", t.step, plan.total_steps))
+            t.emit(Progress(Stage.TRAIN, f"Resuming from step {t.step} ({path.name})", t.step, plan.total_steps))
     _check_stop(should_stop)
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
@@ -263,7 +262,7 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
     plan, patience = t.plan, t.config.early_stopping_patience
     t.began, t.first_step, t.saved_step, t.micro = True, t.step, t.step, t.step * t.config.grad_accum
     t.started = time.perf_counter()
-    t.emit(Progress("train", f"Training steps {t.step + 1}–{plan.total_steps}", t.step, plan.total_steps))
+    t.emit(Progress(Stage.TRAIN, f"Training steps {t.step + 1}–{plan.total_steps}", t.step, plan.total_steps))
     while t.step < plan.total_steps:
         if should_stop():
             return True
@@ -277,7 +276,7 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t)
             if patience and t.bad_evals >= patience:
-                t.emit(Warning(f"Validation loss has not improved for {t.bad_evals} checks: "
+                t.emit(Caution(f"Validation loss has not improved for {t.bad_evals} checks: "
                                f"stopping early at step {t.step}."))
                 _save(t)
                 return False

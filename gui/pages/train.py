@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPl
 
 from core import projects
 from core.errors import TuneDeskError
-from core.events import CheckpointSaved, EvalMetrics, Failed, Finished, Progress, StepMetrics, Warning
+from core.events import Caution, CheckpointSaved, EvalMetrics, Failed, Finished, Progress, Stage, StepMetrics
 from core.runs import RunState, RunStatus, run_state
 from core.store import RunDir
 from core.training.config import PRESET_HELP, PRESETS, TrainConfig
@@ -388,12 +388,12 @@ class TrainPage(Page):
             self.log_line(event.message or "Finished.")
         elif isinstance(event, Failed):
             self.log_line(f"Failed: {event.message}" + (f" — {event.hint}" if event.hint else ""))
-        elif isinstance(event, Warning):  # a skipped file, a run that may not fit, an early stop: worth a banner
+        elif isinstance(event, Caution):  # a skipped file, a run that may not fit, an early stop: worth a banner
             self.log_line(f"Note: {event.message}")
             self.ctx.notifier.warning(event.message)
         elif isinstance(event, Progress):
             self.log_line(event.message)
-            if event.stage == "estimate":  # core.training.estimate's pre-flight: memory and time, in words
+            if event.stage == Stage.ESTIMATE:  # core.pipeline.preflight: memory and time, in words
                 self.estimate_label.setText(event.message)
             if self.state in (PREPARING, TRAINING) and not self.plots.series["loss"].x:
                 self.status_label.setText(event.message)

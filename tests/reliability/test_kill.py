@@ -23,7 +23,7 @@ import pytest
 from faults import TOTAL_STEPS, Worker, fresh_run, is_event, one_thread, run_template  # noqa: F401 (fixtures)
 from safetensors.torch import load_file
 
-from core.events import CheckpointSaved, StepMetrics, Warning
+from core.events import Caution, CheckpointSaved, StepMetrics
 from core.locks import holder
 from core.store import RunDir
 from core.training.checkpoints import MARKER, complete_checkpoints, load_checkpoint
@@ -174,7 +174,7 @@ def test_resume_ignores_unmarked_truncated_and_damaged_checkpoints(fresh_run, on
     resumed: list = []
     result = train_run(run, on_event=resumed.append, should_stop=lambda: any(isinstance(e, StepMetrics) for e in resumed), resume=True)
     messages = [getattr(e, "message", "") for e in resumed]
-    assert any(isinstance(e, Warning) and "step-2 is damaged" in e.message for e in resumed), messages
+    assert any(isinstance(e, Caution) and "step-2 is damaged" in e.message for e in resumed), messages
     assert "Resuming from step 1 (step-1)" in messages, messages
     assert [e.step for e in resumed if isinstance(e, StepMetrics)] == [2]
     assert result.status == "stopped" and result.step == 2

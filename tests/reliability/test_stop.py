@@ -64,7 +64,7 @@ def test_stop_at_any_moment_returns_quickly_and_leaves_a_resumable_checkpoint(fr
 
         assert rc == 3, worker.describe()  # "stopped", never reported as a failure
         finished = worker.of_type("Finished")
-        assert len(finished) == 1 and finished[0]["stopped_early"], worker.describe()
+        assert len(finished) == 1 and finished[0]["stopped_by_user"], worker.describe()
         assert not worker.of_type("Failed")
         assert not (run / STOP_FILE).exists()
         steps = worker.steps()
