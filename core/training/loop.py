@@ -189,6 +189,11 @@ def _check_stop(should_stop: ShouldStop) -> None:
 
 def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None) -> None:
     """The base model at the precision this device affords, its tokenizer, and fresh LoRA adapters."""
+    # torch and peft before the first event: importing them takes hundreds of MB, and memory that runs out
+    # inside their native code aborts the process with no message, where loading weights raises MemoryError.
+    import peft  # noqa: F401
+    import torch  # noqa: F401
+
     t.info = device_info or detect()
     t.emit(Progress(Stage.LOAD_MODEL, f"Loading {t.config.model}…"))
     _check_stop(should_stop)

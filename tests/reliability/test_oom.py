@@ -10,8 +10,6 @@ create a primitive" during a step.
 
 from __future__ import annotations
 
-import os
-
 from faults import Worker, files_state, fresh_run, is_event, limit_memory, one_thread, run_template  # noqa: F401
 
 from core.events import StepMetrics
@@ -39,7 +37,8 @@ def test_out_of_memory_while_loading_the_model(fresh_run) -> None:
     meta = RunDir(run).read_run()
     assert meta["status"] == "failed" and meta["error"] == "out of memory"
     assert not complete_checkpoints(run / "checkpoints")
-    assert os.getpid() and worker.proc.returncode > 0  # we, the caller, carry on
+    state = run_state(run)  # what the app's Resume button and the CLI's --resume read: resumable, from the start
+    assert state.status == "failed" and state.resumable and state.resumes_from() == "the beginning"
 
 
 def test_out_of_memory_at_a_step_keeps_the_last_checkpoint_and_resumes(fresh_run, one_thread) -> None:
