@@ -94,9 +94,6 @@ class Caution:
     message: str
 
 
-Warning = Caution  # noqa: A001 - old name, kept only until core/training, core/pipeline and gui/pages/train.py import Caution
-
-
 # Chat: ChatSession.answer yields these, in this order, for each reply.
 @dataclass(frozen=True)
 class Passage:
