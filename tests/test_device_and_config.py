@@ -70,6 +70,19 @@ def test_presets_are_valid_and_ordered():
         preset_config("turbo")
 
 
+def test_a_short_document_set_trains_at_least_the_presets_floor_and_max_steps_still_caps():
+    from core.training.plan import plan_steps
+
+    standard = preset_config("standard")
+    few, many = plan_steps(standard, 120), plan_steps(standard, 2000)  # ~a page of examples; ~20 pages
+    assert few.total_steps == standard.min_steps > 5 * few.steps_per_epoch  # more passes than `epochs` for a page
+    assert many.total_steps == 5 * many.steps_per_epoch  # the epochs decide once they give more steps
+    assert plan_steps(preset_config("standard", max_steps=7), 120).total_steps == 7
+    assert plan_steps(preset_config("standard", min_steps=0), 120).total_steps == 5 * few.steps_per_epoch
+    with pytest.raises(ConfigError):
+        preset_config("standard", min_steps=-1).validate()
+
+
 def test_config_round_trips_and_rejects_unknown_fields():
     cfg = preset_config("standard", max_steps=7)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg

@@ -20,7 +20,8 @@ class StepPlan:
     steps_per_epoch: int
     """Optimiser steps per pass: grad_accum micro-batches make one step."""
     total_steps: int
-    """Steps the run trains: `epochs` passes, capped by `max_steps` (or `max_steps` alone when epochs is 0)."""
+    """Steps the run trains: `epochs` passes, at least `min_steps`, capped by `max_steps` (or `max_steps` alone
+    when epochs is 0)."""
     warmup_steps: int
     """Steps of linear learning-rate warm-up before the cosine decay (lr_at)."""
     eval_every: int
@@ -48,6 +49,7 @@ def plan_steps(config: TrainConfig, n_train_examples: int) -> StepPlan:
     batches_per_epoch = math.ceil(max(1, n_train_examples) / config.batch_size)
     steps_per_epoch = max(1, math.ceil(batches_per_epoch / config.grad_accum))
     total = max(1, math.ceil(config.epochs * steps_per_epoch)) if config.epochs > 0 else config.max_steps
+    total = max(total, config.min_steps)
     if config.max_steps:
         total = min(total, config.max_steps)
     return StepPlan(batches_per_epoch, steps_per_epoch, total, int(total * config.warmup_ratio),
