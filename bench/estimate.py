@@ -44,7 +44,7 @@ CONFIGS = {
 
 def measure(name: str, settings: dict, steps: int, tmp: Path) -> dict:
     from core.device import detect
-    from core.models import resolve_model
+    from core.models import model_shape, resolve_model
     from core.pipeline import prepare_run
     from core.store import RunDir
     from core.training.config import preset_config
@@ -64,7 +64,7 @@ def measure(name: str, settings: dict, steps: int, tmp: Path) -> dict:
     metrics = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
     shutil.rmtree(run, ignore_errors=True)  # checkpoints with optimiser state: hundreds of MB per config
     per_step = (metrics[-1]["elapsed_s"] - metrics[0]["elapsed_s"]) / max(1, len(metrics) - 1)
-    one_core = estimate(config, resolve_model(config.model), dataclasses.replace(detect(), cpu_cores=1),
+    one_core = estimate(config, model_shape(resolve_model(config.model)), dataclasses.replace(detect(), cpu_cores=1),
                         predicted["train_examples"], predicted["mean_tokens"])
     return {"name": name, "precision": meta["precision"], "mem_pred": predicted["peak_memory_gb"],
             "mem_meas": meta["peak_memory_gb"], "s_pred": one_core.seconds_per_step, "s_meas": per_step,

@@ -102,10 +102,10 @@ def step_plan(run: Path, steps: int) -> tuple[list[list[int]], list[tuple[int, i
 
 def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run: Path) -> float:
     """Model FLOPs of these batches, padding excluded (see the module docstring)."""
-    from core.models import resolve_model
+    from core.models import model_shape, resolve_model
     from core.store import RunDir
     from core.training.config import TrainConfig
-    from core.training.estimate import lora_params, model_shape
+    from core.training.estimate import lora_params
 
     config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
     shape = model_shape(resolve_model(config.model))

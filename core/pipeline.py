@@ -22,7 +22,7 @@ from core.events import Caution, OnEvent, Progress, ShouldStop, Stage, ignore_ev
 from core.locks import holding_run_lock
 from core.device import detect
 from core.models import load_tokenizer, resolve_model
-from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template
+from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template, model_shape
 from core.runs import RunStatus, run_state
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
@@ -75,8 +75,8 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
 def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir, on_event: OnEvent) -> Estimate:
     """What prepare_run says before training: the estimate (a Caution when it will not fit) and the chat template.
 
-    Measures the prepared examples for the (pure) estimate, and saves its answer in run.json as "estimate",
-    so a finished run shows predicted beside measured peak memory.
+    Reads the model's shape and measures the prepared examples for the (pure) estimate, and saves its answer
+    in run.json as "estimate", so a finished run shows predicted beside measured peak memory.
     """
     if not has_own_chat_template(Path(model_dir)):
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
@@ -85,7 +85,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
-    est = estimate(config, Path(model_dir), detect(), len(examples), mean, longest)
+    est = estimate(config, model_shape(Path(model_dir)), detect(), len(examples), mean, longest)
     run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
                              "longest_tokens": longest})
     on_event(Progress(Stage.ESTIMATE, est.message) if est.fits else Caution(est.message))

@@ -33,7 +33,7 @@ class ModelReport:
 def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
     def run(emit: Emit, should_stop: Stop) -> ModelReport:
         from core.device import choose_precision, detect
-        from core.models import model_info, resolve_model
+        from core.models import model_info, model_shape, resolve_model
         from core.training.estimate import fit_check
 
         if str(spec).lower().endswith(".gguf") or spec == "demo":
@@ -42,7 +42,8 @@ def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
         info = model_info(folder)
         emit(Progress("load-model", "Checking this computer…"))
         device = detect()
-        return ModelReport(spec, info, device, choose_precision(device, info.params), fit_check(folder, device))
+        fit = fit_check(model_shape(folder), device)
+        return ModelReport(spec, info, device, choose_precision(device, info.params), fit)
     return run
 
 

@@ -22,7 +22,8 @@ from conftest import SAMPLE_DOCS, quick_config
 from core.device import DeviceInfo, detect
 from core.events import Caution, Progress, Stage
 from core.store import RunDir
-from core.training.estimate import CHAT_ONLY, FITS, NO_FIT, estimate, fit_check, model_shape
+from core.models.shape import ModelShape, model_shape, shape_from_config
+from core.training.estimate import CHAT_ONLY, FITS, NO_FIT, estimate, fit_check
 from core.training.plan import plan_steps
 
 MEMORY_TOLERANCE = 0.25  # the calibration points agree within 1%; a quarter covers allocator and library drift
@@ -32,12 +33,9 @@ def _device(kind: str, name: str, memory_gb: float, cores: int = 8) -> DeviceInf
     return DeviceInfo(kind, name, memory_gb, memory_gb, 64.0, cores, True, True, "bitsandbytes", "2.x")
 
 
-def _config_only_model(folder: Path, **config) -> Path:
-    """A model described by its config.json alone: the estimate reads nothing else."""
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "architectures": ["LlamaForCausalLM"],
-                                                    **config}))
-    return folder
+def _config_only_model(**config) -> ModelShape:
+    """A model described by its config.json alone (no weight files), as the Hub lists it before a download."""
+    return shape_from_config({"model_type": "llama", "architectures": ["LlamaForCausalLM"], **config})
 
 
 def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, demo_model_dir: Path):
@@ -70,7 +68,7 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
 
     steps = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
     per_step = (steps[-1]["elapsed_s"] - steps[0]["elapsed_s"]) / (len(steps) - 1)  # the first step warms up
-    one_core = estimate(config, demo_model_dir, dataclasses.replace(detect(), cpu_cores=1),
+    one_core = estimate(config, model_shape(demo_model_dir), dataclasses.replace(detect(), cpu_cores=1),
                         meta["estimate"]["train_examples"], meta["estimate"]["mean_tokens"])
     load = os.getloadavg()[0] / (os.cpu_count() or 1)  # a busy machine slows the run, never speeds it up
     print(f"seconds per step: predicted {one_core.seconds_per_step:.1f} (one core), measured {per_step:.1f}, "
@@ -80,40 +78,52 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
 
 def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):
     cpu = _device("cpu", "test CPU", 32.0, cores=4)
+    demo = model_shape(demo_model_dir)
     base = quick_config(batch_size=4, max_seq_len=256, epochs=3.0, max_steps=0, precision="bf16")
-    est = estimate(base, demo_model_dir, cpu, n_train_examples=84, mean_tokens=115)
+    est = estimate(base, demo, cpu, n_train_examples=84, mean_tokens=115)
     assert est.total_steps == plan_steps(base, 84).total_steps == 63  # ceil(84 / 4) × 3, as the training loop plans
-    capped = estimate(dataclasses.replace(base, max_steps=10), demo_model_dir, cpu, 84, 115)
+    capped = estimate(dataclasses.replace(base, max_steps=10), demo, cpu, 84, 115)
     assert capped.total_steps == 10
     assert est.total_seconds > est.seconds_per_step * est.total_steps  # plus loading and validation
 
-    bigger = estimate(dataclasses.replace(base, batch_size=8), demo_model_dir, cpu, 84, 115)
+    bigger = estimate(dataclasses.replace(base, batch_size=8), demo, cpu, 84, 115)
     assert bigger.breakdown["activations"] == pytest.approx(2 * est.breakdown["activations"], rel=0.01)
     assert bigger.seconds_per_step == pytest.approx(2 * est.seconds_per_step, rel=0.01)
-    fp32 = estimate(dataclasses.replace(base, precision="fp32"), demo_model_dir, cpu, 84, 115)
+    fp32 = estimate(dataclasses.replace(base, precision="fp32"), demo, cpu, 84, 115)
     assert fp32.breakdown["weights"] == pytest.approx(2 * est.breakdown["weights"], rel=0.01)
     assert fp32.peak_memory_gb > est.peak_memory_gb and fp32.seconds_per_step > est.seconds_per_step
-    one_core = estimate(base, demo_model_dir, dataclasses.replace(cpu, cpu_cores=1), 84, 115)
+    one_core = estimate(base, demo, dataclasses.replace(cpu, cpu_cores=1), 84, 115)
     assert est.seconds_per_step < one_core.seconds_per_step < 4 * est.seconds_per_step  # cores help, not perfectly
     assert set(est.breakdown) >= {"runtime", "weights", "adapter", "activations", "logits"}
 
 
-def test_verdicts_on_a_gpu_for_small_middle_and_huge_models(tmp_path: Path, demo_model_dir: Path):
+def test_a_shape_from_config_alone_counts_what_the_weights_hold(demo_model_dir: Path):
+    """Verdicts for a model described by config.json alone, and the catalogue for weights without headers, rely on the
+    formula: for the demo model it must count exactly the parameters its safetensors headers list."""
+    read = model_shape(demo_model_dir)
+    from_config = shape_from_config(json.loads((demo_model_dir / "config.json").read_text()))
+    assert from_config.params == read.params and from_config.linear_params == read.linear_params
+    assert read.file_bytes > 2 * read.params  # 16-bit weight files; loading reads them whole (the loading peak)
+    assert from_config.file_bytes == 0
+
+
+def test_verdicts_on_a_gpu_for_small_middle_and_huge_models(demo_model_dir: Path):
     gpu = _device("cuda", "NVIDIA GeForce RTX 4090", 24.0)
-    llama7b = _config_only_model(tmp_path / "llama-7b", hidden_size=4096, num_hidden_layers=32, vocab_size=32000,
+    llama7b = _config_only_model(hidden_size=4096, num_hidden_layers=32, vocab_size=32000,
                                  intermediate_size=11008, num_attention_heads=32, num_key_value_heads=32,
                                  tie_word_embeddings=False)
-    llama70b = _config_only_model(tmp_path / "llama-70b", hidden_size=8192, num_hidden_layers=80, vocab_size=128256,
+    llama70b = _config_only_model(hidden_size=8192, num_hidden_layers=80, vocab_size=128256,
                                   intermediate_size=28672, num_attention_heads=64, num_key_value_heads=8,
                                   tie_word_embeddings=False)
     standard = quick_config(batch_size=4, max_seq_len=384)
 
-    small = estimate(standard, demo_model_dir, gpu, 200, 150)
+    demo = model_shape(demo_model_dir)
+    small = estimate(standard, demo, gpu, 200, 150)
     assert small.verdict == FITS and small.precision == "nf4"  # QLoRA on CUDA
     assert "rough figure" in small.message  # GPU throughput is not calibrated in this repository
 
     middle = estimate(standard, llama7b, gpu, 200, 150)
-    assert 6.5e9 < model_shape(llama7b).params < 7e9
+    assert 6.5e9 < llama7b.params < 7e9
     assert middle.verdict == CHAT_ONLY, middle.message
     assert "It would fit with --batch-size 1" in middle.message
     assert 3.5 < middle.breakdown["weights"] < 4.5  # 4-bit linear layers + 16-bit embeddings in fp32
@@ -122,18 +132,18 @@ def test_verdicts_on_a_gpu_for_small_middle_and_huge_models(tmp_path: Path, demo
     assert huge.verdict == NO_FIT and "too large for this computer" in huge.message
 
     # The catalogue's question is "can it be trained here at all?": the 7B can, with batch 1.
-    verdicts = [fit_check(m, gpu) for m in (demo_model_dir, llama7b, llama70b)]
+    verdicts = [fit_check(m, gpu) for m in (demo, llama7b, llama70b)]
     assert [v.verdict for v in verdicts] == [FITS, FITS, NO_FIT]
     assert verdicts[1].message.startswith("Trains here with --batch-size 1") and verdicts[1].train_gb < 24
     assert verdicts[2].message.startswith("Too large here") and verdicts[2].chat_gb > 100
 
     mac = dataclasses.replace(_device("mps", "Apple Silicon GPU", 16.0), nf4=False)  # no 4-bit: LoRA on fp32 weights
-    llama3b = _config_only_model(tmp_path / "llama-3b", hidden_size=3072, num_hidden_layers=28, vocab_size=128256,
+    llama3b = _config_only_model(hidden_size=3072, num_hidden_layers=28, vocab_size=128256,
                                  intermediate_size=8192, num_attention_heads=24, num_key_value_heads=8)
     chat_only = fit_check(llama3b, mac)
     assert chat_only.verdict == CHAT_ONLY and chat_only.precision == "fp32", chat_only
     assert chat_only.message.startswith("Chat only") and chat_only.chat_gb < 16 * 0.9 < chat_only.train_gb
-    assert fit_check(demo_model_dir, _device("cpu", "small laptop", 1.0)).verdict == NO_FIT
+    assert fit_check(demo, _device("cpu", "small laptop", 1.0)).verdict == NO_FIT
 
 
 def test_prepare_warns_before_training_when_the_plan_does_not_fit(tmp_path: Path, demo_model_dir: Path):

@@ -26,6 +26,7 @@ def _params(n: int) -> str:
 def cmd_models_list(args: argparse.Namespace) -> int:
     from core.device import detect
     from core.models.catalog import list_models
+    from core.models.shape import model_shape
     from core.training.estimate import fit_check
 
     device = detect()
@@ -33,7 +34,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     for entry in list_models():
         fit = None
         if not entry.missing and (Path(entry.path) / "config.json").is_file():
-            fit = fit_check(Path(entry.path), device)
+            fit = fit_check(model_shape(Path(entry.path)), device)
         rows.append((entry, fit))
     if args.json:
         print(json.dumps([{**e.to_dict(), "fit": (f.verdict if f else None), "fit_message": (f.message if f else None)}

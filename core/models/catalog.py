@@ -26,6 +26,7 @@ from core.events import OnEvent, ignore_event
 from core.models.folders import check_model_folder, count_params, folder_size, has_own_chat_template, read_licence
 from core.models.gguf import convert_gguf, demo_gguf_path, gguf_cache_dir, read_gguf_header
 from core.models.names import DEMO, DEMO_NAME
+from core.models.shape import params_from_config
 from core.paths import data_dir, models_dir
 from core.store import read_json, write_json
 
@@ -91,11 +92,7 @@ def _write(entries: list[CatalogEntry]) -> None:
 def describe_folder(folder: Path, name: str, source: str, origin: str, revision: str | None = None) -> CatalogEntry:
     """A catalogue entry for a checked model folder, from its small files and headers only."""
     config = check_model_folder(folder)
-    params = count_params(folder)
-    if not params:
-        from core.training.estimate import params_from_config
-
-        params = params_from_config(config)
+    params = count_params(folder) or params_from_config(config)
     arch = (config.get("architectures") or [config.get("model_type", "?")])[0]
     return CatalogEntry(name, source, str(folder), origin, arch, params, folder_size(folder), read_licence(folder),
                         has_own_chat_template(folder), _dt.datetime.now().isoformat(timespec="seconds"), revision)

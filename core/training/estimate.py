@@ -1,10 +1,12 @@
 """Pre-flight estimate: will this training fit here, and how long will it take?
 
-Computed from config.json alone (no weights loaded), in milliseconds, so the
-CLI prints it before starting and the GUI can show it while settings change.
-It reports and writes nothing: core.pipeline.preflight measures the examples,
-saves the estimate in run.json and warns when a run will not fit. The step
-count is the loop's own plan (core/training/plan.py).
+A pure function of the model's shape (core/models/shape.py: config.json, weight
+headers and file sizes, read by the caller; no weights loaded), the settings and
+the device, computed in milliseconds, so the CLI prints it before starting and
+the GUI can show it while settings change. It reads, reports and writes nothing:
+core.pipeline.preflight reads the shape, measures the examples, saves the estimate
+in run.json and warns when a run will not fit. The step count is the loop's own
+plan (core/training/plan.py).
 
 Memory, in the unit run.json reports as `peak_memory_gb` (whole-process RSS
 on CPU/MPS, allocated tensors on CUDA), is the larger of the loading peak and
@@ -47,13 +49,12 @@ LoRA, and are marked as such in the message.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from core.device import DeviceInfo, choose_precision
+from core.models.shape import ModelShape
 from core.training.config import TrainConfig
 from core.training.loss import CHUNK_ROWS, piece_rows
 from core.training.plan import plan_steps
@@ -85,28 +86,6 @@ GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
 GPU_EFFICIENCY = {"bf16": 0.25, "fp16": 0.25, "fp32": 0.25 / 8, "nf4": 0.15}
 MPS_FLOPS = 4e12  # effective, uncalibrated
 STEP_OVERHEAD_S = {"cuda": 0.001, "mps": 0.003, "cpu": 0.0}  # per layer: kernel launches dominate tiny models
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    hidden: int
-    layers: int
-    vocab: int
-    intermediate: int
-    heads: int
-    kv_heads: int
-    head_dim: int
-    params: int
-    linear_params: int
-    experts: int = 1
-
-    @property
-    def kv_dim(self) -> int:
-        return self.kv_heads * self.head_dim
-
-    @property
-    def q_dim(self) -> int:
-        return self.heads * self.head_dim
 
 
 @dataclass(frozen=True)
@@ -144,46 +123,7 @@ class FitVerdict:
     message: str
 
 
-# --- the model, from config.json ------------------------------------------------------------------
-
-def _text_config(config: dict[str, Any]) -> dict[str, Any]:
-    return config.get("text_config") or config
-
-
-def params_from_config(config: dict[str, Any]) -> int:
-    return _shape(config, 0).params
-
-
-def _shape(config: dict[str, Any], counted: int) -> ModelShape:
-    c = _text_config(config)
-    h = int(c.get("hidden_size") or c.get("n_embd") or c.get("d_model") or 0)
-    layers = int(c.get("num_hidden_layers") or c.get("n_layer") or c.get("num_layers") or 0)
-    vocab = int(c.get("vocab_size") or 0)
-    heads = int(c.get("num_attention_heads") or c.get("n_head") or 1)
-    kv = int(c.get("num_key_value_heads") or heads)
-    head_dim = int(c.get("head_dim") or (h // max(1, heads)))
-    inter = int(c.get("intermediate_size") or c.get("n_inner") or 4 * h)
-    experts = int(c.get("num_local_experts") or c.get("num_experts") or 1)
-    attn = h * heads * head_dim * 2 + h * kv * head_dim * 2
-    mlp = 3 * h * inter * experts
-    linear = layers * (attn + mlp)
-    embed = vocab * h * (1 if c.get("tie_word_embeddings", True) else 2)
-    params = counted or linear + embed + layers * 2 * h + h
-    linear = min(linear, params) if counted else linear
-    return ModelShape(h, layers, vocab, inter, heads, kv, head_dim, params, linear, experts)
-
-
-def model_shape(model_dir: Path) -> ModelShape:
-    from core.models import count_params
-
-    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
-    return _shape(config, count_params(Path(model_dir)))
-
-
-def _file_bytes(model_dir: Path) -> int:
-    files = list(Path(model_dir).glob("*.safetensors")) or list(Path(model_dir).glob("*.bin"))
-    return sum(f.stat().st_size for f in files)
-
+# --- the model ------------------------------------------------------------------------------------
 
 def lora_params(shape: ModelShape, config: TrainConfig) -> int:
     """Adapter size for LLaMA-style module names; unknown names count as all-linear."""
@@ -208,7 +148,7 @@ def _weights_gb(shape: ModelShape, precision: str, device: str) -> float:
     return shape.params * (4 if precision == "fp32" else 2) / GB
 
 
-def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str, file_bytes: int,
+def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str,
                   longest: float | None = None) -> dict[str, float]:
     # The longest batch is as long as the longest example, which max_seq_len only caps: passages of
     # ~200 tokens never fill the default 384, and counting 384 over-predicted a 2 × 512 run by 50%.
@@ -228,7 +168,7 @@ def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device
     if device != "cuda":
         # Loading reads the whole file, then converts it to the training dtype (CPU/MPS RSS).
         converted = parts["weights"] if precision != "fp32" else 0.0
-        parts["loading peak"] = parts["runtime"] + file_bytes / GB + converted
+        parts["loading peak"] = parts["runtime"] + shape.file_bytes / GB + converted
     return parts
 
 
@@ -237,13 +177,13 @@ def _peak(parts: dict[str, float]) -> float:
     return max(steady, parts.get("loading peak", 0.0))
 
 
-def _chat_memory(shape: ModelShape, device: DeviceInfo, file_bytes: int) -> float:
+def _chat_memory(shape: ModelShape, device: DeviceInfo) -> float:
     bytes_per = 2 if device.bf16 or device.kind == "cuda" else 4
     weights = shape.params * bytes_per / GB
     kv_cache = 2 * shape.layers * shape.kv_dim * 4096 * bytes_per / GB
     runtime = RUNTIME_GB.get(device.kind, 0.45)
     steady = runtime + weights + kv_cache + shape.vocab * 4 * 4 / GB
-    loading = runtime + file_bytes / GB + weights if device.kind != "cuda" else 0.0
+    loading = runtime + shape.file_bytes / GB + weights if device.kind != "cuda" else 0.0
     return max(steady, loading) + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
 
 
@@ -292,17 +232,15 @@ def _duration(seconds: float) -> str:
 
 # --- the public calls ---------------------------------------------------------------------------------
 
-def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_examples: int,
+def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train_examples: int,
              mean_tokens: float, longest_tokens: float | None = None) -> Estimate:
-    """Memory, time and a verdict for training `config` on the model in `model_dir` here.
+    """Memory, time and a verdict for training `config` on a model of this shape here (core.models.model_shape).
 
     longest_tokens: the longest training example, when known (else max_seq_len is assumed).
     """
-    shape = model_shape(model_dir)
-    file_bytes = _file_bytes(model_dir)
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
-    parts = _train_memory(shape, config, precision, device.kind, file_bytes, longest_tokens)
+    parts = _train_memory(shape, config, precision, device.kind, longest_tokens)
     peak = _peak(parts)
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
@@ -311,7 +249,7 @@ def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_e
     steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
     eval_s = plan.evaluations * math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
-    load_s = 5 + file_bytes / 300e6
+    load_s = 5 + shape.file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
     _, calibrated = _throughput(device, precision)
     rough = "" if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)"
@@ -321,18 +259,17 @@ def estimate(config: TrainConfig, model_dir: Path, device: DeviceInfo, n_train_e
         message = (f"Training fits: it needs about {need:.1f} GB of the {device.available_memory_gb:.1f} GB free "
                    f"({precision}: {choice.reason}); {timing}")
     else:
-        chat = _chat_memory(shape, device, file_bytes)
+        chat = _chat_memory(shape, device)
         verdict = CHAT_ONLY if chat <= budget else NO_FIT
         message = (f"Training will probably not fit: it needs about {need:.1f} GB, and {device.available_memory_gb:.1f} GB "
-                   f"is free. {_advice(shape, config, device, file_bytes, budget)}"
+                   f"is free. {_advice(shape, config, device, budget)}"
                    + (" The model is small enough to chat with." if verdict == CHAT_ONLY else
                       " This model is too large for this computer even to chat with."))
     return Estimate(precision, choice.reason, round(peak, 3), round(budget, 2), step_s, steps, total_s, verdict, message,
                     {k: round(v, 3) for k, v in parts.items()})
 
 
-def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int,
-                      budget: float) -> tuple[str, float] | None:
+def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo, budget: float) -> tuple[str, float] | None:
     """The smallest change that makes training fit (as CLI flags) and its memory, tried in order of cost to the user."""
     tries = [("--batch-size 1", dict(batch_size=1)),
              ("--batch-size 1 --max-seq-len 256", dict(batch_size=1, max_seq_len=min(256, config.max_seq_len)))]
@@ -342,33 +279,31 @@ def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo
     for flags, change in tries:
         smaller = dataclasses.replace(config, **change)
         precision = choose_precision(device, shape.params, smaller.precision).precision
-        need = _peak(_train_memory(shape, smaller, precision, device.kind, file_bytes))
+        need = _peak(_train_memory(shape, smaller, precision, device.kind))
         need += CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0
         if need <= budget:
             return flags, need
     return None
 
 
-def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, file_bytes: int, budget: float) -> str:
-    found = _smallest_fitting(shape, config, device, file_bytes, budget)
+def _advice(shape: ModelShape, config: TrainConfig, device: DeviceInfo, budget: float) -> str:
+    found = _smallest_fitting(shape, config, device, budget)
     if found:
         return f"It would fit with {found[0]} (about {found[1]:.1f} GB)."
     return "Choose a smaller model, or close other programs to free memory."
 
 
-def fit_check(model_dir: Path, device: DeviceInfo) -> FitVerdict:
+def fit_check(shape: ModelShape, device: DeviceInfo) -> FitVerdict:
     """Can this model be fine-tuned here at all (standard settings, else the smallest batch), or only chatted with?"""
     config = TrainConfig()
-    est = estimate(config, model_dir, device, n_train_examples=100, mean_tokens=config.max_seq_len * 0.4)
-    shape = model_shape(model_dir)
-    file_bytes = _file_bytes(model_dir)
-    chat = _chat_memory(shape, device, file_bytes)
+    est = estimate(config, shape, device, n_train_examples=100, mean_tokens=config.max_seq_len * 0.4)
+    chat = _chat_memory(shape, device)
     train = est.peak_memory_gb + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     free = device.available_memory_gb
     if est.verdict == FITS:
         return FitVerdict(FITS, est.precision, round(train, 2), round(chat, 2), est.budget_gb,
                           f"Trains here ({est.precision}, about {train:.1f} GB of {free:.1f} GB free).")
-    smaller = _smallest_fitting(shape, config, device, file_bytes, est.budget_gb)
+    smaller = _smallest_fitting(shape, config, device, est.budget_gb)
     if smaller:
         flags, need = smaller
         return FitVerdict(FITS, est.precision, round(need, 2), round(chat, 2), est.budget_gb,
