@@ -14,7 +14,7 @@ shuffled as Trainer's sampler does, so both see the same effective
 (non-padding) tokens over the run.
 
 Each side runs in its own process, so each peak memory (VmHWM: the process's
-own peak RSS, see core.training.loop.process_peak_rss_gb) is its own, loading
+own peak RSS, see core.training.memory.process_peak_rss_gb) is its own, loading
 included. Rates are effective tokens per second over the steps after the
 warm-up. MFU is our model FLOPs per second (forward + input-gradient backward
 through the frozen base, LoRA weight gradients, causal attention, the head on
@@ -149,7 +149,7 @@ def reference_main(run: Path, indices_file: Path, warmup: int, out: Path, device
     from core.store import RunDir
     from core.training.config import TrainConfig
     from core.training.data import IGNORE, encode
-    from core.training.loop import process_peak_rss_gb
+    from core.training.memory import process_peak_rss_gb
 
     quiet_libraries()
     config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
@@ -242,7 +242,7 @@ def main() -> int:
     load = [os.getloadavg()[0]]
 
     from core.store import RunDir
-    from core.training.loop import should_compile
+    from core.training.model import should_compile
 
     compiled_run = tmp / "compiled"
     shutil.copytree(run, compiled_run)

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
 from core.errors import TuneDeskError
+from core.store import RunStatus
 from core.training.config import CHOICES
 
 
@@ -53,7 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     printer = ConsolePrinter()
     config = None if args.resume and (out / "run.json").is_file() else _config_from_args(args)
     result = train(args.documents, out, config, on_event=printer, should_stop=stop.is_set, resume=args.resume)
-    if result.status == "finished" and not args.no_eval:
+    if result.status == RunStatus.FINISHED and not args.no_eval:
         from core.evaluation.report import evaluate_run, format_report
 
         try:
@@ -64,7 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"Steps: {result.step}/{result.total_steps} · train loss {result.train_loss:.3f}"
           + (f" · validation loss {result.val_loss:.3f}" if result.val_loss is not None else "")
           + f" · {result.seconds / 60:.1f} min · peak memory {result.peak_memory_gb:.1f} GB")
-    return 0 if result.status == "finished" else 3
+    return 0 if result.status == RunStatus.FINISHED else 3
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

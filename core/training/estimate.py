@@ -154,7 +154,7 @@ def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device
     # ~200 tokens never fill the default 384, and counting 384 over-predicted a 2 × 512 run by 50%.
     tokens = config.batch_size * min(config.max_seq_len, longest or config.max_seq_len)
     per_token_layer = 6 * shape.hidden + 2 * shape.kv_dim + 3 * shape.intermediate
-    if device == "cpu":  # the fused head's fixed buffers; smaller saved activations (core/training/loop.cpu_kernels)
+    if device == "cpu":  # the fused head's fixed buffers; smaller saved activations (core/training/model.cpu_kernels)
         act_bytes, logit_bytes, logit_rows = CPU_ACT_BYTES_PER_ELEMENT, CPU_LOGIT_BYTES, piece_rows(shape.vocab)
     else:
         act_bytes, logit_bytes, logit_rows = ACT_BYTES_PER_ELEMENT, LOGIT_BYTES, min(LOGIT_ROWS, ANSWER_SHARE * tokens)

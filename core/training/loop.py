@@ -36,7 +36,6 @@ from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.loss import answer_loss, autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
-from core.training.memory import process_peak_rss_gb  # noqa: F401 - bench/train_speed.py imports it from here
 from core.training.metrics import MetricsFile, tee
 from core.training.model import add_lora, compile_layers, cpu_kernels, should_compile
 from core.training.plan import StepPlan, plan_steps
