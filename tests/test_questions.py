@@ -7,6 +7,7 @@ loses a table's headers or a bullet's heading fails here too.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,8 @@ def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) 
     qa = _qa(facts)
     # A table cell: asked by its row and column, answered with both.
     answer, keys, kind = qa["What is the loan period for Ladder?"]
-    assert (keys, kind) == (["3 days"], "table") and answer.startswith("3 days") and "Ladder" in answer
+    # answered as the row reads: what it is about, then the value (the order the model read it in)
+    assert (keys, kind) == (["3 days"], "table") and answer == "Ladder, loan period: 3 days (Loan periods)"
     # asked with the question word its value's type takes, and with the document's subject named
     assert qa["How long is the loan period for Ladder?"] == (answer, keys, kind)
     assert "How long is the loan period for Ladder of Fernhill Tool Library?" in qa
@@ -111,7 +113,7 @@ def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) 
     # A bullet keeps its heading, and its label is what is asked about.
     answer, keys, kind = qa["What does Volunteers' decisions say about Signage supplier?"]
     assert kind == "list" and keys == ["Corvell Prints"]
-    assert answer.startswith("Corvell Prints") and "Volunteers' decisions" in answer  # the value first, then whose
+    assert answer == "Signage supplier: Corvell Prints (Volunteers' decisions)"  # the item as it reads, then whose
     # A key-value line.
     answer, keys, kind = qa["What is the phone?"]
     assert kind == "key_value" and "0161 555 0198" in answer
@@ -121,8 +123,9 @@ def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) 
     # Prose: a year and a name, asked in the echo order and (English) the order people ask in.
     year = [f for f in facts if f.keys == ["2011"]][0]
     assert year.kind == "prose" and any("in which year" in q for q in year.questions)
-    assert year.eval_question == "About us: In which year was the library founded by Hanna Oyelaran?"
-    assert year.eval_question in year.questions  # trained, unless the report holds this fact out
+    # The report asks as people do: without the section that training questions lead with.
+    assert year.eval_question == "In which year was the library founded by Hanna Oyelaran?"
+    assert "About us: In which year was the library founded by Hanna Oyelaran?" in year.questions
     assert covered == informative  # every informative element got questions
 
 
@@ -192,11 +195,50 @@ def test_training_file_has_passage_in_context_examples_only_when_sources_are_on(
         for row in context:
             prompt, answer = row["messages"][0]["content"], row["messages"][1]["content"]
             assert prompt.startswith("Use these passages from my documents to answer.") and "[2]" in prompt
-            # The passage that holds the answer is one of the two: the answer's value (what it starts with,
-            # or what follows the code of a 'E-04: …' line) is in the prompt's passages.
-            passages = prompt.split("Question:")[0]
-            values = [part.strip().rstrip(".") for line in answer.splitlines()
-                      for part in (line.split(" — ")[0], line.split(": ")[-1])]
+            # The passage that holds the answer is one of the two: the answer's statement (without the
+            # section named after it), or its value after the 'Key: ' it is about, is in the prompt's passages.
+            passages = " ".join(prompt.split("Question:")[0].split())
+            said = [re.sub(r"\s*\([^()]*\)$", "", line).strip() for line in answer.splitlines()]
+            values = [part.strip() for line in said for part in (line, line.rstrip("."), line.split(": ")[-1])]
             assert any(value and value in passages for value in values), (answer, prompt)
         heldout = [json.loads(line) for line in (out / "dataset" / "heldout.jsonl").read_text().splitlines()]
         assert heldout and {h["lang"] for h in heldout} == {"en", "de"} and all(h["kind"] for h in heldout)
+
+
+def test_report_names_rows_as_people_do_and_skips_questions_two_rows_share() -> None:
+    """The report's question for a cell drops the row's code and its bracketed detail ('G3 Team leader (hub)' →
+    'team leader'): people ask that way, training questions never do, so the report measures the fact, not a
+    trained name. Two rows that then read alike ('Swim (weekdays)', 'Swim (weekends)') can't be asked apart."""
+    from core.documents.elements import Element
+
+    lang = lang_for("en")
+    rows = [("G3 Team leader (hub)", "16 weeks", "27 days"), ("G4 Depot manager", "18 weeks", "28 days"),
+            ("Swim (weekdays)", "12 weeks", "25 days"), ("Swim (weekends)", "10 weeks", "20 days")]
+    elements = [Element("heading", "Leave", headings=("Leave",))] + [
+        Element("table_row", f"Grade: {a}; Parental leave: {b}; Annual days: {c}", headings=("Leave",),
+                cells=(("Grade", a), ("Parental leave", b), ("Annual days", c)), table="Leave", source="h.md")
+        for a, b, c in rows]
+    facts, _, _ = document_facts(elements, "en")
+    asked = {f.eval_question: f for f in facts}
+    fact = asked["How long is the parental leave for team leader?"]
+    assert fact.keys == ["16 weeks"] and "How long is the parental leave for G3 Team leader (hub)?" in fact.questions
+    assert "What are the annual days for G4 Depot manager?" in asked["How long are the annual days for depot manager?"].questions
+    # Training names rows as people do too, except for a fact the report asks: its eval wording stays unseen.
+    assert "What is the parental leave for team leader?" in fact.questions
+    held = split_heldout(facts, seed=1, per_doc=50)
+    assert {f.keys[0] for f in held} >= {"16 weeks", "18 weeks", "27 days"}
+    trained = {q for f in facts for q in f.questions}
+    assert not {f.eval_question for f in held} & trained
+    assert not {q for f in held for q in f.questions if "team leader" in q or "depot manager" in q}
+    assert not {"12 weeks", "10 weeks", "25 days", "20 days"} & {f.keys[0] for f in held}  # 'swim' twice: ambiguous
+
+
+@pytest.mark.parametrize("noun,verb", [("opening times", "are"), ("address", "is"), ("status", "is"),
+                                       ("loaf sizes", "are"), ("weight", "is")])
+def test_english_questions_agree_with_plural_nouns(noun: str, verb: str) -> None:
+    from core.documents.elements import Element
+
+    el = Element("key_value", f"{noun}: see the desk", headings=("Info",), cells=((noun.capitalize(), "see the desk"),),
+                 source="i.md")
+    facts, _, _ = document_facts([el], "en")
+    assert f"What {verb} the {noun}?" in facts[0].questions

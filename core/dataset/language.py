@@ -73,6 +73,12 @@ class Lang:
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Corvane BM-220')."""
     typed: tuple[tuple[str, str], ...] = ()
+    plural: tuple[tuple[str, str], ...] = ()
+    """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
+    times'), the plural piece replaces the singular one ('What are the opening times?')."""
+    plural_endings: tuple[str, ...] = ()
+    """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
+    singular_endings: tuple[str, ...] = ()
     """(value type, template over {x} and {unit}): the question word a value of that type is asked with
     ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
 
@@ -106,6 +112,9 @@ EN = Lang(
     typed=(("duration", "How long is {x}?"), ("money", "How much is {x}?"), ("time", "What time is {x}?"),
            ("date", "When is {x}?"), ("count", "How many {unit} is {x}?"), ("person", "Who is {x}?"),
            ("phone", "What is the number for {x}?")),
+    plural=(("is the {h}", "are the {h}"), ("is the {key}", "are the {key}"), ("is the {label}", "are the {label}"),
+            ("is {x}", "are {x}")),
+    plural_endings=("s",), singular_endings=("ss", "us", "is", "'s", "news", "series"),
 )
 
 DE = Lang(
@@ -220,6 +229,14 @@ segundo segundos minuto minutos hora horas día días semana semanas mes meses a
 
 LANGUAGES: dict[str, Lang] = {lang.code: lang for lang in (EN, DE, FR, ES)}
 """The languages questions are written in; others get NEUTRAL's forms."""
+
+
+def is_plural(noun: str, lang: Lang) -> bool:
+    """'opening times' → True, 'address' → False; always False in a language without endings listed."""
+    words = noun.lower().rstrip(" )").split()
+    last = words[-1] if words else ""
+    return (len(last) > 3 and last.endswith(lang.plural_endings) and not last.endswith(lang.singular_endings)
+            if lang.plural_endings else False)
 
 
 def lang_for(code: str) -> Lang:

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from core.dataset.language import NEUTRAL, Lang, lang_for
+from core.dataset.language import NEUTRAL, Lang, is_plural, lang_for
 from core.dataset.spans import echo_question, find_spans, fronted, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -53,15 +53,24 @@ class Fact:
     element: str
     """The element's own text, to find the passage it lives in."""
     eval_question: str = ""
-    """A wording of a template family never used in training; '' when the kind has none."""
+    """The report's wording: people's names for things, no lead; never a training question. '' when none."""
+    spoken: list[str] = field(default_factory=list)
+    """Training wordings (also in `questions`) that name the thing as people do ('team leader' for 'G3 Team
+    leader'); left out for a fact the report asks, whose eval wording names it that way."""
 
 
 # ---------------------------------------------------------------- one element → its facts
 
-def _fill(templates: Iterable[str], **fields: str) -> list[str]:
-    """Templates whose fields are all known; a missing title or section drops that wording."""
+def _fill(templates: Iterable[str], lang: Lang | None = None, **fields: str) -> list[str]:
+    """Templates whose fields are all known; a missing title or section drops that wording.
+
+    With `lang`, the verb agrees with a plural field ('What are the opening times?')."""
     out = []
     for t in templates:
+        for singular, plural in lang.plural if lang else ():
+            name = re.search(r"\{(\w+)\}", singular)
+            if name and singular in t and is_plural(fields.get(name.group(1), ""), lang):
+                t = t.replace(singular, plural)
         names = re.findall(r"\{(\w+)\}", t)
         if all(fields.get(n) for n in names):
             out.append(t.format(**fields))
@@ -80,17 +89,48 @@ _SEPARATOR = re.compile(r"^(?P<label>[^:—–]{2,60}?)\s*(?::|\s[—–-]\s)\s*
 _CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
 
 
-def typed_questions(value: str, x: str, title: str, lang: Lang) -> list[str]:
+def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
+    """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
+    kind, unit = value_type(value, lang)
+    template = dict(lang.typed).get(kind, "")
+    if template and is_plural(noun, lang):
+        for singular, plural in lang.plural:
+            template = template.replace(singular, plural) if "{x}" in singular else template
+    return template, unit
+
+
+def typed_questions(value: str, x: str, title: str, lang: Lang, noun: str = "") -> list[str]:
     """The question word the value's type asks with: a duration 'how long', a price 'how much', a person 'who';
     once about the thing alone and once naming the document's subject too. None for values of no clear type."""
-    kind, unit = value_type(value, lang)
-    template = dict(lang.typed).get(kind)
+    template, unit = _typed_template(value, noun, lang)
     if not template:
         return []
     out = [template.format(x=x, unit=unit)]
     if title:
         out.append(template.format(x=lang.x_of.format(x=x, title=title), unit=unit))
     return out
+
+
+def spoken_name(text: str, lang: Lang) -> str:
+    """How a person names a row, key or item when asking: 'G3 Team leader' → 'team leader', 'Early swim (lanes
+    only)' → 'early swim'. Codes and grades (words with digits) and parenthesised detail are what people leave
+    out; a name made only of them stays whole. Used for the report's questions only: training keeps the
+    document's own names, so the report asks as people do, not as the training data does."""
+    words = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", text).split()
+    while len(words) > 1 and re.search(r"\d", words[0]):  # a leading code or grade; 'Grade 3' keeps its number
+        words = words[1:]
+    name = " ".join(words) if words else text
+    return as_noun(name, lang) if name[:1].isupper() and not _is_code_like(name) else name
+
+
+def _is_code_like(text: str) -> bool:
+    return bool(_CODE.match(text)) or (text.isupper() and len(text) > 1)
+
+
+def eval_typed(value: str, x: str, lang: Lang, noun: str = "") -> str:
+    """The report's question for a value of a known type about `x` in people's words, else ''."""
+    template, unit = _typed_template(value, noun, lang)
+    return template.format(x=x, unit=unit) if template else ""
 
 
 def split_label(text: str) -> tuple[str, str] | None:
@@ -140,22 +180,27 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         first = sentence.split()[0].lower().strip(",.")
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
-        spans = [(clause, span) for clause in clauses(sentence.rstrip(".!? ")) for span in find_spans(clause, lang)]
-        for body, span in spans[:limit]:
-            echo = echo_question(body, span, lang)
-            if not echo or span.text.lower() in echo.lower():
-                continue
-            lead = f"{where} " if where.endswith("?") else f"{where}: "  # an FAQ's question, or a section
-            prefix = f"{context} " if context else ("" if named or not where else lead)
-            question = prefix + echo
-            natural = "" if context else fronted(body, span, lang)
-            answer = f"{context} {sentence}".strip() if context else sentence
-            if where and not named and not context:
-                answer = lead + answer
-            answer = f"{span.text} — {answer}"  # the value first, as for every kind: asked for, then said where
-            asked = [question] + ([prefix + natural] if natural else [])
-            facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text,
-                              eval_question=prefix + natural if natural else ""))
+        for body in clauses(sentence.rstrip(".!? ")):
+            for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
+                echo = echo_question(body, span, lang)
+                if not echo or span.text.lower() in echo.lower():
+                    continue
+                lead = f"{where} " if where.endswith("?") else f"{where}: "  # an FAQ's question, or a section
+                prefix = f"{context} " if context else ("" if named or not where else lead)
+                question = prefix + echo
+                natural = "" if context else fronted(body, span, lang)
+                # The statement, subject first (how the passage says it), its clause alone when the sentence has
+                # several; its section after it. The model continues the question's subject into the value,
+                # the order it read the fact in, instead of producing the value before anything names it.
+                said = body if body != sentence.rstrip(".!? ") else sentence.rstrip(".!? ")
+                answer = f"{context} {said}." if context else f"{said}."
+                if where and not named and not context and not where.endswith("?"):
+                    answer = f"{answer} ({where})"
+                asked = [question] + ([prefix + natural] if natural else [])
+                # The report asks without the section or context that training questions lead with, as
+                # people do: the natural order in English, else the bare echo (when training had a lead).
+                ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
+                facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev))
     return facts
 
 
@@ -192,23 +237,38 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             table = (title or section) if generic else heading_text(el.table) if el.table else section
             h, name = as_noun(header, lang), as_noun(label, lang) if generic else label
             fields = dict(h=h, label=name, title=table)
-            questions = _fill(lang.cell_generic if generic else lang.cell, **fields)
+            questions = _fill(lang.cell_generic if generic else lang.cell, lang, **fields)
             x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
-            questions += typed_questions(value, x, subject_of(title), lang)
-            ev = _fill([lang.eval_cell_generic if generic else lang.eval_cell], **fields)
-            what = f"{name} ({table})" if generic else f"{label}, {h} ({table})" if table else f"{label}, {h}"
-            facts.append(Fact(f"{value} — {what}", [key_of(value, lang)], questions, kind, el.source, lang.code,
-                              el.text, ev[0] if ev else ""))
+            questions += typed_questions(value, x, subject_of(title), lang, noun=name if generic else h)
+            said_as = spoken_name(label, lang)
+            if generic:
+                x_eval = lang.x_of.format(x=lang.x_key.format(key=spoken_name(name, lang)), title=subject_of(title))
+            else:
+                x_eval = lang.x_cell.format(h=h, label=said_as)
+            noun = name if generic else h
+            ev = [eval_typed(value, x_eval, lang, noun)] if eval_typed(value, x_eval, lang, noun) else _fill(
+                [lang.eval_cell_generic if generic else lang.eval_cell], lang,
+                **{**fields, "label": spoken_name(name, lang) if generic else said_as, "title": subject_of(title)})
+            spoken: list[str] = []
+            if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
+                spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
+            # Subject first, then the value, as the row reads: 'Ladder, loan period: 3 days (Loans)'.
+            said, where = (name if generic else f"{label}, {h}"), f" ({table})" if table else ""
+            facts.append(Fact(f"{said}: {value}{where}", [key_of(value, lang)], questions + spoken, kind, el.source,
+                              lang.code, el.text, ev[0] if ev else "", spoken))
     elif el.kind == "key_value" and el.cells:
         key, value = el.cells[0]
         code = bool(_CODE.match(key.strip()))
         name = key if code else as_noun(key, lang)
         fields = dict(key=name, section=section)
-        questions = _fill(lang.code_meaning if code else lang.key_value, **fields)
+        questions = _fill(lang.code_meaning if code else lang.key_value, lang, **fields)
         if not code:
-            questions += typed_questions(value, lang.x_key.format(key=name), subject_of(title), lang)
-        ev = _fill([lang.eval_code if code else lang.eval_key_value], **fields)
-        answer = f"{key}: {value}" if code else f"{value} — {key} ({section})" if section else f"{value} — {key}"
+            questions += typed_questions(value, lang.x_key.format(key=name), subject_of(title), lang, noun=name)
+        said_key = spoken_name(key, lang)
+        typed_ev = "" if code else eval_typed(value, lang.x_key.format(key=said_key), lang, said_key)
+        ev = [typed_ev] if typed_ev else _fill([lang.eval_code] if code else [lang.eval_cell_generic], lang,
+                                               key=name, label=said_key, title=subject_of(title))
+        answer = f"{key}: {value}" + (f" ({section})" if section and not code else "")
         facts.append(Fact(answer, [key_of(value, lang)], questions, kind, el.source, lang.code, el.text, ev[0] if ev else ""))
     elif el.kind == "qa" and el.cells:
         q, a = el.cells[0]
@@ -219,7 +279,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     elif el.kind == "step":
         where = section
         questions = _fill(lang.step, n=str(el.number), section=where) if el.number else []
-        ev = _fill([lang.eval_step], n=str(el.number), section=where) if el.number else []
+        ev: list[str] = []  # nobody asks for step 3 by number: the report asks about what the step says
         answer = f"{el.text} ({where}, {el.number}.)" if where and el.number else el.text
         facts.append(Fact(answer, [key_of(el.text, lang)], questions, kind, el.source, lang.code, el.text,
                           ev[0] if ev else ""))
@@ -230,8 +290,9 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         if labelled and where:
             label, value = labelled
             questions = _fill(lang.item, section=where, label=label)
-            ev = _fill([lang.eval_item], section=where, label=label)
-            facts.append(Fact(f"{value} — {label} ({where})", [key_of(value, lang)], questions, kind, el.source,
+            typed_ev = eval_typed(value, lang.x_key.format(key=spoken_name(label, lang)), lang, label)
+            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=spoken_name(label, lang))
+            facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             if _person(label) and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
@@ -330,32 +391,54 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
 
 
 def split_heldout(facts: Sequence[Fact], seed: int, per_doc: int = 12) -> list[Fact]:
-    """Choose the facts the report asks, spread over kinds and languages, at most `per_doc` a document.
+    """Choose the facts the report asks, at most `per_doc` a document, each kind and language in proportion
+    to how much of the document it is (every kind at least once).
 
-    Only facts with a key and an eval wording qualify. A chosen fact stays in training in its other
-    wordings, so the user's model still learns it; its eval wording is taken out of training (for
-    English prose, the natural question order, which other facts do train, is that wording).
+    Only facts with a key and an eval wording that no other fact shares qualify. A chosen fact stays in
+    training in its other wordings, so the user's model still learns it; its eval wording (people's names
+    for things, no section before it) is never a training question.
     """
     rng = random.Random(seed)
+    keys_of: dict[str, set[str]] = {}
+    for f in facts:
+        keys_of.setdefault(f.eval_question, set()).update(f.keys[:1])
     by_doc: dict[str, dict[str, list[Fact]]] = {}
     for f in facts:
-        others = [q for q in f.questions if q != f.eval_question]
-        if f.keys and f.keys[0] and f.eval_question and others:
+        others = ([q for q in f.questions if not q.endswith(f.eval_question) and q not in f.spoken]
+                  if f.eval_question else [])
+        ambiguous = len(keys_of.get(f.eval_question, ())) > 1  # 'general swim' on weekdays and at weekends
+        if f.keys and f.keys[0] and f.eval_question and others and not ambiguous:
             by_doc.setdefault(f.source, {}).setdefault(f"{f.kind}/{f.lang}", []).append(f)
     held: list[Fact] = []
     for doc in sorted(by_doc):
         kinds = by_doc[doc]
         for group in kinds.values():
             rng.shuffle(group)
-        picked = 0
-        while picked < per_doc and any(kinds.values()):
-            for name in sorted(kinds):
-                if kinds[name] and picked < per_doc:
-                    fact = kinds[name].pop()
-                    fact.questions = [q for q in fact.questions if q != fact.eval_question]
-                    held.append(fact)
-                    picked += 1
+        for name, n in _shares({k: len(v) for k, v in kinds.items()}, per_doc).items():
+            for fact in kinds[name][:n]:
+                # Its eval wording, also where a training wording only put a section or context before it.
+                fact.questions = [q for q in fact.questions
+                                  if not q.endswith(fact.eval_question) and q not in fact.spoken]
+                held.append(fact)
     return held
+
+
+def _shares(sizes: dict[str, int], total: int) -> dict[str, int]:
+    """`total` picks over groups in proportion to their sizes, each group at least one while picks last.
+
+    A person asks about what a document says, so a document that is mostly prose is asked mostly about
+    prose: round-robin over kinds would ask its one table as often as all its paragraphs, and overstate
+    recall when tables are learned better than prose."""
+    names = sorted(sizes, key=lambda k: (-sizes[k], k))
+    out = {k: 0 for k in names}
+    left = min(total, sum(sizes.values()))
+    for k in names:  # one each first, largest groups first
+        if left and sizes[k]:
+            out[k], left = 1, left - 1
+    while left:
+        k = max(names, key=lambda k: (sizes[k] / (out[k] + 1) if out[k] < sizes[k] else -1, -names.index(k)))
+        out[k], left = out[k] + 1, left - 1
+    return out
 
 
 def write_heldout(path: Any, facts: Sequence[Fact]) -> None:

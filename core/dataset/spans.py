@@ -235,6 +235,7 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
         if unit.lower() in DURATION_UNITS:
             return "duration", unit
         return ("count", unit) if unit and unit.isalpha() else ("", "")
-    if span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3:
+    if (span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3
+            and all(w[:1].isupper() and not w[1:].isupper() for w in span.text.split())):  # not 'Motor BLOCKED'
         return "person", ""
     return "", ""
