@@ -26,7 +26,8 @@ from core.chat import SamplingSettings
 from core.errors import Cancelled, ModelError
 from core.events import Progress
 from core.models.catalog import find_model, list_models, remove_model
-from core.models.hub import CHUNK, download_model, forget_token, hub_folder, save_token, stored_token
+from core.models.hub import CHUNK, download_model, hub_folder
+from core.models.hub_token import forget_token, save_token, stored_token
 
 BF16_REPO = "TuneDeskTest/SmolLM2-135M-Instruct-bf16"
 TINY_REPO = "TuneDeskTest/tiny-llama"

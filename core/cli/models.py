@@ -95,7 +95,7 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models_login(args: argparse.Namespace) -> int:
-    from core.models.hub import save_token
+    from core.models.hub_token import save_token
 
     if sys.stdin.isatty():
         import getpass
@@ -109,7 +109,7 @@ def cmd_models_login(args: argparse.Namespace) -> int:
 
 
 def cmd_models_logout(args: argparse.Namespace) -> int:
-    from core.models.hub import forget_token
+    from core.models.hub_token import forget_token
 
     print("Token removed from the system keyring." if forget_token() else "No token was saved.")
     return 0

@@ -9,7 +9,8 @@ Each module imports only those above it in this list, so none imports another in
     adapters.py  does a LoRA adapter fit this base model? (checked before merging)
     catalog.py   the list of installed models (models.json in the data folder)
     resolve.py   what the user typed → a checked model folder (looks names up in the catalogue)
-    hub.py       resumable, cancellable downloads from the Hugging Face Hub; the token in the keyring
+    hub_token.py the Hugging Face access token in the system keyring
+    hub.py       resumable, cancellable downloads from the Hugging Face Hub
 The `tunedesk models …` commands that print all this live with the other commands, in core/cli/models.py.
 """
 

@@ -1,4 +1,4 @@
-"""Models from the Hugging Face Hub: resumable, cancellable downloads; the access token in the keyring.
+"""Models from the Hugging Face Hub: resumable, cancellable downloads (the access token: hub_token.py).
 
 Why not `hf_hub_download` / `snapshot_download` for the bytes: in
 huggingface_hub 2.x an interrupted transfer deletes its partial file
@@ -33,74 +33,16 @@ from core.errors import Cancelled, DiskError, ModelError
 from core.events import OnEvent, Progress, ShouldStop, ignore_event, never_stop
 from core.models.catalog import CatalogEntry, check_name_free, describe_folder, find_model, register
 from core.models.folders import not_a_causal_lm
+from core.models.hub_token import hub_token
 from core.models.names import SOURCE_FILE
 from core.paths import models_dir
 
-KEYRING_SERVICE = "TuneDesk"
 CHUNK = 1 << 20  # bytes between stop checks and progress updates
 STATE_FILE = ".tunedesk-download.json"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WEIGHTS = (".safetensors",)
 _EXTRA_FILES = {"tokenizer.model", "merges.txt", "vocab.txt", "spiece.model", "README.md", "LICENSE", "LICENSE.md",
                 "LICENSE.txt"}
-
-
-# --- the access token ----------------------------------------------------------------------------------
-
-def _account(endpoint: str | None) -> str:
-    """Keyring user name: the Hub's host, so a token for a company mirror never goes to huggingface.co."""
-    from huggingface_hub import constants
-
-    url = (endpoint or constants.ENDPOINT).rstrip("/")
-    return urlparse(url).netloc or url
-
-
-def save_token(token: str, endpoint: str | None = None) -> None:
-    """Keep the Hub access token in the system keyring (Keychain, Credential Manager, Secret Service)."""
-    import keyring
-    from keyring.errors import KeyringError
-
-    token = token.strip()
-    if not token:
-        raise ModelError("The access token is empty.", "Copy it from https://huggingface.co/settings/tokens")
-    try:
-        keyring.set_password(KEYRING_SERVICE, _account(endpoint), token)
-    except KeyringError as exc:
-        raise ModelError(f"The system keyring refused to store the token ({exc}).",
-                         "Unlock or set up the keyring, or set the HF_TOKEN environment variable instead.") from exc
-
-
-def stored_token(endpoint: str | None = None) -> str | None:
-    import keyring
-    from keyring.errors import KeyringError
-
-    try:
-        return keyring.get_password(KEYRING_SERVICE, _account(endpoint))
-    except KeyringError:  # no usable keyring on this machine: behave as "no token saved"
-        return None
-
-
-def forget_token(endpoint: str | None = None) -> bool:
-    import keyring
-    from keyring.errors import KeyringError, PasswordDeleteError
-
-    try:
-        keyring.delete_password(KEYRING_SERVICE, _account(endpoint))
-        return True
-    except (PasswordDeleteError, KeyringError):
-        return False
-
-
-def hub_token(endpoint: str | None = None) -> str | None:
-    """Our keyring entry first; else huggingface_hub's own (HF_TOKEN, `hf auth login`) for the default Hub only."""
-    from huggingface_hub import constants, get_token
-
-    token = stored_token(endpoint)
-    if token:
-        return token
-    if endpoint is None or endpoint.rstrip("/") == constants.ENDPOINT:
-        return get_token()
-    return None
 
 
 # --- what to download ----------------------------------------------------------------------------------
