@@ -116,5 +116,5 @@ def test_an_adapter_trained_on_a_different_base(fresh_run, tmp_path: Path, demo_
     with pytest.raises(ModelError) as err:
         load_chat_model(run)
     _assert_model_error(err, other.name, "adapter")
-    assert load_chat_model(run, base=True).ask("Say hello.") is not None  # the base alone still works
+    assert load_chat_model(run, base=True).ask("Say hello.").strip()  # the base alone still answers
     assert json.loads((RunDir(run).adapter / "adapter_config.json").read_text())  # nothing was changed
