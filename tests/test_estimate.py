@@ -79,11 +79,13 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
 def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):
     cpu = _device("cpu", "test CPU", 32.0, cores=4)
     demo = model_shape(demo_model_dir)
-    base = quick_config(batch_size=4, max_seq_len=256, epochs=3.0, max_steps=0, precision="bf16")
+    base = quick_config(batch_size=4, max_seq_len=256, epochs=3.0, max_steps=0, min_steps=0, precision="bf16")
     est = estimate(base, demo, cpu, n_train_examples=84, mean_tokens=115)
     assert est.total_steps == plan_steps(base, 84).total_steps == 63  # ceil(84 / 4) × 3, as the training loop plans
     capped = estimate(dataclasses.replace(base, max_steps=10), demo, cpu, 84, 115)
     assert capped.total_steps == 10
+    floored = estimate(dataclasses.replace(base, min_steps=150), demo, cpu, 84, 115)  # the presets' floor of steps
+    assert floored.total_steps == 150
     assert est.total_seconds > est.seconds_per_step * est.total_steps  # plus loading and validation
 
     bigger = estimate(dataclasses.replace(base, batch_size=8), demo, cpu, 84, 115)
