@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 from core.dataset import DatasetInfo, Example, build_dataset, load_examples
 from core.dataset.examples import fact_examples
-from core.dataset.questions import document_facts, split_heldout, write_heldout
+from core.dataset.heldout import split_heldout, write_heldout
+from core.dataset.questions import document_facts
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text

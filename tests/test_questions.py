@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.dataset.language import lang_for
-from core.dataset.questions import document_facts, split_heldout
+from core.dataset.heldout import split_heldout
+from core.dataset.questions import document_facts
 from core.dataset.spans import echo_question, find_spans
 from core.documents import ingest
 

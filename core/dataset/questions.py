@@ -5,26 +5,22 @@ table cell is a fact about its row and column, a "Key: value" line about its key
 about its procedure, an FAQ pair about its question, a bullet about its heading; running
 prose gives its names, numbers, dates, times, prices and codes (spans found by their
 shape, which is the same in every language). Each fact gets several wordings from the
-document's language (core/dataset/language.py) and a short answer that names what it is
-about, so the model learns the value *and* what it belongs to.
+document's language (core/dataset/language.py) and an answer that names what it is about
+before its value, as the document states it, so the model learns the value *and* what it belongs to.
 
 Measured before this module (issue #14): the old sentence-only rules and the model's own
 rewordings answered 5 of 45 realistic questions; rewording took minutes per page.
 Rules cost nothing per page, so preparation time no longer grows with the model.
 
-The report's questions (`split_heldout`) use language.py's eval_* templates, which no training
-question uses, for tables, key-value lines, list items and steps; for English prose they use the
-natural question order, held out for that fact only (its echo form stays in training, and other
-facts train their natural order, which is how people ask). Held-out facts stay in training in
-their other wordings, so the user's model still learns every fact.
+Each fact also carries the report's wording (`eval_question`): the way people name things,
+without the lead training questions have; core/dataset/heldout.py picks which facts the report asks.
 """
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, is_plural, lang_for
 from core.dataset.spans import echo_question, find_spans, fronted, key_of, value_type
@@ -388,65 +384,3 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
     facts.extend(group_facts(elements, lang, title))
     facts.extend(profile_facts(facts, lang))
     return facts, informative, covered
-
-
-def split_heldout(facts: Sequence[Fact], seed: int, per_doc: int = 12) -> list[Fact]:
-    """Choose the facts the report asks, at most `per_doc` a document, each kind and language in proportion
-    to how much of the document it is (every kind at least once).
-
-    Only facts with a key and an eval wording that no other fact shares qualify. A chosen fact stays in
-    training in its other wordings, so the user's model still learns it; its eval wording (people's names
-    for things, no section before it) is never a training question.
-    """
-    rng = random.Random(seed)
-    keys_of: dict[str, set[str]] = {}
-    for f in facts:
-        keys_of.setdefault(f.eval_question, set()).update(f.keys[:1])
-    by_doc: dict[str, dict[str, list[Fact]]] = {}
-    for f in facts:
-        others = ([q for q in f.questions if not q.endswith(f.eval_question) and q not in f.spoken]
-                  if f.eval_question else [])
-        ambiguous = len(keys_of.get(f.eval_question, ())) > 1  # 'general swim' on weekdays and at weekends
-        if f.keys and f.keys[0] and f.eval_question and others and not ambiguous:
-            by_doc.setdefault(f.source, {}).setdefault(f"{f.kind}/{f.lang}", []).append(f)
-    held: list[Fact] = []
-    for doc in sorted(by_doc):
-        kinds = by_doc[doc]
-        for group in kinds.values():
-            rng.shuffle(group)
-        for name, n in _shares({k: len(v) for k, v in kinds.items()}, per_doc).items():
-            for fact in kinds[name][:n]:
-                # Its eval wording, also where a training wording only put a section or context before it.
-                fact.questions = [q for q in fact.questions
-                                  if not q.endswith(fact.eval_question) and q not in fact.spoken]
-                held.append(fact)
-    return held
-
-
-def _shares(sizes: dict[str, int], total: int) -> dict[str, int]:
-    """`total` picks over groups in proportion to their sizes, each group at least one while picks last.
-
-    A person asks about what a document says, so a document that is mostly prose is asked mostly about
-    prose: round-robin over kinds would ask its one table as often as all its paragraphs, and overstate
-    recall when tables are learned better than prose."""
-    names = sorted(sizes, key=lambda k: (-sizes[k], k))
-    out = {k: 0 for k in names}
-    left = min(total, sum(sizes.values()))
-    for k in names:  # one each first, largest groups first
-        if left and sizes[k]:
-            out[k], left = 1, left - 1
-    while left:
-        k = max(names, key=lambda k: (sizes[k] / (out[k] + 1) if out[k] < sizes[k] else -1, -names.index(k)))
-        out[k], left = out[k] + 1, left - 1
-    return out
-
-
-def write_heldout(path: Any, facts: Sequence[Fact]) -> None:
-    """The report's questions: each held-out fact's eval wording, with its key, kind and language."""
-    import json
-
-    from core.store import atomic_write_text
-
-    atomic_write_text(path, "".join(json.dumps({"q": f.eval_question, "a": f.keys, "doc": f.source, "kind": f.kind,
-                                                "lang": f.lang, "fact": f.answer}, ensure_ascii=False) + "\n"
-                                    for f in facts))

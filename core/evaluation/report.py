@@ -2,7 +2,7 @@
 
 Held-out questions ask facts of every kind the documents hold (table, list,
 key-value, step, FAQ, prose; each language) in a wording from a template family
-that no training question uses (core/dataset/questions.py split_heldout); the
+that no training question uses (core/dataset/heldout.py split_heldout); the
 fact itself is trained in its other wordings. So a tuned answer that contains
 the fact's key shows the fact was learned, not one wording remembered. The
 report also says how many of the documents' informative elements got training
