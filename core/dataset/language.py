@@ -62,9 +62,7 @@ class Lang:
     """Asking for a whole passage of document {title} that begins with {opening}."""
     eval_cell: str
     eval_cell_generic: str
-    eval_key_value: str
     eval_code: str
-    eval_step: str
     eval_item: str
     x_cell: str = "{h} — {label}"
     """How a table cell is named inside a typed question ('the deposit for Ladder')."""
@@ -104,9 +102,7 @@ EN = Lang(
     recite=('Recite the passage from "{title}" that begins: "{opening}…"', 'Tell me what "{title}" says about: {opening}…'),
     eval_cell="Can you tell me the {h} for {label}?",
     eval_cell_generic="Can you tell me the {label} of {title}?",
-    eval_key_value="Can you tell me the {key} for {section}?",
     eval_code="I see {key}. What does it mean?",
-    eval_step="In {section}, which step is number {n}?",
     eval_item="Under {section}, what is noted for {label}?",
     x_cell="the {h} for {label}", x_key="the {key}", x_of="{x} of {title}",
     typed=(("duration", "How long is {x}?"), ("money", "How much is {x}?"), ("time", "What time is {x}?"),
@@ -137,9 +133,7 @@ DE = Lang(
     recite=("Gib den Abschnitt aus „{title}“ wieder, der so beginnt: „{opening}…“", "Was steht in „{title}“ zu: {opening}…"),
     eval_cell="Kannst du mir {h} für {label} nennen?",
     eval_cell_generic="Kannst du mir {label} von {title} nennen?",
-    eval_key_value="Kannst du mir {key} für {section} nennen?",
     eval_code="Ich sehe {key}. Was bedeutet das?",
-    eval_step="Bei {section}: Welcher Schritt hat die Nummer {n}?",
     eval_item="Unter {section}: Was ist zu {label} vermerkt?",
     x_cell="{h} bei {label}", x_key="{key}", x_of="{x} ({title})",
     typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
@@ -168,9 +162,7 @@ FR = Lang(
     recite=("Cite le passage de « {title} » qui commence par : « {opening}… »", "Que dit « {title} » sur : {opening}… ?"),
     eval_cell="Peux-tu me donner « {h} » pour {label} ?",
     eval_cell_generic="Peux-tu me donner « {label} » pour {title} ?",
-    eval_key_value="Peux-tu me donner « {key} » pour {section} ?",
     eval_code="J'ai {key}. Qu'est-ce que cela veut dire ?",
-    eval_step="Dans « {section} », quelle étape porte le numéro {n} ?",
     eval_item="Dans « {section} », qu'est-il noté pour {label} ?",
     x_cell="« {h} » pour {label}", x_key="« {key} »", x_of="{x} ({title})",
     typed=(("duration", "Combien de temps pour {x} ?"), ("money", "Combien coûte {x} ?"),
@@ -199,9 +191,7 @@ ES = Lang(
     recite=("Cita el pasaje de «{title}» que empieza así: «{opening}…»", "¿Qué dice «{title}» sobre: {opening}…?"),
     eval_cell="¿Puedes decirme «{h}» para {label}?",
     eval_cell_generic="¿Puedes decirme «{label}» de {title}?",
-    eval_key_value="¿Puedes decirme «{key}» para {section}?",
     eval_code="Tengo {key}. ¿Qué significa?",
-    eval_step="En «{section}», ¿qué paso lleva el número {n}?",
     eval_item="En «{section}», ¿qué se anota para {label}?",
     x_cell="«{h}» para {label}", x_key="«{key}»", x_of="{x} ({title})",
     typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
@@ -217,8 +207,8 @@ NEUTRAL = Lang(
     key_value=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
     steps=("{section}?",), listing=("{section}?",), item=("{section} — {label}?",), item_who=("{section} — {value}?",),
     profile=("{x}?",), recite=("{title}: {opening}…",),
-    eval_cell="{h} — {label}?", eval_cell_generic="{title}: {label}?", eval_key_value="{section}: {key}?",
-    eval_code="{key} ?", eval_step="{n} — {section}?", eval_item="{label} — {section}?",
+    eval_cell="{h} — {label}?", eval_cell_generic="{title}: {label}?",
+    eval_code="{key} ?", eval_item="{label} — {section}?",
 )
 
 DURATION_UNITS = frozenset("""second seconds sec secs minute minutes min mins hour hours hr hrs h day days week weeks

@@ -110,8 +110,8 @@ def typed_questions(value: str, x: str, title: str, lang: Lang, noun: str = "") 
 def spoken_name(text: str, lang: Lang) -> str:
     """How a person names a row, key or item when asking: 'G3 Team leader' → 'team leader', 'Early swim (lanes
     only)' → 'early swim'. Codes and grades (words with digits) and parenthesised detail are what people leave
-    out; a name made only of them stays whole. Used for the report's questions only: training keeps the
-    document's own names, so the report asks as people do, not as the training data does."""
+    out; a name made only of them stays whole. The report's questions name things this way; training asks
+    table rows this way too, except for the facts the report asks (core/dataset/heldout.py)."""
     words = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", text).split()
     while len(words) > 1 and re.search(r"\d", words[0]):  # a leading code or grade; 'Grade 3' keeps its number
         words = words[1:]
@@ -188,8 +188,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # The statement, subject first (how the passage says it), its clause alone when the sentence has
                 # several; its section after it. The model continues the question's subject into the value,
                 # the order it read the fact in, instead of producing the value before anything names it.
-                said = body if body != sentence.rstrip(".!? ") else sentence.rstrip(".!? ")
-                answer = f"{context} {said}." if context else f"{said}."
+                answer = f"{context} {body}." if context else f"{body}."
                 if where and not named and not context and not where.endswith("?"):
                     answer = f"{answer} ({where})"
                 asked = [question] + ([prefix + natural] if natural else [])
