@@ -63,10 +63,7 @@ def _fill(templates: Iterable[str], lang: Lang | None = None, **fields: str) -> 
     With `lang`, the verb agrees with a plural field ('What are the opening times?')."""
     out = []
     for t in templates:
-        for singular, plural in lang.plural if lang else ():
-            name = re.search(r"\{(\w+)\}", singular)
-            if name and singular in t and is_plural(fields.get(name.group(1), ""), lang):
-                t = t.replace(singular, plural)
+        t = _agree(t, lang, fields) if lang else t
         names = re.findall(r"\{(\w+)\}", t)
         if all(fields.get(n) for n in names):
             out.append(t.format(**fields))
@@ -89,10 +86,16 @@ def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
     """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
     kind, unit = value_type(value, lang)
     template = dict(lang.typed).get(kind, "")
-    if template and is_plural(noun, lang):
-        for singular, plural in lang.plural:
-            template = template.replace(singular, plural) if "{x}" in singular else template
-    return template, unit
+    return _agree(template, lang, {"x": noun}), unit
+
+
+def _agree(template: str, lang: Lang, nouns: dict[str, str]) -> str:
+    """The template with its verb made plural where the field a `lang.plural` piece names holds a plural noun."""
+    for singular, plural in lang.plural:
+        name = re.search(r"\{(\w+)\}", singular)
+        if name and singular in template and is_plural(nouns.get(name.group(1), ""), lang):
+            template = template.replace(singular, plural)
+    return template
 
 
 def typed_questions(value: str, x: str, title: str, lang: Lang, noun: str = "") -> list[str]:
