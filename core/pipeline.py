@@ -24,6 +24,7 @@ from core.locks import holding_run_lock
 from core.device import detect
 from core.models import load_tokenizer, resolve_model
 from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template, model_shape
+from core.models.identity import model_fingerprint
 from core.runs import RunStatus, run_state
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
@@ -63,6 +64,7 @@ def prepare_run(documents: Sequence[str | Path], out: Path | str, config: TrainC
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "status": "prepared",
         "config": config.to_dict(),
+        "base_fingerprint": model_fingerprint(model_dir),  # which weights the adapter belongs to (core/export/base.py)
         "documents": [str(Path(d)) for d in documents],
         "ingest_summary": result.summary(),
         "dataset_summary": info.summary(),

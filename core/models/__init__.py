@@ -11,6 +11,7 @@ Each module imports only those above it in this list, so none imports another in
     resolve.py   what the user typed → a checked model folder (looks names up in the catalogue)
     hub_token.py the Hugging Face access token in the system keyring
     hub.py       resumable, cancellable downloads from the Hugging Face Hub
+    identity.py  a fingerprint of a folder's weights: which base an adapter belongs to
 The `tunedesk models …` commands that print all this live with the other commands, in core/cli/models.py.
 """
 
