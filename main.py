@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"doctor", "train", "ask", "chat", "eval", "models", "-h", "--help"}
+CLI_COMMANDS = {"doctor", "train", "ask", "chat", "eval", "models", "classify", "-h", "--help"}
 
 
 def main(argv: list[str] | None = None) -> int:

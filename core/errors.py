@@ -40,6 +40,10 @@ class NoDocumentsError(TuneDeskError):
     """Nothing usable came out of the documents given."""
 
 
+class DataError(TuneDeskError):
+    """A labelled-data file (the classify task) that cannot be read or used: a missing column, one label only."""
+
+
 class ModelError(TuneDeskError):
     """A model that cannot be found, converted or loaded."""
 

@@ -96,6 +96,24 @@ class Caution:
     message: str
 
 
+@dataclass(frozen=True)
+class ClassifierEval:
+    """A text classifier's validation check at one step (core/classify): what its Train and Try-it pages show
+    besides the loss curves, which come as an EvalMetrics of the same step."""
+
+    step: int
+    accuracy: float
+    macro_f1: float
+    labels: tuple[str, ...]
+    precision: tuple[float, ...]
+    """Per label, in the order of `labels`."""
+    recall: tuple[float, ...]
+    support: tuple[int, ...]
+    """Validation rows per label."""
+    confusion: tuple[tuple[int, ...], ...]
+    """confusion[i][j]: validation rows labelled labels[i] that the model called labels[j]."""
+
+
 # Chat: ChatSession.answer yields these, in this order, for each reply.
 @dataclass(frozen=True)
 class Passage:
@@ -124,6 +142,9 @@ class AnswerSources:
     """The passages the reply was given; empty for a general question or with sources off."""
 
     passages: tuple[Passage, ...] = ()
+    recalled: bool = False
+    """True: the tuned weights answered from what they learned, and the first passage says the same
+    (core/chat/grounding.py); False: the passages were in the model's context as it answered."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +188,14 @@ class Exported:
 
 ChatEvent = AnsweredBy | AnswerSources | AnswerPiece | AnswerDone
 ExportEvent = ExportCheck | Exported
-Event = Progress | StepMetrics | EvalMetrics | CheckpointSaved | Finished | Failed | Caution | ChatEvent | ExportEvent
+Event = (Progress | StepMetrics | EvalMetrics | ClassifierEval | CheckpointSaved | Finished | Failed | Caution | ChatEvent
+         | ExportEvent)
 OnEvent = Callable[[Event], None]
 ShouldStop = Callable[[], bool]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (Progress, StepMetrics, EvalMetrics, CheckpointSaved, Finished, Failed, Caution,
+    for cls in (Progress, StepMetrics, EvalMetrics, ClassifierEval, CheckpointSaved, Finished, Failed, Caution,
                 AnsweredBy, AnswerSources, AnswerPiece, AnswerDone, ExportCheck, Exported)
 }
 
@@ -195,4 +217,7 @@ def from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data.pop("type")]
     if cls is AnswerSources:  # the one event with nested dataclasses
         data["passages"] = tuple(Passage(**p) for p in data.get("passages", ()))
+    if cls is ClassifierEval:  # JSON gives lists back; the event holds tuples
+        data = {k: tuple(tuple(r) for r in v) if k == "confusion" else tuple(v) if isinstance(v, list) else v
+                for k, v in data.items()}
     return cls(**data)

@@ -7,7 +7,7 @@ are exactly what `core.pipeline` writes, so the CLI and the app read each
 other's runs. Qt-free: the GUI and tests call these functions directly.
 
     projects/<name>/
-      project.json        {"name", "model", "created"}
+      project.json        {"name", "model", "created", "task"}   task: "chat" (documents) or "classify" (labelled rows)
       documents/          copies of the files the user added
       runs/<run-id>/      core.pipeline run folders (their state: core.runs)
       chat_history.json   {"conversations": [{"id", "model", "title", "messages"}]}
@@ -28,6 +28,8 @@ from core.runs import RunState, run_state
 from core.store import read_json, write_json
 
 PROJECT_FILE = "project.json"
+TASKS = ("chat", "classify")
+"""What a project makes: "chat", a model that knows its documents; "classify", a model that labels text."""
 _FORBIDDEN = set('/\\:*?"<>|')
 
 
@@ -41,6 +43,8 @@ class Project:
     name: str
     model: str
     created: str
+    task: str = "chat"
+    """"chat" or "classify" (TASKS); projects made before tasks existed are chat projects."""
 
     @property
     def documents_dir(self) -> Path:
@@ -76,11 +80,15 @@ def _load(root: Path) -> Project:
     except (OSError, ValueError) as exc:
         raise ProjectError(f"The project in {root} is damaged ({PROJECT_FILE} unreadable: {exc}).",
                            "Delete the project, or restore project.json from a backup.") from exc
-    return Project(root, root.name, str(meta.get("model", "demo")), str(meta.get("created", "")))
+    task = str(meta.get("task") or "chat")
+    return Project(root, root.name, str(meta.get("model", "demo")), str(meta.get("created", "")),
+                   task if task in TASKS else "chat")
 
 
-def create_project(name: str, model: str = "demo") -> Project:
+def create_project(name: str, model: str = "demo", task: str = "chat") -> Project:
     name = check_name(name)
+    if task not in TASKS:
+        raise ProjectError(f"Unknown project task “{task}”.", f"Choose one of: {', '.join(TASKS)}.")
     root = projects_dir() / name
     if root.exists():
         raise ProjectError(f"A project called “{name}” already exists.", "Choose another name, or open that project.")
@@ -88,8 +96,8 @@ def create_project(name: str, model: str = "demo") -> Project:
     (root / "documents").mkdir()
     (root / "runs").mkdir()
     created = _dt.datetime.now().isoformat(timespec="seconds")
-    write_json(root / PROJECT_FILE, {"name": name, "model": model, "created": created})
-    return Project(root, name, model, created)
+    write_json(root / PROJECT_FILE, {"name": name, "model": model, "created": created, "task": task})
+    return Project(root, name, model, created, task)
 
 
 def list_projects() -> list[Project]:
@@ -153,7 +161,8 @@ def set_model(project: Project, model: str) -> Project:
 
 # Documents ------------------------------------------------------------------------------
 
-def _free_path(folder: Path, name: str) -> Path:
+def free_path(folder: Path, name: str) -> Path:
+    """`folder / name`, or `name (2)`, `name (3)`… whichever does not exist yet."""
     target, n = folder / name, 2
     stem, suffix = Path(name).stem, Path(name).suffix
     while target.exists():
@@ -175,7 +184,7 @@ def add_documents(project: Project, paths: Iterable[str | Path]) -> list[Path]:
         for given in paths:
             src = Path(given).expanduser()
             if src.is_dir():
-                dest_root = _free_path(project.documents_dir, src.name)
+                dest_root = free_path(project.documents_dir, src.name)
                 for file in sorted(src.rglob("*")):
                     rel = file.relative_to(src)
                     if (file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES
@@ -185,7 +194,7 @@ def add_documents(project: Project, paths: Iterable[str | Path]) -> list[Path]:
                         shutil.copy2(file, dest)
                         copied.append(dest)
             elif src.is_file():
-                dest = _free_path(project.documents_dir, src.name)
+                dest = free_path(project.documents_dir, src.name)
                 shutil.copy2(src, dest)
                 copied.append(dest)
             else:

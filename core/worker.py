@@ -151,7 +151,12 @@ def _worker_main(argv: Sequence[str]) -> int:
 
     quiet_libraries()
     try:
-        from core.training.loop import train_run  # inside the try: the imports can run out of memory
+        from core.classify.prepare import is_classify_run
+
+        if is_classify_run(run):  # the labelled-rows task: the same worker, events and stop file
+            from core.classify.train import train_classifier as train_run
+        else:
+            from core.training.loop import train_run  # inside the try: the imports can run out of memory
 
         result = train_run(run, on_event=watch.on_event, should_stop=watch.should_stop, resume=resume)
         return EXIT_FINISHED if result.status == "finished" else EXIT_STOPPED

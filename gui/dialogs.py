@@ -36,3 +36,51 @@ def choose_file(parent: QWidget, title: str, filters: str) -> str | None:
 def choose_folder(parent: QWidget, title: str) -> str | None:
     folder = QFileDialog.getExistingDirectory(parent, title)
     return folder or None
+
+
+def choose_save_file(parent: QWidget, title: str, suggested: str, filters: str) -> str | None:
+    file, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    return file or None
+
+
+TASK_CHOICES = (("chat", "Chat with documents",
+                 "Teach a model what your documents say (PDF, Word, web pages, text), then ask it questions."),
+                ("classify", "Label text",
+                 "Rows of text with labels (reviews marked positive / negative, tickets marked by team) → a model "
+                 "that labels new text."))
+
+
+def ask_new_project(parent: QWidget, name: str) -> tuple[str, str] | None:
+    """(name, task) for a new project, or None when cancelled: the task decides the pages it gets."""
+    from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QLabel, QRadioButton, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("New project")
+    dialog.setMinimumWidth(460)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(QLabel("Name of the new project:"))
+    edit = QLineEdit(name)
+    edit.selectAll()
+    layout.addWidget(edit)
+    layout.addSpacing(6)
+    layout.addWidget(QLabel("What should it make?"))
+    group = QButtonGroup(dialog)
+    for key, title, text in TASK_CHOICES:
+        button = QRadioButton(title)
+        button.setProperty("task", key)
+        button.setChecked(key == "chat")
+        group.addButton(button)
+        layout.addWidget(button)
+        note = QLabel(text)
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        note.setContentsMargins(24, 0, 0, 4)
+        layout.addWidget(note)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted or not edit.text().strip():
+        return None
+    return edit.text().strip(), str(group.checkedButton().property("task"))

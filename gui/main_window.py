@@ -16,12 +16,22 @@ from gui.notify import NotificationArea
 from gui.pages.chat import ChatPage
 from gui.pages.documents import DocumentsPage
 from gui.pages.home import HomePage
+from gui.pages.labels_data import DataPage
+from gui.pages.labels_train import ClassifyTrainPage
+from gui.pages.labels_try import TryPage
 from gui.pages.model import ModelPage
 from gui.pages.train import TrainPage
 from gui.theme import ThemeManager, icon, set_icon
 
 PAGES = (("home", "Home", "home"), ("model", "Model", "model"), ("documents", "Documents", "documents"),
-         ("train", "Train", "train"), ("chat", "Chat", "chat"))
+         ("train", "Train", "train"), ("chat", "Chat", "chat"),
+         ("data", "Data", "documents"), ("classify_train", "Train", "train"), ("try", "Try it", "spark"))
+TASK_PAGES = {"chat": ("home", "model", "documents", "train", "chat"),
+              "classify": ("home", "data", "classify_train", "try")}
+"""The pages each project task shows in the sidebar (core/projects.py TASKS); Ctrl+1… follow this order."""
+SAME_PLACE = {"classify": {"documents": "data", "model": "data", "train": "classify_train", "chat": "try"},
+              "chat": {"data": "documents", "classify_train": "train", "try": "chat"}}
+"""A page asked for by the other task's name (after opening a project, say) shows its counterpart."""
 DEFAULT_SIZE = QSize(1320, 860)
 
 
@@ -53,6 +63,7 @@ class MainWindow(QMainWindow):
         self.pages = {
             "home": HomePage(ctx), "model": ModelPage(ctx), "documents": DocumentsPage(ctx),
             "train": TrainPage(ctx), "chat": ChatPage(ctx),
+            "data": DataPage(ctx), "classify_train": ClassifyTrainPage(ctx), "try": TryPage(ctx),
         }
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -127,9 +138,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.project_badge)
         return bar
 
+    def task(self) -> str:
+        return self.ctx.project.task if self.ctx.project is not None else "chat"
+
     def _shortcuts(self) -> None:
-        for number, (key, _label, _icon) in enumerate(PAGES, start=1):
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda k=key: self.show_page(k))
+        for number in range(1, 6):
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=number: self._page_number(n))
         QShortcut(QKeySequence.StandardKey.New, self, self.home_page.new_project)
         QShortcut(QKeySequence("Ctrl+O"), self, lambda: self.show_page("home"))
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
@@ -138,9 +152,15 @@ class MainWindow(QMainWindow):
         stop = QShortcut(QKeySequence("Ctrl+."), self.train_page, self.train_page.stop)
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
+    def _page_number(self, number: int) -> None:
+        keys = TASK_PAGES[self.task()]
+        if number <= len(keys):
+            self.show_page(keys[number - 1])
+
     def show_page(self, key: str) -> None:
         if key != "home" and self.ctx.project is None:
             key = "home"
+        key = SAME_PLACE.get(self.task(), {}).get(key, key)
         self.stack.setCurrentWidget(self.pages[key])
         self.nav_buttons[key].setChecked(True)
         self.notifications.page_shown(key)
@@ -149,7 +169,11 @@ class MainWindow(QMainWindow):
         return next(k for k, p in self.pages.items() if p is self.stack.currentWidget())
 
     def _project_changed(self, project: Project | None) -> None:
+        shown = TASK_PAGES[project.task if project is not None else "chat"]
+        for number, key in enumerate(shown, start=1):
+            self.nav_buttons[key].setToolTip(f"{self.nav_buttons[key].text()} (Ctrl+{number})")
         for key, button in self.nav_buttons.items():
+            button.setVisible(key in shown)
             button.setEnabled(key == "home" or project is not None)
         self.project_badge.setText(project.name if project else "None open")
         self.setWindowTitle(f"{project.name} — TuneDesk" if project else "TuneDesk")
@@ -183,9 +207,11 @@ class MainWindow(QMainWindow):
             actions=(("Resume training", lambda: self.resume(project, run.path)),))
 
     def resume(self, project: Project, run_path: object) -> None:
-        self.ctx.open_project(projects.open_project(project.name))
+        project = projects.open_project(project.name)
+        self.ctx.open_project(project)
         self.show_page("train")
-        self.train_page.resume(run_path)  # type: ignore[arg-type]
+        page = self.pages["classify_train"] if project.task == "classify" else self.train_page
+        page.resume(run_path)  # type: ignore[attr-defined]
 
     def _restore_geometry(self) -> None:
         geometry = self.ctx.settings.value("window/geometry")

@@ -84,3 +84,20 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, demo_model_dir: Path) 
     events: list = []
     train([SAMPLE_DOCS], out, quick_config(max_steps=10, learning_rate=3e-3), on_event=events.append)
     return out
+
+
+@pytest.fixture(scope="session")
+def classify_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real classifier run (the built-in encoder, LoRA + head) trained through the CLI's exact form
+    on the separable tickets of tests/classify_data.py; shared by read-only classify tests."""
+    from classify_data import write_tickets
+
+    from core.cli import main
+
+    folder = tmp_path_factory.mktemp("classify")
+    data = write_tickets(folder / "tickets.csv")
+    out = folder / "run"
+    code = main(["classify", "train", str(data), "--text-column", "ticket", "--label-column", "team",
+                 "--out", str(out), "--epochs", "4"])
+    assert code == 0
+    return out

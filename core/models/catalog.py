@@ -25,6 +25,7 @@ from core.errors import ModelError
 from core.events import OnEvent, ignore_event
 from core.models.folders import check_model_folder, count_params, folder_size, has_own_chat_template, read_licence
 from core.models.gguf import convert_gguf, demo_gguf_path, gguf_cache_dir, read_gguf_header
+from core.models.encoder import ENCODER, ENCODER_NAME, encoder_dir
 from core.models.names import DEMO, DEMO_NAME
 from core.models.shape import params_from_config
 from core.paths import data_dir, models_dir
@@ -89,9 +90,11 @@ def _write(entries: list[CatalogEntry]) -> None:
     write_json(_catalog_path(), {"models": [asdict(e) for e in entries]})
 
 
-def describe_folder(folder: Path, name: str, source: str, origin: str, revision: str | None = None) -> CatalogEntry:
-    """A catalogue entry for a checked model folder, from its small files and headers only."""
-    config = check_model_folder(folder)
+def describe_folder(folder: Path, name: str, source: str, origin: str, revision: str | None = None,
+                    causal: bool = True) -> CatalogEntry:
+    """A catalogue entry for a checked model folder, from its small files and headers only (`causal` False:
+    any model that takes a classification head, such as the built-in encoder)."""
+    config = check_model_folder(folder, causal=causal)
     params = count_params(folder) or params_from_config(config)
     arch = (config.get("architectures") or [config.get("model_type", "?")])[0]
     return CatalogEntry(name, source, str(folder), origin, arch, params, folder_size(folder), read_licence(folder),
@@ -114,14 +117,32 @@ def list_models() -> list[CatalogEntry]:
     return [demo_entry(), *_read()]
 
 
+def encoder_entry() -> CatalogEntry:
+    """The built-in encoder (all-MiniLM-L6-v2): the classify task's default model, never the chat task's."""
+    entry = describe_folder(encoder_dir(), ENCODER, "encoder", f"built in ({ENCODER_NAME})", causal=False)
+    return CatalogEntry(**{**asdict(entry), "added": ""})
+
+
+def classifier_models() -> list[CatalogEntry]:
+    """What the classify task offers: the built-in encoder first, then every installed model (encoders and
+    decoders alike train with a classification head)."""
+    try:
+        first = [encoder_entry()]
+    except ModelError:  # the encoder's wheel is missing: the user's own models still work
+        first = []
+    return first + _read()
+
+
 def find_model(name: str) -> CatalogEntry | None:
     if name == DEMO:
         return demo_entry()
+    if name == ENCODER:
+        return encoder_entry()
     return next((e for e in _read() if e.name == name), None)
 
 
 def check_name_free(name: str) -> None:
-    if name == DEMO or any(e.name == name for e in _read()):
+    if name in (DEMO, ENCODER) or any(e.name == name for e in _read()):
         raise ModelError(f"A model named '{name}' is already installed.",
                          "Choose another name with --name, or remove the old one first (tunedesk models remove).")
 

@@ -96,8 +96,20 @@ def not_a_causal_lm(config: dict[str, Any]) -> str | None:
     return f"a {archs[0] if archs else model_type or 'unknown'} model"
 
 
-def check_model_folder(path: Path) -> dict[str, Any]:
-    """Refuse, with the reason, a folder that is not a complete causal language model; return its config."""
+def not_a_classifier_base(config: dict[str, Any]) -> str | None:
+    """None for a model transformers can put a classification head on (an encoder such as BERT, or a
+    decoder); else what it is, in words."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+
+    model_type = config.get("model_type")
+    if model_type in MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES:
+        return None
+    return f"a {model_type or 'unknown'} model"
+
+
+def check_model_folder(path: Path, causal: bool = True) -> dict[str, Any]:
+    """Refuse, with the reason, a folder that is not a complete causal language model (with `causal` False:
+    not a complete model that takes a classification head, as the classify task trains); return its config."""
     if not path.is_dir():
         raise ModelError(f"Model folder not found: {path}", "Check the path.")
     config_file = path / "config.json"
@@ -109,7 +121,11 @@ def check_model_folder(path: Path) -> dict[str, Any]:
         raise _bad_folder(path, f"its config.json is not valid JSON ({exc})") from exc
     if not isinstance(config, dict) or not config.get("model_type"):
         raise _bad_folder(path, "its config.json names no model_type")
-    problem = not_a_causal_lm(config)
+    problem = not_a_causal_lm(config) if causal else None
+    if not causal and not_a_classifier_base(config):
+        raise ModelError(f"{path.name} is {not_a_classifier_base(config)}, which cannot learn to label text here.",
+                         "Choose an encoder (BERT, RoBERTa, MiniLM, DeBERTa…) or a text generator that transformers "
+                         "can put a classification head on.")
     if problem:
         raise ModelError(f"{path.name} is {problem}, which cannot be fine-tuned here as a text generator.",
                          "TuneDesk fine-tunes causal language models (Llama, Qwen, Mistral, Gemma, Phi, SmolLM, …). "

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.events import EvalMetrics, Event, OnEvent, StepMetrics
+from core.events import ClassifierEval, EvalMetrics, Event, OnEvent, StepMetrics
 from core.store import RunDir
 
-RECORD_TYPES: dict[type, str] = {StepMetrics: "step", EvalMetrics: "eval"}
+RECORD_TYPES: dict[type, str] = {StepMetrics: "step", EvalMetrics: "eval", ClassifierEval: "classify"}
 """The events metrics.jsonl keeps, and the "type" each line is written with."""
 
 

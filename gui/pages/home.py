@@ -144,8 +144,9 @@ class HomePage(Page):
             docs = len(projects.document_files(project))
             runs = projects.list_runs(project)
             model = "demo model" if project.model == "demo" else project.model.replace("\\", "/").rsplit("/", 1)[-1]
-            item = QListWidgetItem(f"{project.name}\n{docs} document{'s' * (docs != 1)} · "
-                                   f"{len(runs)} run{'s' * (len(runs) != 1)} · {model}")
+            what = (f"{docs} document{'s' * (docs != 1)}" if project.task == "chat" else "labels text")
+            item = QListWidgetItem(f"{project.name}\n{what} · {len(runs)} run{'s' * (len(runs) != 1)}"
+                                   + (f" · {model}" if project.task == "chat" else ""))
             item.setData(Qt.ItemDataRole.UserRole, project.name)
             item.setToolTip(str(project.root))
             self.project_list.addItem(item)
@@ -199,12 +200,12 @@ class HomePage(Page):
     def new_project(self) -> None:
         if not self._may_switch():
             return
-        name = dialogs.ask_text(self, "New project", "Name of the new project:",
-                                projects.unique_name("My project"))
-        if name is None:
+        answer = dialogs.ask_new_project(self, projects.unique_name("My project"))
+        if answer is None:
             return
+        name, task = answer
         try:
-            project = projects.create_project(name, "demo")
+            project = projects.create_project(name, "demo", task)
         except projects.ProjectError as exc:
             self.ctx.notifier.report_exception(exc)
             return

@@ -353,6 +353,8 @@ class TrainPage(Page):
         self._update_buttons()
 
     def _training_ended(self, outcome: str) -> None:
+        if self.state == IDLE:  # the training process is shared: a classify project's run is not this page's
+            return
         words = {"finished": "Training finished.", "stopped": "Stopped. Press Resume to continue later.",
                  "failed": "Training failed — see the message above."}
         self._finish_idle(words.get(outcome, outcome))
@@ -369,6 +371,8 @@ class TrainPage(Page):
 
     # Events ------------------------------------------------------------------------------------
     def on_event(self, event: Any) -> None:
+        if self.state == IDLE:  # the training process is shared: a classify project's events are not this page's
+            return
         if isinstance(event, StepMetrics):
             self.plots.add_step(event)
             self.run_combo.setItemText(self.run_combo.currentIndex(), f"{self.run_path.name if self.run_path else ''}"

@@ -29,8 +29,8 @@ def test_first_run_welcome_creates_the_sample_project_with_the_demo_model(window
 
 
 def test_create_rename_delete_projects(window, qtbot, monkeypatch):
-    answers = iter(["Recipes", "Family recipes"])
-    monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: next(answers))
+    monkeypatch.setattr(dialogs, "ask_new_project", lambda *a, **k: ("Recipes", "chat"))
+    monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Family recipes")
     monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
     page = window.home_page
 
@@ -59,7 +59,7 @@ def test_create_rename_delete_projects(window, qtbot, monkeypatch):
 
 
 def test_a_bad_name_is_explained_not_fatal(window, qtbot, monkeypatch):
-    monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "a/b")
+    monkeypatch.setattr(dialogs, "ask_new_project", lambda *a, **k: ("a/b", "chat"))
     window.home_page.new_button.click()
     assert window.ctx.project is None
     qtbot.waitUntil(lambda: any("cannot contain /" in text and "Use letters" in text
