@@ -127,8 +127,10 @@ class ChatSession:
     """A conversation: history plus a model, and for a tuned run, a router.
 
     With a router (core/chat/routing.py), each question about the documents is answered
-    by the tuned weights, with its best passages in context when `passages` is on (they
-    are kept in `last_sources` to be shown as the answer's sources); any other question
+    by the tuned weights. When `passages` is on, its best passages are found (kept in
+    `last_sources`, shown as the answer's sources) and the tuned weights first answer from
+    what they learned; that answer stands when a passage confirms it, else they answer
+    again with the passages in context (core/chat/grounding.py). Any other question
     is answered by the original weights, which kept their general knowledge. Without
     one, the model answers everything as loaded.
 
@@ -160,23 +162,50 @@ class ChatSession:
         self.last_sources = []
         self.last_route = self.router.route(text, previous) if self.router is not None else None
         about_documents = self.last_route is None or self.last_route.about_documents
-        if self.last_route is not None and about_documents and self.passages:
-            from core.retrieval import grounded_prompt
-
-            self.last_sources = self.last_route.passages
-            # Only this turn carries the passages; history keeps the plain question.
-            messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
         yield AnsweredBy(self.answered_by, self.documents_unavailable)
-        yield AnswerSources(tuple(Passage(s.source, s.index, s.text, s.score) for s in self.last_sources))
         parts: list[str] = []
         try:
             with self.model.adapter(about_documents):
-                for piece in self.model.stream(messages, settings, should_stop):
+                recalled = None
+                if self.last_route is not None and about_documents and self.passages:
+                    self.last_sources, recalled = self._recall_or_read(messages, text, settings, should_stop)
+                    if recalled is None:  # read: only this turn carries the passages; history keeps the question
+                        from core.retrieval import grounded_prompt
+
+                        messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
+                yield AnswerSources(tuple(Passage(s.source, s.index, s.text, s.score) for s in self.last_sources),
+                                    recalled=recalled is not None)
+                pieces = iter([recalled]) if recalled is not None else self.model.stream(messages, settings, should_stop)
+                for piece in pieces:
                     parts.append(piece)
                     yield AnswerPiece(piece)
         finally:  # a stopped reply is still kept, as far as it got
             self.history.append({"role": "assistant", "content": "".join(parts).strip()})
         yield AnswerDone("".join(parts).strip(), stopped=should_stop())
+
+    def _recall_or_read(self, messages: list[dict[str, str]], question: str, settings: SamplingSettings | None,
+                        should_stop: Callable[[], bool]) -> tuple[list[Any], str | None]:
+        """(sources, the recalled answer when a passage confirms it, else None): core/chat/grounding.py.
+
+        The confirming passage is put first among the sources, as the one the answer rests on."""
+        from dataclasses import replace
+
+        from core.chat.grounding import DRAFT_TOKENS, supporting_passage
+
+        sources = list(self.last_route.passages)
+        if not sources:
+            return sources, None
+        s = settings or SamplingSettings()
+        limit = min(s.max_new_tokens, DRAFT_TOKENS)
+        draft = "".join(self.model.stream(messages, replace(s, max_new_tokens=limit), should_stop)).strip()
+        if not draft or should_stop():
+            return sources, None
+        if limit == DRAFT_TOKENS and len(self.model.tokenizer(draft, add_special_tokens=False)["input_ids"]) >= limit - 1:
+            return sources, None  # ran on to the limit: a ramble, not a recollection
+        n = supporting_passage(draft, question, [p.text for p in sources])
+        if n is None:
+            return sources, None
+        return [sources[n]] + sources[:n] + sources[n + 1:], draft
 
     def send(self, text: str, settings: SamplingSettings | None = None,
              should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:

@@ -25,6 +25,7 @@ from gui.theme import icon, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
 
 ORIGINAL_NOTE = "General question — answered by the original model's knowledge"
+RECALLED_NOTE = "Recalled from training — source 1 says the same"
 USE_DOCUMENTS_TIP = ("On: a question about your documents is answered with the passages that fit it best, "
                      "and the answer quotes and cites them; they are listed under the answer.\n"
                      "Off: the trained model answers from what it learned alone.")
@@ -185,7 +186,8 @@ class ChatPage(Page):
         for message in self.current["messages"]:
             bubble = self.transcript.add(message["role"], message["content"], self.current.get("model_label", ""))
             if message["role"] == "assistant" and trained:
-                self._show_backing(bubble, message.get("sources") or [], message.get("answered_by", ""))
+                self._show_backing(bubble, message.get("sources") or [], message.get("answered_by", ""),
+                                   bool(message.get("recalled")))
         run_id = self.current.get("run") or ""
         if self.ctx.project is not None:
             self.model_picker.select_run(self.ctx.project.runs_dir / run_id if run_id else None)
@@ -259,10 +261,12 @@ class ChatPage(Page):
         elif isinstance(event, AnswerSources):
             self._sources = event
 
-    def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str) -> None:
-        """What stands behind a trained run's answer: its sources, or a note that the original model wrote it."""
+    def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str,
+                      recalled: bool = False) -> None:
+        """What stands behind a trained run's answer: its sources, or a note that the original model wrote it,
+        or that the model recalled it and its first source confirms it (core/chat/grounding.py)."""
         bubble.set_sources(sources if isinstance(sources, list) else [])
-        bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else "")
+        bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else RECALLED_NOTE if recalled else "")
 
     def _flush(self, text: str) -> None:
         if self._bubble is not None:
@@ -279,13 +283,15 @@ class ChatPage(Page):
             # {"document", "passage" (0-based, as the CLI writes it), "text"}: chat_history.json's form
             sources = [{"document": p.document, "passage": p.index, "text": p.text} for p in self._sources.passages]
             if trained and self._answered_by is not None and self._bubble is not None:
-                self._show_backing(self._bubble, sources, self._answered_by.weights)
+                self._show_backing(self._bubble, sources, self._answered_by.weights, self._sources.recalled)
             if answer:
                 message: dict[str, Any] = {"role": "assistant", "content": answer}
                 if trained and self._answered_by is not None:
                     message["answered_by"] = self._answered_by.weights
                     if sources:
                         message["sources"] = sources
+                    if self._sources.recalled:
+                        message["recalled"] = True
                 self.current["messages"].append(message)
             else:  # failed before any text: the question is kept, the empty bubble is not
                 self._bubble.text_label.setText("(no answer)")
