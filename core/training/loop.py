@@ -79,10 +79,16 @@ def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
 
 
 def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, device: str, precision: str) -> float:
+    """Mean answer-token loss over `data`, in batches of similar length.
+
+    The loss is a sum over answer tokens, so the batching does not change it; in file order a batch
+    pads every short question to its one long passage-in-context example, and a validation check
+    cost 10-12 s where training steps took 0.6 s (session 7's test run: 14 checks, 22% of its time)."""
     import torch
 
     if not data:
         return float("nan")
+    data = sorted(data, key=lambda e: len(e.input_ids))
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad(), autocast_for(precision, device):
