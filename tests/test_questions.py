@@ -156,6 +156,12 @@ def test_german_document_gets_german_questions(documents) -> None:
     ("es", "El taller abre a las 9:30 los sábados", "9:30", "¿El taller abre a qué hora los sábados?"),
     ("en", "The deposit is €35 per ladder", "€35", "The deposit is how much per ladder?"),
     ("fr", "La caution est de 35 € par échelle", "35 €", "La caution est de combien par échelle ?"),
+    # a fronted date: the question word takes its place, and no comma follows a question word
+    ("de", "Am Samstag, 5. April, findet unser Flohmarkt statt", "Samstag, 5. April",
+     "Wann findet unser Flohmarkt statt?"),
+    # a person after a copula is asked with 'who'; a capitalised place is not a person
+    ("en", "Our first aid lead is Grace Oduya", "Grace Oduya", "Our first aid lead is who?"),
+    ("en", "The Mill Lane car park has 60 spaces", "Mill Lane", "The what car park has 60 spaces?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
@@ -243,3 +249,18 @@ def test_english_questions_agree_with_plural_nouns(noun: str, verb: str) -> None
                  source="i.md")
     facts, _, _ = document_facts([el], "en")
     assert f"What {verb} the {noun}?" in facts[0].questions
+
+
+def test_a_comma_and_but_start_a_clause_asked_alone_and_we_needs_no_sentence_before() -> None:
+    """'…, but everyone must …' is its own statement; 'Our …' names the writer, whom the sentence before
+    does not introduce, so the question does not carry that sentence (as it must for 'She …')."""
+    from core.documents.elements import Element
+
+    text = ("Questions about pay go to the HR team at extension 2140. Our first aid lead is Grace Oduya. "
+            "Office staff may work flexitime, but everyone must be present during core hours, 10:00 to 15:00.")
+    facts, _, _ = document_facts([Element("paragraph", text, ("Staff handbook", "Who to ask"), "hb.md")], "en")
+    questions = [q for f in facts for q in f.questions]
+    assert "Who to ask: Who is our first aid lead?" in questions
+    assert not any("2140" in q and "Oduya" in f.answer for f in facts for q in f.questions)
+    core = [q for q in questions if "what time" in q]
+    assert core and all(not q.startswith("Office staff") and "but" not in q for q in core), core

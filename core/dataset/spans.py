@@ -161,7 +161,16 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", (lang.how_many.format(unit=unit).strip() if unit else lang.how_many.format(unit="").strip())
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
+    if lang.who and prev in lang.copulas and is_person(span):  # 'Our lead is Grace Oduya' → 'is who'
+        return "", lang.who
     return "", lang.what
+
+
+def is_person(span: Span) -> bool:
+    """'Grace Oduya', 'Sabine Kühn': two or three capitalised words, none in capitals ('Motor BLOCKED')."""
+    words = span.text.split()
+    return (span.kind == "name" and 2 <= len(words) <= 3
+            and all(w[:1].isupper() and not w[1:].isupper() for w in words))
 
 
 def ask(text: str, lang: Lang) -> str:
@@ -183,6 +192,8 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
+    if not before.strip():  # 'Am Samstag, 5. April, findet …' → 'Wann findet …': no comma after a question word
+        after = after.lstrip().removeprefix(",")
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
 
@@ -235,7 +246,6 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
         if unit.lower() in DURATION_UNITS:
             return "duration", unit
         return ("count", unit) if unit and unit.isalpha() else ("", "")
-    if (span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3
-            and all(w[:1].isupper() and not w[1:].isupper() for w in span.text.split())):  # not 'Motor BLOCKED'
+    if span.start == 0 and is_person(span):
         return "person", ""
     return "", ""
