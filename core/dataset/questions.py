@@ -292,11 +292,13 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         if labelled and where:
             label, value = labelled
             questions = _fill(lang.item, section=where, label=label)
-            typed_ev = eval_typed(value, lang.x_key.format(key=spoken_name(label, lang)), lang, label)
-            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=spoken_name(label, lang))
+            person = _person(label)  # 'Priya — draft the newsletter by 7 March': a task, not 'when is Priya'
+            said = label if person else spoken_name(label, lang)
+            typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
+            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=said)
             facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
-            if _person(label) and value[:1].islower():  # an action item: who does it
+            if person and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
                 facts.append(Fact(f"{label} — {task}.", [label], _fill(lang.item_who, section=where, value=task), kind,
                                   el.source, lang.code, el.text))

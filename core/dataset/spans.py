@@ -118,7 +118,7 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
         return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
     if text.isupper() and len(text) >= 2:
-        return True  # RESET, ECO: buttons and modes
+        return text.lower() not in FUNCTION_WORDS  # RESET, ECO: buttons and modes; 'is NOT safe' is emphasis
     if lang.code == "de":  # every German noun is capitalised: only runs, or words with digits or inner capitals
         return len(words) >= 2 or bool(re.search(r"\d|[a-zäöü][A-ZÄÖÜ]", text))
     return lang is not NEUTRAL
@@ -197,8 +197,14 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
 
-AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
+AUXILIARIES = {"is", "are", "was", "were", "can", "could", "will", "would"}
+"""Verbs a question moves before its subject. Not 'has': as often a main verb ('The car park has 60 spaces'),
+which needs do-support ('How many spaces does … have?'); fronting it gave 'How many free has the car park …?'."""
+SUBORDINATORS = {"if", "when", "because", "although", "though", "while", "unless", "once", "since", "as", "whether"}
+"""A sentence that opens with one has its auxiliary inside the subordinate clause: nothing to front."""
 PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until"}
+STRANDED = {"after", "before", "during", "within", "every", "per", "over", "under", "about", "than", "each"}
+"""Words that cannot be left at the end once the span after them is fronted ('published every?')."""
 
 
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
@@ -216,11 +222,15 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         before = before.rstrip()[: -len(drop)]
     words = before.split()
     idx = next((i for i, w in enumerate(words) if w.lower() in AUXILIARIES), None)
-    if idx is None or idx == 0 or "," in before:
+    if idx is None or idx == 0 or "," in before or idx > 6:
         return ""
     subject, aux, middle = " ".join(words[:idx]), words[idx].lower(), words[idx + 1:]
-    if middle and middle[-1].lower() in ("the", "a", "an", "and", "or"):
-        return ""
+    if {w.lower() for w in words} & SUBORDINATORS or words[0].lower() in PREPOSITIONS:
+        return ""  # 'If it is not cleared by Easter …', 'In 2025 the pool is closed …': no subject to invert
+    if middle and middle[-1].lower() in {"the", "a", "an", "and", "or"} | STRANDED:
+        return ""  # 'available after 26 weeks of service' would leave 'after … of service' behind
+    if re.match(r"\s*(?:of\b|[^\w\s(])", after):
+        return ""  # 'after 26 weeks of service', "14 days' notice": the span's words go on after it
     if span.kind == "number":
         unit_words = span.text.split()[1:]
         phrase = lang.how_many.format(unit=" ".join(unit_words)).strip() if unit_words else lang.how_many.format(unit="").strip()
