@@ -71,7 +71,7 @@ class ImportReport:
                                (self.empty_label, "with no label", self.empty_label_lines),
                                (self.duplicates, "exact duplicates (kept once)", self.duplicate_lines)):
             if n:
-                lines.append(f"{n} rows {what}: lines {_lines(where, n)}")
+                lines.append(f"{n} row{'s' * (n != 1)} {what}: line{'s' * (n != 1)} {_lines(where, n)}")
         if self.conflicts:
             lines.append(f"{self.conflicts} rows left out: the same text has two labels "
                          f"(e.g. “{_short(self.conflict_examples[0]['text'])}”)")

@@ -176,10 +176,9 @@ class DataPage(Page):
                 combo.blockSignals(False)
             return
         table = preview.table
+        separator = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}.get(table.delimiter, table.delimiter)
         self.file_label.setText(f"{table.path.name} · {len(table.rows)} rows · "
-                                f"{'tab' if table.delimiter == chr(9) else table.delimiter or 'JSON'}-separated"
-                                f" · {table.encoding}" if table.format == "csv" else
-                                f"{table.path.name} · {len(table.rows)} rows · JSON lines")
+                                + (f"{separator}-separated · {table.encoding}" if table.format == "csv" else "JSON lines"))
         for combo, current in ((self.text_combo, preview.text_column), (self.label_combo, preview.label_column)):
             combo.addItems(table.columns)
             combo.setCurrentText(current)
