@@ -188,3 +188,12 @@ def compare_job(models: ChatModels, run: Path, prompt: str, settings: Any) -> Ca
                 break
         return answers
     return run_
+
+
+def export_job(run: Path, fmt: str, out: Path, quant: str | None) -> Callable[[Emit, Stop], Any]:
+    """Export the run's tuned model and load it back to check it (core.export.export_run); returns its ExportResult."""
+    def run_(emit: Emit, should_stop: Stop) -> Any:
+        from core.export import export_run
+
+        return export_run(run, fmt, out, quant, on_event=emit, should_stop=should_stop)
+    return run_

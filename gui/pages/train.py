@@ -52,6 +52,10 @@ class TrainPage(Page):
         self.run_combo.currentIndexChanged.connect(self._run_selected)
         self.header_actions.addWidget(muted("Run", wrap=False))
         self.header_actions.addWidget(self.run_combo)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("The selected run's tuned model for Ollama, llama.cpp or transformers, checked")
+        self.export_button.clicked.connect(self.open_export)
+        self.header_actions.addWidget(self.export_button)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._settings_panel())
@@ -271,6 +275,7 @@ class TrainPage(Page):
         self.stop_button.setEnabled(self.state in (PREPARING, TRAINING))
         self.stop_button.setText("Stopping…" if self.state == STOPPING else "Stop")
         self.run_combo.setEnabled(self.state == IDLE)
+        self.export_button.setEnabled(self.state == IDLE and run is not None and run.has_adapter)
         for button in self.preset_buttons.values():
             button.setEnabled(self.state == IDLE)
         self.form.setEnabled(self.state == IDLE)
@@ -351,6 +356,15 @@ class TrainPage(Page):
             return
         self.state = STOPPING
         self._update_buttons()
+
+    def open_export(self) -> None:
+        """The Export dialog for the selected run (its work runs on a worker: gui/export_dialog.py)."""
+        from gui.export_dialog import ExportDialog
+
+        run = self.selected_run()
+        if run is not None and run.has_adapter:
+            self.export_dialog = ExportDialog(self.ctx, run.path, self)
+            self.export_dialog.open()
 
     def _training_ended(self, outcome: str) -> None:
         if self.state == IDLE:  # the training process is shared: a classify project's run is not this page's

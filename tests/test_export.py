@@ -1,0 +1,248 @@
+"""Exports of a real trained run on the demo model: each format written, loaded back and checked.
+
+The round trips are the product's own checks (core/export/verify.py); these tests assert that they ran, with
+which figures, and read the files back themselves where a check could be fooled (GGUF metadata with
+gguf.GGUFReader, the Modelfile's lines). The template translation is tested on the chat templates of the common
+families, rendered by the demo tokenizer's Jinja.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chat_templates import CHATML_NO_SYSTEM, FAMILIES
+from core.errors import ConfigError, ModelError, TuneDeskError
+from core.events import ExportCheck, Exported
+
+
+@pytest.fixture(scope="session")
+def export_run(trained_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's trained run: exports write their records (and a reference cache) into it."""
+    target = tmp_path_factory.mktemp("export-runs") / "sample"
+    shutil.copytree(trained_run, target)
+    return target
+
+
+def _export(run: Path, fmt: str, out: Path, quant: str | None = None, **kw):
+    from core.export import export_run
+
+    events: list = []
+    result = export_run(run, fmt, out, quant, on_event=events.append, **kw)
+    return result, events
+
+
+def _check(result, words: str) -> ExportCheck:
+    return next(c for c in result.checks if words in c.name)
+
+
+# Templates: every family translates, and the check compares real strings ---------------------------------------
+
+def _render(tokenizer, template):
+    return lambda messages, gen: tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False,
+                                                               add_generation_prompt=gen)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES) + ["smollm2"])
+def test_each_template_family_becomes_an_ollama_template_that_renders_the_same(tokenizer, family):
+    from core.export.ollama import check_template, go_template, read_turns
+
+    template = tokenizer.chat_template if family == "smollm2" else FAMILIES[family]
+    render = _render(tokenizer, template)
+    turns = read_turns(render, tokenizer.bos_token, template)  # what Jinja writes for {{ bos_token }}
+    result = check_template(go_template(turns), render, turns, turns.default_system)
+    assert result.passed, (result.jinja, result.go)
+    assert "What is the capital of France?" in result.go and "And what is the capital of Spain?" in result.go
+    if family in ("gemma2", "mistral", "chatml-no-system"):
+        assert turns.system_prefix is None and turns.default_system is None  # no system role
+    if family == "smollm2":
+        assert turns.default_system == "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+        assert turns.user_prefix == "<|im_start|>user\n" and turns.assistant_suffix == "<|im_end|>\n"
+
+
+def test_a_template_that_moves_the_system_prompt_is_refused(tokenizer):
+    from core.export.ollama import read_turns
+
+    folded = ("{% for message in messages %}{% if message['role'] == 'user' and loop.last and messages[0]['role'] == "
+              "'system' %}{{ '[INST] ' + messages[0]['content'] + '\\n\\n' + message['content'] + ' [/INST]' }}"
+              "{% elif message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+              "{% elif message['role'] == 'assistant' %}{{ message['content'] + '</s>' }}{% endif %}{% endfor %}")
+    with pytest.raises(ModelError) as err:
+        read_turns(_render(tokenizer, folded), tokenizer.bos_token, folded)
+    assert "cannot be turned into an Ollama TEMPLATE" in err.value.message and "gguf" in err.value.hint
+
+
+def test_the_go_interpreter_sees_a_template_that_differs(tokenizer):
+    """The check renders the TEMPLATE text itself: a trim marker that eats a piece's newline fails it."""
+    from core.export.ollama import check_template, go_template, read_turns
+
+    render = _render(tokenizer, tokenizer.chat_template)
+    turns = read_turns(render, tokenizer.bos_token, tokenizer.chat_template)
+    good = go_template(turns)
+    assert check_template(good, render, turns, turns.default_system).passed
+    broken = good.replace('{{ "<|im_end|>\\n" }}', '{{ "<|im_end|>" }}\n', 1)
+    result = check_template(broken, render, turns, turns.default_system)
+    assert not result.passed and result.jinja != result.go
+    assert not check_template(good, render, turns, None).passed  # without the default SYSTEM it differs too
+
+
+# Formats --------------------------------------------------------------------------------------------------------
+
+def test_merged_export_loads_in_plain_transformers_with_the_same_answers(export_run, tmp_path):
+    out = tmp_path / "merged"
+    result, events = _export(export_run, "merged", out)
+    check = _check(result, "merged model")
+    assert result.passed and check.passed, check
+    assert check.detail.startswith("4/4 greedy answers identical")
+    assert {"model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+            "chat_template.jinja"} <= set(result.files)
+    generation = json.loads((out / "generation_config.json").read_text())
+    assert generation["eos_token_id"] == 2  # <|im_end|>: the end of a turn, so generate() stops
+    assert (out / "chat_template.jinja").read_text() == (export_run / "adapter" / "chat_template.jinja").read_text()
+    # Streamed: the private memory the merge adds stays far below one fp32 copy of the model (538 MB).
+    model_bytes = (out / "model.safetensors").stat().st_size
+    assert result.added_private_gb * 2**30 < 0.5 * model_bytes, result.summary()
+    print(result.summary())
+    assert any(isinstance(e, Exported) and e.passed for e in events)
+    record = json.loads(Path(result.record).read_text())
+    assert record["passed"] and record["format"] == "merged" and record["checks"][0]["detail"] == check.detail
+    assert not list(out.glob(".tunedesk-export-*"))  # the hidden work folder is gone
+
+
+def test_gguf_f16_export_round_trips_through_transformers(export_run, tmp_path):
+    from gguf import GGUFReader
+
+    out = tmp_path / "gguf"
+    result, _ = _export(export_run, "gguf", out, "f16")
+    check = _check(result, "f16 GGUF")
+    assert check.passed and check.detail.startswith("4/4 greedy answers identical"), check
+    assert "token agreement 100.0%" in check.detail
+    llama_cpp = _check(result, "llama-cpp-python")
+    assert llama_cpp.passed is None and llama_cpp.detail == "skipped: llama-cpp-python not installed"
+    assert result.passed
+    (name,) = result.files
+    reader = GGUFReader(out / name)
+
+    def field(key):
+        f = reader.fields[key]
+        return f.contents()
+
+    assert field("general.architecture") == "llama" and field("tokenizer.ggml.model") == "gpt2"
+    assert field("tokenizer.ggml.eos_token_id") == 2 and field("tokenizer.ggml.bos_token_id") == 1
+    assert field("tokenizer.ggml.eot_token_id") == 2 and field("tokenizer.ggml.add_bos_token") is False
+    assert field("tokenizer.chat_template") == (export_run / "adapter" / "chat_template.jinja").read_text()
+    assert len(field("tokenizer.ggml.tokens")) == 49152 and len(field("tokenizer.ggml.merges")) > 40000
+    types = {t.name: t.tensor_type.name for t in reader.tensors}
+    assert types["blk.0.attn_q.weight"] == "F16" and types["blk.0.attn_norm.weight"] == "F32"
+    assert len(types) == 272  # every tensor of the demo model (its output layer is the tied embedding)
+
+
+def test_ollama_export_of_a_run_whose_template_has_no_system_role(export_run, tmp_path):
+    """A run trained with a chat template that refuses a system message: the Modelfile has no SYSTEM, and its
+    TEMPLATE, read back from the file, renders the three-turn conversation as the Jinja template does."""
+    from core.export.ollama import read_modelfile
+
+    run = tmp_path / "no-system-run"
+    shutil.copytree(export_run, run, ignore=shutil.ignore_patterns("exports"))
+    (run / "adapter" / "chat_template.jinja").write_text(CHATML_NO_SYSTEM)
+    out = tmp_path / "ollama"
+    result, _ = _export(run, "ollama", out, "q4_0")
+    template_check = _check(result, "Modelfile TEMPLATE")
+    assert template_check.passed and "three-turn conversation rendered identically (1 variant)" in template_check.detail
+    gguf_check = _check(result, "q4_0 GGUF")
+    assert gguf_check.passed, gguf_check  # token agreement above the q4_0 floor, with the same template and tokens
+    print(gguf_check.detail)
+    assert result.passed and set(result.files) == {"Modelfile", "tunedesk-no-system-run-q4_0.gguf"}
+    modelfile = read_modelfile(out / "Modelfile")
+    assert modelfile["from"] == "./tunedesk-no-system-run-q4_0.gguf" and modelfile["system"] is None
+    assert modelfile["stop"] == ["<|im_end|>", "<|im_start|>"]
+    assert result.command == f'ollama create tunedesk-no-system-run -f "{out / "Modelfile"}"'
+    assert result.files["tunedesk-no-system-run-q4_0.gguf"] < 0.4 * 2 * 135e6  # 4-bit: well under the f16 size
+
+
+def test_adapter_export_from_the_command_line(export_run, tmp_path, capsys):
+    from core.cli import main
+
+    out = tmp_path / "adapter"
+    assert main(["export", str(export_run), "--format", "adapter", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "✓ adapter loaded with peft onto the base model: 4/4 greedy answers identical" in printed.err
+    assert "adapter export passed" in printed.out and "Recorded in" in printed.out
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["r"] == json.loads((export_run / "adapter" / "adapter_config.json").read_text())["r"]
+    assert (out / "tokenizer.json").is_file() and (out / "chat_template.jinja").is_file()
+    # The folder already holds an export: a second one into it is refused, and nothing is overwritten.
+    before = (out / "adapter_model.safetensors").stat().st_mtime_ns
+    assert main(["export", str(export_run), "--format", "adapter", "--out", str(out)]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert (out / "adapter_model.safetensors").stat().st_mtime_ns == before
+
+
+# Refusals ------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def other_model(tmp_path_factory: pytest.TempPathFactory, demo_model_dir: Path) -> Path:
+    """A different (tiny, random) llama model with the demo tokenizer: a real model folder, not the run's base."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path_factory.mktemp("other-model")
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=49152, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(demo_model_dir)).save_pretrained(folder)
+    return folder
+
+
+def test_export_with_another_base_model_is_refused(export_run, other_model, tmp_path, capsys):
+    from core.cli import main
+
+    out = tmp_path / "out"
+    with pytest.raises(ModelError) as err:
+        _export(export_run, "merged", out, model=str(other_model))
+    assert "trained on another base model" in err.value.message and str(other_model) in err.value.message
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["export", str(export_run), "--format", "gguf", "--out", str(out), "--model", str(other_model)]) == 2
+    assert "Error: This run was trained on another base model" in capsys.readouterr().err
+
+
+def test_export_after_the_base_model_changed_is_refused(export_run, tmp_path):
+    """run.json records which weights the adapter was trained on; a base folder that holds others is refused."""
+    run = tmp_path / "changed-base"
+    shutil.copytree(export_run, run, ignore=shutil.ignore_patterns("exports"))
+    meta = json.loads((run / "run.json").read_text())
+    assert len(meta["base_fingerprint"]) == 16  # recorded at preparation
+    meta["base_fingerprint"] = "0123456789abcdef"  # as if the folder's weights were replaced since
+    (run / "run.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError) as err:
+        _export(run, "adapter", tmp_path / "out")
+    assert "trained on another base model" in err.value.message and "0123456789abcdef" in err.value.message
+
+
+def test_gguf_refuses_an_architecture_it_does_not_write(other_model, tmp_path):
+    from core.export.gguf_file import SUPPORTED_WORDS, plan_gguf
+
+    gpt2 = tmp_path / "gpt2"
+    shutil.copytree(other_model, gpt2)
+    config = json.loads((gpt2 / "config.json").read_text())
+    config.update(architectures=["GPT2LMHeadModel"], model_type="gpt2")
+    (gpt2 / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError) as err:
+        plan_gguf(gpt2, gpt2)
+    assert err.value.message == f"GGUF export supports {SUPPORTED_WORDS}; this model is GPT2LMHeadModel."
+    assert "merged" in err.value.hint
+    plan_gguf(other_model, other_model)  # the llama one is accepted
+
+
+def test_bad_requests_list_every_problem():
+    from core.export.runner import check_request
+
+    with pytest.raises(ConfigError) as err:
+        check_request("merged", "q5_k")
+    assert len(err.value.problems) == 2
+    assert check_request("ollama", None) == "f16" and check_request("adapter", None) is None
+    assert isinstance(err.value, TuneDeskError)
