@@ -2,7 +2,10 @@
 
 Double-click (no arguments): the desktop app. With a command (`python main.py
 train …`, `--help`): the `tunedesk` CLI. `--worker …` is reserved for worker
-subprocesses, because a frozen app has no `python -m`.
+subprocesses, because a frozen app has no `python -m`. `--self-test` proves a
+build by running it (core/selftest.py). Before the window, on Linux, the X11
+plugin's system libraries are checked, so a missing one is named with the command
+that installs it instead of Qt's own abort (core/platform_check.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
         from core.cli import main as cli_main
 
         return cli_main(args)
+    if args and args[0] == "--self-test":
+        from core.selftest import self_test_main
+
+        return self_test_main(args[1:])
+    from core.platform_check import check_qt_platform, show_without_qt
+
+    missing = check_qt_platform()
+    if missing is not None:
+        show_without_qt(missing.explain())
+        return 2
     try:
         from gui.app import run_app
     except ImportError as exc:  # a bundle or install without the GUI still has the CLI
