@@ -83,6 +83,17 @@ def test_a_short_document_set_trains_at_least_the_presets_floor_and_max_steps_st
         preset_config("standard", min_steps=-1).validate()
 
 
+def test_a_long_run_checks_validation_at_most_max_checks_times_and_a_short_one_as_configured():
+    from core.training.plan import MAX_CHECKS, plan_steps
+
+    standard = preset_config("standard")
+    long_run, short_run = plan_steps(standard, 2000), plan_steps(standard, 120)
+    checks = [s for s in range(1, long_run.total_steps + 1) if long_run.evaluates_at(s)]
+    assert len(checks) == MAX_CHECKS == long_run.evaluations - 1  # plus the final one, as the estimate counts
+    assert checks[-1] > long_run.total_steps * 0.8  # spread over the whole run, not bunched at its start
+    assert short_run.eval_every == standard.eval_every
+
+
 def test_config_round_trips_and_rejects_unknown_fields():
     cfg = preset_config("standard", max_steps=7)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg

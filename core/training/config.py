@@ -80,7 +80,8 @@ class TrainConfig:
     """Share of examples kept aside (never trained on) to measure validation loss."""
 
     eval_every: int = 20
-    """Steps between validation-loss measurements (0 = only at the end)."""
+    """Steps between validation-loss measurements (0 = only at the end); a long run spreads them out to at most
+    core/training/plan.py MAX_CHECKS."""
 
     save_every: int = 20
     """Steps between resumable checkpoints."""
