@@ -146,3 +146,21 @@ def _root() -> bool:
     import os
 
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def test_metrics_match_scikit_learns_definitions():
+    import random
+
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
+
+    from core.classify.metrics import classifier_eval
+
+    rng = random.Random(3)
+    truth = [rng.choice([0, 0, 1, 2]) for _ in range(200)]
+    predicted = [t if rng.random() < 0.6 else rng.choice([0, 1]) for t in truth]  # label 2 is never predicted
+    event = classifier_eval(7, ["a", "b", "c"], truth, predicted)
+    assert abs(event.accuracy - accuracy_score(truth, predicted)) < 1e-12
+    assert abs(event.macro_f1 - f1_score(truth, predicted, average="macro", zero_division=0)) < 1e-12
+    assert list(event.precision) == list(precision_score(truth, predicted, average=None, zero_division=0))
+    assert list(event.recall) == list(recall_score(truth, predicted, average=None, zero_division=0))
+    assert [list(r) for r in event.confusion] == confusion_matrix(truth, predicted).tolist()

@@ -1,6 +1,8 @@
 """Validation metrics of a classifier: accuracy, macro-F1, per-label precision and recall, the confusion
-matrix, and the rows it gets most wrong. scikit-learn computes them (its definitions are the ones people
-compare against: macro-F1 is the unweighted mean of each label's F1, a label never predicted scores 0)."""
+matrix, and the rows it gets most wrong. All from the confusion matrix, with scikit-learn's definitions
+(macro-F1 is the unweighted mean of each label's F1; a label never predicted has precision 0). Computed
+here rather than by scikit-learn because the installed app leaves scikit-learn and scipy out (packaging/
+tunedesk.spec); tests/test_classify_data.py holds these figures to scikit-learn's on the same predictions."""
 
 from __future__ import annotations
 
@@ -14,16 +16,20 @@ WORST_ROWS = 50
 
 def classifier_eval(step: int, labels: Sequence[str], truth: Sequence[int], predicted: Sequence[int]) -> ClassifierEval:
     """The metrics event for class indices `truth` vs `predicted` (indices into `labels`)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
-
-    ids = list(range(len(labels)))
-    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=ids, zero_division=0)
-    matrix = confusion_matrix(truth, predicted, labels=ids)
-    present = [i for i in ids if support[i] > 0]  # a label with no validation rows cannot be measured
-    macro = float(sum(f1[i] for i in present) / len(present)) if present else 0.0
-    return ClassifierEval(step, float(accuracy_score(truth, predicted)) if len(truth) else 0.0, macro, tuple(labels),
-                          tuple(float(p) for p in precision), tuple(float(r) for r in recall),
-                          tuple(int(s) for s in support), tuple(tuple(int(v) for v in row) for row in matrix))
+    k = len(labels)
+    matrix = [[0] * k for _ in range(k)]
+    for t, p in zip(truth, predicted):
+        matrix[t][p] += 1
+    support = [sum(row) for row in matrix]
+    called = [sum(matrix[i][j] for i in range(k)) for j in range(k)]
+    precision = [matrix[j][j] / called[j] if called[j] else 0.0 for j in range(k)]
+    recall = [matrix[i][i] / support[i] if support[i] else 0.0 for i in range(k)]
+    f1 = [2 * p * r / (p + r) if p + r else 0.0 for p, r in zip(precision, recall)]
+    present = [i for i in range(k) if support[i] > 0]  # a label with no validation rows cannot be measured
+    macro = sum(f1[i] for i in present) / len(present) if present else 0.0
+    accuracy = sum(matrix[i][i] for i in range(k)) / len(truth) if len(truth) else 0.0
+    return ClassifierEval(step, accuracy, macro, tuple(labels), tuple(precision), tuple(recall), tuple(support),
+                          tuple(tuple(row) for row in matrix))
 
 
 def worst_rows(texts: Sequence[str], truth: Sequence[int], probs: Any, labels: Sequence[str],
