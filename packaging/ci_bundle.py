@@ -1,6 +1,6 @@
 """CI's bundle check: build the Linux app and run its --self-test when what it freezes has changed.
 
-    python packaging/ci_bundle.py [--force]
+    python packaging/ci_bundle.py [--force | --record]
 
 "What it freezes" is every tracked file under packaging/, core/, gui/ and resources/, plus
 main.py and pyproject.toml, hashed together. packaging/last_selftest.json holds the hash
@@ -8,7 +8,9 @@ of the last tree whose bundle passed its self-test (with the build time, size an
 self-test time), written by this script after a pass and committed with the change. A
 tree with the same hash skips the ~15-minute build; any other tree builds and
 self-tests, so a change that breaks the frozen app (a new lazily imported library, a
-data file a hook misses) fails CI in the commit that made it.
+data file a hook misses) fails CI in the commit that made it. --record writes the stamp
+for the tree as it is from dist/build-report.json, after `python3 packaging/build.py`
+passed by hand.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STAMP = HERE / "last_selftest.json"
+STAMP_NAME = "packaging/last_selftest.json"
+STAMP = ROOT / STAMP_NAME
 FROZEN_PATHS = ("packaging", "core", "gui", "resources", "main.py", "pyproject.toml")
 
 
@@ -33,7 +36,7 @@ def frozen_files(root: Path = ROOT) -> list[str]:
     """Tracked files the bundle is made from (git's list: build outputs and caches are never in it)."""
     listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", *FROZEN_PATHS], capture_output=True,
                             check=True).stdout.decode("utf-8").split("\0")
-    return sorted(name for name in listed if name and name != STAMP.relative_to(root).as_posix())
+    return sorted(name for name in listed if name and name != STAMP_NAME)
 
 
 def tree_digest(root: Path = ROOT) -> str:
@@ -54,6 +57,17 @@ def read_stamp() -> dict:
         return {}
 
 
+def write_stamp(digest: str, report: dict, total_seconds: float | None) -> None:
+    STAMP.write_text(json.dumps({
+        "digest": digest,
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "build_seconds": report.get("build_seconds"),
+        "self_test_seconds": report.get("self_test_seconds"),
+        "bundle_bytes": report.get("bundle_bytes"),
+        "total_seconds": None if total_seconds is None else round(total_seconds, 1),
+    }, indent=2) + "\n", encoding="utf-8")
+
+
 def ensure_pyinstaller() -> None:
     try:
         import PyInstaller  # noqa: F401
@@ -65,8 +79,14 @@ def ensure_pyinstaller() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--force", action="store_true", help="build and self-test even when the stamp matches")
+    parser.add_argument("--record", action="store_true",
+                        help="write the stamp from dist/build-report.json (packaging/build.py just passed) without building")
     args = parser.parse_args()
     digest = tree_digest()
+    if args.record:
+        write_stamp(digest, json.loads((ROOT / "dist" / "build-report.json").read_text(encoding="utf-8")), None)
+        print(f"bundle: stamp written for this tree to {STAMP_NAME}")
+        return 0
     stamp = read_stamp()
     if stamp.get("digest") == digest and not args.force:
         print(f"bundle: unchanged since its last passing self-test ({stamp.get('date')}): not rebuilt")
@@ -79,14 +99,7 @@ def main() -> int:
         print(f"bundle: build or self-test FAILED (exit {done.returncode})", file=sys.stderr)
         return 1
     report = json.loads((ROOT / "dist" / "build-report.json").read_text(encoding="utf-8"))
-    STAMP.write_text(json.dumps({
-        "digest": digest,
-        "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "build_seconds": report.get("build_seconds"),
-        "self_test_seconds": report.get("self_test_seconds"),
-        "bundle_bytes": report.get("bundle_bytes"),
-        "total_seconds": round(time.perf_counter() - started, 1),
-    }, indent=2) + "\n", encoding="utf-8")
+    write_stamp(digest, report, time.perf_counter() - started)
     print(f"bundle: built and self-tested in {time.perf_counter() - started:.0f} s; stamp written to {STAMP.name}")
     if os.environ.get("CI"):
         import shutil

@@ -274,3 +274,26 @@ def test_inno_setup_script_installs_per_user_with_shortcuts_and_an_uninstaller()
     icons = "\n".join(sections["Icons"])
     assert "{autoprograms}\\TuneDesk" in icons and "{autodesktop}\\TuneDesk" in icons
     assert any("recursesubdirs" in line for line in sections["Files"])
+
+
+def test_ci_rebuilds_the_bundle_when_a_frozen_file_changes_and_only_then(tmp_path: Path) -> None:
+    """packaging/ci_bundle.py's hash: an edit under core/ or packaging/ changes it (CI builds and self-tests);
+    an edit to tests/ or to the stamp itself does not (CI skips the 15-minute build)."""
+    import ci_bundle
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    for name, text in {"core/a.py": "x = 1\n", "packaging/build.py": "", "tests/test_a.py": "",
+                       "main.py": "", "packaging/last_selftest.json": "{}"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    git("init", "-q")
+    git("add", ".")
+    first = ci_bundle.tree_digest(tmp_path)
+    assert "core/a.py" in ci_bundle.frozen_files(tmp_path) and "tests/test_a.py" not in ci_bundle.frozen_files(tmp_path)
+    (tmp_path / "tests/test_a.py").write_text("assert True\n", encoding="utf-8")
+    (tmp_path / "packaging/last_selftest.json").write_text('{"digest": "x"}', encoding="utf-8")
+    assert ci_bundle.tree_digest(tmp_path) == first
+    (tmp_path / "core/a.py").write_text("x = 2\n", encoding="utf-8")
+    assert ci_bundle.tree_digest(tmp_path) != first
