@@ -63,6 +63,7 @@ class ClassifyTrainPage(Page):
         split.setSizes([330, 900])
         self.body.addWidget(split, 1)
         ctx.project_changed.connect(lambda _p: self.refresh_runs())
+        ctx.runs_changed.connect(self.refresh_runs)  # a run added, finished or deleted elsewhere (Try it, the CLI)
         ctx.documents_changed.connect(self._update_buttons)
 
     # Layout -----------------------------------------------------------------------------------
