@@ -42,9 +42,7 @@ class Lang:
     time_words: frozenset[str]
     """Words that follow a time and go with it ('10:00 Uhr')."""
     pronouns: frozenset[str]
-    """A sentence starting with one needs the sentence before it to be understood. Third person only: 'we',
-    'our', 'you' name the document's author or reader, whom the sentence before does not introduce ('Our
-    health and safety lead is …' carried a whole unrelated sentence into its question)."""
+    """A sentence starting with one needs the sentence before it to be understood."""
     generic_headers: frozenset[str]
     """Column headers that say nothing of their own ('Value', 'Details'): the row label is the question."""
     open_q: str  # '¿' in Spanish
@@ -73,29 +71,21 @@ class Lang:
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Corvane BM-220')."""
     typed: tuple[tuple[str, str], ...] = ()
-    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
-    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
     plural: tuple[tuple[str, str], ...] = ()
     """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
     times'), the plural piece replaces the singular one ('What are the opening times?')."""
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
-    who: str = ""
-    """Asks for a person named after a copula ('Our lead is Grace Oduya' → 'Who is our lead?'); elsewhere a
-    capitalised run is as often a place or a team ('the Mill Lane car park'), and `what` asks for it."""
-    copulas: frozenset[str] = frozenset()
-    """'is', 'ist', 'est', 'es': after one, a person's name is what the subject is."""
-    clause_joins: tuple[str, ...] = ()
-    """', but' and its kin: a comma and a conjunction that start a second main clause, asked alone."""
+    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
+    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
 
 
 EN = Lang(
     code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
     drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
-    pronouns=frozenset({"he", "she", "they", "it", "its", "his", "her", "their", "this", "these", "there"}),
-    who="who", copulas=frozenset({"is", "are", "was", "were"}), clause_joins=(", but ", ", so ", ", while ", ", whereas "),
+    pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
     generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
                                "specification", "spec", "setting", "amount", ""}),
     open_q="", close_q="?",
@@ -127,8 +117,7 @@ DE = Lang(
     code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
     drop_before=frozenset({"am", "um", "im", "an"}), time_words=frozenset({"uhr", "h"}),
-    pronouns=frozenset({"er", "sie", "es", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
-    who="wer", copulas=frozenset({"ist", "sind", "war", "waren"}), clause_joins=(", aber ", ", doch ", ", jedoch ", ", während ", ", sondern "),
+    pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",
     cell=("Was ist {h} bei {label}?", "{title}: Wie lautet {h} für {label}?", "Für {label}: {h}?"),
@@ -156,8 +145,7 @@ FR = Lang(
     code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
     drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
-    pronouns=frozenset({"il", "elle", "ils", "elles", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
-    who="qui", copulas=frozenset({"est", "sont", "était"}), clause_joins=(", mais ", ", alors que ", ", tandis que "),
+    pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
     open_q="", close_q=" ?",
     cell=("Pour {label}, quelle est la valeur de « {h} » ?", "{title} : pour {label}, « {h} » ?",
@@ -186,8 +174,7 @@ ES = Lang(
     code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
     drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
-    pronouns=frozenset({"él", "ella", "ellos", "ellas", "su", "sus", "esto", "esta", "este", "allí"}),
-    who="quién", copulas=frozenset({"es", "son", "era"}), clause_joins=(", pero ", ", mientras que ", ", sino "),
+    pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",
     cell=("¿Cuál es el valor de «{h}» para {label}?", "{title}: para {label}, ¿«{h}»?",

@@ -179,7 +179,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         first = sentence.split()[0].lower().strip(",.")
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
-        for body in clauses(sentence.rstrip(".!? "), lang):
+        for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 echo = echo_question(body, span, lang)
                 if not echo or span.text.lower() in echo.lower():
@@ -202,16 +202,12 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
     return facts
 
 
-def clauses(sentence: str, lang: Lang = NEUTRAL) -> list[str]:
+def clauses(sentence: str) -> list[str]:
     """'Core hours are 10:00 to 15:00; on Fridays they end at 13:00' → its two clauses, each asked alone.
 
     A question echoing a whole two-clause sentence is far from anything a person asks; ';' and ' — '
-    separate clauses in every supported language, and a comma before a conjunction that starts a main
-    clause (', but', ', aber', ', mais', ', pero': `Lang.clause_joins`) in each language. Clauses of fewer
-    than three words stay joined."""
-    joins = "".join(f"|{re.escape(j.strip(' ,'))}" for j in lang.clause_joins)
-    pattern = r";\s+|\s[—–]\s" + (rf"|,\s+(?:{joins[1:]})\s+" if joins else "")
-    parts = [p.strip(" ,") for p in re.split(pattern, sentence) if p.strip(" ,")]
+    separate clauses in every supported language. Clauses of fewer than three words stay joined."""
+    parts = [p.strip(" ,") for p in re.split(r";\s+|\s[—–]\s", sentence) if p.strip(" ,")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [sentence]
     return parts
@@ -292,13 +288,11 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         if labelled and where:
             label, value = labelled
             questions = _fill(lang.item, section=where, label=label)
-            person = _person(label)  # 'Priya — draft the newsletter by 7 March': a task, not 'when is Priya'
-            said = label if person else spoken_name(label, lang)
-            typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
-            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=said)
+            typed_ev = eval_typed(value, lang.x_key.format(key=spoken_name(label, lang)), lang, label)
+            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=spoken_name(label, lang))
             facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
-            if person and value[:1].islower():  # an action item: who does it
+            if _person(label) and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
                 facts.append(Fact(f"{label} — {task}.", [label], _fill(lang.item_who, section=where, value=task), kind,
                                   el.source, lang.code, el.text))

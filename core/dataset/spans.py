@@ -118,7 +118,7 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
         return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
     if text.isupper() and len(text) >= 2:
-        return text.lower() not in FUNCTION_WORDS  # RESET, ECO: buttons and modes; 'is NOT safe' is emphasis
+        return True  # RESET, ECO: buttons and modes
     if lang.code == "de":  # every German noun is capitalised: only runs, or words with digits or inner capitals
         return len(words) >= 2 or bool(re.search(r"\d|[a-zäöü][A-ZÄÖÜ]", text))
     return lang is not NEUTRAL
@@ -161,16 +161,7 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", (lang.how_many.format(unit=unit).strip() if unit else lang.how_many.format(unit="").strip())
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
-    if lang.who and prev in lang.copulas and is_person(span):  # 'Our lead is Grace Oduya' → 'is who'
-        return "", lang.who
     return "", lang.what
-
-
-def is_person(span: Span) -> bool:
-    """'Grace Oduya', 'Sabine Kühn': two or three capitalised words, none in capitals ('Motor BLOCKED')."""
-    words = span.text.split()
-    return (span.kind == "name" and 2 <= len(words) <= 3
-            and all(w[:1].isupper() and not w[1:].isupper() for w in words))
 
 
 def ask(text: str, lang: Lang) -> str:
@@ -192,19 +183,11 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
-    if not before.strip():  # 'Am Samstag, 5. April, findet …' → 'Wann findet …': no comma after a question word
-        after = after.lstrip().removeprefix(",")
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
 
-AUXILIARIES = {"is", "are", "was", "were", "can", "could", "will", "would"}
-"""Verbs a question moves before its subject. Not 'has': as often a main verb ('The car park has 60 spaces'),
-which needs do-support ('How many spaces does … have?'); fronting it gave 'How many free has the car park …?'."""
-SUBORDINATORS = {"if", "when", "because", "although", "though", "while", "unless", "once", "since", "as", "whether"}
-"""A sentence that opens with one has its auxiliary inside the subordinate clause: nothing to front."""
+AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
 PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until"}
-STRANDED = {"after", "before", "during", "within", "every", "per", "over", "under", "about", "than", "each"}
-"""Words that cannot be left at the end once the span after them is fronted ('published every?')."""
 
 
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
@@ -222,15 +205,11 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         before = before.rstrip()[: -len(drop)]
     words = before.split()
     idx = next((i for i, w in enumerate(words) if w.lower() in AUXILIARIES), None)
-    if idx is None or idx == 0 or "," in before or idx > 6:
+    if idx is None or idx == 0 or "," in before:
         return ""
     subject, aux, middle = " ".join(words[:idx]), words[idx].lower(), words[idx + 1:]
-    if {w.lower() for w in words} & SUBORDINATORS or words[0].lower() in PREPOSITIONS:
-        return ""  # 'If it is not cleared by Easter …', 'In 2025 the pool is closed …': no subject to invert
-    if middle and middle[-1].lower() in {"the", "a", "an", "and", "or"} | STRANDED:
-        return ""  # 'available after 26 weeks of service' would leave 'after … of service' behind
-    if re.match(r"\s*(?:of\b|[^\w\s(])", after):
-        return ""  # 'after 26 weeks of service', "14 days' notice": the span's words go on after it
+    if middle and middle[-1].lower() in ("the", "a", "an", "and", "or"):
+        return ""
     if span.kind == "number":
         unit_words = span.text.split()[1:]
         phrase = lang.how_many.format(unit=" ".join(unit_words)).strip() if unit_words else lang.how_many.format(unit="").strip()
@@ -256,6 +235,7 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
         if unit.lower() in DURATION_UNITS:
             return "duration", unit
         return ("count", unit) if unit and unit.isalpha() else ("", "")
-    if span.start == 0 and is_person(span):
+    if (span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3
+            and all(w[:1].isupper() and not w[1:].isupper() for w in span.text.split())):  # not 'Motor BLOCKED'
         return "person", ""
     return "", ""
