@@ -11,7 +11,7 @@ from core import projects
 from core.events import StepMetrics
 from core.runs import run_state
 from core.training.config import TrainConfig
-from gui.pages.train import IDLE
+from gui.pages.train import IDLE, TRAINING
 
 STEPS = 4
 
@@ -83,6 +83,7 @@ def test_overfitting_warning_and_throttled_redraws(window, qtbot):
     window.show_page("train")
     page = window.train_page
     page.plots.clear()
+    page.state = TRAINING  # as after Start: an idle page ignores the shared worker's events (a classify run's)
     before = page.plots.redraws
     for step in range(1, 201):
         page.on_event(StepMetrics(step, 200, step / 50, 2.0 - step / 200, 1e-3, 900.0, step * 0.5, (200 - step) * 0.5))
@@ -103,6 +104,7 @@ def test_trained_banner_goes_once_chat_is_shown_by_the_sidebar(window, qtbot):
 
     window.ctx.open_project(projects.create_project("Banner"))
     window.show_page("train")
+    window.train_page.state = TRAINING  # as after Start: the page that started the run hears its end
     window.train_page._training_ended("finished")  # what the worker's end of a finished run calls
     qtbot.waitUntil(lambda: "Your model is trained" in banner_texts(window), timeout=5_000)
     window.nav_buttons["documents"].click()
