@@ -32,7 +32,7 @@ from core.events import (Caution, CheckpointSaved, EvalMetrics, Finished, OnEven
                          StepMetrics, ignore_event, never_stop)
 from core.locks import run_lock
 from core.store import RunDir, RunStatus, write_json
-from core.training.checkpoints import as_disk_error, load_latest, restore_rng, save_checkpoint
+from core.training.checkpoints import as_disk_error, resume_latest, save_checkpoint
 from core.training.data import batch_order
 from core.training.memory import is_oom, peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -196,7 +196,6 @@ def collate(ids: list[list[int]], pad_id: int) -> dict[str, Any]:
 
 def _restore(t: _State, should_stop: ShouldStop, resume: bool) -> None:
     import torch
-    from peft import set_peft_model_state_dict
 
     params = [p for p in t.model.parameters() if p.requires_grad]
     t.optimizer = torch.optim.AdamW(params, lr=t.config.learning_rate, weight_decay=0.01)
@@ -204,19 +203,9 @@ def _restore(t: _State, should_stop: ShouldStop, resume: bool) -> None:
     t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_factor(s, t.total_steps, warmup))
     random.seed(t.config.seed)
     if resume:
-        found = load_latest(t.run.checkpoints, lambda path, why: t.emit(
-            Caution(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
-        if found is None:
-            t.emit(Progress(Stage.TRAIN, "No complete checkpoint found: starting from the beginning", 0, t.total_steps))
-        else:
-            path, ckpt = found
-            set_peft_model_state_dict(t.model, ckpt["adapter"])
-            t.optimizer.load_state_dict(ckpt["optimizer"])
-            t.scheduler.load_state_dict(ckpt["scheduler"])
-            restore_rng(ckpt["rng"])
-            state = ckpt["state"]
+        state = resume_latest(t.run.checkpoints, t.model, t.optimizer, t.scheduler, t.total_steps, t.emit)
+        if state is not None:
             t.step, t.history, t.last_loss = state["step"], state["history"], state.get("last_loss", float("nan"))
-            t.emit(Progress(Stage.TRAIN, f"Resuming from step {t.step} ({path.name})", t.step, t.total_steps))
     _check_stop(should_stop)
     t.run.update_run(status=RunStatus.TRAINING, error=None, model_path=str(t.model_dir), device=t.device,
                      total_steps=t.total_steps, train_examples=len(t.train_ids), validation_examples=len(t.val_ids))

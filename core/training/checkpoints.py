@@ -211,3 +211,29 @@ def restore_rng(rng: dict[str, Any]) -> None:
     torch.set_rng_state(rng["torch"])
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def resume_latest(folder: Path, model: Any, optimizer: Any, scheduler: Any, total_steps: int,
+                  on_event: Callable[[Any], None]) -> dict[str, Any] | None:
+    """Put the newest checkpoint that loads back into model (its adapter), optimizer, scheduler and RNG,
+    and return its saved state (step, history, …); None when there is none, to start from the beginning.
+
+    One place for both training loops (core/training/loop.py, core/classify/train.py), which say the
+    same things to the user: a damaged checkpoint skipped, no checkpoint found, where it resumes."""
+    from peft import set_peft_model_state_dict
+
+    from core.events import Caution, Progress, Stage
+
+    found = load_latest(folder, lambda path, why: on_event(
+        Caution(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
+    if found is None:
+        on_event(Progress(Stage.TRAIN, "No complete checkpoint found: starting from the beginning", 0, total_steps))
+        return None
+    path, ckpt = found
+    set_peft_model_state_dict(model, ckpt["adapter"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    restore_rng(ckpt["rng"])
+    state = ckpt["state"]
+    on_event(Progress(Stage.TRAIN, f"Resuming from step {state['step']} ({path.name})", state["step"], total_steps))
+    return state

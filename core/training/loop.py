@@ -32,7 +32,7 @@ from core.events import (Caution, CheckpointSaved, EvalMetrics, Finished, OnEven
 from core.locks import run_lock
 from core.models import count_params, load_model, load_tokenizer, resolve_model
 from core.store import RunDir, RunStatus
-from core.training.checkpoints import as_disk_error, load_latest, newest_step, restore_rng, save_checkpoint
+from core.training.checkpoints import as_disk_error, newest_step, resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.loss import answer_loss, autocast_for
@@ -238,7 +238,6 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
     """AdamW and the warm-up + cosine schedule; with resume, the newest checkpoint that loads (older ones
     stand in for a damaged one). Then run.json says "training": the folder changes only from here on."""
     import torch
-    from peft import set_peft_model_state_dict
 
     plan = t.plan
     t.params = [p for p in t.model.parameters() if p.requires_grad]
@@ -247,20 +246,10 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
     random.seed(t.config.seed)
     _check_stop(should_stop)
     if resume:
-        found = load_latest(t.run.checkpoints, lambda path, why: t.emit(
-            Caution(f"Checkpoint {path.name} is damaged and was skipped ({why}).")))
-        if found is None:
-            t.emit(Progress(Stage.TRAIN, "No complete checkpoint found: starting from the beginning", 0, plan.total_steps))
-        else:
-            path, ckpt = found
-            set_peft_model_state_dict(t.model, ckpt["adapter"])
-            t.optimizer.load_state_dict(ckpt["optimizer"])
-            t.scheduler.load_state_dict(ckpt["scheduler"])
-            restore_rng(ckpt["rng"])
-            state = ckpt["state"]
+        state = resume_latest(t.run.checkpoints, t.model, t.optimizer, t.scheduler, plan.total_steps, t.emit)
+        if state is not None:
             t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
             t.last_loss = state.get("last_loss", float("nan"))
-            t.emit(Progress(Stage.TRAIN, f"Resuming from step {t.step} ({path.name})", t.step, plan.total_steps))
     _check_stop(should_stop)
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
