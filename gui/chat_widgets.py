@@ -8,14 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea,
-                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
+                               QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea, QSizePolicy, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core import projects
 from core.chat import SamplingSettings
 from gui.settings_form import field_docs
 from gui.theme import set_icon
+
+
+STOPPED_TEXT = "■ Stopped"
 
 
 class MessageBubble(QFrame):
@@ -32,6 +36,11 @@ class MessageBubble(QFrame):
         who = QLabel("You" if role == "user" else (label or "Model"))
         who.setObjectName("bubbleRole")
         top.addWidget(who)
+        self.stopped_label = QLabel(STOPPED_TEXT)  # an answer cut short says so, not only by its length
+        self.stopped_label.setObjectName("stoppedMark")
+        self.stopped_label.setToolTip("You stopped this answer before the model finished it.")
+        self.stopped_label.hide()
+        top.addWidget(self.stopped_label)
         top.addStretch(1)
         if role == "assistant":
             self.copy_button = QToolButton()
@@ -66,6 +75,13 @@ class MessageBubble(QFrame):
         """A quiet line under the answer, e.g. that the original model's knowledge answered it."""
         self.note_label.setText(text)
         self.note_label.setVisible(bool(text))
+
+    def set_stopped(self, stopped: bool) -> None:
+        """Mark an answer that a stop request cut short (core.events.AnswerDone.stopped)."""
+        self.stopped_label.setVisible(stopped)
+
+    def is_stopped(self) -> bool:
+        return not self.stopped_label.isHidden()
 
     def append(self, piece: str) -> None:
         self.text_label.setText(self.text_label.text() + piece)
@@ -104,9 +120,68 @@ def snippet_of(passage: str) -> str:
     return " ".join(" ".join(prose).split())
 
 
+class PassageDialog(QDialog):
+    """One source passage in full: the document, the passage number and its whole text, selectable."""
+
+    def __init__(self, where: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Source · {where}")
+        self.resize(560, 420)
+        layout = QVBoxLayout(self)
+        title = QLabel(where)
+        title.setObjectName("sectionTitle")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        self.text = QPlainTextEdit(text.strip())
+        self.text.setReadOnly(True)
+        layout.addWidget(self.text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class SourceItem(QFrame):
+    """One source: the document and passage number over a one-line snippet. A click (or Enter, Space)
+    opens the whole passage; the tooltip shows it on hover."""
+
+    opened = Signal(str, str)  # where, the passage text
+
+    def __init__(self, number: int, source: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        document = str(source.get("document", "?"))
+        passage = source.get("passage")
+        self.where = f"{document} · passage {int(passage) + 1}" if isinstance(passage, int) else document
+        self.text = str(source.get("text", ""))
+        self.setObjectName("sourceItem")
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        body = html.escape(self.text.strip()).replace("\n", "<br>")
+        self.setToolTip(f"<b>{html.escape(self.where)}</b><p>{body}</p><p><i>Click to open the passage.</i></p>")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 5, 8, 6)
+        layout.setSpacing(1)
+        title = ElidedLabel(f"[{number}]  {self.where}")
+        title.setObjectName("sourceTitle")
+        self.snippet = ElidedLabel(snippet_of(self.text))
+        self.snippet.setObjectName("sourceSnippet")
+        layout.addWidget(title)
+        layout.addWidget(self.snippet)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.opened.emit(self.where, self.text)
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.opened.emit(self.where, self.text)
+            return
+        super().keyPressEvent(event)
+
+
 class SourceList(QFrame):
-    """An answer's sources: per passage, the document and passage number over a one-line snippet;
-    the whole passage in its tooltip."""
+    """An answer's sources, one SourceItem each; clicking one opens its passage in a PassageDialog."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,42 +189,31 @@ class SourceList(QFrame):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 8, 0, 0)
         self._layout.setSpacing(4)
-        caption = QLabel("SOURCES")
+        caption = QLabel("SOURCES · click one to read it")
         caption.setObjectName("sourcesCaption")
         self._layout.addWidget(caption)
-        self.items: list[QFrame] = []
+        self.items: list[SourceItem] = []
+        self.dialog: PassageDialog | None = None  # the passage open now (tests read it)
 
     def set_sources(self, sources: list[dict[str, Any]]) -> None:
         for item in self.items:
             item.deleteLater()
         self.items = []
         for n, source in enumerate(s for s in sources if isinstance(s, dict)):
-            item = self._item(n + 1, source)
+            item = SourceItem(n + 1, source)
+            item.opened.connect(self.open_passage)
             self._layout.addWidget(item)
             self.items.append(item)
 
-    @staticmethod
-    def _item(number: int, source: dict[str, Any]) -> QFrame:
-        document = str(source.get("document", "?"))
-        passage = source.get("passage")
-        where = f"{document} · passage {int(passage) + 1}" if isinstance(passage, int) else document
-        text = str(source.get("text", ""))
-        item = QFrame()
-        item.setObjectName("sourceItem")
-        item.setAttribute(Qt.WidgetAttribute.WA_Hover)
-        body = html.escape(text.strip()).replace("\n", "<br>")
-        item.setToolTip(f"<b>{html.escape(where)}</b><p>{body}</p>")  # rich text: wraps
-        layout = QVBoxLayout(item)
-        layout.setContentsMargins(8, 5, 8, 6)
-        layout.setSpacing(1)
-        title = ElidedLabel(f"[{number}]  {where}")
-        title.setObjectName("sourceTitle")
-        snippet = ElidedLabel(snippet_of(text))
-        snippet.setObjectName("sourceSnippet")
-        layout.addWidget(title)
-        layout.addWidget(snippet)
-        item.where, item.snippet = where, snippet  # for tests and scripts
-        return item
+    def open_passage(self, where: str, text: str) -> None:
+        """The whole passage in a window of its own (not modal: the chat stays usable beside it)."""
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = PassageDialog(where, text, self.window())
+        dialog.finished.connect(lambda _r: self.dialog is dialog and setattr(self, "dialog", None))
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.show()
 
     def titles(self) -> list[str]:
         """"document · passage N" of each source, as shown."""

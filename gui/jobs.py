@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from core.chat.assembly import ChatModels, open_session
-from core.chat.session import ChatSession
 from core.events import AnswerDone, Progress
 
 Emit = Callable[[Any], None]
@@ -95,43 +94,32 @@ def read_documents_job(documents_dir: Path, model_spec: str) -> Callable[[Emit, 
     return run
 
 
-PREVIEW_EXAMPLES = 6
-
-
 def examples_preview_job(project: Any, source: str, chunks: list[Any], elements: list[Any],
                          language: str) -> Callable[[Emit, Stop], str]:
-    """The Documents page's "Training examples" text for one file: from the newest run's dataset when it
-    has some for this file (a whole train.jsonl to read), otherwise made here from its passages. Both
-    read disk or compute, so they run here, not on the main thread where selecting a row would stall."""
+    """The Documents page's "Training examples" text for one file: how many examples of each kind and a few
+    of each (core/dataset/examples.py), from the newest run's dataset when it has some for this file (a whole
+    train.jsonl to read), otherwise as a new run with the default settings would make them. Both read disk or
+    compute, so they run here, not on the main thread where selecting a row would stall."""
     def run(emit: Emit, should_stop: Stop) -> str:
         from core import projects
         from core.dataset import load_examples
-        from core.dataset.examples import preview_examples
+        from core.dataset.examples import preview_examples, preview_text, summarize_examples
+        from core.training.config import TrainConfig
 
-        examples, counts, origin = [], {}, ""
         for run_ in projects.list_runs(project) if project else []:
             train_file = run_.path / "dataset" / "train.jsonl"
             if train_file.is_file():
                 try:
-                    examples = [e for e in load_examples(train_file) if e.source == source][:PREVIEW_EXAMPLES]
+                    examples = [e for e in load_examples(train_file) if e.source == source]
                 except (OSError, ValueError, KeyError):
                     examples = []
-                origin = f"from the dataset of {run_.id}"
+                if examples:
+                    return preview_text(*summarize_examples(examples), f"from this file in {run_.id}")
                 break
-        if not examples:
-            examples, counts = preview_examples(elements, chunks, language)
-            origin = "a new run would train on, a few of each kind"
-        blocks = []
-        for ex in examples:
-            turns = [f"{'You' if m['role'] == 'user' else 'Model'}: {m['content']}" for m in ex.messages
-                     if m["role"] in ("user", "assistant")]
-            blocks.append("\n".join(turns))
-        if counts:
-            kinds = ", ".join(f"{n} {kind.replace('_', '-')}" for kind, n in sorted(counts.items()))
-            head = f"{sum(counts.values())} examples ({kinds}) {origin}"
-        else:
-            head = f"{len(examples)} examples {origin}"
-        return head + "\n\n" + "\n\n──────\n\n".join(blocks)
+        defaults = TrainConfig()
+        return preview_text(*preview_examples(elements, chunks, language, passages=defaults.passages,
+                                              in_context=defaults.passages_in_context),
+                            "a new run would make from this file")
     return run
 
 
@@ -168,17 +156,19 @@ def stream_job(models: ChatModels, run: Path | None, model_spec: str, base: bool
     return run_
 
 
-def compare_job(models: ChatModels, run: Path, prompt: str, settings: Any) -> Callable[[Emit, Stop], dict[str, str]]:
+def compare_job(models: ChatModels, run: Path, prompt: str, settings: Any,
+                passages: bool = True) -> Callable[[Emit, Stop], dict[str, str]]:
     """The same prompt to the base model and to the tuned one, one after the other (CPU cores are shared).
 
-    Emits each answer's core chat events in turn: AnsweredBy ("original", then "tuned") says whose
-    pieces follow. Returns {"base": answer, "tuned": answer}.
+    Emits each answer's core chat events in turn, the original's first (AnsweredBy says whose pieces
+    follow). The trained run answers as Chat does (open_session: routed, with its passages when
+    `passages` is on, listed in AnswerSources). Returns {"base": answer, "tuned": answer}.
     """
     def run_(emit: Emit, should_stop: Stop) -> dict[str, str]:
         answers: dict[str, str] = {}
         for side, base in (("base", True), ("tuned", False)):
             emit(Progress("load-model", f"Loading the {'original' if base else 'trained'} model…"))
-            session = ChatSession(models.get(run, "", base=base))
+            session = open_session(models, run, "", base=base, passages=passages, require_router=False)
             emit(Progress("generate", f"The {'original' if base else 'trained'} model is writing…"))
             for event in session.answer(prompt, settings, should_stop):
                 emit(event)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from string import Template
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QStyledItemDelegate, QWidget
 
 from core.paths import resources_dir
 
@@ -106,6 +107,8 @@ QSplitter::handle { background: transparent; }
 #bubbleUser { background: $accent_soft; border-radius: 12px; }
 #bubbleAssistant { background: $surface; border: 1px solid $border; border-radius: 12px; }
 #bubbleRole { color: $muted; font-size: 9pt; font-weight: 600; }
+#stoppedMark { color: $warning; background: $warning_bg; border-radius: 4px; padding: 1px 6px; font-size: 9pt;
+    font-weight: 600; }
 #bubbleNote { color: $muted; font-size: 9pt; font-style: italic; }
 #bubbleSources { border-top: 1px solid $border; margin-top: 4px; }
 #sourcesCaption { color: $muted; font-size: 8pt; font-weight: 600; letter-spacing: 1px; }
@@ -246,3 +249,18 @@ def mark_primary(button: QWidget) -> None:
     button.style().polish(button)
     if isinstance(button, QAbstractButton) and button.property("iconName"):
         button.setIcon(_button_icon(button))
+
+
+class KeepColourDelegate(QStyledItemDelegate):
+    """Item views: a selected cell keeps its own text colour (a status in green or red, say).
+
+    The stylesheet's `selection-color` paints every selected cell's text in one colour, so a selected
+    "Skipped" row looked like a read one (issue #21). A cell with a foreground of its own keeps it over
+    the (soft) selection background; the others follow the stylesheet.
+    """
+
+    def initStyleOption(self, option: Any, index: Any) -> None:
+        super().initStyleOption(option, index)
+        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
+        if foreground is not None:
+            option.palette.setBrush(QPalette.ColorRole.HighlightedText, foreground)

@@ -119,23 +119,88 @@ def _holding(element: str, chunks: Sequence[Any]) -> Any:
     return max(chunks, key=lambda c: _overlap(element, c.text), default=None)
 
 
-def preview_examples(elements: Sequence[Any], chunks: Sequence[Any], language: str,
-                     per_kind: int = 2) -> tuple[list[Example], dict[str, int]]:
-    """What a new run would train on for one document: a few examples of each kind, and the count of each.
+GROUPS = ("qa", "qa_context", "passage", "replay")
+"""The kinds of training example, in the order a preview lists them (Example.kind)."""
+SHOWN = {"qa": 3, "qa_context": 1, "passage": 1, "replay": 2}
+"""How many of each kind a preview shows: one example with passages beside it is a screenful already."""
+
+
+def summarize_examples(examples: Sequence[Example], per_kind: int | None = None) -> tuple[
+        list[Example], dict[str, int], dict[str, int]]:
+    """(a few examples of each kind (per_kind, else SHOWN), how many of each kind, how many fact questions of
+    each fact kind).
+
+    A preview that showed only the first examples of a dataset showed passage recitations alone when they
+    came first (issue #21); this one shows what the mix really is. A fact question's kind ("table",
+    "key_value", "prose"… core/dataset/questions.py REPORT_KIND) is counted too, and the few shown
+    are spread over those kinds rather than the first of one.
+    """
+    counts: dict[str, int] = {}
+    facts: dict[str, int] = {}
+    by_group: dict[str, list[Example]] = {}
+    for ex in examples:
+        counts[ex.kind] = counts.get(ex.kind, 0) + 1
+        by_group.setdefault(ex.kind, []).append(ex)
+        if ex.kind == "qa":
+            fact_kind = str(ex.meta.get("kind") or "other")
+            facts[fact_kind] = facts.get(fact_kind, 0) + 1
+    shown: list[Example] = []
+    for kind in sorted(by_group, key=lambda k: GROUPS.index(k) if k in GROUPS else len(GROUPS)):
+        members = by_group[kind]
+        if kind == "qa":  # one of each fact kind first, then the rest in order
+            firsts: dict[str, Example] = {}
+            for ex in members:
+                firsts.setdefault(str(ex.meta.get("kind") or "other"), ex)
+            first_ids = {id(ex) for ex in firsts.values()}
+            members = list(firsts.values()) + [ex for ex in members if id(ex) not in first_ids]
+        shown.extend(members[:per_kind if per_kind is not None else SHOWN.get(kind, 2)])
+    return shown, counts, facts
+
+
+def preview_examples(elements: Sequence[Any], chunks: Sequence[Any], language: str, per_kind: int | None = None,
+                     passages: bool = True, in_context: bool = True) -> tuple[list[Example], dict[str, int],
+                                                                              dict[str, int]]:
+    """What a new run would train on for one document: summarize_examples over the examples the pipeline
+    makes from it (core/pipeline.py: fact questions, some with passages in the prompt, passage recitations;
+    `passages` and `in_context` are the TrainConfig switches of the same names).
 
     Question writing is rules only, so this is the real thing, made in a few milliseconds.
     """
     from core.dataset.questions import document_facts
 
     facts, _, _ = document_facts(list(elements), language)
-    examples = fact_examples(facts, chunks, seed=0, in_context=False)
-    for chunk in chunks:
-        examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, language))
-    counts: dict[str, int] = {}
-    shown: list[Example] = []
-    for ex in examples:
-        kind = ex.meta.get("kind", ex.kind)
-        counts[kind] = counts.get(kind, 0) + 1
-        if counts[kind] <= per_kind:
-            shown.append(ex)
-    return shown, counts
+    examples = fact_examples(facts, chunks, seed=0, in_context=in_context)
+    if passages:
+        for chunk in chunks:
+            examples.extend(passage_examples(chunk.source, chunk.index, chunk.text, language))
+    return summarize_examples(examples, per_kind)
+
+
+KIND_WORDS = {"qa": "questions about its facts", "qa_context": "questions asked with passages beside them, as Chat "
+              "with your documents asks them", "passage": "passages to recite, so it can quote and summarise",
+              "replay": "general questions with the model's own answers"}
+HEADINGS = {"qa": "Question about a fact", "qa_context": "Question with passages beside it",
+            "passage": "Passage to recite", "replay": "General question"}
+FACT_WORDS = {"table": "table", "key_value": "key: value", "faq": "FAQ", "step": "step", "list": "list",
+              "prose": "text"}
+
+
+def preview_text(shown: Sequence[Example], counts: dict[str, int], facts: dict[str, int], origin: str) -> str:
+    """The Documents page's "Training examples" text: how many of each kind, then a few of each, as chat turns."""
+    total = sum(counts.values())
+    lines = [f"{total} training examples {origin}:"]
+    for kind in sorted(counts, key=lambda k: GROUPS.index(k) if k in GROUPS else len(GROUPS)):
+        detail = ""
+        if kind == "qa" and facts:
+            detail = " (" + ", ".join(f"{n} {FACT_WORDS.get(k, k.replace('_', ' '))}"
+                                      for k, n in sorted(facts.items(), key=lambda kv: -kv[1])) + ")"
+        lines.append(f"  • {counts[kind]} {KIND_WORDS.get(kind, kind)}{detail}")
+    blocks = ["\n".join(lines)]
+    for ex in shown:
+        heading = HEADINGS.get(ex.kind, ex.kind)
+        if ex.kind == "qa" and ex.meta.get("kind"):
+            heading += f" · {FACT_WORDS.get(str(ex.meta['kind']), str(ex.meta['kind']))}"
+        turns = [f"{'You' if m['role'] == 'user' else 'Model'}: {m['content']}" for m in ex.messages
+                 if m["role"] in ("user", "assistant")]
+        blocks.append(f"── {heading} ──\n" + "\n".join(turns))
+    return "\n\n".join(blocks)

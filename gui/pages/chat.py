@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QListWidget, QListWidgetI
                                QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget, QWidgetAction)
 
 from core import projects
-from core.events import AnsweredBy, AnswerPiece, AnswerSources, Progress
+from core.events import AnswerDone, AnsweredBy, AnswerPiece, AnswerSources, Progress
 from gui.chat_widgets import MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
 from gui.context import AppContext
 from gui.jobs import stream_job
@@ -44,6 +44,7 @@ class ChatPage(Page):
         self._bubble: MessageBubble | None = None
         self._answered_by: AnsweredBy | None = None  # the reply being written: whose weights,
         self._sources: AnswerSources = AnswerSources()  # and the passages it was given
+        self._stopped = False  # and whether a stop request cut it short (AnswerDone.stopped, or Stop pressed)
         self._buffer = PieceBuffer(self._flush)
 
         self.settings_button = QToolButton()
@@ -62,6 +63,10 @@ class ChatPage(Page):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._chat_tab(), "Chat")
         self.compare = ComparePanel(ctx, self.sampling)
+        # One "Use my documents" switch, shown on both tabs: Compare's trained side answers as Chat does.
+        self.compare.use_documents.setToolTip(USE_DOCUMENTS_TIP + "\nThe original model never sees them.")
+        self.compare.use_documents.toggled.connect(self.use_documents.setChecked)
+        self.use_documents.toggled.connect(self.compare.use_documents.setChecked)
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.setTabIcon(0, icon("chat"))
         self.tabs.setTabIcon(1, icon("compare"))
@@ -149,9 +154,10 @@ class ChatPage(Page):
         self.setEnabled(project is not None)
         self.model_picker.refresh(project)
         if project is not None:
-            self.use_documents.blockSignals(True)
-            self.use_documents.setChecked(self._setting_use_documents(project))
-            self.use_documents.blockSignals(False)
+            for box in (self.use_documents, self.compare.use_documents):
+                box.blockSignals(True)
+                box.setChecked(self._setting_use_documents(project))
+                box.blockSignals(False)
         self.conversations = projects.load_chat_history(project) if project else []
         self._fill_history()
         if self.conversations:
@@ -185,6 +191,7 @@ class ChatPage(Page):
         trained = bool(self.current.get("run"))
         for message in self.current["messages"]:
             bubble = self.transcript.add(message["role"], message["content"], self.current.get("model_label", ""))
+            bubble.set_stopped(bool(message.get("stopped")))
             if message["role"] == "assistant" and trained:
                 self._show_backing(bubble, message.get("sources") or [], message.get("answered_by", ""),
                                    bool(message.get("recalled")))
@@ -240,7 +247,7 @@ class ChatPage(Page):
         self._bubble = self.transcript.add("assistant", "", label)
         self._bubble.copied.connect(lambda _t: self.busy.start("Answer copied.") or self.busy.bar.hide())
         messages = [{"role": m["role"], "content": m["content"]} for m in self.current["messages"]]
-        self._answered_by, self._sources = None, AnswerSources()
+        self._answered_by, self._sources, self._stopped = None, AnswerSources(), False
         self._set_busy(True)
         self.busy.start("Loading the model…")
         self._task = self.ctx.workers.run(
@@ -260,6 +267,8 @@ class ChatPage(Page):
                 self.ctx.notifier.warning("This answer could not use your documents.", event.documents_unavailable)
         elif isinstance(event, AnswerSources):
             self._sources = event
+        elif isinstance(event, AnswerDone):
+            self._stopped = self._stopped or event.stopped
 
     def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str,
                       recalled: bool = False) -> None:
@@ -278,6 +287,8 @@ class ChatPage(Page):
         self._set_busy(False)
         self.busy.stop()
         answer = self._bubble.text().strip() if self._bubble is not None else ""
+        if self._bubble is not None:
+            self._bubble.set_stopped(self._stopped)
         if self.current is not None:
             trained = bool(self.current.get("run"))  # the original model alone has nothing behind its answers
             # {"document", "passage" (0-based, as the CLI writes it), "text"}: chat_history.json's form
@@ -286,6 +297,8 @@ class ChatPage(Page):
                 self._show_backing(self._bubble, sources, self._answered_by.weights, self._sources.recalled)
             if answer:
                 message: dict[str, Any] = {"role": "assistant", "content": answer}
+                if self._stopped:
+                    message["stopped"] = True
                 if trained and self._answered_by is not None:
                     message["answered_by"] = self._answered_by.weights
                     if sources:
@@ -301,6 +314,7 @@ class ChatPage(Page):
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+            self._stopped = True  # also when the stop lands before the model wrote anything
             self.busy.message("Stopping…")
 
     def _set_busy(self, busy: bool) -> None:

@@ -1,4 +1,11 @@
-"""Compare: one question, the original model's answer beside the trained one's."""
+"""Compare: one question, the original model's answer beside the trained one's.
+
+Each side says what stood behind its answer (issue #21): the original model never sees your
+documents; the trained run answers as Chat does, with the same "Use my documents" switch, so it
+may have read passages (listed, each opens in full), recalled the answer from training, or
+passed a general question to the original weights. Without that a user cannot tell whether
+the two answers differ because of training or because one of them read the documents.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,27 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
-from core.events import AnsweredBy, AnswerPiece, Progress
-from gui.chat_widgets import ModelPicker, PieceBuffer, SamplingForm
+from core.events import AnswerDone, AnsweredBy, AnswerPiece, AnswerSources, Progress
+from gui.chat_widgets import STOPPED_TEXT, ModelPicker, PieceBuffer, SamplingForm, SourceList
 from gui.context import AppContext
 from gui.jobs import compare_job
 from gui.theme import mark_primary, set_icon
 from gui.widgets import BusyLine, Card, muted
+
+
+BASE_BACKING = "No passages: the original model has never seen your documents."
+OFF_BACKING = "No passages: “Use my documents” is off, so it answered from what it learned."
+ORIGINAL_BACKING = "No passages: a general question, answered by the original model's knowledge."
+RECALLED_BACKING = "Recalled from training; source 1 says the same."
+NONE_FOUND_BACKING = "No passages: none fitted the question, so it answered from what it learned."
+UNAVAILABLE_BACKING = "No passages: your documents could not be searched ({why})."
+
+
+def passages_backing(n: int) -> str:
+    return f"Read {n} passage{'s' if n != 1 else ''} from your documents before answering."
 
 
 class AnswerPane(Card):
@@ -24,6 +43,10 @@ class AnswerPane(Card):
         self.title = QLabel(title)
         self.title.setObjectName("sectionTitle")
         top.addWidget(self.title)
+        self.stopped_label = QLabel(STOPPED_TEXT)
+        self.stopped_label.setObjectName("stoppedMark")
+        self.stopped_label.hide()
+        top.addWidget(self.stopped_label)
         top.addStretch(1)
         copy = QToolButton()
         set_icon(copy, "copy", 15)
@@ -31,9 +54,26 @@ class AnswerPane(Card):
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText().strip()))
         top.addWidget(copy)
         self.add(top)
+        self.backing = QLabel()  # whether passages stood behind this answer: what makes the two differ
+        self.backing.setObjectName("bubbleNote")
+        self.backing.setWordWrap(True)
+        self.add(self.backing)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.add(self.text, 1)
+        self.sources = SourceList()
+        self.sources.hide()
+        self.add(self.sources)
+
+    def clear(self) -> None:
+        self.text.clear()
+        self.backing.clear()
+        self.set_sources([])
+        self.stopped_label.hide()
+
+    def set_sources(self, sources: list[dict[str, Any]]) -> None:
+        self.sources.set_sources(sources)
+        self.sources.setVisible(bool(sources))
 
     def append(self, piece: str) -> None:
         cursor = self.text.textCursor()
@@ -51,6 +91,9 @@ class ComparePanel(QWidget):
         self.sampling = sampling
         self._task = None
         self._side = "base"  # whose answer the worker is writing now (compare_job: the original's first)
+        self._answers = 0  # answers begun in this comparison (AnsweredBy events)
+        self._passages = True  # the switch as it was when this comparison began
+        self._weights = ""  # whose weights write the answer now: "original" or "tuned"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 10, 0, 0)
         layout.setSpacing(10)
@@ -59,6 +102,9 @@ class ComparePanel(QWidget):
         self.prompt.setPlaceholderText("A question about your documents, e.g. “Who founded Harbor Lane Bakery?”")
         self.prompt.returnPressed.connect(self.run)
         self.run_picker = ModelPicker(include_base=False)
+        self.run_picker.setMinimumWidth(200)
+        self.use_documents = QCheckBox("Use my documents")  # the same switch as Chat's (ChatPage keeps them in step)
+        self.use_documents.setChecked(True)
         self.run_button = QPushButton("Compare")
         set_icon(self.run_button, "compare")
         mark_primary(self.run_button)
@@ -69,6 +115,7 @@ class ComparePanel(QWidget):
         self.stop_button.setEnabled(False)
         row.addWidget(self.prompt, 1)
         row.addWidget(self.run_picker)
+        row.addWidget(self.use_documents)
         row.addWidget(self.run_button)
         row.addWidget(self.stop_button)
         layout.addLayout(row)
@@ -109,26 +156,63 @@ class ComparePanel(QWidget):
         if not prompt or run is None or self._task is not None:
             return
         for pane in (self.base_pane, self.tuned_pane):
-            pane.text.clear()
+            pane.clear()
         self.run_button.setEnabled(False)
+        self.use_documents.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.busy.start("Loading the original model…")
-        self._task = self.ctx.workers.run(compare_job(self.ctx.chat_models, run, prompt, self.sampling.settings()),
-                                          "compare", on_event=self._on_event, on_done=self._done)
+        self._passages, self._answers, self._side = self.use_documents.isChecked(), 0, "base"
+        self._task = self.ctx.workers.run(
+            compare_job(self.ctx.chat_models, run, prompt, self.sampling.settings(), passages=self._passages),
+            "compare", on_event=self._on_event, on_done=self._done)
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, Progress):
             self.busy.start(event.message)
         elif isinstance(event, AnsweredBy):  # the pieces that follow are this side's
             self._buffers[self._side].flush()
-            self._side = "base" if event.weights == "original" else "tuned"
+            # compare_job answers the original side first; a trained run may pass a general question to its
+            # original weights, so which pane follows is counted, not read off the weights
+            self._answers += 1
+            self._side = "base" if self._answers == 1 else "tuned"
+            self._show_backing(event)
+        elif isinstance(event, AnswerSources):
+            pane = self._pane(self._side)
+            pane.set_sources([{"document": p.document, "passage": p.index, "text": p.text} for p in event.passages])
+            if self._side == "tuned" and event.passages:
+                pane.backing.setText(RECALLED_BACKING if event.recalled else passages_backing(len(event.passages)))
+            elif self._side == "tuned" and self._passages and self._weights == "tuned":
+                pane.backing.setText(NONE_FOUND_BACKING)
         elif isinstance(event, AnswerPiece):
             self._buffers[self._side].add(event.text)
+        elif isinstance(event, AnswerDone):
+            self._buffers[self._side].flush()
+            self._pane(self._side).stopped_label.setVisible(event.stopped)
+
+    def _show_backing(self, event: AnsweredBy) -> None:
+        """What the side about to answer stands on, before its passages (if any) arrive."""
+        pane = self._pane(self._side)
+        self._weights = event.weights
+        if self._side == "base":
+            pane.backing.setText(BASE_BACKING)
+        elif event.documents_unavailable:
+            pane.backing.setText(UNAVAILABLE_BACKING.format(why=event.documents_unavailable.rstrip(".")))
+        elif event.weights == "original":
+            pane.backing.setText(ORIGINAL_BACKING)
+        else:
+            pane.backing.setText(OFF_BACKING if not self._passages else "Looking for passages in your documents…")
+
+    def backing(self) -> dict[str, str]:
+        """What each side's note says (tests and scripts)."""
+        return {"base": self.base_pane.backing.text(), "tuned": self.tuned_pane.backing.text()}
 
     def _done(self) -> None:
         for buffer in self._buffers.values():
             buffer.flush()
         self._task = None
+        self._answers = 0
+        self._side = "base"
+        self.use_documents.setEnabled(True)
         self.busy.stop()
         self.stop_button.setEnabled(False)
         self.refresh()

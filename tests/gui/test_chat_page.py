@@ -80,6 +80,16 @@ def test_answer_lists_its_sources_and_the_switch_turns_them_off(window, qtbot, t
     item = bubble.sources.items[0]
     assert "Harbor Lane" in item.toolTip() and item.snippet.text()  # the whole passage on hover, a snippet shown
     assert not bubble.note_label.isVisible()
+    assert not bubble.is_stopped()  # an answer that ran to its end is not marked
+
+    # A click on a source opens its whole passage, not only the one-line snippet.
+    qtbot.mouseClick(item, Qt.MouseButton.LeftButton)
+    dialog = bubble.sources.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.text.toPlainText() == item.text.strip() and len(item.text) > len(item.snippet.text())
+    assert item.where in dialog.windowTitle()
+    dialog.close()
+    qtbot.waitUntil(lambda: bubble.sources.dialog is None)
 
     chat.use_documents.setChecked(False)
     second = ask(chat, qtbot, "When did Harbor Lane Bakery open?")
@@ -142,8 +152,12 @@ def test_stop_keeps_the_partial_answer_and_base_model_is_selectable(window, qtbo
     partial = finished.args[0]
     assert not chat.use_documents.isEnabled()  # the original model has no documents to use
     assert partial and len(pieces) < 60  # stopped within a token or two of the request, far short of 400
+    bubble = chat.transcript.bubbles[-1]
+    assert bubble.is_stopped() and bubble.stopped_label.isVisible() and "Stopped" in bubble.stopped_label.text()
     saved = json.loads(project.chat_history.read_text())["conversations"][-1]
-    assert saved["run"] == "" and saved["messages"][-1] == {"role": "assistant", "content": partial}
+    assert saved["run"] == "" and saved["messages"][-1] == {"role": "assistant", "content": partial, "stopped": True}
+    window.ctx.open_project(projects.open_project(project.name))  # the mark comes back with the conversation
+    assert chat.transcript.bubbles[-1].is_stopped() and not chat.transcript.bubbles[0].is_stopped()
 
 
 def test_compare_base_and_tuned_side_by_side(window, qtbot, tiny_run):
@@ -163,3 +177,35 @@ def test_compare_base_and_tuned_side_by_side(window, qtbot, tiny_run):
     assert compare.base_pane.text.toPlainText().strip() == answers["base"]
     assert compare.tuned_pane.text.toPlainText().strip() == answers["tuned"]
     assert compare.run_button.isEnabled()
+
+
+def test_compare_says_which_side_read_passages_and_follows_the_switch(window, qtbot, tiny_run):
+    from gui.pages.compare import BASE_BACKING, OFF_BACKING
+
+    _project, _run = open_project_with_run(window, tiny_run)
+    chat = window.chat_page
+    chat.tabs.setCurrentIndex(1)
+    compare = chat.compare
+    chat.sampling.max_new_tokens.setValue(12)
+    assert compare.use_documents.isChecked() and chat.use_documents.isChecked()
+    compare.prompt.setText(QUESTION)
+    with qtbot.waitSignal(compare.finished, timeout=CHAT_TIMEOUT_MS):
+        compare.run_button.click()
+    backing = compare.backing()
+    assert backing["base"] == BASE_BACKING and not compare.base_pane.sources.isVisible()
+    tuned = compare.tuned_pane
+    assert tuned.sources.isVisible() and tuned.sources.items  # the passages the trained side read, listed
+    assert tuned.sources.titles()[0].startswith("harbor_lane_bakery_handbook.md · passage ")
+    n = len(tuned.sources.items)
+    assert backing["tuned"] in (f"Read {n} passage{'s' if n != 1 else ''} from your documents before answering.",
+                                "Recalled from training; source 1 says the same.")
+    qtbot.mouseClick(tuned.sources.items[0], Qt.MouseButton.LeftButton)  # opens like Chat's sources
+    assert tuned.sources.dialog is not None and tuned.sources.dialog.isVisible()
+    tuned.sources.dialog.close()
+
+    compare.use_documents.setChecked(False)  # the same switch as Chat's: turning it off here turns off both
+    assert not chat.use_documents.isChecked()
+    with qtbot.waitSignal(compare.finished, timeout=CHAT_TIMEOUT_MS):
+        compare.run_button.click()
+    assert compare.backing() == {"base": BASE_BACKING, "tuned": OFF_BACKING}
+    assert not tuned.sources.isVisible() and tuned.sources.items == []
