@@ -45,10 +45,17 @@ class RunState:
     created: str = ""
     preset: str = ""
     has_adapter: bool = False
+    name: str = ""
+    """The name a person gave the run (run.json "name", core/run_manage.py rename_run); "" when none."""
 
     @property
     def id(self) -> str:
         return self.path.name
+
+    @property
+    def label(self) -> str:
+        """What lists show: the given name, else the folder's name (run-YYYYmmdd-HHMMSS)."""
+        return self.name or self.id
 
     @property
     def has_checkpoint(self) -> bool:
@@ -111,4 +118,4 @@ def run_state(path: Path | str) -> RunState:
         step=max(int(meta.get("step") or 0), checkpoint or 0),
         total_steps=int(meta.get("total_steps") or config.get("max_steps") or 0), trainer_pid=pid,
         error=str(meta.get("error") or ""), created=str(meta.get("created", "")), preset=str(config.get("preset", "")),
-        has_adapter=(run.adapter / "adapter_config.json").is_file())
+        has_adapter=(run.adapter / "adapter_config.json").is_file(), name=str(meta.get("name") or ""))
