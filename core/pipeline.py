@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import random
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,6 +26,7 @@ from core.device import detect
 from core.models import load_tokenizer, resolve_model
 from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template, model_shape
 from core.models.identity import model_fingerprint
+from core.progress import Countdown
 from core.runs import RunStatus, run_state
 from core.store import RunDir, write_json
 from core.training.config import TrainConfig
@@ -121,18 +123,35 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
                                      f"{informative} informative elements (+{len(heldout)} asked again in new words "
                                      "to check what the model learned)"))
     if config.replay:
-        from core.chat import load_chat_model
-        from core.chat.batch import greedy_replies
-
-        on_event(Progress(Stage.DATASET, "Preparing general-knowledge replay (once per model)…"))
-        # Full weights, not chat's int8: training data is written once and learned many times.
-        load = lambda: load_chat_model(model=str(model_dir), weights="full")  # noqa: E731 - only on a cache miss
-        replay = replay_examples(model_dir, greedy_replies(load, should_stop=should_stop))
-        if len(replay) > config.replay_count:  # a fixed cost per run, whatever the documents' size
-            replay = random.Random(config.seed).sample(replay, config.replay_count)
+        replay = _replay(model_dir, config, on_event, should_stop)
         extra.extend(replay)
         stats["replay"] = len(replay)
     return extra, stats
+
+
+def _replay(model_dir: Path, config: TrainConfig, on_event: OnEvent, should_stop: ShouldStop) -> list[Example]:
+    """The model's own answers to everyday questions: shipped for the demo model, cached per model, else
+    written here with a count and the time left (the model is loaded only then)."""
+    from core.chat import load_chat_model
+    from core.chat.batch import greedy_replies
+
+    fingerprint = model_fingerprint(model_dir)
+    countdown = Countdown(0)
+
+    def load() -> Any:  # only on a cache miss
+        on_event(Progress(Stage.DATASET, "Loading the model to write its general-knowledge answers (once per model)…"))
+        chat = load_chat_model(model=str(model_dir), weights="full")  # full weights: written once, learned many times
+        countdown.started = time.perf_counter()
+        return chat
+
+    def on_batch(done: int, total: int) -> None:
+        countdown.total = total
+        on_event(Progress(Stage.DATASET, f"Writing general-knowledge answers {countdown.words(done)}", done, total))
+
+    replay = replay_examples(model_dir, greedy_replies(load, should_stop=should_stop, on_batch=on_batch), fingerprint)
+    if len(replay) > config.replay_count:  # a fixed cost per run, whatever the documents' size
+        replay = random.Random(config.seed).sample(replay, config.replay_count)
+    return replay
 
 
 def train(documents: Sequence[str | Path], out: Path | str, config: TrainConfig | None = None,

@@ -13,8 +13,9 @@ from core.events import never_stop
 
 
 def generate_batch(model: Any, tokenizer: Any, conversations: Sequence[list[dict[str, str]]], max_new_tokens: int = 64,
-                   batch_size: int = 16, should_stop: Callable[[], bool] = never_stop) -> list[str]:
-    """Greedy replies to each conversation, in order."""
+                   batch_size: int = 16, should_stop: Callable[[], bool] = never_stop,
+                   on_batch: Callable[[int, int], None] | None = None) -> list[str]:
+    """Greedy replies to each conversation, in order; `on_batch(done, total)` after each batch (a progress bar)."""
     import torch
 
     from core.errors import Cancelled
@@ -34,17 +35,21 @@ def generate_batch(model: Any, tokenizer: Any, conversations: Sequence[list[dict
                                      pad_token_id=tokenizer.pad_token_id)
             new = ids[:, enc["input_ids"].shape[1]:]
             out.extend(tokenizer.batch_decode(new, skip_special_tokens=True))
+            if on_batch is not None:
+                on_batch(len(out), len(texts))
     finally:
         tokenizer.padding_side = side
     return [o.strip() for o in out]
 
 
 def greedy_replies(load: Callable[[], Any], max_new_tokens: int = 80, batch_size: int = 12,
-                   should_stop: Callable[[], bool] = never_stop) -> Callable[[list[str]], list[str]]:
+                   should_stop: Callable[[], bool] = never_stop,
+                   on_batch: Callable[[int, int], None] | None = None) -> Callable[[list[str]], list[str]]:
     """prompts → greedy one-turn replies, loading the model (`load()` → ChatModel) only when first called:
     core/dataset/replay.py's `generate`, whose cache usually makes the load unnecessary."""
     def generate(prompts: list[str]) -> list[str]:
         chat = load()
         return generate_batch(chat.model, chat.tokenizer, [[{"role": "user", "content": p}] for p in prompts],
-                              max_new_tokens=max_new_tokens, batch_size=batch_size, should_stop=should_stop)
+                              max_new_tokens=max_new_tokens, batch_size=batch_size, should_stop=should_stop,
+                              on_batch=on_batch)
     return generate

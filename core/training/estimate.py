@@ -55,6 +55,7 @@ from typing import Any
 
 from core.device import DeviceInfo, choose_precision
 from core.models.shape import ModelShape
+from core.progress import duration_words
 from core.training.config import TrainConfig
 from core.training.loss import CHUNK_ROWS, piece_rows
 from core.training.plan import plan_steps
@@ -220,14 +221,7 @@ def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo
     return tokens * _flops_per_token(shape, config, seq) / rate + overhead
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 1.5:
-        return "1 second" if seconds >= 0.5 else "under a second"
-    if seconds < 90:
-        return f"{seconds:.0f} seconds"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
+_duration = duration_words
 
 
 # --- the public calls ---------------------------------------------------------------------------------
