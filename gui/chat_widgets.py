@@ -7,11 +7,11 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QFrame,
-                               QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea, QSizePolicy, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QMenu, QPlainTextEdit, QScrollArea, QSizePolicy, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from core import projects
 from core.chat import SamplingSettings
@@ -288,6 +288,27 @@ class PieceBuffer:
             text, self._pending = self._pending, ""
             self._flush(text)
         self._timer.stop()
+
+
+class InsideWindowMenu(QMenu):
+    """A button's menu that opens inside the window: under the button, its right edge on the button's when
+    the button sits at the window's right (the Answer settings popup ran past the window's edge, issue #21)."""
+
+    def __init__(self, button: QWidget) -> None:
+        super().__init__(button)
+        self.button = button
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.move(self.position_for(self.sizeHint()))
+
+    def position_for(self, size: QSize) -> QPoint:
+        window = self.button.window()
+        area = QRect(window.mapToGlobal(QPoint(0, 0)), window.size())
+        below = self.button.mapToGlobal(QPoint(0, self.button.height()))
+        x = min(below.x(), area.right() - size.width())  # no further right than the window
+        y = min(below.y(), area.bottom() - size.height())
+        return QPoint(max(area.left(), x), max(area.top(), y))
 
 
 class SamplingForm(QWidget):

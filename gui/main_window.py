@@ -33,6 +33,9 @@ SAME_PLACE = {"classify": {"documents": "data", "model": "data", "train": "class
               "chat": {"data": "documents", "classify_train": "train", "try": "chat"}}
 """A page asked for by the other task's name (after opening a project, say) shows its counterpart."""
 DEFAULT_SIZE = QSize(1320, 860)
+MINIMUM_SIZE = QSize(960, 640)
+"""The smallest window every page holds at without clipping (tests/gui/test_layouts.py): a 1366×768 laptop
+with a task bar, or 1280×800 at 125%, fits it; below it pages would scroll in both directions."""
 
 
 class MainWindow(QMainWindow):
@@ -42,7 +45,7 @@ class MainWindow(QMainWindow):
         self.themes = themes
         self.setWindowTitle("TuneDesk")
         self.setWindowIcon(icon("app", "#000000"))
-        self.setMinimumSize(1000, 680)
+        self.setMinimumSize(MINIMUM_SIZE)
 
         central = QWidget()
         central.setObjectName("content")

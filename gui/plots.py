@@ -8,6 +8,7 @@ arrives again are dropped first, so the curve never folds back on itself.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import pyqtgraph as pg
@@ -18,6 +19,24 @@ from core.events import EvalMetrics, StepMetrics
 from gui.theme import Theme, active
 
 REDRAW_MS = 250
+EMPTY_STEPS = 10  # the step axis of a chart with no points yet: 0…10, whole numbers
+
+
+class StepAxis(pg.AxisItem):
+    """A step axis: whole numbers only. pyqtgraph's own ticks put 0.1…0.9 under an empty chart or a run of
+    a few steps (issue #21); a step is never fractional."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing >= 1:
+                levels.append((spacing, [v for v in values if float(v).is_integer()]))
+        if not levels:  # the range is narrower than a few steps: every whole step in it
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{int(round(v * scale))}" for v in values]
 
 
 class Series:
@@ -69,7 +88,7 @@ class TrainingPlots(QWidget):
         self.apply_theme(active())
 
     def _plot(self, title: str, xlabel: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget()
+        plot = pg.PlotWidget(axisItems={"bottom": StepAxis("bottom")})
         plot.setTitle(title)
         plot.setLabel("bottom", xlabel)
         plot.showGrid(x=True, y=True, alpha=0.15)
@@ -77,6 +96,8 @@ class TrainingPlots(QWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setMinimumHeight(130)
+        plot.setXRange(0, EMPTY_STEPS, padding=0)
+        plot.getAxis("left").setStyle(showValues=False)  # no made-up values on an empty chart
         return plot
 
     def apply_theme(self, theme: Theme) -> None:
@@ -140,3 +161,11 @@ class TrainingPlots(QWidget):
         for name, curve in self.curves.items():
             s = self.series[name]
             curve.setData(s.x, s.y)
+        for plot, names in ((self.loss_plot, ("loss", "val_loss")), (self.lr_plot, ("lr",)),
+                            (self.speed_plot, ("speed",))):
+            empty = not any(self.series[n].x for n in names)
+            plot.getAxis("left").setStyle(showValues=not empty)
+            if empty:
+                plot.setXRange(0, EMPTY_STEPS, padding=0)
+            else:
+                plot.enableAutoRange()

@@ -1,15 +1,17 @@
-"""Every training setting, generated from the TrainConfig dataclass, explained by its field docstring.
+"""Every training setting, generated from the TrainConfig dataclass, in plain words.
 
-A new field in core/training/config.py appears here without touching the
-GUI: the widget follows the field's type, and the one-line explanation is the
-docstring written under the field (read with `ast`, because Python keeps no
-attribute docstrings at run time).
+Each setting shows a plain-language label and one line of what it does for you (PLAIN);
+the exact term and the field docstring written under the field in core/training/config.py
+(LoRA alpha, nf4, torch.compile…, read with `ast`, because Python keeps no attribute
+docstrings at run time) are its tooltip (issue #21). A new field appears here without
+touching the GUI: the widget follows the field's type, the label its name, the line its docstring.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import html
 import inspect
 from typing import Any
 
@@ -48,6 +50,51 @@ def label_for(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+PLAIN: dict[str, tuple[str, str]] = {
+    "precision": ("Memory saving", "How the model's own weights are stored while it learns. Auto picks what fits."),
+    "learning_rate": ("Learning speed", "How big each learning step is. Too high and the model forgets how to talk."),
+    "epochs": ("Passes over the examples", "How many times the model reads every training example."),
+    "max_steps": ("Stop after steps", "Stop after this many steps, whatever the passes say (0: no limit)."),
+    "min_steps": ("At least steps", "Train at least this many steps, even on a page or two of documents (0: no floor)."),
+    "batch_size": ("Examples at once", "How many examples are read together. More needs more memory."),
+    "grad_accum": ("Steps combined", "Read this many batches before each update: like more examples at once, "
+                   "without the memory."),
+    "max_seq_len": ("Longest example", "Longest example in tokens (about ¾ of a word each); longer ones are cut."),
+    "lora_r": ("Adapter size", "How much the model can add to what it knows. Bigger learns more, trains slower."),
+    "lora_alpha": ("Adapter strength", "How strongly the added weights count against the original ones."),
+    "lora_dropout": ("Adapter noise", "Randomly ignore part of the adapter while learning; 0 suits a few facts best."),
+    "target_modules": ("Layers that learn", "Which parts of the model get added weights: all-linear is all of them."),
+    "warmup_ratio": ("Warm-up share", "Share of the run spent easing the learning speed up from zero."),
+    "weight_decay": ("Weight shrinking", "Gently pulls the added weights towards zero; 0 is usually right."),
+    "val_fraction": ("Examples kept for checking", "Share of examples never trained on, used to check progress."),
+    "eval_every": ("Check every … steps", "How often progress is checked on the kept examples (0: only at the end)."),
+    "save_every": ("Save every … steps", "How often a checkpoint is saved, so a stopped run can resume."),
+    "keep_checkpoints": ("Checkpoints kept", "How many of the newest checkpoints stay on disk."),
+    "early_stopping_patience": ("Stop when no better after", "Stop when the check has not improved this many "
+                                "times in a row (0: never stop early)."),
+    "chunk_tokens": ("Passage size", "How long each passage of your documents is, in tokens."),
+    "overlap_tokens": ("Passage overlap", "Tokens shared by neighbouring passages, so no fact is cut in half."),
+    "qa_pairs": ("Teach questions and answers", "Ask a question about each fact in your documents and teach "
+                 "its answer: what makes the model learn them."),
+    "passages_in_context": ("Teach reading passages", "Also teach answering with passages beside the question, "
+                            "as Chat with your documents asks."),
+    "replay": ("Keep general knowledge", "Mix in general questions with the model's own answers, so it keeps "
+               "what it knew."),
+    "replay_count": ("General questions mixed in", "How many of those general questions a run mixes in."),
+    "passages": ("Teach whole passages", "Also teach whole passages, so the model can quote and summarise them."),
+    "seed": ("Random seed", "The same number gives the same run again."),
+    "compile": ("Speed up on this CPU", "Prepare the model's layers for this processor: steps get a little "
+                "faster after a short wait. Auto decides."),
+    "gradient_checkpointing": ("Save memory, train slower", "Memory-saving mode only: recompute instead of "
+                               "storing, for less memory and about a third more time per step."),
+}
+"""Setting → (plain label, one plain line). The term of the trade and the exact explanation are the tooltip."""
+
+
+def plain_label(name: str) -> str:
+    return PLAIN[name][0] if name in PLAIN else label_for(name)
+
+
 def preset_values(name: str) -> dict[str, Any]:
     """All visible settings of a preset: the dataclass defaults overlaid with PRESETS[name]."""
     base = {f.name: getattr(TrainConfig(), f.name) for f in dataclasses.fields(TrainConfig) if f.name not in HIDDEN}
@@ -66,9 +113,11 @@ class ConfigForm(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 14, 0)  # room for the scroll bar beside the inputs
         grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
+        grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
         outer.addLayout(grid)
+        self.labels: dict[str, QLabel] = {}
+        self.help_labels: dict[str, QLabel] = {}
         row = 0
         defaults = TrainConfig()
         for f in dataclasses.fields(TrainConfig):
@@ -79,20 +128,28 @@ class ConfigForm(QWidget):
             self.widgets[f.name] = widget
             self.types[f.name] = type(value)
             doc = self.docs.get(f.name, "")
-            label = QLabel(label_for(f.name))
-            label.setToolTip(doc)
-            widget.setToolTip(doc)
+            plain = PLAIN.get(f.name, ("", doc))[1]
+            tip = f"<b>{html.escape(label_for(f.name))}</b> ({f.name})" + (f"<p>{html.escape(doc)}</p>" if doc else "")
+            label = QLabel(plain_label(f.name))
+            label.setWordWrap(True)  # a long label wraps rather than pushing its input under the scroll bar
+            label.setToolTip(tip)
+            widget.setToolTip(tip)
+            widget.setMinimumWidth(70)
+            widget.setMaximumWidth(150)
+            self.labels[f.name] = label
             grid.addWidget(label, row, 0)
             grid.addWidget(widget, row, 1)
             row += 1
-            if doc:
-                help_label = QLabel(doc)
+            if plain:
+                help_label = QLabel(plain)
                 help_label.setObjectName("muted")
                 help_label.setWordWrap(True)
+                help_label.setToolTip(tip)
+                self.help_labels[f.name] = help_label
                 grid.addWidget(help_label, row, 0, 1, 2)
                 grid.setRowMinimumHeight(row + 1, 8)
                 row += 2
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(0, 1)
 
     def _widget_for(self, name: str, value: Any) -> QWidget:
         if isinstance(value, bool):
@@ -147,7 +204,7 @@ class ConfigForm(QWidget):
                     try:
                         out[name] = float(text)
                     except ValueError:
-                        problems.append(f"{label_for(name)} must be a number (got {text!r})")
+                        problems.append(f"{plain_label(name)} must be a number (got {text!r})")
                 else:
                     out[name] = text
         if problems:

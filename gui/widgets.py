@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLayout, QProgressBar, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from typing import Iterable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 SPACING = 12
 MARGIN = 28
@@ -61,6 +64,8 @@ class Card(QFrame):
 class Stat(QWidget):
     """A labelled number: 'Step 12 / 40'."""
 
+    changed = Signal()
+
     def __init__(self, label: str, value: str = "—", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -74,7 +79,72 @@ class Stat(QWidget):
         layout.addWidget(caption)
 
     def set(self, text: str) -> None:
-        self.value.setText(text)
+        if text != self.value.text():
+            self.value.setText(text)
+            self.changed.emit()
+
+
+class StatGrid(QWidget):
+    """Stats side by side while they fit, wrapping onto a second row when the window is narrow, so a
+    number is never cut off (issue #21: '248 / 248' and '2 h 46 min' were clipped at 1000×680)."""
+
+    def __init__(self, stats: Iterable[Stat], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stats = list(stats)
+        self.grid = QGridLayout(self)
+        self.grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # narrower than 5 columns: wrap
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(SPACING * 2)
+        self.grid.setVerticalSpacing(SPACING)
+        self.columns = 0
+        for stat in self.stats:
+            stat.changed.connect(self._later)
+        self._arrange()
+
+    def _later(self) -> None:
+        QTimer.singleShot(0, self._arrange)
+
+    def cell_width(self) -> int:
+        return max(max(stat.sizeHint().width(), stat.value.fontMetrics().horizontalAdvance("2 h 46 min"))
+                   for stat in self.stats)
+
+    def columns_for(self, width: int) -> int:
+        spacing = self.grid.horizontalSpacing()
+        return max(1, min(len(self.stats), (width + spacing) // (self.cell_width() + spacing)))
+
+    def _arrange(self) -> None:
+        columns = self.columns_for(self.width() if self.isVisible() else 10_000)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for stat in self.stats:
+            self.grid.removeWidget(stat)
+        for n, stat in enumerate(self.stats):
+            self.grid.addWidget(stat, n // columns, n % columns)
+        for c in range(len(self.stats)):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def minimumSizeHint(self):  # type: ignore[override]
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.cell_width())  # one column at the narrowest: the rest wraps
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """`widget` in a vertical scroll area: a panel too tall for a small window scrolls instead of being
+    squeezed until its parts clip or overlap."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    area.viewport().setObjectName("content")
+    widget.setObjectName(widget.objectName() or "content")
+    return area
 
 
 class BusyLine(QWidget):

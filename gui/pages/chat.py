@@ -12,12 +12,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QListWidget, QListWidgetItem, QMenu, QPlainTextEdit, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
                                QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget, QWidgetAction)
 
 from core import projects
 from core.events import AnswerDone, AnsweredBy, AnswerPiece, AnswerSources, Progress
-from gui.chat_widgets import MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
+from gui.chat_widgets import InsideWindowMenu, MessageBubble, ModelPicker, PieceBuffer, SamplingForm, Transcript
 from gui.context import AppContext
 from gui.jobs import stream_job
 from gui.pages.compare import ComparePanel
@@ -52,7 +52,7 @@ class ChatPage(Page):
         self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         set_icon(self.settings_button, "settings")
         self.settings_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.settings_button)
+        menu = InsideWindowMenu(self.settings_button)
         self.sampling = SamplingForm()
         action = QWidgetAction(menu)
         action.setDefaultWidget(self.sampling)

@@ -71,7 +71,7 @@ def test_invalid_settings_are_listed_together_and_nothing_starts(window, qtbot):
     page.form.set_values({"learning_rate": 5.0, "batch_size": 0})
     page.form.widgets["warmup_ratio"].setText("lots")
     page.start_button.click()
-    qtbot.waitUntil(lambda: "Warmup ratio must be a number" in banner_texts(window))
+    qtbot.waitUntil(lambda: "Warm-up share must be a number" in banner_texts(window))
     page.form.set_values({"warmup_ratio": 0.05})
     page.start_button.click()
     qtbot.waitUntil(lambda: "learning_rate must be in (0, 0.1]" in banner_texts(window))
