@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from core import projects
 from core.errors import TuneDeskError
@@ -29,7 +29,7 @@ from gui.pages.home import run_status_text
 from gui.plots import TrainingPlots
 from gui.settings_form import ConfigForm, preset_values
 from gui.theme import mark_primary, set_icon
-from gui.widgets import Card, Page, PresetButton, Stat, format_duration, muted
+from gui.widgets import Card, Page, PresetButton, Stat, StatGrid, format_duration, muted, scrolling
 
 IDLE, PREPARING, TRAINING, STOPPING = "idle", "preparing", "training", "stopping"
 
@@ -48,7 +48,7 @@ class TrainPage(Page):
         self.process.ended.connect(self._training_ended)
 
         self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(360)
+        self.run_combo.setMinimumWidth(240)
         self.run_combo.currentIndexChanged.connect(self._run_selected)
         self.header_actions.addWidget(muted("Run", wrap=False))
         self.header_actions.addWidget(self.run_combo)
@@ -59,7 +59,7 @@ class TrainPage(Page):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._settings_panel())
-        split.addWidget(self._progress_panel())
+        split.addWidget(scrolling(self._progress_panel()))  # a small window scrolls it; nothing overlaps
         split.setStretchFactor(1, 1)
         split.setSizes([330, 900])
         self.body.addWidget(split, 1)
@@ -72,6 +72,13 @@ class TrainPage(Page):
     # Layout -----------------------------------------------------------------------------
     def _settings_panel(self) -> QWidget:
         card = Card("How thoroughly?")
+        # Presets, advanced settings and their descriptions scroll together above the buttons, which stay put:
+        # a small window scrolls them instead of clipping inputs or hiding the descriptions (issue #21).
+        choices = QWidget()
+        choices.setObjectName("formArea")
+        choices_layout = QVBoxLayout(choices)
+        choices_layout.setContentsMargins(0, 0, 0, 0)
+        choices_layout.setSpacing(10)
         self.preset_group = QButtonGroup(self)
         self.preset_buttons: dict[str, QPushButton] = {}
         for name in PRESETS:
@@ -79,27 +86,25 @@ class TrainPage(Page):
             button.clicked.connect(lambda _c=False, n=name: self.choose_preset(n))
             self.preset_group.addButton(button)
             self.preset_buttons[name] = button
-            card.add(button)
+            choices_layout.addWidget(button)
         self.advanced_toggle = QToolButton()
         self.advanced_toggle.setText("Advanced settings")
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         set_icon(self.advanced_toggle, "settings")
-        card.add(self.advanced_toggle)
+        choices_layout.addWidget(self.advanced_toggle)
         self.form = ConfigForm()
         self.form.changed.connect(self._form_changed)
-        self.form_scroll = QScrollArea()
-        self.form_scroll.setWidgetResizable(True)
-        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.form_scroll.setWidget(self.form)
-        self.form_scroll.setVisible(False)
         self.form.setObjectName("formArea")
-        self.form_scroll.viewport().setObjectName("formArea")
+        self.form.setVisible(False)
         self.advanced_toggle.toggled.connect(self._show_advanced)
-        card.add(self.form_scroll, 1)
+        choices_layout.addWidget(self.form)
         self.preset_note = muted("")
-        card.add(self.preset_note)
-        card.layout_.addStretch(0)
+        choices_layout.addWidget(self.preset_note)
+        choices_layout.addStretch(1)
+        self.form_scroll = scrolling(choices)
+        self.form_scroll.viewport().setObjectName("formArea")
+        card.add(self.form_scroll, 1)
         self.start_button = QPushButton("Start training")
         set_icon(self.start_button, "play")
         mark_primary(self.start_button)
@@ -121,7 +126,7 @@ class TrainPage(Page):
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.resume_button)
         card.add(buttons)
-        card.setMinimumWidth(300)
+        card.setMinimumWidth(270)
         return card
 
     def _progress_panel(self) -> QWidget:
@@ -130,13 +135,11 @@ class TrainPage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
         stats_card = Card()
-        stats = QHBoxLayout()
         self.stats = {key: Stat(label) for key, label in (
             ("step", "step"), ("loss", "training loss"), ("val", "validation loss"), ("eta", "time left"),
             ("speed", "tokens / s"))}
-        for stat in self.stats.values():
-            stats.addWidget(stat)
-        stats_card.add(stats)
+        self.stat_grid = StatGrid(self.stats.values())  # wraps onto two rows rather than cut a number off
+        stats_card.add(self.stat_grid)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -165,9 +168,7 @@ class TrainPage(Page):
 
     # Settings ---------------------------------------------------------------------------
     def _show_advanced(self, on: bool) -> None:
-        self.form_scroll.setVisible(on)
-        for button in self.preset_buttons.values():
-            button.set_compact(on)
+        self.form.setVisible(on)  # below the presets, whose descriptions stay: the panel scrolls
 
     def choose_preset(self, name: str) -> None:
         self._preset = name
