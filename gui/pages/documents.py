@@ -16,10 +16,11 @@ from core.events import Progress
 from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import examples_preview_job, read_documents_job
-from gui.theme import active, mark_primary, set_icon
+from gui.theme import KeepColourDelegate, active, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
 
 COLUMNS = ["File", "Status", "Pages", "Words", "Tokens", "Duplicates"]
+NO_PAGES = "–"
 
 
 class DropZone(QLabel):
@@ -85,6 +86,7 @@ class DocumentsPage(Page):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setItemDelegate(KeepColourDelegate(self.table))  # a selected row keeps its status colour
         header = self.table.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -207,8 +209,9 @@ class DocumentsPage(Page):
         self.table.setRowCount(len(result.documents))
         for r, doc in enumerate(result.documents):
             status = "Read" if doc.status == "read" else f"Skipped — {doc.reason}"
-            values = [doc.name, status, str(doc.pages or ""), f"{doc.words:,}", f"{doc.tokens:,}",
-                      str(doc.duplicates_dropped or "")]
+            # A file without pages (text, Markdown, HTML) shows "–", never a blank that reads as "not counted".
+            values = [doc.name, status, f"{doc.pages:,}" if doc.pages else NO_PAGES, f"{doc.words:,}",
+                      f"{doc.tokens:,}", f"{doc.duplicates_dropped or 0:,}"]
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c >= 2:
@@ -216,6 +219,8 @@ class DocumentsPage(Page):
                 if c == 1:
                     item.setToolTip(doc.reason or "Read and used for training")
                     item.setForeground(QBrush(QColor(theme.success if doc.status == "read" else theme.error)))
+                if c == 2 and not doc.pages:
+                    item.setToolTip("This kind of file has no pages")
                 if c == 5:
                     item.setToolTip("Passages dropped because they repeat text seen before")
                 self.table.setItem(r, c, item)

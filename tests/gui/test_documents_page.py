@@ -83,3 +83,39 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
     assert not (project.documents_dir / "broken_download.pdf").exists()
     assert "3 files: 3 read, 0 skipped" in page.summary.text() and not page.skipped_label.isVisible()
     assert page.next_button.isEnabled()
+
+
+def test_table_shows_every_cell_keeps_status_colour_and_previews_the_real_mix(window, qtbot):
+    from PySide6.QtGui import QColor
+
+    from gui.theme import active
+
+    project = projects.create_project("Mix")
+    window.ctx.open_project(project)
+    window.show_page("documents")
+    page = window.documents_page
+    drop(page, [SAMPLE_DOCS])
+    qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 3 and page._task is None,
+                    timeout=180_000)
+    for r in range(page.table.rowCount()):  # no pages in .md/.html/.txt: a dash; no duplicates: 0, never blank
+        assert cell(page, r, 2) == "–" and cell(page, r, 5) == "0"
+
+    good = row_of(page, "sample_docs/harbor_lane_bakery_handbook.md")
+    page.table.selectRow(good)
+    qtbot.waitUntil(lambda: "──" in page.examples_view.toPlainText(), timeout=60_000)
+    text = page.examples_view.toPlainText()
+    assert "questions about its facts" in text and "passages to recite" in text  # counted by kind
+    assert "── Question about a fact" in text and "── Passage to recite ──" in text  # a few of each, not recitals only
+
+    # The selected row's status keeps its green: the selection colour used to repaint it like any text.
+    qtbot.wait(100)
+    picture = page.table.viewport().grab().toImage()
+    area = page.table.visualItemRect(page.table.item(good, 1))
+    green = QColor(active().success)
+
+    def near(c: QColor) -> bool:
+        return abs(c.red() - green.red()) + abs(c.green() - green.green()) + abs(c.blue() - green.blue()) < 60
+
+    ratio = picture.devicePixelRatio()
+    assert any(near(picture.pixelColor(int(x * ratio), int(y * ratio)))
+               for x in range(area.left(), area.right()) for y in range(area.top(), area.bottom()))
