@@ -11,7 +11,7 @@ from typing import Any
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
 from core.errors import TuneDeskError
 from core.store import RunStatus
-from core.training.config import CHOICES
+from core.cli.options import add_run_options, config_from_args
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -27,32 +27,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_from_args(args: argparse.Namespace) -> Any:
-    from core.training.config import preset_config
-
-    overrides: dict[str, Any] = {"model": args.model}
-    for name in ("max_steps", "epochs", "batch_size", "max_seq_len", "precision", "learning_rate", "lora_r",
-                 "save_every", "eval_every", "seed", "compile"):
-        value = getattr(args, name, None)
-        if value is not None:
-            overrides[name] = value
-    if args.lora_r is not None and args.lora_alpha is None:
-        overrides["lora_alpha"] = 2 * args.lora_r
-    config = preset_config(args.preset, **overrides)
-    if any(k not in ("model",) for k in overrides):
-        config.preset = args.preset if len(overrides) == 1 else f"{args.preset} (customised)"
-    return config
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from core.pipeline import train
 
+    if args.run:
+        from core.cli.scale import train_prepared
+
+        return train_prepared(args)
+    if not args.out:
+        raise TuneDeskError("No run folder given.", "Name one: tunedesk train my_docs/ --out my_run "
+                            "(or tunedesk train --run RUN for a folder made by tunedesk prepare)")
     out = Path(args.out)
     if not args.resume and not args.documents:
         raise TuneDeskError("No documents given.", "Name files or folders: tunedesk train my_docs/ --out my_run")
     stop = stop_on_ctrl_c()
     printer = ConsolePrinter()
-    config = None if args.resume and (out / "run.json").is_file() else _config_from_args(args)
+    config = None if args.resume and (out / "run.json").is_file() else config_from_args(args)
     result = train(args.documents, out, config, on_event=printer, should_stop=stop.is_set, resume=args.resume)
     if result.status == RunStatus.FINISHED and not args.no_eval:
         from core.evaluation.report import evaluate_run, format_report
@@ -84,27 +74,11 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("train", help="read documents, build a dataset and train an adapter into a run folder")
-    p.add_argument("documents", nargs="*", help="files or folders (.txt .md .pdf .docx .html)")
-    p.add_argument("--out", required=True, help="run folder to create (or continue with --resume)")
-    p.add_argument("--model", default="demo",
-                   help="'demo' (built in), a model folder, a .gguf file, or a name from `tunedesk models list`")
-    p.add_argument("--preset", default="standard", choices=["quick", "standard", "thorough"])
-    p.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
+    add_run_options(p)
+    p.add_argument("--run", help="train a run folder made by `tunedesk prepare` (or continue it from its newest "
+                                 "checkpoint); runs unchanged under torchrun and accelerate launch")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     p.add_argument("--no-eval", action="store_true", help='skip the "did it learn?" report at the end')
-    adv = p.add_argument_group("advanced")
-    adv.add_argument("--epochs", type=float)
-    adv.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float)
-    adv.add_argument("--batch-size", type=int)
-    adv.add_argument("--max-seq-len", type=int)
-    adv.add_argument("--lora-r", "--rank", dest="lora_r", type=int)
-    adv.add_argument("--lora-alpha", type=int)
-    adv.add_argument("--precision", choices=CHOICES["precision"])
-    adv.add_argument("--save-every", type=int)
-    adv.add_argument("--eval-every", type=int)
-    adv.add_argument("--seed", type=int)
-    adv.add_argument("--compile", choices=CHOICES["compile"],
-                     help="torch.compile the layers on a CPU: ~8%% faster steps after a 10-40 s compile (auto: runs of 150+ steps)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')

@@ -8,6 +8,7 @@ cross-example attention leaks of naive packing; the order is a pure function of
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -59,6 +60,29 @@ def batch_order(lengths: Sequence[int], batch_size: int, seed: int, epoch: int) 
         batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
+
+
+def samples_before(micro: int, lengths: Sequence[int], batch_size: int, seed: int) -> int:
+    """Examples the first `micro` global micro-batches hold: the data position a checkpoint stores.
+
+    In samples rather than steps, so the position means the same whatever split trained it: each global
+    batch is shared out over the processes (core/training/distributed.py Ranks.shard), and a run stopped on
+    2 processes continues on 1 or 8 from the same example."""
+    per_epoch = math.ceil(len(lengths) / batch_size)
+    epoch, pos = divmod(micro, per_epoch)
+    return epoch * len(lengths) + sum(len(b) for b in batch_order(lengths, batch_size, seed, epoch)[:pos])
+
+
+def micro_at(samples: int, lengths: Sequence[int], batch_size: int, seed: int) -> int | None:
+    """The global micro-batch that starts after `samples` examples (samples_before's inverse); None when
+    `samples` falls inside a batch: the checkpoint was made with other data or another batch size."""
+    epoch, offset = divmod(samples, len(lengths))
+    done = 0
+    for pos, batch in enumerate(batch_order(lengths, batch_size, seed, epoch)):
+        if done == offset:
+            return epoch * math.ceil(len(lengths) / batch_size) + pos
+        done += len(batch)
+    return None
 
 
 def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:

@@ -1,0 +1,277 @@
+"""The training loop on several processes (DDP): the single-process loop's steps, shared out by rank.
+
+What a run trains does not depend on how many processes train it. The global batch is the run's
+`batch_size`, in the order batch_order gives for (seed, epoch); each rank trains on its shard of every
+batch (distributed.Ranks.shard), each shard's summed loss is scaled by world / (the batch's answer tokens
+on all ranks), and DDP averages the gradients: the sum is exactly the single-process loss's gradient.
+So steps, learning-rate schedule and checkpoints mean the same on 1, 2 or 8 processes, and a run stopped
+on 2 continues on 1 (or in the app) from the same example: checkpoints store the data position in samples.
+
+Loading, planning, the adapter and the events are loop.py's own steps (imported by name: one loop, not
+two copies of it). What differs is here, in the same named order:
+  restore  the newest checkpoint on every rank (the same one: checked), then DDP around the loss
+  loop     a stop agreed by all ranks at each step; the sharded forward/backward; a sharded validation
+  finish   rank 0 alone writes checkpoints, metrics, run.json and the adapter; the others only compute
+Every collective sits at a point all ranks reach in the same order, so a stop or an early stop never
+leaves one rank waiting for another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
+from core.events import (Caution, CheckpointSaved, Finished, OnEvent, Progress, ShouldStop, Stage, StepMetrics,
+                         ignore_event, never_stop)
+from core.locks import run_lock
+from core.store import RunDir, RunStatus
+from core.training.checkpoints import newest_step, resume_latest, save_checkpoint
+from core.training.config import TrainConfig
+from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
+from core.training.distributed import TRACE_ENV, Ranks, fingerprint
+from core.training.loop import (TrainResult, _eval_event, _load, _mark, _plan, _Training, _write_adapter, evaluate,
+                                lr_at)
+from core.training.loss import autocast_for
+from core.training.memory import is_oom, oom_error, peak_memory_gb
+from core.training.metrics import MetricsFile, tee
+
+
+def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_event,
+                should_stop: ShouldStop = never_stop, resume: bool = False) -> TrainResult:
+    """Train the prepared run in `run_path` as one of `ranks` (every rank calls this with the same arguments).
+
+    `should_stop` is this rank's own wish (signals; on rank 0 also the STOP file): it is asked only at
+    points where all ranks agree on it. Rank 0 holds the run folder's lock and sends events on to
+    `on_event` after writing the metrics; other ranks send only their own cautions."""
+    run = RunDir(run_path)
+    config = TrainConfig.from_dict(run.read_run()["config"])
+    config.validate()
+    t = _Training(run, config, tee(MetricsFile(run), on_event) if ranks.main else on_event)
+    if config.batch_size < ranks.world:
+        t.emit(Caution(f"The global batch is {config.batch_size} examples for {ranks.world} processes: some "
+                       "processes wait idle at every step. Prepare the run with --batch-size "
+                       f"{ranks.world} or more (a multiple of {ranks.world})."))
+    with run_lock(run.root) if ranks.main else contextlib.nullcontext():
+        try:
+            _load(t, never_stop, None)  # a stop while loading is answered once all ranks can agree on it
+            _plan(t, resume)
+            _restore(t, ranks, should_stop, resume)
+            stopped = _loop(t, ranks, should_stop)
+            return _finish(t, ranks, stopped)
+        except (Cancelled, OutOfMemory):
+            raise
+        except BaseException as exc:
+            if not ranks.main:
+                raise
+            saved = {"step": t.saved_step} if t.began else {}
+            if is_oom(exc):
+                _mark(run, status=RunStatus.FAILED, error="out of memory", **saved)
+                raise oom_error(config, t.phase, newest_step(run.checkpoints)) from exc
+            if t.began and isinstance(exc, Exception):
+                error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
+                _mark(run, status=RunStatus.FAILED, error=error, **saved)
+            raise
+
+
+def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) -> None:
+    """AdamW and the schedule as loop.py makes them; the newest checkpoint on every rank; DDP around the loss."""
+    import torch
+
+    plan = t.plan
+    t.params = [p for p in t.model.parameters() if p.requires_grad]
+    t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay)
+    t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_at(s, plan.total_steps, plan.warmup_steps))
+    random.seed(t.config.seed)
+    if ranks.any(should_stop()):
+        raise Cancelled("Stopped before training began; the run folder is unchanged.")
+    t.micro = 0
+    if resume:
+        state = resume_latest(t.run.checkpoints, t.model, t.optimizer, t.scheduler, plan.total_steps, t.emit)
+        if state is not None:
+            t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
+            t.last_loss = state.get("last_loss", float("nan"))
+            t.micro = _position(t, state)
+    if not ranks.same(f"{t.step}:{t.micro}:{fingerprint(t.model)}"):
+        raise RunError("The processes did not start from the same weights or the same checkpoint.",
+                       "Every process must see the same run folder (a shared file system, or the same copy on each "
+                       "machine) and the same base model; then start again.")
+    t.ddp = ranks.wrap(t.model)  # type: ignore[attr-defined]
+    if ranks.main:
+        t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
+                         precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
+                         total_steps=plan.total_steps, train_examples=len(t.train_data),
+                         validation_examples=len(t.val_data), processes=ranks.world)
+
+
+def _position(t: _Training, state: dict[str, Any]) -> int:
+    """The global micro-batch to continue from: the checkpoint's data position in samples (checkpoints of the
+    single-process loop hold only the step, which means step × grad_accum micro-batches of the same batches)."""
+    by_step = state["step"] * t.config.grad_accum
+    if "samples" not in state:
+        return by_step
+    micro = micro_at(int(state["samples"]), t.lengths, t.config.batch_size, t.config.seed)
+    if micro != by_step:
+        raise RunError(f"The checkpoint of step {state['step']} stopped after {state['samples']} examples, which "
+                       "is not where this run's batches reach at that step.",
+                       "The dataset or the batch size changed since the checkpoint was written: start a new run "
+                       "(tunedesk prepare) instead of continuing this one.")
+    return micro
+
+
+def _loop(t: _Training, ranks: Ranks, should_stop: ShouldStop) -> bool:
+    """loop.py's loop, with the stop agreed by all ranks before each step; True when stopped."""
+    plan, patience = t.plan, t.config.early_stopping_patience
+    t.began, t.first_step, t.saved_step = True, t.step, t.step
+    t.started = time.perf_counter()
+    t.emit(Progress(Stage.TRAIN, f"Training steps {t.step + 1}–{plan.total_steps} on {ranks.world} processes",
+                    t.step, plan.total_steps))
+    trace = _Trace.open(ranks.rank)
+    while t.step < plan.total_steps:
+        if ranks.any(should_stop()):
+            return True
+        t.phase = f"at step {t.step + 1}"
+        tokens, mine = _optimizer_step(t, ranks)
+        t.tokens_seen += tokens
+        trace.write(t.step, mine, t.model)
+        elapsed = time.perf_counter() - t.started
+        eta = elapsed / (t.step - t.first_step) * (plan.total_steps - t.step)
+        t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
+                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed, eta))
+        if plan.evaluates_at(t.step) and t.val_data:
+            _validate(t, ranks)
+            if patience and t.bad_evals >= patience:  # the same val_loss on every rank: the same decision
+                t.emit(Caution(f"Validation loss has not improved for {t.bad_evals} checks: "
+                               f"stopping early at step {t.step}."))
+                _save(t, ranks)
+                return False
+        if plan.saves_at(t.step):
+            _save(t, ranks)
+    return False
+
+
+def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
+    """grad_accum global micro-batches, each shared out over the ranks, then one AdamW step on every rank.
+
+    Returns the tokens all ranks saw and the examples this rank trained on. Two small all-reduces per
+    micro-batch and step (token counts, then the logged loss): a few bytes, against the DDP gradient
+    all-reduce of the whole adapter."""
+    import torch
+
+    config, plan = t.config, t.plan
+    sums, counts, tokens, mine_all = [], [], 0, []
+    for m in range(config.grad_accum):
+        epoch, pos = divmod(t.micro, plan.batches_per_epoch)
+        batch_indices = batch_order(t.lengths, config.batch_size, config.seed, epoch)[pos]
+        mine = ranks.shard(batch_indices)
+        # A rank whose shard is empty (a short last batch) still runs forward and backward, on a stand-in
+        # example weighted 0: DDP's gradient all-reduce needs every rank, and its gradients add nothing.
+        batch = collate([t.train_data[i] for i in (mine or batch_indices[:1])], t.tokenizer.pad_token_id)
+        batch = {k: v.to(t.device) for k, v in batch.items()}
+        n_mine = int((batch["labels"][:, 1:] != IGNORE).sum()) if mine else 0
+        (n_all,) = ranks.sum([n_mine])  # the batch's answer tokens, over all ranks
+        weight = ranks.world / n_all if mine else 0.0  # DDP divides by world: the sum is the global mean's gradient
+        last = m == config.grad_accum - 1
+        with contextlib.nullcontext() if last else t.ddp.no_sync():  # type: ignore[attr-defined]
+            with autocast_for(t.compute, t.device):
+                summed = t.ddp(batch)  # type: ignore[attr-defined]
+            (summed * (weight / config.grad_accum)).backward()
+        sums.append(float(summed) if mine else 0.0)
+        counts.append(n_all)
+        tokens += int(batch["attention_mask"].sum()) if mine else 0
+        mine_all.extend(mine)
+        t.micro += 1
+    totals = ranks.sum([*sums, tokens])
+    torch.nn.utils.clip_grad_norm_(t.params, 1.0)  # gradients are equal on every rank after DDP: the same clip
+    t.optimizer.step()
+    t.scheduler.step()
+    t.optimizer.zero_grad(set_to_none=True)
+    t.step += 1
+    t.last_loss = sum(s / n for s, n in zip(totals[:-1], counts)) / config.grad_accum  # loop.py's mean of means
+    return int(totals[-1]), mine_all
+
+
+def _validate(t: _Training, ranks: Ranks) -> None:
+    """Validation loss over all ranks, each on every world-th example: the same number on every rank."""
+    mine = t.val_data[ranks.rank :: ranks.world]
+    n_mine = sum(sum(1 for label in e.labels[1:] if label != IGNORE) for e in mine)
+    mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute) if mine else 0.0
+    total, count = ranks.sum([mean * n_mine if n_mine else 0.0, n_mine])
+    t.val_loss = total / max(1.0, count)
+    improved = t.val_loss < t.best_val - 1e-4
+    t.best_val, t.bad_evals = (t.val_loss, 0) if improved else (t.best_val, t.bad_evals + 1)
+    t.history.append({"step": t.step, "val_loss": t.val_loss, "train_loss": t.last_loss})
+    t.emit(_eval_event(t.step, t.val_loss, t.last_loss, t.history))
+
+
+def _save(t: _Training, ranks: Ranks) -> None:
+    """Rank 0 writes the checkpoint, once every rank has shown it holds the same LoRA weights."""
+    from peft import get_peft_model_state_dict
+
+    if not ranks.same(fingerprint(t.model)):
+        raise RunError(f"The processes' adapters differ at step {t.step}: their training went apart.",
+                       "Continue from the last checkpoint (run the same command again); if it happens again, "
+                       "report it with the run's run.json.")
+    t.saved_step = t.step
+    if not ranks.main:
+        return
+    state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
+             "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "processes": ranks.world,
+             "samples": samples_before(t.micro, t.lengths, t.config.batch_size, t.config.seed)}
+    path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
+                           state, t.config.keep_checkpoints)
+    t.emit(CheckpointSaved(t.step, str(path)))
+
+
+def _finish(t: _Training, ranks: Ranks, stopped: bool) -> TrainResult:
+    """loop.py's finish: the last checkpoint and validation on all ranks, then rank 0 writes adapter and status."""
+    t.phase = f"while finishing (after step {t.step})"
+    total, adapter = t.plan.total_steps, str(t.run.adapter)
+    resume_words = f"Stopped at step {t.step} of {total}. Run the same command again to continue."
+    seconds = time.perf_counter() - t.started
+    if stopped and t.step == t.first_step:
+        if ranks.main:
+            _mark(t.run, status=RunStatus.STOPPED)
+            t.emit(Finished(t.step, True, adapter if t.run.adapter.is_dir() else "", resume_words))
+        return TrainResult(RunStatus.STOPPED, t.step, total, t.last_loss, None, seconds, 0, peak_memory_gb(t.device),
+                           adapter)
+    if t.step > t.saved_step:
+        _save(t, ranks)
+    if not stopped and t.val_data:
+        _validate(t, ranks)
+    status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
+    seconds, peak = time.perf_counter() - t.started, peak_memory_gb(t.device)
+    if ranks.main:
+        _write_adapter(t)
+        t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss,
+                         train_seconds=seconds, tokens=t.tokens_seen, peak_memory_gb=peak, processes=ranks.world)
+        message = resume_words if stopped else f"Finished {t.step} steps in {seconds / 60:.1f} min on {ranks.world} processes."
+        t.emit(Finished(t.step, stopped, adapter, message))
+    return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
+
+
+class _Trace:
+    """The per-rank diagnostic of TRACE_ENV: one line per step, this rank's examples and LoRA fingerprint."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @classmethod
+    def open(cls, rank: int) -> "_Trace":
+        folder = os.environ.get(TRACE_ENV)
+        if not folder:
+            return cls(None)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return cls(Path(folder) / f"rank-{rank}.jsonl")
+
+    def write(self, step: int, examples: list[int], model: Any) -> None:
+        if self.path is None:
+            return
+        line = {"step": step, "examples": examples, "fingerprint": fingerprint(model)}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")

@@ -1,0 +1,266 @@
+"""Beyond one machine (issue #19): a real 2-process DDP training under torchrun on this CPU (gloo), the demo model.
+
+One prepared run (`tunedesk prepare`, 6 steps of 4 examples of ≤64 tokens) is trained three ways:
+  reference   the app's own loop (core/training/loop.py), one process
+  DDP         torchrun --nproc_per_node=2: stopped by its STOP file, started again, killed with SIGKILL
+  resumed     `tunedesk train --run` with one process, to the end
+and the DDP ranks' own traces (TUNEDESK_RANK_TRACE) say which examples each trained on and the fingerprint
+of its LoRA weights after each step. The folder then answers in `tunedesk ask`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DOCS
+from safetensors.torch import load_file
+
+from core.errors import RunError
+from core.store import RunDir
+from core.training.checkpoints import complete_checkpoints, load_checkpoint, newest_step
+from core.training.data import batch_order, micro_at, samples_before
+from core.training.distributed import Launch, Ranks, backend_for, refuse_unsupported
+
+TOTAL = 6
+BATCH = 4
+ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
+TUNEDESK = [sys.executable, "-m", "core.cli"]
+BF16_LOSS = 0.01
+"""Per-step training loss, DDP vs one process: measured ≤0.3% apart in bf16 (0.0000% in fp32)."""
+BF16_ADAPTER = 0.12
+"""‖B_ddp − B_one‖ / ‖B_one‖ over the LoRA B matrices (zero at the start, so all of it is learned): measured
+0.048 after 6 bf16 steps here; in fp32 the same runs are 1e-5 apart, so the rest is bf16's rounding of
+differently shaped (half-width) batches, not a different computation."""
+
+
+def _launch(args: list[str], trace: Path | None = None) -> subprocess.Popen:
+    env = {**os.environ, **ENV, **({"TUNEDESK_RANK_TRACE": str(trace)} if trace else {})}
+    return subprocess.Popen(args, cwd=Path(__file__).resolve().parent.parent, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _torchrun(run: Path, trace: Path) -> subprocess.Popen:
+    # `--` ends torchrun's own options: Python 3.11's argparse takes `--run` for an abbreviation of
+    # torchrun's `--run-path` even after the script's name (docs/scale-out.md).
+    return _launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--no-python", "--",
+                    *TUNEDESK, "train", "--run", str(run), "--no-eval"], trace)
+
+
+def _wait_for_checkpoint(run: Path, proc: subprocess.Popen, at_least: int, timeout: float = 240) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = newest_step(run / "checkpoints") or 0
+        if step >= at_least:
+            return step
+        if proc.poll() is not None:
+            pytest.fail(f"the launch ended (rc {proc.returncode}) before checkpoint {at_least}:\n{proc.stdout.read()[-3000:]}")
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"no checkpoint {at_least} within {timeout} s")
+
+
+def _kill_job(proc: subprocess.Popen) -> None:
+    """SIGKILL torchrun and every process it started (each worker runs in a session of its own)."""
+    import psutil
+
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    for p in workers:
+        p.send_signal(signal.SIGKILL)
+    proc.send_signal(signal.SIGKILL)
+    psutil.wait_procs(workers, timeout=30)
+    _finish(proc)
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
+def _losses(run: Path) -> dict[int, float]:
+    """The last logged loss of each step (a resumed run logs again the steps after its checkpoint)."""
+    return {m["step"]: m["loss"] for m in RunDir(run).read_metrics() if m["type"] == "step"}
+
+
+def _trace(folder: Path, rank: int) -> dict[int, dict[str, Any]]:
+    lines = (folder / f"rank-{rank}.jsonl").read_text().splitlines()
+    return {line["step"]: line for line in map(json.loads, lines)}
+
+
+def _learned_gap(a: dict, b: dict) -> float:
+    keys = [k for k in a if "lora_B" in k]
+    num = sum(float(((a[k].float() - b[k].float()) ** 2).sum()) for k in keys) ** 0.5
+    return num / sum(float((a[k].float() ** 2).sum()) for k in keys) ** 0.5
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory, demo_model_dir: Path) -> Path:
+    """`tunedesk prepare` with the options `train` takes; keep every checkpoint, to compare them step by step."""
+    out = tmp_path_factory.mktemp("distributed") / "prepared"
+    proc = _launch([*TUNEDESK, "prepare", str(SAMPLE_DOCS), "--out", str(out), "--preset", "quick",
+                    "--max-steps", str(TOTAL), "--save-every", "1", "--eval-every", "0", "--max-seq-len", "64",
+                    "--batch-size", str(BATCH)])
+    code, log = _finish(proc)
+    assert code == 0, log[-3000:]
+    assert "tunedesk train --run" in log
+    meta = RunDir(out).read_run()
+    assert meta["status"] == "prepared" and not (out / "checkpoints").exists()  # nothing trained
+    RunDir(out).update_run(config={**meta["config"], "keep_checkpoints": 10})
+    return out
+
+
+def _copy(prepared: Path, where: Path) -> Path:
+    shutil.copytree(prepared, where, ignore=shutil.ignore_patterns(".tunedesk.lock"))
+    return where
+
+
+def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Path, tmp_path: Path, tokenizer):
+    import torch
+
+    from core.cli import main
+    from core.training.loop import _encode_all, train_run
+
+    # The reference: the app's loop, one process, one thread (as the launched processes run).
+    reference = _copy(prepared, tmp_path / "reference")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert train_run(reference).step == TOTAL
+    finally:
+        torch.set_num_threads(threads)
+
+    run, trace = _copy(prepared, tmp_path / "run"), tmp_path / "trace"
+    # 1. Two processes, stopped by the run's STOP file: every rank ends cleanly at the same step.
+    ddp = _torchrun(run, trace)
+    _wait_for_checkpoint(run, ddp, 2)
+    (run / "STOP").touch()
+    code, log = _finish(ddp)
+    assert code == 0, log[-3000:]  # a stop is not a failure, for torchrun either
+    stopped = RunDir(run).read_run()
+    assert stopped["status"] == "stopped" and stopped["processes"] == 2, log[-2000:]
+    assert newest_step(run / "checkpoints") == stopped["step"] < TOTAL
+    assert max(_trace(trace, 0)) == max(_trace(trace, 1)) == stopped["step"]
+    assert not (run / "STOP").exists()  # answered, so the next start does not stop at once
+
+    # 2. Two processes again: they continue from the checkpoint; SIGKILL the whole job mid-run.
+    ddp = _torchrun(run, trace)
+    killed_at = _wait_for_checkpoint(run, ddp, stopped["step"] + 1)
+    _kill_job(ddp)
+    newest = newest_step(run / "checkpoints")
+    assert stopped["step"] < killed_at <= newest < TOTAL, "kill the job before it finishes (a slower step budget?)"
+    lengths = [len(e.input_ids) for e in _encode_all(tokenizer, run / "dataset" / "train.jsonl", 64)]
+    state = load_checkpoint(complete_checkpoints(run / "checkpoints")[-1])["state"]
+    assert state["processes"] == 2 and state["samples"] == samples_before(newest, lengths, BATCH, 1234)
+
+    # What each rank trained on, and its LoRA weights after each step.
+    per_epoch = -(-len(lengths) // BATCH)
+    rank0, rank1 = _trace(trace, 0), _trace(trace, 1)
+    assert sorted(rank0) == sorted(rank1) and len(rank0) >= 3
+    for step in sorted(rank0):
+        mine, theirs = rank0[step]["examples"], rank1[step]["examples"]
+        assert mine and theirs and not set(mine) & set(theirs), (step, mine, theirs)  # different examples
+        epoch, pos = divmod(step - 1, per_epoch)
+        assert sorted(mine + theirs) == sorted(batch_order(lengths, BATCH, 1234, epoch)[pos])  # the global batch, shared
+        assert rank0[step]["fingerprint"] == rank1[step]["fingerprint"], f"ranks' LoRA weights differ after step {step}"
+
+    # Rank 0's checkpoint equals the one-process run's at that step, within bf16 noise.
+    ckpt = {p.name: load_file(str(p / "adapter.safetensors")) for p in complete_checkpoints(run / "checkpoints")}
+    ref_ckpt = {p.name: load_file(str(p / "adapter.safetensors")) for p in complete_checkpoints(reference / "checkpoints")}
+    gap = _learned_gap(ref_ckpt[f"step-{newest}"], ckpt[f"step-{newest}"])
+    print(f"DDP checkpoint step-{newest} vs one process: {gap:.4f} of the learned weights")
+    assert gap < BF16_ADAPTER
+
+    # 3. One process continues the killed job to the same step count.
+    code, log = _finish(_launch([*TUNEDESK, "train", "--run", str(run), "--no-eval"]))
+    assert code == 0, log[-3000:]
+    meta = RunDir(run).read_run()
+    assert meta["status"] == "finished" and meta["step"] == meta["total_steps"] == TOTAL
+    assert [p.name for p in complete_checkpoints(run / "checkpoints")][-1] == f"step-{TOTAL}"
+    ref_losses, losses = _losses(reference), _losses(run)
+    assert sorted(losses) == list(range(1, TOTAL + 1))
+    for step, loss in ref_losses.items():
+        assert abs(losses[step] - loss) <= BF16_LOSS * loss, (step, losses[step], loss)
+    final = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
+    gap = _learned_gap(load_file(str(RunDir(reference).adapter / "adapter_model.safetensors")), final)
+    print(f"2 → 1 process adapter vs one process: {gap:.4f} of the learned weights")
+    assert gap < BF16_ADAPTER
+
+    # 4. The folder answers.
+    questions, answers = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
+    questions.write_text(json.dumps({"q": "Who founded Harbor Lane Bakery?"}) + "\n")
+    assert main(["ask", str(run), "--questions", str(questions), "--out", str(answers)]) == 0
+    answer = json.loads(answers.read_text().splitlines()[0])["answer"]
+    assert answer.strip()
+
+
+def test_pack_holds_the_run_and_the_launch_commands(prepared: Path, tmp_path: Path):
+    import tarfile
+
+    from core.cli import main
+
+    archive = tmp_path / "out" / "run.tar.gz"
+    (prepared / "STOP").touch()  # a stop request stays home
+    try:
+        assert main(["pack", str(prepared), "--out", str(archive)]) == 0
+    finally:
+        (prepared / "STOP").unlink()
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        readme = tar.extractfile("prepared/SERVER.md").read().decode()
+        sbatch = tar.extractfile("prepared/train.sbatch").read().decode()
+    assert {"prepared/run.json", "prepared/dataset/train.jsonl", "prepared/documents.json"} <= names
+    assert not any(n.endswith(("STOP", ".tunedesk.lock")) for n in names)
+    assert "torchrun --nproc_per_node=N --no-python -- tunedesk train --run prepared" in readme
+    assert "accelerate launch --multi_gpu --num_processes N --no_python tunedesk train --run prepared" in readme
+    assert "srun torchrun" in sbatch and "--no-python -- tunedesk train --run prepared" in sbatch
+    with pytest.raises(RunError, match="inside the run folder"):
+        from core.pack import pack_run
+
+        pack_run(prepared, prepared / "x.tar.gz")
+
+
+def test_train_run_refuses_what_does_not_apply(prepared: Path, tmp_path: Path, capsys):
+    from core.cli import main
+
+    assert main(["train", "--run", str(prepared), "--batch-size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--batch-size" in err and "tunedesk prepare" in err
+    assert main(["train", "--run", str(tmp_path / "nothing")]) == 2
+    assert "tunedesk prepare DOCS" in capsys.readouterr().err
+    os.environ["ACCELERATE_USE_FSDP"] = "true"
+    try:
+        assert main(["train", "--run", str(prepared)]) == 2
+    finally:
+        del os.environ["ACCELERATE_USE_FSDP"]
+    assert "FSDP is not supported" in capsys.readouterr().err
+
+
+def test_launch_environment_backends_shards_and_sample_positions():
+    assert Launch.from_env({}) == Launch(0, 1, 0)
+    assert Launch.from_env({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Launch(3, 4, 1)
+    for bad in ({"RANK": "4", "WORLD_SIZE": "4"}, {"WORLD_SIZE": "two"}):
+        with pytest.raises(RunError):
+            Launch.from_env(bad)
+    refuse_unsupported({"ACCELERATE_USE_FSDP": "false"})
+    with pytest.raises(RunError, match="DeepSpeed"):
+        refuse_unsupported({"ACCELERATE_USE_DEEPSPEED": "true"})
+    assert (backend_for("cpu"), backend_for("cuda")) == ("gloo", "nccl")
+    with pytest.raises(RunError, match="MPS"):
+        backend_for("mps")
+    batch = [7, 3, 9, 1, 4]
+    shards = [Ranks(Launch(r, 2, r), "cpu").shard(batch) for r in range(2)]
+    assert shards == [[7, 9, 4], [3, 1]]
+    lengths = [(i * 37) % 50 + 5 for i in range(23)]  # 23 examples: every epoch ends on a short batch
+    for micro in range(20):
+        samples = samples_before(micro, lengths, 4, 1234)
+        assert micro_at(samples, lengths, 4, 1234) == micro
+    assert samples_before(6, lengths, 4, 1234) == 23  # one epoch: 5 batches of 4 and one of 3
+    assert micro_at(2, lengths, 4, 1234) is None  # inside a batch: not a position this run reaches
