@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.errors import RunError
+from core.errors import Cancelled, RunError
 from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
-from core.events import OnEvent, Progress, ShouldStop, ignore_event, never_stop
+from core.events import OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.paths import resources_dir
 from core.store import RunDir, write_json
 
@@ -48,26 +48,38 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
 
     # One load answers as both: the original weights are kept beside the tuned ones (core/chat/switch.py).
     # The tuned side answers as the app's chat does: routed, so general questions go to the original weights.
-    on_event(Progress("evaluate", "Loading the base and tuned weights…"))
+    on_event(Progress(Stage.EVALUATE, "Loading the base and tuned weights…"))
     model = load_chat_model(run.root, switchable=True)
     base_model = None if model.switch is not None else load_chat_model(run.root, base=True)
     router = Router.for_run(run.root)
     results: dict[str, dict[str, list[Graded]]] = {}
 
+    # Every answer is counted: base and tuned each answer all questions, the tuned weights alone the general ones.
+    total, done, phase = 2 * (len(heldout) + len(checks)) + len(checks), [0], [""]
+
+    def answered() -> None:
+        done[0] += 1
+        on_event(Progress(Stage.EVALUATE, f"{phase[0]} {done[0]}/{total}", done[0], total, tick=True))
+
     def ask_both(chat: Any, route: Any = None) -> dict[str, list[Graded]]:
-        return {k: ask_all(chat, items, should_stop=should_stop, router=route)
+        return {k: ask_all(chat, items, should_stop=should_stop, router=route, on_answer=answered)
                 for k, items in (("facts", heldout), ("general", checks))}
 
-    on_event(Progress("evaluate", f"Asking the base model {len(heldout) + len(checks)} questions…"))
+    phase[0] = "Asking the original model"
+    on_event(Progress(Stage.EVALUATE, f"Asking the base model {len(heldout) + len(checks)} questions…", 0, total))
     if base_model is not None:
         results["base"] = ask_both(base_model)
     else:
         with model.adapter(False):
             results["base"] = ask_both(model)
-    on_event(Progress("evaluate", f"Asking the tuned model {len(heldout) + len(checks)} questions…"))
+    phase[0] = "Asking the trained model"
+    on_event(Progress(Stage.EVALUATE, f"Asking the tuned model {len(heldout) + len(checks)} questions…", done[0], total))
     results["tuned"] = ask_both(model, router)
-    always_tuned = ask_all(model, checks, should_stop=should_stop)  # the tuned weights alone: what routing saves
+    # the tuned weights alone: what routing saves
+    always_tuned = ask_all(model, checks, should_stop=should_stop, on_answer=answered)
     del model, base_model
+    if should_stop():  # the answers stop short: a partial report would read as a verdict
+        raise Cancelled()
     base_docs, tuned_docs = by_doc(results["base"]["facts"]), by_doc(results["tuned"]["facts"])
     counts: dict[str, int] = {}
     for item in heldout:

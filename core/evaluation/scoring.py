@@ -41,12 +41,13 @@ def open_book_prompt(document: str, question: str) -> str:
 
 def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict[str, Any]], str | None] | None = None,
             settings: SamplingSettings = EVAL_SETTINGS, should_stop: Callable[[], bool] = lambda: False,
-            router: Any = None, passages: bool = False) -> list[Graded]:
+            router: Any = None, passages: bool = False, on_answer: Callable[[], None] | None = None) -> list[Graded]:
     """items: {"q", "a": [accepted...], "doc"?}. context(item) → document text for open-book, or None.
 
     router: answer as the app's chat does (core/chat/routing.py): the tuned weights for questions
     about the documents, the original ones for the rest; closed-book unless `passages` (chat with
     sources on: the best passages in the prompt of a question about the documents).
+    on_answer: called after each answer (a progress count).
     """
     out = []
     for item in items:
@@ -63,6 +64,8 @@ def ask_all(model: Any, items: Sequence[dict[str, Any]], context: Callable[[dict
             tuned = session.answered_by == "tuned"
         out.append(Graded(item["q"], answer, list(item["a"]), is_correct(answer, item["a"]), item.get("doc", ""),
                           tuned))
+        if on_answer is not None:
+            on_answer()
     return out
 
 
