@@ -365,7 +365,7 @@ class ModelPicker(QComboBox):
         if project is not None:
             runs = [r for r in projects.list_runs(project) if r.has_adapter]
             for run in runs:
-                self.addItem(f"Trained · {run.id}", str(run.path))
+                self.addItem(f"Trained · {run.label}", str(run.path))
             if self.include_base:
                 self.addItem("Original model (not trained)", "")
         # Keep a run the user picked; otherwise (first fill, or "original" while a new run appeared) the newest run.

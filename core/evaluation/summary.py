@@ -17,7 +17,7 @@ from core.errors import RunError
 from core.store import RunDir, read_json
 
 KIND_WORDS = {
-    "table": "Table rows", "key_value": "“Name: value” lines", "faq": "Questions and answers (FAQ)",
+    "table": "Table rows", "key_value": "“Name: value” lines", "faq": "FAQ answers",
     "step": "Numbered steps", "list": "List items", "prose": "Running text", "general": "General knowledge",
 }
 """core/dataset/questions.py REPORT_KIND's values, as a person would name them."""

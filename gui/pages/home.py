@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QTableWidget, QTableWidgetItem, QWidget)
+                               QMenu, QPushButton, QTableWidget, QTableWidgetItem, QWidget)
 
 from core import projects
 from core.projects import Project
 from core.runs import RunState, RunStatus
 from gui import dialogs
 from gui.context import AppContext
+from gui.run_actions import RunActions
 from gui.theme import mark_primary, set_icon
 from gui.widgets import Card, Page, muted
 
 STATUS_WORDS = {
-    RunStatus.PREPARED: "Ready to train", RunStatus.TRAINING: "Being trained elsewhere",
+    RunStatus.PREPARING: "Preparing", RunStatus.PREPARED: "Ready to train", RunStatus.TRAINING: "Being trained elsewhere",
     RunStatus.INTERRUPTED: "Interrupted", RunStatus.STOPPED: "Paused", RunStatus.FINISHED: "Trained",
     RunStatus.FAILED: "Failed", RunStatus.UNKNOWN: "Incomplete",
 }
@@ -26,6 +29,8 @@ def run_status_text(run: RunState) -> str:
     words = STATUS_WORDS.get(run.status, run.status)
     if run.status is RunStatus.TRAINING and not run.trained_elsewhere:
         words = "Training"
+    elif run.status is RunStatus.PREPARING and run.trained_elsewhere:
+        words = "Being prepared elsewhere"
     elif run.status is RunStatus.INTERRUPTED and not run.has_checkpoint:
         words = "Interrupted (no checkpoint)"
     if run.total_steps:
@@ -119,9 +124,14 @@ class HomePage(Page):
         self.runs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs_table.horizontalHeader().setStretchLastSection(True)
         self.runs_table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.runs_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.runs_table.customContextMenuRequested.connect(self._run_context_menu)
+        self.run_actions = RunActions(ctx, self)
         right.add(self.runs_table, 1)
         self.runs_hint = muted("Runs appear here once you train. Open a project, add documents, then go to Train.")
         right.add(self.runs_hint)
+        self.runs_menu_hint = muted("Right-click a run to see what it learned, rename it, open its folder or delete it.")
+        right.add(self.runs_menu_hint)
         row.addWidget(right, 3)
         self.body.addWidget(self.lists, 1)
         self.filler = QWidget()  # takes the spare height while only the welcome card shows
@@ -179,10 +189,31 @@ class HomePage(Page):
         runs = projects.list_runs(project) if project else []
         self.runs_table.setRowCount(len(runs))
         for r, run in enumerate(runs):
-            values = [run.id, run_status_text(run), run.preset.capitalize(), run.created.replace("T", " ")[:16]]
+            values = [run.label, run_status_text(run), run.preset.capitalize(), run.created.replace("T", " ")[:16]]
             for c, value in enumerate(values):
-                self.runs_table.setItem(r, c, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+                item.setToolTip(f"{run.path}\nRight-click: see what it learned, rename, open folder, delete")
+                self.runs_table.setItem(r, c, item)
         self.runs_hint.setVisible(not runs)
+        self.runs_menu_hint.setVisible(bool(runs))
+
+    def run_menu(self, row: int) -> QMenu | None:
+        """The right-click menu of the run in `row` (core/run_manage.py does the work, gui/run_actions.py asks)."""
+        item = self.runs_table.item(row, 0)
+        if item is None:
+            return None
+        project = self._selected()
+        return self.run_actions.menu(Path(item.data(Qt.ItemDataRole.UserRole)),
+                                     report=project is None or project.task == "chat", parent=self.runs_table)
+
+    def _run_context_menu(self, pos: QPoint) -> None:
+        row = self.runs_table.rowAt(pos.y())
+        menu = self.run_menu(row) if row >= 0 else None
+        if menu is not None:
+            self.runs_table.selectRow(row)
+            menu.exec(self.runs_table.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     # Actions ---------------------------------------------------------------------------
     def create_sample_project(self) -> None:

@@ -171,7 +171,7 @@ class ClassifyTrainPage(Page):
         self.run_combo.clear()
         runs = classify_runs(self.ctx.project)
         for run in runs:
-            self.run_combo.addItem(f"{run.id} · {run_status_text(run)}", str(run.path))
+            self.run_combo.addItem(f"{run.label} · {run_status_text(run)}", str(run.path))
         if not runs:
             self.run_combo.addItem("No runs yet", None)
         index = self.run_combo.findData(str(keep)) if keep else -1

@@ -110,7 +110,7 @@ class TryPage(Page):
         self.run_combo.clear()
         for run in classify_runs(self.ctx.project):
             if run.has_adapter:
-                self.run_combo.addItem(f"{run.id} · {'Trained' if run.status is RunStatus.FINISHED else 'Partly trained'}",
+                self.run_combo.addItem(f"{run.label} · {'Trained' if run.status is RunStatus.FINISHED else 'Partly trained'}",
                                        str(run.path))
         if not self.run_combo.count():
             self.run_combo.addItem("No trained run yet", None)

@@ -27,6 +27,8 @@ from gui.context import AppContext
 from gui.jobs import prepare_job
 from gui.pages.home import run_status_text
 from gui.plots import TrainingPlots
+from gui.report_view import ReportView
+from gui.run_actions import RunActions, RunMenuButton
 from gui.settings_form import ConfigForm, preset_values
 from gui.theme import mark_primary, set_icon
 from gui.widgets import Card, Page, PresetButton, Stat, StatGrid, format_duration, muted, scrolling
@@ -52,6 +54,8 @@ class TrainPage(Page):
         self.run_combo.currentIndexChanged.connect(self._run_selected)
         self.header_actions.addWidget(muted("Run", wrap=False))
         self.header_actions.addWidget(self.run_combo)
+        self.run_menu_button = RunMenuButton(RunActions(ctx, self), lambda: self.run_path if self.state == IDLE else None)
+        self.header_actions.addWidget(self.run_menu_button)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("The selected run's tuned model for Ollama, llama.cpp or transformers, checked")
         self.export_button.clicked.connect(self.open_export)
@@ -66,6 +70,7 @@ class TrainPage(Page):
 
         ctx.project_changed.connect(lambda _p: self.refresh_runs(select_newest=True))
         ctx.documents_changed.connect(self._update_buttons)
+        ctx.runs_changed.connect(lambda: self.refresh_runs() if self.state == IDLE else None)  # renamed, deleted
         self.choose_preset("standard")
         self.refresh_runs(select_newest=True)
 
@@ -154,6 +159,8 @@ class TrainPage(Page):
         self.overfit_label.setWordWrap(True)
         self.overfit_label.hide()
         layout.addWidget(self.overfit_label)
+        self.report_view = ReportView(self.ctx, compact=True)  # "did it learn?" of the selected finished run
+        layout.addWidget(self.report_view)
         vertical = QSplitter(Qt.Orientation.Vertical)
         self.plots = TrainingPlots()
         vertical.addWidget(self.plots)
@@ -201,7 +208,7 @@ class TrainPage(Page):
         self.run_combo.clear()
         runs = projects.list_runs(project) if project else []
         for run in runs:
-            self.run_combo.addItem(f"{run.id} · {run_status_text(run)}", str(run.path))
+            self.run_combo.addItem(f"{run.label} · {run_status_text(run)}", str(run.path))
         if not runs:
             self.run_combo.addItem("No runs yet", None)
         index = max(0, self.run_combo.findData(str(keep))) if keep else 0
@@ -222,6 +229,7 @@ class TrainPage(Page):
             self.overfit_label.hide()
             self.log.clear()
         self.run_path = new_path
+        self.report_view.show_run(new_path)
         if run is None:
             self.plots.clear()
             self._set_stats(None)
@@ -333,6 +341,7 @@ class TrainPage(Page):
         self.state = state
         self.estimate_label.clear()
         self.run_path = run
+        self.report_view.show_run(None)
         self.overfit_label.hide()
         self.log.clear()
         self.plots.clear()
