@@ -20,8 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from core.locks import holder
-from core.store import RunDir, RunStatus
+from core.store import RunDir, RunStatus, read_json
 from core.training.checkpoints import newest_step
+
+
+_own_trainers: set[int] = set()
+"""Worker processes this process started (the app's training worker): their runs are trained here, not elsewhere."""
+
+
+def adopt_trainer(pid: int) -> None:
+    """The app started `pid` to prepare or train a run: a run it holds is this app's, not "trained elsewhere"."""
+    _own_trainers.add(pid)
+
+
+def release_trainer(pid: int) -> None:
+    _own_trainers.discard(pid)
 
 
 RESUMABLE = frozenset({RunStatus.INTERRUPTED, RunStatus.STOPPED, RunStatus.FAILED})
@@ -68,7 +81,8 @@ class RunState:
     @property
     def trained_elsewhere(self) -> bool:
         """Another process (a CLI run, a second app) is training it: nothing here may resume or start it."""
-        return self.status is RunStatus.TRAINING and self.trainer_pid != os.getpid()
+        return (self.status in (RunStatus.TRAINING, RunStatus.PREPARING) and self.trainer_pid is not None
+                and self.trainer_pid != os.getpid() and self.trainer_pid not in _own_trainers)
 
     def resumes_from(self) -> str:
         """Where --resume picks up, in words: "step 40 of 120", or "the beginning" with no checkpoint yet."""
@@ -82,6 +96,11 @@ class RunState:
         pid = f" (pid {self.trainer_pid})" if self.trainer_pid and self.trainer_pid > 0 else ""
         training = (f"Being trained elsewhere, by another TuneDesk process{pid}." if self.trained_elsewhere
                     else "Being trained now by this process.")
+        if self.status is RunStatus.PREPARING:
+            return ("Being prepared elsewhere, by another TuneDesk process." if self.trained_elsewhere else
+                    "Being prepared: reading the documents and writing training examples.")
+        if self.status is RunStatus.UNKNOWN and RunDir(self.path).prepare_request.is_file():
+            return "Preparation did not finish. Start a new run (this folder can be deleted)."
         return {
             RunStatus.PREPARED: "Ready to train.",
             RunStatus.TRAINING: training,
@@ -90,6 +109,17 @@ class RunState:
             RunStatus.FAILED: f"Failed ({self.error or 'see the log'}): can continue from {where}.",
             RunStatus.FINISHED: "Finished.",
         }.get(self.status, "Not a readable run folder.")
+
+
+def _requested_by_live_app(run: RunDir) -> bool:
+    """The app that asked for this run's preparation is still running (it removes the folder if preparing fails)."""
+    import psutil
+
+    try:
+        requester = int(read_json(run.prepare_request)["requested_by"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return psutil.pid_exists(requester)
 
 
 def run_state(path: Path | str) -> RunState:
@@ -102,7 +132,8 @@ def run_state(path: Path | str) -> RunState:
         if not isinstance(meta, dict):
             raise ValueError("run.json is not an object")
     except Exception:  # missing or unreadable run.json (core writes it atomically, so: not a run yet)
-        status = RunStatus.TRAINING if pid else RunStatus.UNKNOWN
+        # core/pipeline.py writes run.json last. Until its worker holds the lock, a request from a live app counts too.
+        status = RunStatus.PREPARING if pid or _requested_by_live_app(run) else RunStatus.UNKNOWN
         return RunState(run.root, status, checkpoint, checkpoint or 0, 0, pid)
     try:
         status = RunStatus(meta.get("status") or RunStatus.PREPARED)

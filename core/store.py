@@ -52,6 +52,8 @@ def read_json(path: Path) -> Any:
 class RunStatus(StrEnum):
     """Where a run stands. A str (StrEnum), so run.json and `status == "finished"` read it unchanged."""
 
+    PREPARING = "preparing"
+    """A live process is reading the documents and writing the dataset; no run.json yet."""
     PREPARED = "prepared"
     """Documents read and the dataset written; never trained (it is started, not resumed)."""
     TRAINING = "training"
@@ -101,10 +103,15 @@ class RunDir:
     def report(self) -> Path:
         return self.root / "report.json"
 
+    @property
+    def prepare_request(self) -> Path:
+        """What the app asked its worker to prepare (core/pipeline.py request_preparation); gone once run.json is."""
+        return self.root / "prepare.json"
+
     def read_run(self) -> dict[str, Any]:
         if not self.run_json.is_file():
             raise RunError(f"{self.root} is not a TuneDesk run folder (no run.json).",
-                           "Give the folder you passed to 'tunedesk train --out'.")
+                           "Choose a run folder (one made by Start training in the app, or 'tunedesk train --out').")
         return read_json(self.run_json)
 
     def update_run(self, **fields: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.errors import Cancelled, TuneDeskError
-from core.events import Event, Failed, Finished, Progress, Stage, StepMetrics, to_dict
+from core.events import Caution, Event, Failed, Finished, Progress, Stage, StepMetrics, to_dict
 
 STOP_FILE = "STOP"
 EXIT_FINISHED, EXIT_ERROR, EXIT_FAILED, EXIT_STOPPED = 0, 1, 2, 3
@@ -41,13 +41,14 @@ def request_stop(run: Path | str) -> None:
     (Path(run) / STOP_FILE).touch()
 
 
-def worker_command(run: Path | str, resume: bool = False) -> list[str]:
-    """The argv that starts a training worker, source checkout or frozen bundle alike."""
+def worker_command(run: Path | str, resume: bool = False, prepare: bool = False) -> list[str]:
+    """The argv that starts a training worker, source checkout or frozen bundle alike. With `prepare`, it
+    first prepares the run that core.pipeline.request_preparation described (documents → dataset)."""
     if getattr(sys, "frozen", False):
         base = [sys.executable]
     else:
         base = [sys.executable, str(Path(__file__).resolve().parent.parent / "main.py")]
-    return base + ["--worker", "train", str(run)] + (["--resume"] if resume else [])
+    return base + ["--worker", "train", str(run)] + (["--resume"] if resume else []) + (["--prepare"] if prepare else [])
 
 
 def _emit(event: Event) -> None:
@@ -76,8 +77,11 @@ def _stopped_while_loading(run: Path) -> Finished:
 
     step = newest_step(run / "checkpoints") or 0
     adapter = run / "adapter"
+    if not (run / "run.json").is_file():  # stopped while preparing: there is no run to continue
+        return Finished(0, True, "", "Stopped before training began.")
     return Finished(step, True, str(adapter) if adapter.is_dir() else "",
-                    "Stopped before training began; nothing was lost. Continue with --resume.")
+                    "Stopped before training began; nothing was lost. Resume continues from "
+                    + (f"step {step}." if step else "the beginning."))
 
 
 def _process_start() -> float:
@@ -115,6 +119,23 @@ class _StopWatch:
                 os._exit(EXIT_STOPPED)  # nothing to save yet, and loading cannot be interrupted otherwise
 
 
+def _report(run: Path, watch: _StopWatch) -> None:
+    """The "did it learn?" report, as `tunedesk train` writes it: the app shows it when the run finishes.
+    The run is finished whatever happens here; a stop or a failure only leaves it without a report."""
+    from core.evaluation.report import evaluate_run
+    from core.store import RunDir
+    from core.training.config import TrainConfig
+
+    if not TrainConfig.from_dict(RunDir(run).read_run()["config"]).report:
+        return
+    try:
+        evaluate_run(run, on_event=watch.on_event, should_stop=watch.should_stop)
+    except Cancelled:
+        _emit(Caution("Stopped while checking what the model learned: the model is trained, without a report."))
+    except TuneDeskError as exc:
+        _emit(Caution(f"No report on what the model learned: {exc.message}"))
+
+
 def worker_main(argv: Sequence[str]) -> int:
     """Run the worker and end the process (it never returns).
 
@@ -139,6 +160,7 @@ def _worker_main(argv: Sequence[str]) -> int:
         return EXIT_FAILED
     run = Path(argv[1])
     resume = "--resume" in argv[2:]
+    prepare = "--prepare" in argv[2:]
     stop_file = run / STOP_FILE
     try:  # a STOP older than this process was left by a killed worker; a newer one is for us
         if stop_file.stat().st_mtime < _process_start() - 1.0:
@@ -158,7 +180,13 @@ def _worker_main(argv: Sequence[str]) -> int:
         else:
             from core.training.loop import train_run  # inside the try: the imports can run out of memory
 
+            if prepare:
+                from core.pipeline import prepare_requested
+
+                prepare_requested(run, on_event=watch.on_event, should_stop=watch.should_stop)
         result = train_run(run, on_event=watch.on_event, should_stop=watch.should_stop, resume=resume)
+        if result.status == "finished" and not is_classify_run(run):
+            _report(run, watch)
         return EXIT_FINISHED if result.status == "finished" else EXIT_STOPPED
     except Cancelled:
         _report_stopped_while_loading(run)

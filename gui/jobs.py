@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from core.chat.assembly import ChatModels, open_session
 from core.events import AnswerDone, Progress
@@ -121,14 +121,6 @@ def examples_preview_job(project: Any, source: str, chunks: list[Any], elements:
                                               in_context=defaults.passages_in_context),
                             "a new run would make from this file")
     return run
-
-
-def prepare_job(documents: Sequence[Path], run: Path, config: Any) -> Callable[[Emit, Stop], Any]:
-    def run_(emit: Emit, should_stop: Stop) -> Any:
-        from core.pipeline import prepare_run
-
-        return prepare_run(list(documents), run, config, on_event=emit, should_stop=should_stop)
-    return run_
 
 
 def stream_job(models: ChatModels, run: Path | None, model_spec: str, base: bool, messages: list[dict[str, str]],

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QProcess, QThread, Signal
 
 from core.errors import Cancelled
 from core.events import Failed, Finished, from_dict
+from core.runs import adopt_trainer, release_trainer
 from core.worker import request_stop, worker_command
 from gui.notify import Notifier
 
@@ -84,17 +85,19 @@ class TrainingProcess(QObject):
         self._buffer = b""
         self._outcome = ""
         self._stopping = False
+        self._pid = 0
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
 
-    def start(self, run: Path, resume: bool = False, command: list[str] | None = None) -> None:
-        """Start training `run`; `command` replaces core.worker.worker_command (for a custom worker)."""
+    def start(self, run: Path, resume: bool = False, command: list[str] | None = None, prepare: bool = False) -> None:
+        """Start training `run` (with `prepare`: preparing it first, as core.pipeline.request_preparation asked);
+        `command` replaces core.worker.worker_command (for a custom worker)."""
         if self.is_running():
             raise RuntimeError("A training process is already running.")
         self.run = Path(run)
         self._buffer, self._outcome, self._stopping = b"", "", False
-        argv = command or worker_command(self.run, resume)
+        argv = command or worker_command(self.run, resume, prepare)
         process = QProcess(self)
         process.setProgram(argv[0])
         process.setArguments(argv[1:])
@@ -102,8 +105,14 @@ class TrainingProcess(QObject):
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
+        process.started.connect(lambda p=process: self._adopt(p))
         self._process = process
         process.start()
+
+    def _adopt(self, process: QProcess) -> None:
+        """The run this child holds is this app's (core.runs: not "being trained elsewhere")."""
+        self._pid = int(process.processId())
+        adopt_trainer(self._pid)
 
     def stop(self) -> None:
         """Ask for a stop at the next step; the worker saves a checkpoint and reports Finished."""
@@ -161,6 +170,7 @@ class TrainingProcess(QObject):
         if self._buffer:
             self._handle_line(self._buffer.decode("utf-8", "replace").strip())
             self._buffer = b""
+        release_trainer(self._pid)
         outcome = self._outcome
         if not outcome:  # ended without a Finished or Failed event: killed or crashed
             outcome = "failed"

@@ -70,7 +70,8 @@ def quick_config(**overrides):
     """A few real optimiser steps: enough to move the loss, cheap enough for CI."""
     from core.training.config import preset_config
 
-    values = dict(epochs=50.0, max_steps=6, save_every=3, eval_every=3, learning_rate=2e-3, batch_size=4, max_seq_len=256)
+    values = dict(epochs=50.0, max_steps=6, save_every=3, eval_every=3, learning_rate=2e-3, batch_size=4, max_seq_len=256,
+                  report=False)  # the worker's "did it learn?" report takes minutes: the tests that want it say so
     values.update(overrides)
     return preset_config("quick", **values)
 

@@ -84,6 +84,13 @@ def test_stopped_run_resumes_to_the_same_result(tmp_path: Path, demo_model_dir: 
     assert result.status == "finished" and result.step == 6
     steps = [e.step for e in resumed_events if isinstance(e, StepMetrics)]
     assert steps == [4, 5, 6]
+    # Totals survive Resume (issue #21): the clock goes on from the first session's 3 steps, not from zero.
+    before = [e.elapsed_s for e in events if isinstance(e, StepMetrics)][-1]
+    after = [e.elapsed_s for e in resumed_events if isinstance(e, StepMetrics)]
+    assert after[0] > before and after == sorted(after)
+    assert RunDir(part).read_run()["train_seconds"] >= after[-1]
+    done = [e for e in resumed_events if isinstance(e, Finished)][-1]
+    assert done.message == f"Finished 6 steps in {RunDir(part).read_run()['train_seconds'] / 60:.1f} min."
     # Same data order and state: the resumed adapter equals the uninterrupted one.
     a, b = _adapter_tensors(full), _adapter_tensors(part)
     assert a.keys() == b.keys()

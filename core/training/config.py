@@ -123,6 +123,10 @@ class TrainConfig:
     kernels after a 10–40 s compile. auto = for CPU runs of 150 steps or more when a C++ compiler is
     installed; on or off."""
 
+    report: bool = True
+    """When training finishes, check what the model learned: questions about the documents in new words and
+    everyday questions, the tuned model's answers beside the original's (report.json, shown in the app)."""
+
     gradient_checkpointing: bool = False
     """4-bit (nf4) runs only: recompute activations during the backward pass instead of keeping them, for
     less memory at about a third more time per step. Off: small models fit and train faster without it."""

@@ -105,6 +105,8 @@ class Estimate:
     message: str
     breakdown: dict[str, float] = field(default_factory=dict)
     """GB per part of the peak, for display."""
+    seconds_per_eval: float = 0.0
+    """One validation check (forward passes only): the loop's time-left figure uses it until one is measured."""
 
     @property
     def fits(self) -> bool:
@@ -242,7 +244,8 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
     steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
-    eval_s = plan.evaluations * math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
+    per_eval_s = math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
+    eval_s = plan.evaluations * per_eval_s
     load_s = 5 + shape.file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
     _, calibrated = _throughput(device, precision)
@@ -260,7 +263,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
                    + (" The model is small enough to chat with." if verdict == CHAT_ONLY else
                       " This model is too large for this computer even to chat with."))
     return Estimate(precision, choice.reason, round(peak, 3), round(budget, 2), step_s, steps, total_s, verdict, message,
-                    {k: round(v, 3) for k, v in parts.items()})
+                    {k: round(v, 3) for k, v in parts.items()}, round(per_eval_s, 3))
 
 
 def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo, budget: float) -> tuple[str, float] | None:

@@ -35,6 +35,7 @@ from core.store import RunDir, RunStatus
 from core.training.checkpoints import as_disk_error, newest_step, resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
+from core.training.eta import StepClock
 from core.training.loss import answer_loss, autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -143,6 +144,8 @@ class _Training:
     """The step this session started from (0, or the checkpoint it resumed)."""
     started: float = 0.0
     """time.perf_counter() when this session's loop began."""
+    earlier_seconds: float = 0.0
+    """Training time of the sessions before this one (a resumed run's checkpoint says): totals survive Resume."""
     tokens_seen: int = 0
     val_loss: float | None = None
 
@@ -250,6 +253,7 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
         if state is not None:
             t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
             t.last_loss = state.get("last_loss", float("nan"))
+            t.earlier_seconds = float(state.get("train_seconds", 0.0))
     _check_stop(should_stop)
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
@@ -262,6 +266,7 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
     plan, patience = t.plan, t.config.early_stopping_patience
     t.began, t.first_step, t.saved_step, t.micro = True, t.step, t.step, t.step * t.config.grad_accum
     t.started = time.perf_counter()
+    clock = _clock(t)
     t.emit(Progress(Stage.TRAIN, f"Training steps {t.step + 1}–{plan.total_steps}", t.step, plan.total_steps))
     while t.step < plan.total_steps:
         if should_stop():
@@ -269,12 +274,14 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
         t.phase = f"at step {t.step + 1}"
         tokens = _optimizer_step(t)
         t.tokens_seen += tokens
-        elapsed = time.perf_counter() - t.started
-        eta = elapsed / (t.step - t.first_step) * (plan.total_steps - t.step)  # mean step time of this session
+        now = time.perf_counter()
+        elapsed = now - t.started
         t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
-                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed, eta))
+                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0,
+                           t.earlier_seconds + elapsed, clock.eta(t.step, now)))
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t)
+            clock.exclude(time.perf_counter() - now)
             if patience and t.bad_evals >= patience:
                 t.emit(Caution(f"Validation loss has not improved for {t.bad_evals} checks: "
                                f"stopping early at step {t.step}."))
@@ -283,6 +290,16 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
         if plan.saves_at(t.step):
             _save(t)
     return False
+
+
+def _clock(t: _Training) -> StepClock:
+    """Time left for this session, seeded with the pre-flight's per-step and per-check seconds (run.json)."""
+    try:
+        estimate = t.run.read_run().get("estimate") or {}
+    except TuneDeskError:
+        estimate = {}
+    return StepClock(t.plan, t.step, t.started, float(estimate.get("seconds_per_step") or 0.0),
+                     float(estimate.get("seconds_per_eval") or 0.0), validates=bool(t.val_data))
 
 
 def _optimizer_step(t: _Training) -> int:
@@ -324,11 +341,16 @@ def _save(t: _Training) -> None:
     from peft import get_peft_model_state_dict
 
     state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
-             "total_steps": t.plan.total_steps, "last_loss": t.last_loss}
+             "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "train_seconds": _train_seconds(t)}
     path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
                            state, t.config.keep_checkpoints)
     t.saved_step = t.step
     t.emit(CheckpointSaved(t.step, str(path)))
+
+
+def _train_seconds(t: _Training) -> float:
+    """All the training time that led to this step: earlier sessions' and this one's."""
+    return t.earlier_seconds + (time.perf_counter() - t.started if t.began else 0.0)
 
 
 def _finish(t: _Training, stopped: bool) -> TrainResult:
@@ -336,18 +358,18 @@ def _finish(t: _Training, stopped: bool) -> TrainResult:
     moment leaves resumable: the status says "finished" only once the adapter is in place."""
     t.phase = f"while finishing (after step {t.step})"
     total, adapter = t.plan.total_steps, str(t.run.adapter)
-    resume_words = f"Stopped at step {t.step} of {total}. Continue with --resume."
+    resume_words = f"Stopped at step {t.step} of {total}. Resume continues from here."
     if stopped and t.step == t.first_step:  # stopped before this session trained a step: nothing new to write
         _mark(t.run, status=RunStatus.STOPPED)
         t.emit(Finished(t.step, True, adapter if t.run.adapter.is_dir() else "", resume_words))
-        return TrainResult(RunStatus.STOPPED, t.step, total, t.last_loss, None, time.perf_counter() - t.started, 0,
+        return TrainResult(RunStatus.STOPPED, t.step, total, t.last_loss, None, _train_seconds(t), 0,
                            peak_memory_gb(t.device), adapter)
     if t.step > t.saved_step:
         _save(t)
     if not stopped and t.val_data:
         _validate(t)
     _write_adapter(t)
-    seconds = time.perf_counter() - t.started
+    seconds = _train_seconds(t)
     status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
     peak = peak_memory_gb(t.device)
     t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss, train_seconds=seconds,

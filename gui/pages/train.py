@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPl
 
 from core import projects
 from core.errors import TuneDeskError
+from core.pipeline import request_preparation
 from core.events import Caution, CheckpointSaved, EvalMetrics, Failed, Finished, Progress, Stage, StepMetrics
-from core.runs import RunState, RunStatus, run_state
+from core.runs import RunState, run_state
 from core.store import RunDir
 from core.training.config import PRESET_HELP, PRESETS, TrainConfig
 from gui.context import AppContext
-from gui.jobs import prepare_job
 from gui.pages.home import run_status_text
 from gui.plots import TrainingPlots
 from gui.report_view import ReportView
@@ -42,8 +42,9 @@ class TrainPage(Page):
                                   "from the last checkpoint.", parent)
         self.ctx = ctx
         self.state = IDLE
+        self._announced = True  # the run being prepared is in the lists (the worker holds its lock)
+        self._finished_training = False  # the steps are done: what follows is the "did it learn?" check
         self.run_path: Path | None = None  # the run shown (and trained, while busy)
-        self._prepare_task = None
         self.process = ctx.workers.training
         self.process.event.connect(self.on_event)
         self.process.log.connect(self.log_line)
@@ -301,32 +302,30 @@ class TrainPage(Page):
             self.ctx.notifier.report_exception(exc)
             return
         run = projects.new_run_dir(project)
+        try:  # a few hundred bytes: the documents folder and the settings, for the worker to prepare from
+            request_preparation(run, [project.documents_dir], config)
+        except OSError as exc:
+            self.ctx.notifier.report_exception(exc)
+            return
         self._begin(run, PREPARING)
         self.log_line(f"New run {run.name}: preset {config.preset}, model {config.model}")
-        self.status_label.setText("Reading documents and building training examples…")
+        self.status_label.setText("Starting: loading the model and reading your documents…")
         self.progress.setRange(0, 0)
-        self._prepare_task = self.ctx.workers.run(
-            prepare_job([project.documents_dir], run, config), "prepare-run",
-            on_event=self.on_event, on_success=lambda _r: self._prepared(run),
-            on_failure=lambda _e: self._prepare_ended(run, "Could not prepare the run."),
-            on_done=self._prepare_done)
-        self._prepare_task.cancelled.connect(lambda: self._prepare_ended(run, "Stopped before training began."))
+        # Preparing runs in the training worker process, as from the command line: in the app's own process it
+        # took 2–3× as long (core/pipeline.py request_preparation), and a stop ends it at once.
+        self.process.start(run, prepare=True)
+        self.refresh_runs()
+        self._update_buttons()
 
-    def _prepare_done(self) -> None:
-        self._prepare_task = None
-
-    def _prepare_ended(self, run: Path, message: str) -> None:
-        """Preparation failed or was stopped: a folder that never became a trainable run is removed."""
+    def _preparation_ended(self, run: Path) -> bool:
+        """After the worker ended: a folder that never became a trainable run is removed. True if it was."""
         import shutil
 
-        if run_state(run).status in (RunStatus.UNKNOWN, RunStatus.PREPARED):
+        if not RunDir(run).run_json.is_file():  # stopped or failed while preparing (core/pipeline.py writes it last)
             shutil.rmtree(run, ignore_errors=True)
-        self.run_path = None
-        self._finish_idle(message)
-
-    def _prepared(self, run: Path) -> None:
-        self.ctx.runs_changed.emit()
-        self._launch(run, resume=False)
+            self.run_path = None
+            return True
+        return False
 
     def resume(self, run: Path | None = None) -> None:
         target = Path(run) if run else (self.selected_run().path if self.selected_run() else None)
@@ -339,6 +338,8 @@ class TrainPage(Page):
 
     def _begin(self, run: Path, state: str) -> None:
         self.state = state
+        self._announced = state != PREPARING
+        self._finished_training = False
         self.estimate_label.clear()
         self.run_path = run
         self.report_view.show_run(None)
@@ -357,8 +358,9 @@ class TrainPage(Page):
         self._update_buttons()
 
     def stop(self) -> None:
-        if self.state == PREPARING and self._prepare_task is not None:
-            self._prepare_task.cancel()
+        if self.state == PREPARING:
+            self.process.stop()  # nothing to save yet: the worker ends at once
+            self.status_label.setText("Stopping…")
         elif self.state == TRAINING:
             self.process.stop()
             self.status_label.setText("Stopping at the end of this step and saving a checkpoint…")
@@ -381,6 +383,8 @@ class TrainPage(Page):
             return
         words = {"finished": "Training finished.", "stopped": "Stopped. Press Resume to continue later.",
                  "failed": "Training failed — see the message above."}
+        if self.state in (PREPARING, STOPPING) and self.run_path is not None and self._preparation_ended(self.run_path):
+            words = {"stopped": "Stopped before training began.", "failed": "Could not prepare the run — see the message above."}
         self._finish_idle(words.get(outcome, outcome))
         if outcome == "finished":
             self.ctx.notifier.info("Your model is trained.", "Open Chat to talk to it, or Compare to see what changed.",
@@ -397,6 +401,15 @@ class TrainPage(Page):
     def on_event(self, event: Any) -> None:
         if self.state == IDLE:  # the training process is shared: a classify project's events are not this page's
             return
+        if self.state == PREPARING and not self._announced:  # the worker holds the run now: lists say "Preparing"
+            self._announced = True
+            self.ctx.runs_changed.emit()
+        if self.state == PREPARING and (isinstance(event, StepMetrics)
+                                        or (isinstance(event, Progress) and event.stage == Stage.TRAIN)):
+            self.state = TRAINING
+            self.refresh_runs()
+            self.ctx.runs_changed.emit()
+            self._update_buttons()
         if isinstance(event, StepMetrics):
             self.plots.add_step(event)
             self.run_combo.setItemText(self.run_combo.currentIndex(), f"{self.run_path.name if self.run_path else ''}"
@@ -415,17 +428,31 @@ class TrainPage(Page):
             self.log_line(f"Checkpoint saved at step {event.step}")
         elif isinstance(event, Finished):
             self.log_line(event.message or "Finished.")
+            self._finished_training = not event.stopped_by_user
         elif isinstance(event, Failed):
             self.log_line(f"Failed: {event.message}" + (f" — {event.hint}" if event.hint else ""))
         elif isinstance(event, Caution):  # a skipped file, a run that may not fit, an early stop: worth a banner
             self.log_line(f"Note: {event.message}")
             self.ctx.notifier.warning(event.message)
         elif isinstance(event, Progress):
+            self._show_progress(event)
+
+    def _show_progress(self, event: Progress) -> None:
+        """Preparation and the final check report counted work: a filling bar and "37/120 · about 2 minutes
+        left" instead of an endless busy bar (issue #21). A tick (one answer of many) updates without a log line."""
+        if not event.tick or event.done == event.total:
             self.log_line(event.message)
-            if event.stage == Stage.ESTIMATE:  # core.pipeline.preflight: memory and time, in words
-                self.estimate_label.setText(event.message)
-            if self.state in (PREPARING, TRAINING) and not self.plots.series["loss"].x:
-                self.status_label.setText(event.message)
+        if event.stage == Stage.ESTIMATE:  # core.pipeline.preflight: memory and time, in words
+            self.estimate_label.setText(event.message)
+        between_steps = self.state != PREPARING and self.plots.series["loss"].x and not self._finished_training
+        if self.state == STOPPING or between_steps:
+            return
+        self.status_label.setText(event.message)
+        if event.total > 0:
+            self.progress.setRange(0, event.total)
+            self.progress.setValue(min(event.done, event.total))
+        else:
+            self.progress.setRange(0, 0)
 
     def log_line(self, text: str) -> None:
         self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {text}")
