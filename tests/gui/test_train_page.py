@@ -8,10 +8,10 @@ from conftest import SAMPLE_DOCS
 from gui_support import TRAINING_TIMEOUT_MS, home, make_window, only_known, window  # noqa: F401 - fixtures
 
 from core import projects
-from core.events import StepMetrics
+from core.events import Progress, StepMetrics
 from core.runs import run_state
 from core.training.config import TrainConfig
-from gui.pages.train import IDLE, TRAINING
+from gui.pages.train import IDLE, PREPARING, TRAINING
 
 STEPS = 4
 
@@ -34,17 +34,32 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
     assert page.config().preset == "custom" and page.config().max_steps == STEPS
 
     steps: list[int] = []
+    counted: list[tuple[int, int]] = []  # (bar value, bar maximum) after each counted preparation event
+    home_said: dict[str, str] = {}  # what Home's runs table said while preparing and while training
 
-    def on_event(event):
+    def home_status() -> str:
+        table = window.home_page.runs_table
+        return table.item(0, 1).text() if table.rowCount() else ""
+
+    def on_event(event):  # connected after the page's own handler: sees what the page made of each event
+        if isinstance(event, Progress) and page.state == PREPARING:
+            home_said.setdefault("preparing", home_status())
+            if event.total:
+                counted.append((page.progress.value(), page.progress.maximum()))
         if isinstance(event, StepMetrics):
+            home_said.setdefault("training", home_status())
             steps.append(event.step)
             if len(steps) == 1:
                 page.stop_button.click()  # stop as soon as the first step is seen
 
     page.process.event.connect(on_event)
     page.start_button.click()
-    assert page.state != IDLE and page.stop_button.isEnabled() and not page.start_button.isEnabled()
+    assert page.state == PREPARING and page.stop_button.isEnabled() and not page.start_button.isEnabled()
     qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
+    # Issue #21: preparing is counted, not an endless busy bar, and the lists follow the run's one state
+    assert counted and all(0 <= value <= maximum and maximum > 0 for value, maximum in counted), counted
+    assert home_said["preparing"] == "Preparing" and home_said["training"].startswith("Training ·"), home_said
+    assert home_status().startswith("Paused")
 
     run = projects.list_runs(project)[0]
     assert run.status == "stopped" and run.has_checkpoint and run.resumable, run
@@ -63,6 +78,9 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
 
     run = run_state(run.path)
     assert run.status == "finished" and run.step == STEPS and run.has_adapter
+    assert home_status().startswith("Trained")
+    started = window.home_page.runs_table.item(0, 3).text()
+    assert started == run.created.replace("T", " ")[:16]  # when Start was pressed (run.json 'created')
     assert steps[-1] == STEPS and steps[stopped_at] == stopped_at + 1  # resumed after the checkpoint, no step lost
     qtbot.waitUntil(lambda: page.plots.points("loss") == STEPS, timeout=5_000)  # one curve, no fold-back
     assert page.plots.points("val_loss") >= 1 and page.plots.points("lr") == STEPS
