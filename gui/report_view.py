@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
                                QLabel, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QTextBrowser,
                                QVBoxLayout, QWidget)
 
@@ -34,6 +34,9 @@ from gui.widgets import Card, format_duration, muted
 SECONDS_PER_QUESTION = 2.5
 """Measured: the demo model's check of the sample documents (13 questions, 8 general) took 70 s on 2 busy
 CPU cores, a third of it loading; each question is answered by both models. Only for "about N min"."""
+
+COMPACT_SIDE_BY_SIDE = 620
+"""Below this card width the Train page's card puts its button under the words, which would wrap a word a line."""
 
 
 def _minutes(seconds: float) -> str:
@@ -148,19 +151,25 @@ class ReportView(Card):
         for button in (self.details_button, self.check_button, self.stop_button):
             buttons.addWidget(button)
             button.hide()
-        if compact:
-            row = QHBoxLayout()
-            row.setSpacing(16)
-            row.addLayout(texts, 1)
-            row.addLayout(buttons)
-            buttons.setAlignment(Qt.AlignmentFlag.AlignVCenter)
-            self.add(row)
+        if compact:  # side by side when there is room (resizeEvent), else the button under the words
+            self.row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+            self.row.setSpacing(16)
+            self.row.addLayout(texts, 1)
+            self.row.addLayout(buttons)
+            buttons.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+            self.add(self.row)
         else:
             buttons.addStretch(1)
             self.add(texts)
             self.add(buttons)
             self._full_parts()
         self.setVisible(not compact)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if self.compact:
+            wide = event.size().width() >= COMPACT_SIDE_BY_SIDE
+            self.row.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+        super().resizeEvent(event)
 
     def _full_parts(self) -> None:
         tables = QHBoxLayout()
