@@ -20,6 +20,7 @@ from core.runs import run_state
 from gui import dialogs
 from gui.context import AppContext
 from gui.report_view import ReportChecks, ReportDialog, open_report
+from gui.server_export import SERVER_EXPORT, export_for_server
 from gui.theme import icon
 
 REPORT, RENAME, OPEN, DELETE = "See what it learned…", "Rename…", "Open folder", "Delete…"
@@ -44,6 +45,8 @@ class RunActions(QObject):
             if text == REPORT and not report:
                 continue
             if text == DELETE:
+                if report:  # a chat run: it can also train on a server (gui/server_export.py)
+                    menu.addAction(icon("folder"), SERVER_EXPORT, lambda: export_for_server(self.ctx, self.widget, run))
                 menu.addSeparator()
             menu.addAction(icon(name), text, lambda s=slot: s(run))
 

@@ -60,6 +60,7 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
     with run_lock(run.root) if ranks.main else contextlib.nullcontext():
         try:
             _load(t, never_stop, None)  # a stop while loading is answered once all ranks can agree on it
+            _non_reentrant_checkpointing(t.model)
             _plan(t, resume)
             _restore(t, ranks, should_stop, resume)
             stopped = _loop(t, ranks, should_stop)
@@ -77,6 +78,15 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
                 error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
                 _mark(run, status=RunStatus.FAILED, error=error, **saved)
             raise
+
+
+def _non_reentrant_checkpointing(model: Any) -> None:
+    """Gradient checkpointing (NF4 runs that ask for it) in its non-reentrant form: the reentrant one runs a
+    second backward inside DDP's, which marks the LoRA gradients ready twice and fails with
+    find_unused_parameters=False (torch's DDP notes)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(base, "is_gradient_checkpointing", False):
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) -> None:
