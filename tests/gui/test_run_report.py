@@ -20,6 +20,7 @@ from gui import dialogs
 from gui.pages.train import TRAINING
 from gui.report_view import ReportChecks, ReportDialog
 from gui.run_actions import DELETE, OPEN, RENAME, REPORT
+from gui.server_export import SERVER_EXPORT
 
 CHECK_TIMEOUT_MS = 420_000  # two model loads and ~50 short answers on a busy CPU
 
@@ -132,7 +133,7 @@ def test_rename_open_and_delete_a_run_from_its_menu(window, qtbot, monkeypatch, 
     assert home_page.runs_table.rowCount() == 2
 
     menu = home_page.run_menu(1)  # the older run: newest first
-    assert [a.text() for a in menu.actions() if a.text()] == [REPORT, RENAME, OPEN, DELETE]
+    assert [a.text() for a in menu.actions() if a.text()] == [REPORT, RENAME, OPEN, SERVER_EXPORT, DELETE]
     monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: "Bakery handbook, first try")
     action(menu, RENAME).trigger()
     assert first.is_dir() and run_state(first).label == "Bakery handbook, first try"  # the folder stays
