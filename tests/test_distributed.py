@@ -25,6 +25,7 @@ from conftest import SAMPLE_DOCS
 from safetensors.torch import load_file
 
 from core.errors import RunError
+from core.locks import run_lock
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, load_checkpoint, newest_step
 from core.training.data import batch_order, micro_at, samples_before
@@ -128,6 +129,8 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     from core.cli import main
     from core.training.loop import _encode_all, train_run
 
+    began = time.monotonic()
+    lap = lambda what: print(f"{what}: {time.monotonic() - began:.1f} s")  # noqa: E731 - where the time goes
     # The reference: the app's loop, one process, one thread (as the launched processes run).
     reference = _copy(prepared, tmp_path / "reference")
     threads = torch.get_num_threads()
@@ -138,6 +141,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
         torch.set_num_threads(threads)
 
     run, trace = _copy(prepared, tmp_path / "run"), tmp_path / "trace"
+    lap("reference")
     # 1. Two processes, stopped by the run's STOP file: every rank ends cleanly at the same step.
     ddp = _torchrun(run, trace)
     _wait_for_checkpoint(run, ddp, 2)
@@ -149,11 +153,13 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert newest_step(run / "checkpoints") == stopped["step"] < TOTAL
     assert max(_trace(trace, 0)) == max(_trace(trace, 1)) == stopped["step"]
     assert not (run / "STOP").exists()  # answered, so the next start does not stop at once
+    lap("2 processes, stopped")
 
     # 2. Two processes again: they continue from the checkpoint; SIGKILL the whole job mid-run.
     ddp = _torchrun(run, trace)
     killed_at = _wait_for_checkpoint(run, ddp, stopped["step"] + 1)
     _kill_job(ddp)
+    lap("2 processes, killed")
     newest = newest_step(run / "checkpoints")
     assert stopped["step"] < killed_at <= newest < TOTAL, "kill the job before it finishes (a slower step budget?)"
     lengths = [len(e.input_ids) for e in _encode_all(tokenizer, run / "dataset" / "train.jsonl", 64)]
@@ -181,6 +187,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     # 3. One process continues the killed job to the same step count.
     code, log = _finish(_launch([*TUNEDESK, "train", "--run", str(run), "--no-eval"]))
     assert code == 0, log[-3000:]
+    lap("1 process, resumed")
     meta = RunDir(run).read_run()
     assert meta["status"] == "finished" and meta["step"] == meta["total_steps"] == TOTAL
     assert [p.name for p in complete_checkpoints(run / "checkpoints")][-1] == f"step-{TOTAL}"
@@ -198,6 +205,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     questions.write_text(json.dumps({"q": "Who founded Harbor Lane Bakery?"}) + "\n")
     assert main(["ask", str(run), "--questions", str(questions), "--out", str(answers)]) == 0
     answer = json.loads(answers.read_text().splitlines()[0])["answer"]
+    lap("ask")
     assert answer.strip()
 
 
@@ -235,6 +243,9 @@ def test_train_run_refuses_what_does_not_apply(prepared: Path, tmp_path: Path, c
     assert "--batch-size" in err and "tunedesk prepare" in err
     assert main(["train", "--run", str(tmp_path / "nothing")]) == 2
     assert "tunedesk prepare DOCS" in capsys.readouterr().err
+    with run_lock(prepared):  # another trainer holds the folder
+        assert main(["train", "--run", str(prepared)]) == 2
+    assert "being trained by another process" in capsys.readouterr().err
     os.environ["ACCELERATE_USE_FSDP"] = "true"
     try:
         assert main(["train", "--run", str(prepared)]) == 2

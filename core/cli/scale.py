@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
 from core.cli.options import add_run_options, config_from_args
-from core.errors import RunError, TuneDeskError
+from core.errors import Cancelled, RunError, TuneDeskError
 from core.events import ignore_event
 from core.store import RunStatus
 
@@ -90,6 +90,10 @@ def _ready(run: Path, max_steps: int | None) -> bool:
     from core.training.checkpoints import newest_step
 
     state = run_state(run)
+    if state.status is RunStatus.TRAINING:
+        pid = f" (pid {state.trainer_pid})" if state.trainer_pid and state.trainer_pid > 0 else ""
+        raise RunError(f"{run} is being trained by another process{pid}.",
+                       "Wait for it to finish, or stop it (touch RUN/STOP), then run this again.")
     if state.status is RunStatus.FINISHED:
         raise RunError(f"The run in {run} has already finished.",
                        "Chat with it (tunedesk ask / chat) or export it; to train more, prepare a new run.")
@@ -123,19 +127,27 @@ def _train_rank(run: Path, args: argparse.Namespace, launch: Any) -> int:
 
     ranks = Ranks.start(launch, detect().kind)
     try:
-        if launch.main:
-            failed = True
-            try:
+        ready = False
+        try:
+            if launch.main:
                 _ready(run, args.max_steps)
-                resolve_model(RunDir(run).read_run()["config"]["model"])  # a GGUF is converted once, not per rank
-                failed = False
-            finally:
-                ranks.any(failed)  # the others wait here, and learn whether to go on
-        elif ranks.any(False):
-            return 2  # rank 0 printed why
+            if launch.local_rank == 0:  # a GGUF is converted once a machine, not once a process
+                resolve_model(RunDir(run).read_run()["config"]["model"])
+            ready = True
+        finally:
+            someone_failed = ranks.any(not ready)  # every rank waits here and learns whether all can go on
+        if someone_failed:
+            return 2  # the rank that failed printed why
         resume = newest_step(RunDir(run).checkpoints) is not None
         printer: Any = ConsolePrinter() if launch.main else ignore_event
-        result = train_ranks(run, ranks, on_event=printer, should_stop=_stop_wish(run, launch.main), resume=resume)
+        try:
+            result = train_ranks(run, ranks, on_event=printer, should_stop=_stop_wish(run, launch.main), resume=resume)
+        except Cancelled:  # stopped while loading, by the same agreement on every rank: nothing to save yet
+            if launch.main:
+                (run / "STOP").unlink(missing_ok=True)
+                print("Stopped before training began; nothing changed. Run the same command again to start.",
+                      file=sys.stderr)
+            return 0
     finally:
         ranks.close()
     if not launch.main:
