@@ -7,7 +7,7 @@ median step time after the first step, effective (non-pad) tokens/s over all ran
 launch to exit minus training (imports, model load, process group), and whether the two adapters agree
 (the share of the learned LoRA weights that differs: bf16 rounding of half-width batches).
 
-    python bench/ddp_speed.py [--procs 2] [--steps 12] [--batch-size 8] [--max-seq-len 128] [--threads 1]
+    python bench/ddp_speed.py [--procs 2] [--steps 12] [--batch-size 8] [--max-seq-len 128] [--threads 1] [--one-threads 2]
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-seq-len", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--one-threads", type=int,
+                        help="threads of the one-process reference (default --threads; --procs × --threads gives it "
+                             "the cores the N processes use, the fair comparison on a small machine)")
     args = parser.parse_args()
 
     from core.pipeline import prepare_run
@@ -75,11 +78,12 @@ def main() -> None:
         shutil.copytree(prepared, many)
         tunedesk = [sys.executable, "-m", "core.cli", "train", "--no-eval", "--run"]
         print(f"load average before: {os.getloadavg()}")
-        a = _train([*tunedesk, str(one)], one, args.threads)
+        a = _train([*tunedesk, str(one)], one, args.one_threads or args.threads)
         b = _train([sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={args.procs}", "--no-python",
                     "--", *tunedesk, str(many)], many, args.threads)
         print(f"load average after:  {os.getloadavg()}")
-        print(f"{args.steps} steps of {args.batch_size} examples (≤{args.max_seq_len} tokens), {args.threads} thread(s) a process")
+        print(f"{args.steps} steps of {args.batch_size} examples (≤{args.max_seq_len} tokens), {args.threads} thread(s) "
+              f"a DDP process, {args.one_threads or args.threads} for the one process")
         for name, r in (("1 process (app loop)", a), (f"{args.procs} processes (DDP, gloo)", b)):
             print(f"  {name:26s} {r['s_per_step']:.3f} s/step · {r['tokens_per_s']:.0f} tok/s · startup {r['startup_s']:.1f} s "
                   f"· wall {r['wall_s']:.1f} s · last loss {r['loss']:.4f}")
