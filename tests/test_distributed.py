@@ -275,3 +275,23 @@ def test_launch_environment_backends_shards_and_sample_positions():
         assert micro_at(samples, lengths, 4, 1234) == micro
     assert samples_before(6, lengths, 4, 1234) == 23  # one epoch: 5 batches of 4 and one of 3
     assert micro_at(2, lengths, 4, 1234) is None  # inside a batch: not a position this run reaches
+
+
+def test_gradient_checkpointing_becomes_non_reentrant_for_ddp(demo_model_dir: Path):
+    """DDP (find_unused_parameters=False) fails on reentrant checkpointing: the DDP loop switches it."""
+    from core.models import load_model
+    from core.training.config import preset_config
+    from core.training.ddp_loop import _non_reentrant_checkpointing
+    from core.training.model import add_lora
+
+    model = load_model(demo_model_dir, "bf16", "cpu")
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
+    peft_model = add_lora(model, preset_config("quick"), "bf16")
+
+    def reentrant() -> set:
+        return {getattr(m._gradient_checkpointing_func, "keywords", {}).get("use_reentrant")
+                for m in model.modules() if hasattr(m, "_gradient_checkpointing_func")}
+
+    assert reentrant() == {True}
+    _non_reentrant_checkpointing(peft_model)
+    assert reentrant() == {False}

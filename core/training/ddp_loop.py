@@ -83,10 +83,16 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
 def _non_reentrant_checkpointing(model: Any) -> None:
     """Gradient checkpointing (NF4 runs that ask for it) in its non-reentrant form: the reentrant one runs a
     second backward inside DDP's, which marks the LoRA gradients ready twice and fails with
-    find_unused_parameters=False (torch's DDP notes)."""
+    find_unused_parameters=False (torch's DDP notes). transformers 5 already defaults to it; older versions,
+    and peft's kbit preparation with its own kwargs, may not."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    if getattr(base, "is_gradient_checkpointing", False):
-        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    on = getattr(base, "is_activation_checkpointing", None)  # transformers 5's name; the old one warns
+    if on if on is not None else getattr(base, "is_gradient_checkpointing", False):
+        kwargs = {"use_reentrant": False}
+        if hasattr(base, "activation_checkpointing_enable"):  # transformers 5's name; the old one warns
+            base.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) -> None:
