@@ -1,8 +1,9 @@
 """Beyond one machine (issue #19): a real 2-process DDP training under torchrun on this CPU (gloo), the demo model.
 
-One prepared run (`tunedesk prepare`, 6 steps of 4 examples of ≤64 tokens) is trained three ways:
+One prepared run (`tunedesk prepare`, 8 steps of 4 examples of ≤64 tokens) is trained three ways:
   reference   the app's own loop (core/training/loop.py), one process
-  DDP         torchrun --nproc_per_node=2: stopped by its STOP file, started again, killed with SIGKILL
+  DDP         torchrun --nproc_per_node=2: stopped by its STOP file, started again and stopped by SIGTERM,
+              started again and killed with SIGKILL
   resumed     `tunedesk train --run` with one process, to the end
 and the DDP ranks' own traces (TUNEDESK_RANK_TRACE) say which examples each trained on and the fingerprint
 of its LoRA weights after each step. The folder then answers in `tunedesk ask`.
@@ -31,15 +32,16 @@ from core.training.checkpoints import complete_checkpoints, load_checkpoint, new
 from core.training.data import batch_order, micro_at, samples_before
 from core.training.distributed import Launch, Ranks, backend_for, refuse_unsupported
 
-TOTAL = 6
+TOTAL = 8
 BATCH = 4
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
 TUNEDESK = [sys.executable, "-m", "core.cli"]
-BF16_LOSS = 0.01
-"""Per-step training loss, DDP vs one process: measured ≤0.3% apart in bf16 (0.0000% in fp32)."""
+BF16_LOSS = 0.03
+"""Per-step training loss, DDP vs one process: measured ≤0.3% apart over 6 bf16 steps, 1.1% over 8 (identical
+to 5 decimals in fp32): the weights drift apart by bf16 rounding, and the losses with them."""
 BF16_ADAPTER = 0.12
 """‖B_ddp − B_one‖ / ‖B_one‖ over the LoRA B matrices (zero at the start, so all of it is learned): measured
-0.048 after 6 bf16 steps here; in fp32 the same runs are 1e-5 apart, so the rest is bf16's rounding of
+0.048 after 6 bf16 steps here, 0.065-0.069 at steps 4-8 of 8; in fp32 the same runs are 1e-5 apart, so the rest is bf16's rounding of
 differently shaped (half-width) batches, not a different computation."""
 
 
@@ -155,13 +157,25 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert not (run / "STOP").exists()  # answered, so the next start does not stop at once
     lap("2 processes, stopped")
 
-    # 2. Two processes again: they continue from the checkpoint; SIGKILL the whole job mid-run.
+    # 2. Two processes again, from that checkpoint; SIGTERM to torchrun (what scancel and SLURM's time limit
+    # send), which passes it on to both: they stop after the same step, with a checkpoint.
     ddp = _torchrun(run, trace)
-    killed_at = _wait_for_checkpoint(run, ddp, stopped["step"] + 1)
+    _wait_for_checkpoint(run, ddp, stopped["step"] + 1)
+    ddp.send_signal(signal.SIGTERM)
+    _, log = _finish(ddp)  # torchrun itself ends with its SignalException; the processes it ran did not fail
+    termed = RunDir(run).read_run()
+    assert termed["status"] == "stopped" and stopped["step"] < termed["step"] < TOTAL, log[-2000:]
+    assert newest_step(run / "checkpoints") == termed["step"]
+    assert max(_trace(trace, 0)) == max(_trace(trace, 1)) == termed["step"]
+    lap("2 processes, SIGTERM")
+
+    # 3. Two processes again; SIGKILL the whole job mid-run.
+    ddp = _torchrun(run, trace)
+    killed_at = _wait_for_checkpoint(run, ddp, termed["step"] + 1)
     _kill_job(ddp)
     lap("2 processes, killed")
     newest = newest_step(run / "checkpoints")
-    assert stopped["step"] < killed_at <= newest < TOTAL, "kill the job before it finishes (a slower step budget?)"
+    assert termed["step"] < killed_at <= newest < TOTAL, "kill the job before it finishes (a slower step budget?)"
     lengths = [len(e.input_ids) for e in _encode_all(tokenizer, run / "dataset" / "train.jsonl", 64)]
     state = load_checkpoint(complete_checkpoints(run / "checkpoints")[-1])["state"]
     assert state["processes"] == 2 and state["samples"] == samples_before(newest, lengths, BATCH, 1234)
@@ -184,7 +198,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     print(f"DDP checkpoint step-{newest} vs one process: {gap:.4f} of the learned weights")
     assert gap < BF16_ADAPTER
 
-    # 3. One process continues the killed job to the same step count.
+    # 4. One process continues the killed job to the same step count.
     code, log = _finish(_launch([*TUNEDESK, "train", "--run", str(run), "--no-eval"]))
     assert code == 0, log[-3000:]
     lap("1 process, resumed")
@@ -193,6 +207,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert [p.name for p in complete_checkpoints(run / "checkpoints")][-1] == f"step-{TOTAL}"
     ref_losses, losses = _losses(reference), _losses(run)
     assert sorted(losses) == list(range(1, TOTAL + 1))
+    print("loss gaps:", [round(abs(losses[s] - loss) / loss, 4) for s, loss in sorted(ref_losses.items())])
     for step, loss in ref_losses.items():
         assert abs(losses[step] - loss) <= BF16_LOSS * loss, (step, losses[step], loss)
     final = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
@@ -200,7 +215,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     print(f"2 → 1 process adapter vs one process: {gap:.4f} of the learned weights")
     assert gap < BF16_ADAPTER
 
-    # 4. The folder answers.
+    # 5. The folder answers.
     questions, answers = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
     questions.write_text(json.dumps({"q": "Who founded Harbor Lane Bakery?"}) + "\n")
     assert main(["ask", str(run), "--questions", str(questions), "--out", str(answers)]) == 0
