@@ -253,9 +253,9 @@ def test_pack_holds_the_run_and_the_launch_commands(prepared: Path, tmp_path: Pa
 def test_train_run_refuses_what_does_not_apply(prepared: Path, tmp_path: Path, capsys):
     from core.cli import main
 
-    assert main(["train", "--run", str(prepared), "--batch-size", "8"]) == 2
+    assert main(["train", "--run", str(prepared), "--batch-size", "8", "--model", "demo"]) == 2
     err = capsys.readouterr().err
-    assert "--batch-size" in err and "tunedesk prepare" in err
+    assert "--model, --batch-size" in err and "tunedesk prepare" in err
     assert main(["train", "--run", str(tmp_path / "nothing")]) == 2
     assert "tunedesk prepare DOCS" in capsys.readouterr().err
     with run_lock(prepared):  # another trainer holds the folder

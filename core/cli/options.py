@@ -16,7 +16,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
     """The TrainConfig the options of add_run_options ask for: a preset, then what was given."""
     from core.training.config import preset_config
 
-    overrides: dict[str, Any] = {"model": args.model}
+    preset = args.preset or "standard"
+    overrides: dict[str, Any] = {"model": args.model or "demo"}
     for name in ("max_steps", "epochs", "batch_size", "max_seq_len", "precision", "learning_rate", "lora_r",
                  "save_every", "eval_every", "seed", "compile"):
         value = getattr(args, name, None)
@@ -24,9 +25,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
             overrides[name] = value
     if args.lora_r is not None and args.lora_alpha is None:
         overrides["lora_alpha"] = 2 * args.lora_r
-    config = preset_config(args.preset, **overrides)
+    config = preset_config(preset, **overrides)
     if any(k not in ("model",) for k in overrides):
-        config.preset = args.preset if len(overrides) == 1 else f"{args.preset} (customised)"
+        config.preset = preset if len(overrides) == 1 else f"{preset} (customised)"
     return config
 
 
@@ -34,9 +35,10 @@ def add_run_options(p: Any) -> None:
     """The documents and settings of a run: `train` and `prepare` take the same ones (core/cli/scale.py)."""
     p.add_argument("documents", nargs="*", help="files or folders (.txt .md .pdf .docx .html)")
     p.add_argument("--out", help="run folder to create (or continue with --resume)")
-    p.add_argument("--model", default="demo",
-                   help="'demo' (built in), a model folder, a .gguf file, or a name from `tunedesk models list`")
-    p.add_argument("--preset", default="standard", choices=["quick", "standard", "thorough"])
+    # No defaults here ("demo", "standard" in config_from_args): `train --run` refuses what was given.
+    p.add_argument("--model", help="'demo' (built in, the default), a model folder, a .gguf file, or a name from "
+                                   "`tunedesk models list`")
+    p.add_argument("--preset", choices=["quick", "standard", "thorough"], help="standard when not given")
     p.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
     adv = p.add_argument_group("advanced")
     adv.add_argument("--epochs", type=float)

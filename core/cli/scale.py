@@ -22,7 +22,7 @@ from core.errors import Cancelled, RunError, TuneDeskError
 from core.events import ignore_event
 from core.store import RunStatus
 
-FIXED_IN_RUN = ("epochs", "learning_rate", "batch_size", "max_seq_len", "lora_r", "lora_alpha", "precision",
+FIXED_IN_RUN = ("model", "preset", "epochs", "learning_rate", "batch_size", "max_seq_len", "lora_r", "lora_alpha", "precision",
                 "save_every", "eval_every", "seed", "compile")
 """Settings `train --run` refuses: the run folder holds them, and every process (and every restart) must read
 the same ones. --max-steps alone may change (it is written back to run.json first)."""
