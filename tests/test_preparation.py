@@ -124,21 +124,36 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def test_time_left_ignores_the_compiled_first_steps():
-    """A 40 s compile in the first step must not say '2 h 46 min' for a run of 1 s steps (issue #21)."""
+def test_time_left_ignores_the_compiled_first_steps_and_weighs_each_batch():
+    """A 40 s compile in the first step must not say '2 h 46 min' for a run of 1 s steps, and ten short
+    batches first must not promise half the real time (issue #21: within 25% from step 10 on)."""
+    import random
+
     from core.training.eta import StepClock
     from core.training.plan import StepPlan
 
     plan = StepPlan(batches_per_epoch=50, steps_per_epoch=50, total_steps=248, warmup_steps=10, eval_every=31,
                     save_every=20)
-    clock = StepClock(plan, first_step=0, started=0.0, prior_step_s=1.2, prior_eval_s=4.0)
-    now, truth_end = 0.0, 40.0 + 247 * 1.0 + 8 * 5.0  # compile, steps, 7 periodic checks + the final one at 5 s
-    for step in range(1, 249):
-        now += 41.0 if step == 1 else 1.0
-        left = clock.eta(step, now)
-        if step >= 10:
-            assert abs(left - (truth_end - now)) <= 0.25 * (truth_end - now) + 1, (step, left, truth_end - now)
+    rng = random.Random(0)
+    sizes = [240] * 15 + [rng.choice([240, 480, 1200]) for _ in range(233)]  # length-grouped: short ones first
+    seconds = [0.2 + size / 240 * 0.4 for size in sizes]  # a fixed cost per step and a cost per token
+    clock = StepClock(plan, first_step=0, started=0.0, step_tokens=sizes, prior_step_s=1.2, prior_eval_s=4.0)
+    times, now = [], 0.0
+    for step in range(1, 249):  # the run as it happens: compile, steps, a check every 31, a checkpoint every 20
+        now += seconds[step - 1] + (40.0 if step == 1 else 0.0)
+        times.append(now)
         if plan.evaluates_at(step):
             now += 5.0
-            clock.exclude(5.0)
+        if plan.saves_at(step):
+            now += 2.0
+    end = now + 5.0 + 2.0  # the finish checks and saves once more
+    for step in range(1, 249):
+        left = clock.eta(step, times[step - 1])
+        if step >= 10:
+            truth = end - times[step - 1]
+            assert abs(left - truth) <= 0.25 * truth + 1, (step, left, truth)
+        if plan.evaluates_at(step):
+            clock.aside("eval", 5.0)
+        if plan.saves_at(step):
+            clock.aside("save", 2.0)
     assert clock.eta(2, 42.0) < 600  # the pre-flight's figure before any steady step was measured

@@ -35,8 +35,8 @@ from core.training.checkpoints import newest_step, resume_latest, save_checkpoin
 from core.training.config import TrainConfig
 from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
 from core.training.distributed import TRACE_ENV, Ranks, fingerprint
-from core.training.loop import (TrainResult, _eval_event, _load, _mark, _plan, _Training, _write_adapter, evaluate,
-                                lr_at)
+from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
+                                _write_adapter, evaluate, lr_at)
 from core.training.loss import autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -112,6 +112,7 @@ def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) 
         if state is not None:
             t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
             t.last_loss = state.get("last_loss", float("nan"))
+            t.earlier_seconds = float(state.get("train_seconds", 0.0))
             t.micro = _position(t, state)
     if not ranks.same(f"{t.step}:{t.micro}:{fingerprint(t.model)}"):
         raise RunError("The processes did not start from the same weights or the same checkpoint.",
@@ -145,6 +146,7 @@ def _loop(t: _Training, ranks: Ranks, should_stop: ShouldStop) -> bool:
     plan, patience = t.plan, t.config.early_stopping_patience
     t.began, t.first_step, t.saved_step = True, t.step, t.step
     t.started = time.perf_counter()
+    clock = _clock(t)
     t.emit(Progress(Stage.TRAIN, f"Training steps {t.step + 1}–{plan.total_steps} on {ranks.world} processes",
                     t.step, plan.total_steps))
     trace = _Trace.open(ranks.rank)
@@ -155,19 +157,23 @@ def _loop(t: _Training, ranks: Ranks, should_stop: ShouldStop) -> bool:
         tokens, mine = _optimizer_step(t, ranks)
         t.tokens_seen += tokens
         trace.write(t.step, mine, t.model)
-        elapsed = time.perf_counter() - t.started
-        eta = elapsed / (t.step - t.first_step) * (plan.total_steps - t.step)
+        now = time.perf_counter()
+        elapsed = now - t.started
         t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
-                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0, elapsed, eta))
+                           t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0,
+                           t.earlier_seconds + elapsed, clock.eta(t.step, now)))
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t, ranks)
+            clock.aside("eval", time.perf_counter() - now)
             if patience and t.bad_evals >= patience:  # the same val_loss on every rank: the same decision
                 t.emit(Caution(f"Validation loss has not improved for {t.bad_evals} checks: "
                                f"stopping early at step {t.step}."))
                 _save(t, ranks)
                 return False
         if plan.saves_at(t.step):
+            before = time.perf_counter()
             _save(t, ranks)
+            clock.aside("save", time.perf_counter() - before)
     return False
 
 
@@ -238,6 +244,7 @@ def _save(t: _Training, ranks: Ranks) -> None:
         return
     state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
              "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "processes": ranks.world,
+             "train_seconds": _train_seconds(t),
              "samples": samples_before(t.micro, t.lengths, t.config.batch_size, t.config.seed)}
     path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
                            state, t.config.keep_checkpoints)
@@ -249,7 +256,7 @@ def _finish(t: _Training, ranks: Ranks, stopped: bool) -> TrainResult:
     t.phase = f"while finishing (after step {t.step})"
     total, adapter = t.plan.total_steps, str(t.run.adapter)
     resume_words = f"Stopped at step {t.step} of {total}. Run the same command again to continue."
-    seconds = time.perf_counter() - t.started
+    seconds = _train_seconds(t)
     if stopped and t.step == t.first_step:
         if ranks.main:
             _mark(t.run, status=RunStatus.STOPPED)
@@ -261,7 +268,7 @@ def _finish(t: _Training, ranks: Ranks, stopped: bool) -> TrainResult:
     if not stopped and t.val_data:
         _validate(t, ranks)
     status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
-    seconds, peak = time.perf_counter() - t.started, peak_memory_gb(t.device)
+    seconds, peak = _train_seconds(t), peak_memory_gb(t.device)
     if ranks.main:
         _write_adapter(t)
         t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss,

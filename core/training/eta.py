@@ -1,26 +1,47 @@
 """Time left in a training run, from what this run has measured.
 
-Issue #21: "time left" read 2 h 46 min at step 2 of a run that took 4 minutes. The first steps carry
-one-off costs (torch.compile compiles at the first step and again at the first new sequence length;
-caches warm up), and a mean over them predicts nothing. So:
-  * until WARMUP_STEPS steps of this session are done, the pre-flight estimate's seconds per step
-    (core/training/estimate.py, saved in run.json) stands in;
-  * after that, the mean wall time of the steps since the warm-up — steps and checkpoints, not the
-    validation checks, which are timed apart;
-  * the validation checks still to come are added at their own measured cost (before the first one,
-    at the pre-flight's figure).
-The mean since the warm-up, not the last step's time: length-grouped batches make single steps vary
-by 3× and a person reads a number that jumps as broken.
+Issue #21: "time left" read 2 h 46 min at step 2 of a run that took 4 minutes. Three things make a
+plain mean of the steps so far wrong:
+  * the first steps carry one-off costs (torch.compile compiles at the first step and again at the first
+    new sequence length): until WARMUP_STEPS steps of this session are done, the pre-flight estimate's
+    seconds per step (core/training/estimate.py, saved in run.json) stands in;
+  * steps differ in size: batches are grouped by length (core/training/data.py batch_order), so a step of
+    four 300-token passages costs several times one of four 60-token questions, and the first ten steps
+    may all be short ones (measured on the sample documents: the mean since the warm-up predicted 99 s
+    at step 10 for 158 s that were left). The order of every batch is known in advance, so the time left
+    is the measured seconds per padded token × the padded tokens still to train;
+  * validation checks and checkpoints happen between steps: they are timed apart and the ones still to
+    come are added at their own measured cost (a check, before one is measured, at the pre-flight's figure).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from core.training.plan import StepPlan
 
 WARMUP_STEPS = 3
 """Steps of a session whose times are not used: the compile of the first shapes happens in them."""
+
+
+def padded_tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
+                           seed: int) -> list[int]:
+    """Tokens each optimiser step computes, padding included: index s-1 for step s (the loop's batch order)."""
+    from core.training.data import batch_order
+
+    orders: dict[int, list[list[int]]] = {}
+    out: list[int] = []
+    for step in range(plan.total_steps):
+        tokens = 0
+        for micro in range(step * grad_accum, (step + 1) * grad_accum):
+            epoch, pos = divmod(micro, plan.batches_per_epoch)
+            if epoch not in orders:
+                orders[epoch] = batch_order(lengths, batch_size, seed, epoch)
+            batch = orders[epoch][pos]
+            tokens += len(batch) * max((lengths[i] for i in batch), default=0)
+        out.append(tokens)
+    return out
 
 
 @dataclass
@@ -30,41 +51,56 @@ class StepClock:
     """The step this session started from (a resumed run's checkpoint)."""
     started: float
     """time.perf_counter() when this session's loop began."""
+    step_tokens: Sequence[int] = ()
+    """padded_tokens_per_step: every step's size. Empty: all steps are taken as equal."""
     prior_step_s: float = 0.0
     """The pre-flight estimate's seconds per step (0 when unknown)."""
     prior_eval_s: float = 0.0
-    """The pre-flight estimate's seconds per validation check (0 when unknown or there is no validation)."""
+    """The pre-flight estimate's seconds per validation check (0 when unknown)."""
     validates: bool = True
     _warm: tuple[int, float] | None = None
-    _excluded: float = 0.0
-    _evals: list[float] = field(default_factory=list)
+    _aside_since_warm: float = 0.0
+    _asides: dict[str, list[float]] = field(default_factory=lambda: {"eval": [], "save": []})
 
-    def exclude(self, seconds: float) -> None:
-        """Time spent between two steps on a validation check: timed apart from the steps."""
-        self._evals.append(seconds)
+    def aside(self, kind: str, seconds: float) -> None:
+        """Time spent between two steps on a validation check ("eval") or a checkpoint ("save")."""
+        self._asides[kind].append(seconds)
         if self._warm is not None:
-            self._excluded += seconds
+            self._aside_since_warm += seconds
 
     def eta(self, step: int, now: float) -> float:
         """Seconds left after `step` finished at `now` (time.perf_counter())."""
         done = step - self.first_step
         if done == WARMUP_STEPS:
             self._warm = (step, now)
+        steps_left = self._size(step, self.plan.total_steps)
         if self._warm is not None and step > self._warm[0]:
-            per_step = (now - self._warm[1] - self._excluded) / (step - self._warm[0])
-        elif self.prior_step_s > 0:
-            per_step = self.prior_step_s
+            measured = now - self._warm[1] - self._aside_since_warm
+            training = measured / max(1e-9, self._size(self._warm[0], step)) * steps_left
+            per_step = measured / (step - self._warm[0])
         else:
-            per_step = (now - self.started - sum(self._evals)) / max(1, done)
-        return per_step * (self.plan.total_steps - step) + self._evals_left(step) * self._per_eval(per_step)
+            per_step = self.prior_step_s or (now - self.started - self._aside_total()) / max(1, done)
+            training = per_step * steps_left / max(1e-9, self._mean_size())
+        return training + self._asides_left(step, per_step)
 
-    def _evals_left(self, step: int) -> int:
-        if not self.validates:
-            return 0
-        periodic = sum(1 for s in range(step + 1, self.plan.total_steps) if self.plan.evaluates_at(s))
-        return periodic + 1  # the finish validates once more
+    def _size(self, after: int, upto: int) -> float:
+        """Steps after..upto in units of work: padded tokens, or a count when the sizes are unknown."""
+        if len(self.step_tokens) >= upto:
+            return float(sum(self.step_tokens[after:upto]))
+        return float(upto - after)
 
-    def _per_eval(self, per_step: float) -> float:
-        if self._evals:
-            return sum(self._evals) / len(self._evals)
-        return self.prior_eval_s if self.prior_eval_s > 0 else per_step
+    def _mean_size(self) -> float:
+        return self._size(0, self.plan.total_steps) / max(1, self.plan.total_steps)
+
+    def _aside_total(self) -> float:
+        return sum(sum(v) for v in self._asides.values())
+
+    def _asides_left(self, step: int, per_step: float) -> float:
+        later = range(step + 1, self.plan.total_steps)
+        evals = (sum(1 for s in later if self.plan.evaluates_at(s)) + 1) if self.validates else 0  # + the finish's
+        saves = sum(1 for s in later if self.plan.saves_at(s)) + 1  # the finish saves too
+        measured_eval, measured_save = self._asides["eval"], self._asides["save"]
+        per_eval = (sum(measured_eval) / len(measured_eval) if measured_eval
+                    else self.prior_eval_s or per_step)
+        per_save = sum(measured_save) / len(measured_save) if measured_save else 0.0
+        return evals * per_eval + saves * per_save

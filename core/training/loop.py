@@ -35,7 +35,7 @@ from core.store import RunDir, RunStatus
 from core.training.checkpoints import as_disk_error, newest_step, resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
-from core.training.eta import StepClock
+from core.training.eta import StepClock, padded_tokens_per_step
 from core.training.loss import answer_loss, autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -281,14 +281,16 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
                            t.earlier_seconds + elapsed, clock.eta(t.step, now)))
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t)
-            clock.exclude(time.perf_counter() - now)
+            clock.aside("eval", time.perf_counter() - now)
             if patience and t.bad_evals >= patience:
                 t.emit(Caution(f"Validation loss has not improved for {t.bad_evals} checks: "
                                f"stopping early at step {t.step}."))
                 _save(t)
                 return False
         if plan.saves_at(t.step):
+            before = time.perf_counter()
             _save(t)
+            clock.aside("save", time.perf_counter() - before)
     return False
 
 
@@ -298,7 +300,8 @@ def _clock(t: _Training) -> StepClock:
         estimate = t.run.read_run().get("estimate") or {}
     except TuneDeskError:
         estimate = {}
-    return StepClock(t.plan, t.step, t.started, float(estimate.get("seconds_per_step") or 0.0),
+    sizes = padded_tokens_per_step(t.plan, t.lengths, t.config.batch_size, t.config.grad_accum, t.config.seed)
+    return StepClock(t.plan, t.step, t.started, sizes, float(estimate.get("seconds_per_step") or 0.0),
                      float(estimate.get("seconds_per_eval") or 0.0), validates=bool(t.val_data))
 
 
