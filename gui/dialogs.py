@@ -15,6 +15,12 @@ def ask_text(parent: QWidget, title: str, label: str, text: str = "") -> str | N
     return value.strip() if ok and value.strip() else None
 
 
+def ask_secret(parent: QWidget, title: str, label: str) -> str | None:
+    """Like ask_text, with the typing hidden (an access token)."""
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Password, "")
+    return value.strip() if ok and value.strip() else None
+
+
 def confirm(parent: QWidget, title: str, text: str, yes: str = "OK") -> bool:
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
     ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)

@@ -20,6 +20,7 @@ from gui.context import AppContext
 from gui.jobs import export_job
 from gui.theme import mark_primary
 from gui.widgets import muted
+from gui.wording import for_app
 
 FORMAT_CHOICES = (
     ("ollama", "Ollama (GGUF + Modelfile)"),
@@ -150,7 +151,7 @@ class ExportDialog(QDialog):
         self.stop_button.setEnabled(busy)
 
     def _log(self, text: str) -> None:
-        self.log.appendPlainText(text)
+        self.log.appendPlainText(for_app(text))
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, Progress):

@@ -9,6 +9,8 @@ notification manager is the model for this).
 
 from __future__ import annotations
 
+import dataclasses
+
 import sys
 import threading
 import traceback
@@ -84,6 +86,9 @@ class Notifier(QObject):
 
     @Slot(object)
     def _on_deliver(self, note: Notification) -> None:
+        from gui.wording import for_app
+
+        note = dataclasses.replace(note, message=for_app(note.message), hint=for_app(note.hint))
         self.history.append(note)
         del self.history[:-200]
         self.notified.emit(note)

@@ -31,6 +31,7 @@ from gui.pages.home import run_status_text
 from gui.plots import TrainingPlots
 from gui.theme import mark_primary, set_icon
 from gui.widgets import Card, Page, Stat, format_duration, muted
+from gui.wording import for_app
 
 IDLE, PREPARING, TRAINING, STOPPING = "idle", "preparing", "training", "stopping"
 
@@ -355,4 +356,4 @@ class ClassifyTrainPage(Page):
                 self.status_label.setText(event.message)
 
     def log_line(self, text: str) -> None:
-        self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {text}")
+        self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {for_app(text)}")

@@ -102,18 +102,38 @@ class ModelPage(Page):
         set_icon(self.cancel_download_button, "stop")
         self.cancel_download_button.clicked.connect(self.cancel_download)
         self.cancel_download_button.hide()
+        self.token_button = QPushButton("Hub token…")
+        self.token_button.setToolTip("Save a Hugging Face access token, for gated or private models "
+                                     "(kept in the system keyring)")
+        self.token_button.clicked.connect(self.save_hub_token)
         row.addWidget(self.hub_edit, 1)
         row.addWidget(self.download_button)
         row.addWidget(self.cancel_download_button)
+        row.addWidget(self.token_button)
         card.add(row)
         self.download_bar = QProgressBar()
         self.download_bar.hide()
         card.add(self.download_bar)
         self.download_label = muted("Downloads go to TuneDesk's models folder, resume if the connection drops, and "
-                                    "are used from there; an access token for gated models is kept in the system "
-                                    "keyring (tunedesk models login).")
+                                    "are used from there; for gated models, save an access token with Hub token….")
         card.add(self.download_label)
         return card
+
+    def save_hub_token(self) -> None:
+        """What `tunedesk models login` does, from the app: the keyring may ask the system, so on a worker."""
+        token = dialogs.ask_secret(self, "Hugging Face access token",
+                                   "Paste an access token (huggingface.co → Settings → Access Tokens):")
+        if token is None:
+            return
+        endpoint = self.hub_endpoint
+
+        def save(_emit: object, _stop: object) -> None:
+            from core.models.hub_token import save_token
+
+            save_token(token, endpoint)
+
+        self.ctx.workers.run(save, "save-hub-token", on_success=lambda _r: self.ctx.notifier.info(
+            "Access token saved.", "Downloads of gated or private models use it from now on."))
 
     # Downloading (resumable and cancellable; only when asked) -------------------------------
     def download(self) -> None:

@@ -32,6 +32,7 @@ from gui.run_actions import RunActions, RunMenuButton
 from gui.settings_form import ConfigForm, preset_values
 from gui.theme import mark_primary, set_icon
 from gui.widgets import Card, Page, PresetButton, Stat, StatGrid, format_duration, muted, scrolling
+from gui.wording import for_app
 
 IDLE, PREPARING, TRAINING, STOPPING = "idle", "preparing", "training", "stopping"
 
@@ -254,7 +255,7 @@ class TrainPage(Page):
             meta = RunDir(run.path).read_run()
         except TuneDeskError:
             meta = {}
-        estimate = (meta.get("estimate") or {}).get("message", "")
+        estimate = for_app((meta.get("estimate") or {}).get("message", ""))
         measured = meta.get("peak_memory_gb")
         self.estimate_label.setText(f"Estimated before training: {estimate}"
                                     + (f" Measured peak memory: {measured:.1f} GB." if measured else "") if estimate else "")
@@ -281,7 +282,12 @@ class TrainPage(Page):
         has_docs = has_project and bool(projects.document_files(self.ctx.project))
         run = self.selected_run() if self.state == IDLE else None
         self.start_button.setEnabled(self.state == IDLE and has_docs)
-        self.resume_button.setEnabled(self.state == IDLE and run is not None and run.resumable)
+        resumable = self.state == IDLE and run is not None and run.resumable
+        self.resume_button.setEnabled(resumable)
+        # A stopped run's next step is Resume: it is the main action then, and Start says it begins another run.
+        self.start_button.setText("Start a new run" if resumable else "Start training")
+        mark_primary(self.resume_button, resumable)
+        mark_primary(self.start_button, not resumable)
         self.stop_button.setEnabled(self.state in (PREPARING, TRAINING))
         self.stop_button.setText("Stopping…" if self.state == STOPPING else "Stop")
         self.run_combo.setEnabled(self.state == IDLE)
@@ -392,9 +398,8 @@ class TrainPage(Page):
 
     def _finish_idle(self, message: str) -> None:
         self.state = IDLE
-        self.refresh_runs()
-        self.status_label.setText(message)
-        self.ctx.runs_changed.emit()
+        self.ctx.runs_changed.emit()  # every list, this page's picker too (it refreshes on runs_changed when idle)
+        self.status_label.setText(message)  # after: the refresh shows the run's saved state, this says what ended
         self._update_buttons()
 
     # Events ------------------------------------------------------------------------------------
@@ -443,11 +448,11 @@ class TrainPage(Page):
         if not event.tick or event.done == event.total:
             self.log_line(event.message)
         if event.stage == Stage.ESTIMATE:  # core.pipeline.preflight: memory and time, in words
-            self.estimate_label.setText(event.message)
+            self.estimate_label.setText(for_app(event.message))
         between_steps = self.state != PREPARING and self.plots.series["loss"].x and not self._finished_training
         if self.state == STOPPING or between_steps:
             return
-        self.status_label.setText(event.message)
+        self.status_label.setText(for_app(event.message))
         if event.total > 0:
             self.progress.setRange(0, event.total)
             self.progress.setValue(min(event.done, event.total))
@@ -455,4 +460,4 @@ class TrainPage(Page):
             self.progress.setRange(0, 0)
 
     def log_line(self, text: str) -> None:
-        self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {text}")
+        self.log.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {for_app(text)}")

@@ -12,6 +12,7 @@ from gui_support import (TRAINING_TIMEOUT_MS, add_run, banner_texts, home, make_
 from core import projects
 from core.errors import Cancelled, ModelError
 from gui.pages.train import IDLE
+from gui.wording import for_app
 
 MISSING_MODEL = "/nonexistent/tunedesk-model-folder"
 
@@ -44,7 +45,8 @@ def test_interrupted_run_is_offered_for_resume_and_a_failing_worker_is_shown(mak
     assert window.current_page() == "train" and page.state != IDLE
     qtbot.waitUntil(lambda: page.state == IDLE, timeout=TRAINING_TIMEOUT_MS)
     expected = core_error_for_missing_model()
-    qtbot.waitUntil(lambda: f"{expected.message}\n{expected.hint}" in banner_texts(window))  # message and hint
+    shown = f"{for_app(expected.message)}\n{for_app(expected.hint)}"  # core's words, in the app's terms (no flags)
+    qtbot.waitUntil(lambda: shown in banner_texts(window))  # message and hint
     assert "Training failed" in page.status_label.text()
     assert f"Failed: Model not found: {MISSING_MODEL}" in page.log.toPlainText()
 
@@ -58,7 +60,8 @@ def test_a_model_path_that_does_not_exist(window, qtbot):
     page.folder_radio.setChecked(True)
     page.use_button.click()
     expected = core_error_for_missing_model()
-    qtbot.waitUntil(lambda: f"{expected.message}\n{expected.hint}" in banner_texts(window), timeout=60_000)
+    shown = f"{for_app(expected.message)}\n{for_app(expected.hint)}"
+    qtbot.waitUntil(lambda: shown in banner_texts(window), timeout=60_000)
     assert "Could not use this model" in page.fields["fits"].text()
     assert projects.open_project("Models").model == "demo"  # nothing was changed
 
@@ -101,3 +104,22 @@ def test_uncaught_exceptions_in_threads_and_slots_reach_the_funnel(window, qtbot
     cancelled.join()
     qtbot.wait(200)
     assert len(window.ctx.notifier.history) == before  # stopping is never shown as a failure
+
+
+def test_hints_name_the_apps_buttons_and_settings_not_flags(window, qtbot):
+    """Issue #21 item 4: core writes its hints once, in terminal words; the app shows them in its own."""
+    from core.training.config import TrainConfig
+    from core.training.memory import oom_error
+
+    error = oom_error(TrainConfig(preset="standard", batch_size=4, max_seq_len=640), "at step 12", 10)
+    assert "--batch-size 2" in error.hint and "--resume" in error.hint  # what the CLI prints, unchanged
+    window.ctx.notifier.report_exception(error)
+    window.ctx.notifier.report_exception(ModelError("This model is gated.", "Save a token: tunedesk models login"))
+    qtbot.waitUntil(lambda: "gated" in banner_texts(window), timeout=5_000)
+    shown = banner_texts(window)
+    assert "--" not in shown and "tunedesk " not in shown, shown
+    assert "press Resume" in shown and "“Examples at once”: 2" in shown and "Hub token… on the Model page" in shown
+
+    window.show_page("train")  # the Train page's log speaks the same way (a worker's stop message)
+    window.train_page.log_line("Stopped at step 3 of 8. Continue with --resume.")
+    assert window.train_page.log.toPlainText().endswith("Stopped at step 3 of 8. Press Resume.")
