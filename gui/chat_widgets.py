@@ -35,6 +35,7 @@ class MessageBubble(QFrame):
         top = QHBoxLayout()
         who = QLabel("You" if role == "user" else (label or "Model"))
         who.setObjectName("bubbleRole")
+        self.who_label = who
         top.addWidget(who)
         self.stopped_label = QLabel(STOPPED_TEXT)  # an answer cut short says so, not only by its length
         self.stopped_label.setObjectName("stoppedMark")

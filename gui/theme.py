@@ -242,9 +242,11 @@ def _button_icon(button: QAbstractButton) -> QIcon:
     return icon(str(button.property("iconName")), colour)
 
 
-def mark_primary(button: QWidget) -> None:
-    """The one main action of a page, drawn in the accent colour."""
-    button.setProperty("primary", True)
+def mark_primary(button: QWidget, primary: bool = True) -> None:
+    """The one main action of a page, drawn in the accent colour (primary=False: an ordinary button again)."""
+    if bool(button.property("primary")) == primary:
+        return
+    button.setProperty("primary", primary)
     button.style().unpolish(button)
     button.style().polish(button)
     if isinstance(button, QAbstractButton) and button.property("iconName"):

@@ -276,6 +276,8 @@ class ChatPage(Page):
         or that the model recalled it and its first source confirms it (core/chat/grounding.py)."""
         bubble.set_sources(sources if isinstance(sources, list) else [])
         bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else RECALLED_NOTE if recalled else "")
+        if answered_by == "original":  # the header names who wrote it, as the note does: not "Trained · run"
+            bubble.who_label.setText("Original model")
 
     def _flush(self, text: str) -> None:
         if self._bubble is not None:

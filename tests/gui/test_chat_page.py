@@ -122,6 +122,7 @@ def test_general_question_is_answered_by_the_original_model_without_sources(wind
     bubble = chat.transcript.bubbles[-1]
     assert answer and bubble.sources.items == [] and not bubble.sources.isVisible()
     assert bubble.note_label.isVisible() and "original model" in bubble.note_label.text()
+    assert bubble.who_label.text() == "Original model"  # the header agrees with the note (issue #21 item 3)
 
     # An old history (written before sources existed) still opens: no sources, no note, no error.
     old = {"id": "old", "run": run.name, "model_label": "Trained", "title": "Old",

@@ -70,6 +70,9 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
     assert "Stopped" in page.status_label.text()
     assert page.resume_button.isEnabled() and page.run_combo.currentData() == str(run.path)
     assert "Paused" in page.run_combo.currentText()
+    # one main action: Resume; Start says it begins another run (issue #21: "both Start and Resume enabled")
+    assert page.resume_button.property("primary") and not page.start_button.property("primary")
+    assert page.start_button.text() == "Start a new run"
 
     page.resume_button.click()
     assert page.state != IDLE
