@@ -160,18 +160,9 @@ def _train_rank(run: Path, args: argparse.Namespace, launch: Any) -> int:
 
 def _report(run: Path, args: argparse.Namespace, result: Any, printer: Any) -> int:
     (run / "STOP").unlink(missing_ok=True)  # answered: a later restart must not stop at once
-    if result.status == RunStatus.FINISHED and not args.no_eval:
-        from core.evaluation.report import evaluate_run, format_report
+    from core.cli.training import report_and_summary
 
-        try:
-            print(format_report(evaluate_run(run, on_event=printer)))
-        except TuneDeskError as exc:
-            print(f"(No report: {exc.message})", file=sys.stderr)
-    print(f"Run folder: {run}")
-    print(f"Steps: {result.step}/{result.total_steps} · train loss {result.train_loss:.3f}"
-          + (f" · validation loss {result.val_loss:.3f}" if result.val_loss is not None else "")
-          + f" · {result.seconds / 60:.1f} min · peak memory {result.peak_memory_gb:.1f} GB")
-    return 0 if result.status == RunStatus.FINISHED else 3
+    return report_and_summary(run, result, args.no_eval, printer)
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:

@@ -26,19 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
+from core.errors import Cancelled, OutOfMemory, RunError
 from core.events import (Caution, CheckpointSaved, Finished, OnEvent, Progress, ShouldStop, Stage, StepMetrics,
                          ignore_event, never_stop)
 from core.locks import run_lock
 from core.store import RunDir, RunStatus
-from core.training.checkpoints import newest_step, resume_latest, save_checkpoint
+from core.training.checkpoints import resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
 from core.training.distributed import TRACE_ENV, Ranks, fingerprint
 from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
-                                _write_adapter, evaluate, lr_at)
+                                _write_adapter, evaluate, lr_at, record_failure)
 from core.training.loss import autocast_for
-from core.training.memory import is_oom, oom_error, peak_memory_gb
+from core.training.memory import peak_memory_gb
 from core.training.metrics import MetricsFile, tee
 
 
@@ -70,13 +70,7 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
         except BaseException as exc:
             if not ranks.main:
                 raise
-            saved = {"step": t.saved_step} if t.began else {}
-            if is_oom(exc):
-                _mark(run, status=RunStatus.FAILED, error="out of memory", **saved)
-                raise oom_error(config, t.phase, newest_step(run.checkpoints)) from exc
-            if t.began and isinstance(exc, Exception):
-                error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
-                _mark(run, status=RunStatus.FAILED, error=error, **saved)
+            record_failure(t, exc)
             raise
 
 

@@ -172,14 +172,20 @@ def train_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_sto
         except (Cancelled, OutOfMemory):
             raise
         except BaseException as exc:
-            saved = {"step": t.saved_step} if t.began else {}
-            if is_oom(exc):
-                _mark(run, status=RunStatus.FAILED, error="out of memory", **saved)
-                raise oom_error(config, t.phase, newest_step(run.checkpoints)) from exc
-            if t.began and isinstance(exc, Exception):
-                error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
-                _mark(run, status=RunStatus.FAILED, error=error, **saved)
+            record_failure(t, exc)
             raise
+
+
+def record_failure(t: _Training, exc: BaseException) -> None:
+    """What a failure leaves in run.json, for both loops: out of memory raises OutOfMemory (what to do, the
+    checkpoint kept); another error once training began marks the run failed with its message."""
+    saved = {"step": t.saved_step} if t.began else {}
+    if is_oom(exc):
+        _mark(t.run, status=RunStatus.FAILED, error="out of memory", **saved)
+        raise oom_error(t.config, t.phase, newest_step(t.run.checkpoints)) from exc
+    if t.began and isinstance(exc, Exception):
+        error = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
+        _mark(t.run, status=RunStatus.FAILED, error=error, **saved)
 
 
 def _train(t: _Training, should_stop: ShouldStop, resume: bool, device_info: DeviceInfo | None) -> TrainResult:
