@@ -40,6 +40,9 @@ class Countdown:
 
     def words(self, done: int, now: float | None = None) -> str:
         """"37/120 · about 2 minutes left" (only the count until a pace is known)."""
+        return f"{done}/{self.total}" + self.left_words(done, now)
+
+    def left_words(self, done: int, now: float | None = None) -> str:
+        """" · about 2 minutes left", or "" until a pace is known and once all is done."""
         left = self.left_s(done, now)
-        count = f"{done}/{self.total}"
-        return count if left is None or done >= self.total else f"{count} · about {duration_words(left)} left"
+        return "" if left is None or done >= self.total else f" · about {duration_words(left)} left"

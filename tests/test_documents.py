@@ -361,7 +361,8 @@ def test_progress_events_per_file(tmp_path: Path) -> None:
     ingest([three_files(tmp_path)], on_event=events.append)
     assert all(isinstance(e, Progress) and e.stage == "ingest" for e in events)
     assert [(e.done, e.total) for e in events] == [(0, 3), (1, 3), (2, 3), (3, 3)]
-    assert events[0].message == "Reading f0.txt"
+    assert events[0].message == "Reading f0.txt (1 of 3)"  # no time left before a pace is known
+    assert events[1].message.startswith("Reading f1.txt (2 of 3 · about ") and events[1].message.endswith(" left)")
     assert events[-1].message.startswith("3 files: 3 read")
 
 
@@ -370,7 +371,7 @@ def test_should_stop_cancels_between_files(tmp_path: Path) -> None:
     calls = iter([False, True])
     with pytest.raises(Cancelled):
         ingest([three_files(tmp_path)], on_event=events.append, should_stop=lambda: next(calls))
-    assert [e.message for e in events] == ["Reading f0.txt"]  # stopped before the second file
+    assert [e.message for e in events] == ["Reading f0.txt (1 of 3)"]  # stopped before the second file
 
 
 def test_summary_and_json_round_trip(tmp_path: Path) -> None:

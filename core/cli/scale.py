@@ -160,7 +160,7 @@ def _train_rank(run: Path, args: argparse.Namespace, launch: Any) -> int:
 
 def _report(run: Path, args: argparse.Namespace, result: Any, printer: Any) -> int:
     (run / "STOP").unlink(missing_ok=True)  # answered: a later restart must not stop at once
-    from core.cli.training import report_and_summary
+    from core.cli.finish import report_and_summary
 
     return report_and_summary(run, result, args.no_eval, printer)
 

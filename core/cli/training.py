@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
+from core.cli.finish import report_and_summary
 from core.cli.options import add_run_options, config_from_args
 from core.errors import TuneDeskError
-from core.events import never_stop
-from core.store import RunStatus
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -46,24 +44,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = None if args.resume and (out / "run.json").is_file() else config_from_args(args)
     result = train(args.documents, out, config, on_event=printer, should_stop=stop.is_set, resume=args.resume)
     return report_and_summary(out, result, args.no_eval, printer, stop.is_set)
-
-
-def report_and_summary(run: Path, result: Any, no_eval: bool, printer: Any,
-                       should_stop: Callable[[], bool] = never_stop) -> int:
-    """What `train` and `train --run` print when training ends: the "did it learn?" report of a finished run
-    (unless --no-eval), the folder and the figures; the exit code (0 finished, 3 stopped)."""
-    if result.status == RunStatus.FINISHED and not no_eval:
-        from core.evaluation.report import evaluate_run, format_report
-
-        try:
-            print(format_report(evaluate_run(run, on_event=printer, should_stop=should_stop)))
-        except TuneDeskError as exc:
-            print(f"(No report: {exc.message})", file=sys.stderr)
-    print(f"Run folder: {run}")
-    print(f"Steps: {result.step}/{result.total_steps} · train loss {result.train_loss:.3f}"
-          + (f" · validation loss {result.val_loss:.3f}" if result.val_loss is not None else "")
-          + f" · {result.seconds / 60:.1f} min · peak memory {result.peak_memory_gb:.1f} GB")
-    return 0 if result.status == RunStatus.FINISHED else 3
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

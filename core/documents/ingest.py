@@ -25,6 +25,7 @@ from core.documents.readers import MAX_CHARS, SUPPORTED_SUFFIXES
 from core.documents.structure import read_structured
 from core.errors import Cancelled, DocumentError, NoDocumentsError
 from core.events import Event, Progress, ignore_event, never_stop
+from core.progress import Countdown
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -205,6 +206,13 @@ def _skip(target: _Target, reason: str, **extra: int) -> DocumentRecord:
     return DocumentRecord(display_name(os.path.abspath(target.path)), target.name, "skipped", reason, **extra)
 
 
+def _size(path: Path) -> int:
+    try:
+        return max(1, path.stat().st_size)
+    except OSError:
+        return 1
+
+
 def ingest(
     paths: Sequence[str | Path],
     count_tokens: Callable[[str], int] | None = None,
@@ -227,10 +235,14 @@ def ingest(
     chunks: list[Chunk] = []
     elements: list[Element] = []
     total = len(targets)
+    sizes = [_size(t.path) for t in targets]  # the pace is per byte: one long PDF among short notes takes its share
+    countdown, read_bytes = Countdown(sum(sizes)), 0
     for i, target in enumerate(targets):
         if should_stop():
             raise Cancelled("Reading documents was stopped.")
-        on_event(Progress(stage="ingest", message=f"Reading {target.name}", done=i, total=total))
+        on_event(Progress(stage="ingest", message=f"Reading {target.name} ({i + 1} of {total}"
+                                                   f"{countdown.left_words(read_bytes)})", done=i, total=total))
+        read_bytes += sizes[i]
         try:
             record, doc_chunks, doc_elements = _ingest_one(target, count, chunk_tokens, overlap_tokens, dedupe, on_event)
         except Cancelled:
