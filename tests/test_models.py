@@ -261,3 +261,30 @@ def test_model_without_chat_template_trains_and_chats_with_the_default(catalogue
     assert prompt == "<|im_start|>user\nWho founded Harbor Lane Bakery?<|im_end|>\n<|im_start|>assistant\n"
     answer = tuned.ask("Who founded Harbor Lane Bakery?", SamplingSettings(max_new_tokens=16))
     assert answer.strip() and "<|im_start|>" not in answer
+
+
+def test_two_processes_converting_the_same_gguf_convert_it_once(tmp_path: Path, monkeypatch):
+    """The app's Model page and its training worker both resolve the demo model on a first run: the second
+    waits for the first instead of converting too (twice the CPU for one result)."""
+    import subprocess
+    import sys
+    import time
+
+    from core.events import Progress
+    from core.models.gguf import convert_gguf, demo_gguf_path, gguf_cache_dir
+
+    monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
+    target = gguf_cache_dir(demo_gguf_path())
+    first = subprocess.Popen([sys.executable, "-c", "from core.models.gguf import convert_gguf, demo_gguf_path; "
+                              "print(convert_gguf(demo_gguf_path()))"], env={**os.environ}, stdout=subprocess.PIPE,
+                             text=True, cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.time() + 120
+    while not Path(str(target) + ".lock").exists() and time.time() < deadline:  # the first one holds the lock
+        time.sleep(0.05)
+    events: list = []
+    second = convert_gguf(demo_gguf_path(), on_event=events.append)
+    out, _ = first.communicate(timeout=300)
+    assert first.returncode == 0 and Path(out.strip()) == second == target
+    said = [e.message for e in events if isinstance(e, Progress)]
+    assert any(m.startswith("Waiting for another") for m in said) and not any("Converting" in m for m in said), said
+    assert not list((tmp_path / "models").glob(".convert-*"))  # no second half-made copy left behind

@@ -222,11 +222,33 @@ def gguf_cache_dir(gguf: Path) -> Path:
 
 
 def convert_gguf(gguf: Path, on_event: OnEvent = ignore_event) -> Path:
-    """Dequantise a GGUF file to a cached safetensors folder (once) and return it."""
+    """Dequantise a GGUF file to a cached safetensors folder (once) and return it.
+
+    One process converts, others wait for it: the app's Model page and the training worker it starts both
+    resolve the demo model on a first run, and two conversions at once took twice the CPU (about 20 s each
+    on two cores) for one result. filelock (huggingface-hub's own dependency) does the cross-platform lock."""
+    from filelock import FileLock, Timeout
+
     gguf = Path(gguf)
     target = gguf_cache_dir(gguf)
     if (target / "config.json").is_file():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(target) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        on_event(Progress("load-model", f"Waiting for another TuneDesk window or process converting {gguf.name}…"))
+        lock.acquire()
+    try:
+        if (target / "config.json").is_file():  # converted while we waited
+            return target
+        return _convert(gguf, target, on_event)
+    finally:
+        lock.release()
+
+
+def _convert(gguf: Path, target: Path, on_event: OnEvent) -> Path:
     header = check_gguf(gguf)
     on_event(Progress("load-model", f"Converting {gguf.name} ({header.architecture}, {header.params / 1e6:.0f} M parameters) "
                                     "to ordinary weights, once…"))
