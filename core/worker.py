@@ -126,14 +126,15 @@ def _report(run: Path, watch: _StopWatch) -> None:
     from core.store import RunDir
     from core.training.config import TrainConfig
 
-    if not TrainConfig.from_dict(RunDir(run).read_run()["config"]).report:
-        return
     try:
-        evaluate_run(run, on_event=watch.on_event, should_stop=watch.should_stop)
+        if TrainConfig.from_dict(RunDir(run).read_run()["config"]).report:
+            evaluate_run(run, on_event=watch.on_event, should_stop=watch.should_stop)
     except Cancelled:
         _emit(Caution("Stopped while checking what the model learned: the model is trained, without a report."))
-    except TuneDeskError as exc:
-        _emit(Caution(f"No report on what the model learned: {exc.message}"))
+    except Exception as exc:  # the run is trained and saved: a failed check must not read as a failed training
+        why = exc.message if isinstance(exc, TuneDeskError) else f"{type(exc).__name__}: {exc}"
+        _emit(Caution(f"No report on what the model learned ({why}). The model is trained; the check can be "
+                      "run again from the run's menu."))
 
 
 def worker_main(argv: Sequence[str]) -> int:

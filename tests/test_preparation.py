@@ -88,7 +88,7 @@ def test_the_worker_prepares_a_requested_run_then_trains_it(tmp_path: Path, demo
 
     run = tmp_path / "run"
     request_preparation(run, [SAMPLE_DOCS], quick_config(max_steps=2, save_every=0, eval_every=0, batch_size=2,
-                                                         max_seq_len=128))
+                                                         max_seq_len=128, report=True))
     assert run_state(run).status is RunStatus.PREPARING  # requested by this live process: the lists say so at once
     done = subprocess.run(worker_command(run, prepare=True), capture_output=True, text=True, timeout=900,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -97,7 +97,12 @@ def test_the_worker_prepares_a_requested_run_then_trains_it(tmp_path: Path, demo
     stages = [e.stage for e in events if isinstance(e, Progress)]
     assert stages.index("ingest") < stages.index(Stage.ESTIMATE) < stages.index(Stage.TRAIN)
     assert [e.step for e in events if isinstance(e, StepMetrics)] == [1, 2]
-    assert isinstance(events[-1], Finished) and not events[-1].stopped_by_user
+    finished = [e for e in events if isinstance(e, Finished)]
+    assert len(finished) == 1 and not finished[0].stopped_by_user
+    # then the "did it learn?" report the app shows, counted answer by answer after the Finished event
+    checking = [e for e in events[events.index(finished[0]):] if isinstance(e, Progress) and e.stage == Stage.EVALUATE]
+    assert checking and checking[-1].done == checking[-1].total > 0
+    assert json.loads(RunDir(run).report.read_text())["facts"]
     assert not RunDir(run).prepare_request.exists()  # run.json holds it all now
     assert run_state(run).status is RunStatus.FINISHED
 

@@ -369,7 +369,9 @@ class TrainPage(Page):
             self.status_label.setText("Stopping…")
         elif self.state == TRAINING:
             self.process.stop()
-            self.status_label.setText("Stopping at the end of this step and saving a checkpoint…")
+            self.status_label.setText("Stopping the check of what it learned (the model is trained and saved)…"
+                                      if self._finished_training else
+                                      "Stopping at the end of this step and saving a checkpoint…")
         else:
             return
         self.state = STOPPING
