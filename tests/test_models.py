@@ -279,7 +279,7 @@ def test_two_processes_converting_the_same_gguf_convert_it_once(tmp_path: Path, 
                               "print(convert_gguf(demo_gguf_path()))"], env={**os.environ}, stdout=subprocess.PIPE,
                              text=True, cwd=Path(__file__).resolve().parent.parent)
     deadline = time.time() + 120
-    while not Path(str(target) + ".lock").exists() and time.time() < deadline:  # the first one holds the lock
+    while not (target.parent / ".locks" / f"{target.name}.lock").exists() and time.time() < deadline:  # held
         time.sleep(0.05)
     events: list = []
     second = convert_gguf(demo_gguf_path(), on_event=events.append)

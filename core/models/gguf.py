@@ -233,8 +233,10 @@ def convert_gguf(gguf: Path, on_event: OnEvent = ignore_event) -> Path:
     target = gguf_cache_dir(gguf)
     if (target / "config.json").is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(target) + ".lock")
+    header = check_gguf(gguf)  # a truncated or foreign file is refused before anything is written
+    locks = target.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(locks / f"{target.name}.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -243,13 +245,12 @@ def convert_gguf(gguf: Path, on_event: OnEvent = ignore_event) -> Path:
     try:
         if (target / "config.json").is_file():  # converted while we waited
             return target
-        return _convert(gguf, target, on_event)
+        return _convert(gguf, target, header, on_event)
     finally:
         lock.release()
 
 
-def _convert(gguf: Path, target: Path, on_event: OnEvent) -> Path:
-    header = check_gguf(gguf)
+def _convert(gguf: Path, target: Path, header: GGUFHeader, on_event: OnEvent) -> Path:
     on_event(Progress("load-model", f"Converting {gguf.name} ({header.architecture}, {header.params / 1e6:.0f} M parameters) "
                                     "to ordinary weights, once…"))
     try:
