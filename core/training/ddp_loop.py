@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from core.training.config import TrainConfig
 from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
 from core.training.distributed import TRACE_ENV, Ranks, fingerprint
 from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
-                                _write_adapter, evaluate, lr_at, record_failure)
+                                _write_adapter, evaluate, new_optimizer, record_failure, take_counters)
 from core.training.loss import autocast_for
 from core.training.memory import peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -91,22 +90,15 @@ def _non_reentrant_checkpointing(model: Any) -> None:
 
 def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) -> None:
     """AdamW and the schedule as loop.py makes them; the newest checkpoint on every rank; DDP around the loss."""
-    import torch
-
     plan = t.plan
-    t.params = [p for p in t.model.parameters() if p.requires_grad]
-    t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay)
-    t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_at(s, plan.total_steps, plan.warmup_steps))
-    random.seed(t.config.seed)
+    new_optimizer(t)
     if ranks.any(should_stop()):
         raise Cancelled("Stopped before training began; the run folder is unchanged.")
     t.micro = 0
     if resume:
         state = resume_latest(t.run.checkpoints, t.model, t.optimizer, t.scheduler, plan.total_steps, t.emit)
         if state is not None:
-            t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
-            t.last_loss = state.get("last_loss", float("nan"))
-            t.earlier_seconds = float(state.get("train_seconds", 0.0))
+            take_counters(t, state)
             t.micro = _position(t, state)
     if not ranks.same(f"{t.step}:{t.micro}:{fingerprint(t.model)}"):
         raise RunError("The processes did not start from the same weights or the same checkpoint.",

@@ -243,9 +243,8 @@ def _plan(t: _Training, resume: bool) -> None:
         compile_layers(t.model)
 
 
-def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
-    """AdamW and the warm-up + cosine schedule; with resume, the newest checkpoint that loads (older ones
-    stand in for a damaged one). Then run.json says "training": the folder changes only from here on."""
+def new_optimizer(t: _Training) -> None:
+    """AdamW over the LoRA weights and the warm-up + cosine schedule, for both loops (ddp_loop.py too)."""
     import torch
 
     plan = t.plan
@@ -253,13 +252,25 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
     t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay)
     t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_at(s, plan.total_steps, plan.warmup_steps))
     random.seed(t.config.seed)
+
+
+def take_counters(t: _Training, state: dict[str, Any]) -> None:
+    """A resumed checkpoint's counters (what _save wrote), for both loops: one place when a counter is added."""
+    t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
+    t.last_loss = state.get("last_loss", float("nan"))
+    t.earlier_seconds = float(state.get("train_seconds", 0.0))
+
+
+def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
+    """AdamW and the warm-up + cosine schedule; with resume, the newest checkpoint that loads (older ones
+    stand in for a damaged one). Then run.json says "training": the folder changes only from here on."""
+    plan = t.plan
+    new_optimizer(t)
     _check_stop(should_stop)
     if resume:
         state = resume_latest(t.run.checkpoints, t.model, t.optimizer, t.scheduler, plan.total_steps, t.emit)
         if state is not None:
-            t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
-            t.last_loss = state.get("last_loss", float("nan"))
-            t.earlier_seconds = float(state.get("train_seconds", 0.0))
+            take_counters(t, state)
     _check_stop(should_stop)
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
