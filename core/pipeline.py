@@ -33,7 +33,12 @@ from core.store import RunDir, read_json, write_json
 from core.training.config import TrainConfig
 from core.training.data import encode
 from core.training.estimate import Estimate, estimate
+from core.training.eta import batch_shapes
 from core.training.loop import TrainResult, train_run
+from core.training.plan import plan_steps
+
+MEASURED_EXAMPLES = 20_000
+"""Examples the estimate tokenises (about a second per 5,000); up to here the loop's exact batches are timed."""
 
 
 @holding_run_lock("out")  # one process at a time per run folder (core/locks.py)
@@ -119,13 +124,21 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
     if not has_own_chat_template(Path(model_dir)):
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
     examples = load_examples(run.dataset / "train.jsonl")
-    sample = examples[:: max(1, len(examples) // 500)]  # ≤ ~500 examples tokenised: enough for a mean
+    sample = examples[:: max(1, len(examples) // MEASURED_EXAMPLES)]
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
-    est = estimate(config, model_shape(Path(model_dir)), detect(), len(examples), mean, longest)
+    padded = span = None
+    if lengths and len(sample) == len(examples):  # the loop's own batches, padding and all
+        shapes = [b for step in batch_shapes(plan_steps(config, len(examples)), lengths, config.batch_size,
+                                             config.grad_accum, config.seed) for b in step]
+        tokens = sum(rows * width for rows, width in shapes)
+        padded = tokens / max(1, sum(rows for rows, _ in shapes))
+        span = sum(rows * width * width for rows, width in shapes) / max(1, tokens)
+    est = estimate(config, model_shape(Path(model_dir)), detect(), len(examples), mean, longest, padded, span)
     run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
-                             "longest_tokens": longest})
+                             "longest_tokens": longest, "padded_tokens": padded and round(padded, 1),
+                             "attention_span": span and round(span, 1)})
     on_event(Progress(Stage.ESTIMATE, est.message) if est.fits else Caution(est.message))
     return est
 

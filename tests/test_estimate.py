@@ -4,7 +4,8 @@ The measured run is the app's own training worker (`main.py --worker train`),
 a fresh process, so run.json's peak_memory_gb (its own peak RSS on the CPU) is
 the training process alone — the number the estimate predicts. The examples are
 passages cut at max_seq_len, so every batch is the longest one, and three
-steps reach the steady peak.
+steps reach the steady peak. Seconds per step are compared in bench/estimate.py
+(times belong in benchmarks, not in assertions).
 """
 
 from __future__ import annotations
@@ -66,14 +67,38 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
           f"({predicted['breakdown']})")
     assert abs(predicted["peak_memory_gb"] / measured - 1) < MEMORY_TOLERANCE
 
-    steps = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
-    per_step = (steps[-1]["elapsed_s"] - steps[0]["elapsed_s"]) / (len(steps) - 1)  # the first step warms up
-    one_core = estimate(config, model_shape(demo_model_dir), dataclasses.replace(detect(), cpu_cores=1),
-                        meta["estimate"]["train_examples"], meta["estimate"]["mean_tokens"])
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)  # a busy machine slows the run, never speeds it up
-    print(f"seconds per step: predicted {one_core.seconds_per_step:.1f} (one core), measured {per_step:.1f}, "
-          f"load {load:.1f} per core")
-    assert one_core.seconds_per_step / 3 < per_step < one_core.seconds_per_step * 3 * max(1.0, load)
+    # Seconds per step are compared in bench/estimate.py, at one and two threads with the load printed:
+    # a timed assertion here measured the neighbours on a shared machine.
+
+
+def test_time_is_estimated_from_the_loops_own_padded_batches(tmp_path: Path):
+    """Questions, passages in context and replay make lengths mixed: a batch is as wide as its longest
+    example, and attention grows with the square of that width. The estimate must read the batches the
+    loop will build (same order, same padding), not the mean length."""
+    from core.models import load_tokenizer, resolve_model
+    from core.pipeline import prepare_run
+    from core.training.data import batch_order, collate, encode
+    from core.dataset import load_examples
+
+    run = tmp_path / "run"
+    config = quick_config(max_steps=30, save_every=0, eval_every=0, qa_pairs=True, replay=False, batch_size=4)
+    prepare_run([SAMPLE_DOCS], run, config)
+    said = RunDir(run).read_run()["estimate"]
+    tokenizer = load_tokenizer(resolve_model(config.model))
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
+    plan = plan_steps(config, len(encoded))
+    widths, rows = [], 0
+    for step in range(plan.total_steps):
+        epoch, pos = divmod(step, plan.batches_per_epoch)
+        batch = batch_order([len(e.input_ids) for e in encoded], config.batch_size, config.seed, epoch)[pos]
+        ids = collate([encoded[i] for i in batch], tokenizer.pad_token_id)["input_ids"]
+        widths.append((ids.shape[0], ids.shape[1]))
+        rows += ids.shape[0]
+    padded = sum(r * w for r, w in widths) / rows
+    span = sum(r * w * w for r, w in widths) / sum(r * w for r, w in widths)
+    assert said["padded_tokens"] == pytest.approx(padded, abs=0.1)
+    assert said["attention_span"] == pytest.approx(span, abs=0.1)
+    assert span > padded * 1.2 > said["mean_tokens"]  # mixed lengths: the mean alone would under-count both
 
 
 def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):

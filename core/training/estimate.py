@@ -69,7 +69,7 @@ RUNTIME_GB = {"cpu": 0.45, "mps": 0.6, "cuda": 0.0}  # imports; CUDA counts tens
 CUDA_CONTEXT_GB = 0.5  # CUDA context + allocator slack, outside max_memory_allocated
 HEADROOM = 0.9  # use at most 90% of what is free
 ACT_BYTES_PER_ELEMENT = {"bf16": 6.3, "fp16": 6.3, "nf4": 8.0, "fp32": 12.2}  # peft + SDPA (GPU, MPS)
-CPU_ACT_BYTES_PER_ELEMENT = {"bf16": 4.0, "fp16": 4.0, "nf4": 7.0, "fp32": 8.1}  # with core/training's CPU kernels
+CPU_ACT_BYTES_PER_ELEMENT = {"bf16": 4.0, "fp16": 4.0, "nf4": 7.0, "fp32": 7.5}  # CPU kernels; mixed lengths fragment
 LOGIT_BYTES = {"bf16": 12.0, "fp16": 12.0, "nf4": 12.0, "fp32": 16.0}  # per answer row × vocab
 CPU_LOGIT_BYTES = {"bf16": 8.0, "fp16": 8.0, "nf4": 8.0, "fp32": 12.0}  # per row of the fused head's buffers
 LOGIT_ROWS = CHUNK_ROWS
@@ -78,7 +78,7 @@ PADDING = 1.1  # length-grouped batches pad little
 NF4_BYTES = 0.516  # 4 bits + double-quantised absmax per 64 weights
 NF4_CPU_EXTRA = 2.7  # bytes per linear parameter left in RSS by quantising on the CPU (measured)
 LORA_STATE_BYTES = 16.0
-CPU_FLOPS_PER_CORE = {"bf16": 115e9, "fp16": 115e9, "fp32": 66e9, "nf4": 92e9}  # one thread, measured
+CPU_FLOPS_PER_CORE = {"bf16": 290e9, "fp16": 290e9, "fp32": 103e9, "nf4": 188e9}  # one thread, bench/estimate.py
 CPU_PARALLEL_EFFICIENCY = 0.8  # each extra core adds this much (assumed: not measurable on a shared 2-core box)
 GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
     "H200": 989e12, "H100": 989e12, "A100": 312e12, "A10": 125e12, "L40": 181e12, "L4": 121e12,
@@ -86,6 +86,10 @@ GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
 }
 GPU_EFFICIENCY = {"bf16": 0.25, "fp16": 0.25, "fp32": 0.25 / 8, "nf4": 0.15}
 MPS_FLOPS = 4e12  # effective, uncalibrated
+ATTENTION_FLOPS = {"cpu": 20, "cuda": 6, "mps": 6}
+"""Per layer, token, key and query channel, forward + backward, in matmul-equivalent FLOPs. GPUs' fused causal
+kernels do the textbook 6; core/training/attention.py computes full (T × T) scores, recomputes them in the
+backward and runs small (head size 64) matmuls at a lower rate: 20 fits bench/estimate.py's mixed-length run."""
 STEP_OVERHEAD_S = {"cuda": 0.001, "mps": 0.003, "cpu": 0.0}  # per layer: kernel launches dominate tiny models
 
 
@@ -196,9 +200,9 @@ def _budget(device: DeviceInfo) -> float:
 
 # --- time -------------------------------------------------------------------------------------------
 
-def _flops_per_token(shape: ModelShape, config: TrainConfig, seq: float) -> float:
+def _flops_per_token(shape: ModelShape, config: TrainConfig, span: float, device: str) -> float:
     active_linear = shape.linear_params / shape.experts * min(shape.experts, 2)  # top-2 routing for MoE
-    attention = 6 * shape.layers * seq * shape.q_dim  # QKᵀ and AV, causal, forward + backward
+    attention = ATTENTION_FLOPS.get(device, 6) * shape.layers * span * shape.q_dim
     head = ANSWER_SHARE * 4 * shape.vocab * shape.hidden
     return 4 * active_linear + 6 * lora_params(shape, config) + attention + head
 
@@ -215,12 +219,12 @@ def _throughput(device: DeviceInfo, precision: str) -> tuple[float, str]:
 
 
 def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo, precision: str,
-                      mean_tokens: float) -> float:
-    seq = min(float(mean_tokens), float(config.max_seq_len)) * PADDING
+                      mean_tokens: float, padded_tokens: float | None, attention_span: float | None) -> float:
+    seq = padded_tokens or min(float(mean_tokens), float(config.max_seq_len)) * PADDING
     tokens = config.batch_size * config.grad_accum * seq
     rate, _ = _throughput(device, precision)
     overhead = STEP_OVERHEAD_S.get(device.kind, 0.0) * shape.layers * 3 * config.grad_accum
-    return tokens * _flops_per_token(shape, config, seq) / rate + overhead
+    return tokens * _flops_per_token(shape, config, attention_span or seq, device.kind) / rate + overhead
 
 
 _duration = duration_words
@@ -229,10 +233,15 @@ _duration = duration_words
 # --- the public calls ---------------------------------------------------------------------------------
 
 def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train_examples: int,
-             mean_tokens: float, longest_tokens: float | None = None) -> Estimate:
+             mean_tokens: float, longest_tokens: float | None = None,
+             padded_tokens: float | None = None, attention_span: float | None = None) -> Estimate:
     """Memory, time and a verdict for training `config` on a model of this shape here (core.models.model_shape).
 
     longest_tokens: the longest training example, when known (else max_seq_len is assumed).
+    padded_tokens: tokens per example counting its batch's padding, in the loop's own batch order
+    (core.pipeline.preflight), when known; else mean_tokens × PADDING.
+    attention_span: keys each token attends to on average, Σ width² / Σ width over the batches (attention
+    grows with the square of a batch's width, so a few long examples cost more than their mean says).
     """
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
@@ -240,7 +249,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     peak = _peak(parts)
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
-    step_s = _seconds_per_step(shape, config, device, precision, mean_tokens)
+    step_s = _seconds_per_step(shape, config, device, precision, mean_tokens, padded_tokens, attention_span)
     plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
     steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)

@@ -25,23 +25,30 @@ WARMUP_STEPS = 3
 """Steps of a session whose times are not used: the compile of the first shapes happens in them."""
 
 
-def padded_tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
-                           seed: int) -> list[int]:
-    """Tokens each optimiser step computes, padding included: index s-1 for step s (the loop's batch order)."""
+def batch_shapes(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
+                 seed: int) -> list[list[tuple[int, int]]]:
+    """(rows, width) of every micro-batch of each optimiser step, in the loop's batch order: index s-1 for step s."""
     from core.training.data import batch_order
 
     orders: dict[int, list[list[int]]] = {}
-    out: list[int] = []
+    out: list[list[tuple[int, int]]] = []
     for step in range(plan.total_steps):
-        tokens = 0
+        shapes = []
         for micro in range(step * grad_accum, (step + 1) * grad_accum):
             epoch, pos = divmod(micro, plan.batches_per_epoch)
             if epoch not in orders:
                 orders[epoch] = batch_order(lengths, batch_size, seed, epoch)
             batch = orders[epoch][pos]
-            tokens += len(batch) * max((lengths[i] for i in batch), default=0)
-        out.append(tokens)
+            shapes.append((len(batch), max((lengths[i] for i in batch), default=0)))
+        out.append(shapes)
     return out
+
+
+def padded_tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
+                           seed: int) -> list[int]:
+    """Tokens each optimiser step computes, padding included: index s-1 for step s (the loop's batch order)."""
+    return [sum(rows * width for rows, width in step)
+            for step in batch_shapes(plan, lengths, batch_size, grad_accum, seed)]
 
 
 @dataclass
