@@ -79,13 +79,16 @@ NF4_BYTES = 0.516  # 4 bits + double-quantised absmax per 64 weights
 NF4_CPU_EXTRA = 2.7  # bytes per linear parameter left in RSS by quantising on the CPU (measured)
 LORA_STATE_BYTES = 16.0
 CPU_FLOPS_PER_CORE = {"bf16": 290e9, "fp16": 290e9, "fp32": 103e9, "nf4": 188e9}  # one thread, bench/estimate.py
-CPU_PARALLEL_EFFICIENCY = 0.8  # each extra core adds this much (assumed: not measurable on a shared 2-core box)
+CPU_PARALLEL_EFFICIENCY = 0.65  # each extra core adds this much: 1.34 → 0.82 s/step from 1 to 2 threads (bench/estimate.py)
 GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
     "H200": 989e12, "H100": 989e12, "A100": 312e12, "A10": 125e12, "L40": 181e12, "L4": 121e12,
     "RTX 4090": 165e12, "RTX 4080": 97e12, "RTX 3090": 71e12, "RTX 3080": 59e12, "V100": 125e12, "T4": 65e12,
 }
 GPU_EFFICIENCY = {"bf16": 0.25, "fp16": 0.25, "fp32": 0.25 / 8, "nf4": 0.15}
 MPS_FLOPS = 4e12  # effective, uncalibrated
+EVAL_BATCH_SHARE = 1.0
+"""A validation batch against a training step: forward only, but logits over the whole vocabulary at every
+position (training computes answers' rows only); measured ~3 s per check of 4 batches at 0.9 s/step (quick preset)."""
 ATTENTION_FLOPS = {"cpu": 20, "cuda": 6, "mps": 6}
 """Per layer, token, key and query channel, forward + backward, in matmul-equivalent FLOPs. GPUs' fused causal
 kernels do the textbook 6; core/training/attention.py computes full (T × T) scores, recomputes them in the
@@ -253,7 +256,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
     steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
-    per_eval_s = math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) / 3  # forward only
+    per_eval_s = math.ceil(n_val / config.batch_size) * step_s / max(1, config.grad_accum) * EVAL_BATCH_SHARE
     eval_s = plan.evaluations * per_eval_s
     load_s = 5 + shape.file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
