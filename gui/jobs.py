@@ -96,7 +96,7 @@ def read_documents_job(documents_dir: Path, model_spec: str) -> Callable[[Emit, 
 
 def examples_preview_job(project: Any, source: str, chunks: list[Any], elements: list[Any],
                          language: str) -> Callable[[Emit, Stop], str]:
-    """The Documents page's "Training examples" text for one file: how many examples of each kind and a few
+    """The Documents page's "Examples" tab for one file: how many examples of each kind and a few
     of each (core/dataset/examples.py), from the newest run's dataset when it has some for this file (a whole
     train.jsonl to read), otherwise as a new run with the default settings would make them. Both read disk or
     compute, so they run here, not on the main thread where selecting a row would stall."""

@@ -6,8 +6,8 @@ from typing import Iterable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar,
+                               QPushButton, QScrollArea, QSizePolicy, QTableWidget, QVBoxLayout, QWidget)
 
 SPACING = 12
 MARGIN = 28
@@ -201,6 +201,23 @@ class PresetButton(QPushButton):
         self.labels[1].setVisible(not compact)
         lines = 1 if compact else 3
         self.setMinimumHeight(16 + self.fontMetrics().height() * lines + 8)
+
+
+def read_only_table(headers: list[str], selectable: bool = True) -> QTableWidget:
+    """The app's one look for a table people read: no grid, no row numbers, left-aligned headers, no editing.
+    selectable: whole rows can be picked (lists people act on); else nothing takes focus (a summary)."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setShowGrid(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    if selectable:
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    else:
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return table
 
 
 def muted(text: str, wrap: bool = True) -> QLabel:

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QSplitter, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core import projects
 from core.documents import SUPPORTED_SUFFIXES, IngestResult
@@ -17,7 +17,7 @@ from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import examples_preview_job, read_documents_job
 from gui.theme import KeepColourDelegate, active, mark_primary, set_icon
-from gui.widgets import BusyLine, Page, muted
+from gui.widgets import BusyLine, Page, muted, read_only_table
 
 COLUMNS = ["File", "Status", "Pages", "Words", "Tokens", "Duplicates"]
 NO_PAGES = "–"
@@ -78,21 +78,16 @@ class DocumentsPage(Page):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
+        self.table = read_only_table(COLUMNS)
         self.table.setWordWrap(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setItemDelegate(KeepColourDelegate(self.table))  # a selected row keeps its status colour
         header = self.table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(0, 250)
-        for c in range(2, len(COLUMNS)):
+        # The file name takes what the counts leave, so at the smallest window every count stays in view.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._show_preview)
         left_layout.addWidget(self.table, 1)
@@ -119,7 +114,9 @@ class DocumentsPage(Page):
         self.examples_view.setReadOnly(True)
         self.examples_view.setPlaceholderText("Select a file to see training examples made from it.")
         self.preview_tabs.addTab(self.chunks_view, "Cleaned text")
-        self.preview_tabs.addTab(self.examples_view, "Training examples")
+        self.preview_tabs.addTab(self.examples_view, "Examples")
+        self.preview_tabs.setTabToolTip(1, "The training examples made from the selected file")
+        self.preview_tabs.setUsesScrollButtons(False)  # its minimum width then holds both tabs whole, no arrows
         split.addWidget(self.preview_tabs)
         split.setSizes([760, 360])
         self.body.addWidget(split, 1)
@@ -208,12 +205,14 @@ class DocumentsPage(Page):
         theme = active()
         self.table.setRowCount(len(result.documents))
         for r, doc in enumerate(result.documents):
-            status = "Read" if doc.status == "read" else f"Skipped — {doc.reason}"
+            status = "Read" if doc.status == "read" else "Skipped"  # why: the line above the table and the tooltip
             # A file without pages (text, Markdown, HTML) shows "–", never a blank that reads as "not counted".
             values = [doc.name, status, f"{doc.pages:,}" if doc.pages else NO_PAGES, f"{doc.words:,}",
                       f"{doc.tokens:,}", f"{doc.duplicates_dropped or 0:,}"]
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                if c == 0:
+                    item.setToolTip(value)  # the whole name, which a narrow window shortens in the middle
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 1:

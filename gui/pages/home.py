@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-                               QMenu, QPushButton, QTableWidget, QTableWidgetItem, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
+                               QMenu, QPushButton, QTableWidgetItem, QWidget)
 
 from core import projects
 from core.projects import Project
@@ -15,7 +15,7 @@ from gui import dialogs
 from gui.context import AppContext
 from gui.run_actions import RunActions
 from gui.theme import mark_primary, set_icon
-from gui.widgets import Card, Page, muted
+from gui.widgets import Card, Page, muted, read_only_table
 
 STATUS_WORDS = {
     RunStatus.PREPARING: "Preparing", RunStatus.PREPARED: "Ready to train", RunStatus.TRAINING: "Being trained elsewhere",
@@ -115,15 +115,9 @@ class HomePage(Page):
         row.addWidget(left, 2)
 
         right = Card("Recent runs")
-        self.runs_table = QTableWidget(0, 4)
-        self.runs_table.setHorizontalHeaderLabels(["Run", "Status", "Preset", "Started"])
-        self.runs_table.verticalHeader().hide()
-        self.runs_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.runs_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.runs_table.setShowGrid(False)
+        self.runs_table = read_only_table(["Run", "Status", "Preset", "Started"])
         self.runs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs_table.horizontalHeader().setStretchLastSection(True)
-        self.runs_table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.runs_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.runs_table.customContextMenuRequested.connect(self._run_context_menu)
         self.run_actions = RunActions(ctx, self)

@@ -13,29 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableWidget, QTableWidgetItem, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTableWidgetItem, QWidget)
 
 from core.classify.project import DataChoice, data_folder, import_data_file, load_choice, save_choice
 from gui import dialogs
 from gui.classify_jobs import DataPreview, read_data_job
 from gui.context import AppContext
 from gui.theme import mark_primary, set_icon
-from gui.widgets import BusyLine, Card, Page, muted
+from gui.widgets import BusyLine, Card, Page, muted, read_only_table
 
 PREVIEW_ROWS = 200
 FILE_FILTER = "Labelled rows (*.csv *.tsv *.txt *.jsonl *.ndjson *.json);;All files (*)"
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setShowGrid(False)
-    table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    return table
 
 
 class DataPage(Page):
@@ -77,7 +66,7 @@ class DataPage(Page):
         lower = QHBoxLayout()
         lower.setSpacing(12)
         labels = Card("Labels")
-        self.counts = _table(["Label", "Rows", "Share"])
+        self.counts = read_only_table(["Label", "Rows", "Share"])
         self.counts.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         labels.add(self.counts, 1)
         self.summary = muted("Import a CSV, TSV or JSONL file: one row per example, a column of text and a column "
@@ -89,7 +78,7 @@ class DataPage(Page):
         labels.setMinimumWidth(320)
         lower.addWidget(labels, 2)
         rows = Card("Rows")
-        self.rows = _table([])
+        self.rows = read_only_table([])
         self.rows.setWordWrap(False)
         rows.add(self.rows, 1)
         lower.addWidget(rows, 5)

@@ -22,10 +22,10 @@ from core.store import RunStatus, read_json
 from gui import dialogs
 from gui.classify_jobs import classify_file_job, predict_job
 from gui.context import AppContext
-from gui.pages.labels_data import FILE_FILTER, _table
+from gui.pages.labels_data import FILE_FILTER
 from gui.pages.labels_train import classify_runs
 from gui.theme import active, mark_primary, set_icon
-from gui.widgets import BusyLine, Card, Page, muted
+from gui.widgets import BusyLine, Card, Page, muted, read_only_table
 
 
 class TryPage(Page):
@@ -90,7 +90,7 @@ class TryPage(Page):
         matrix_card.add(muted("Rows: the label in your data. Columns: what the model said."))
         lower.addWidget(matrix_card, 2)
         worst_card = Card("Worst-classified validation rows")
-        self.worst = _table(["Line", "Text", "Your label", "Model says", "Score"])
+        self.worst = read_only_table(["Line", "Text", "Your label", "Model says", "Score"])
         self.worst.setWordWrap(True)
         header = self.worst.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from conftest import SAMPLE_DOCS
 from doc_fixtures import make_corrupt_pdf
@@ -15,6 +16,7 @@ from gui_support import home, make_window, window  # noqa: F401 - fixtures
 from core import projects
 from core.dataset import examples as examples_module
 from core.documents import ingest
+from gui.main_window import MINIMUM_SIZE
 
 
 def drop(page, paths: list[Path]) -> None:
@@ -61,11 +63,23 @@ def test_dropped_documents_are_copied_read_skipped_previewed_and_removable(windo
     assert "4 files: 3 read, 1 skipped" in page.summary.text()
 
     bad = row_of(page, "broken_download.pdf")
-    assert cell(page, bad, 1) == f"Skipped — {expected_reason}"
+    assert cell(page, bad, 1) == "Skipped" and page.table.item(bad, 1).toolTip() == expected_reason
     assert page.skipped_label.isVisible()
     assert page.skipped_label.text() == f"Skipped broken_download.pdf: {expected_reason}"  # in full, not cut off
     good = row_of(page, "sample_docs/harbor_lane_bakery_handbook.md")
     assert cell(page, good, 1) == "Read" and int(cell(page, good, 4).replace(",", "")) > 100  # tokens counted
+
+    # At the smallest window every count is in view (the name gives way) and both preview tabs show whole.
+    window.resize(MINIMUM_SIZE)
+    qtbot.waitUntil(lambda: window.size() == MINIMUM_SIZE)
+    QApplication.processEvents()
+    table = page.table
+    for c in range(1, table.columnCount()):
+        right = table.columnViewportPosition(c) + table.columnWidth(c)
+        assert 0 <= table.columnViewportPosition(c) and right <= table.viewport().width(), f"column {c} off screen"
+        assert table.columnWidth(c) >= table.horizontalHeader().sectionSizeHint(c)  # its header not cut
+    tabs = page.preview_tabs.tabBar()
+    assert tabs.sizeHint().width() <= page.preview_tabs.width(), "the preview tabs scroll"
 
     page.table.selectRow(good)
     assert "Passage 1" in page.chunks_view.toPlainText()
