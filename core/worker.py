@@ -1,7 +1,7 @@
 """Training in a child process, speaking JSON lines.
 
 The GUI (and reliability tests) start `sys.executable main.py --worker train
-RUN [--resume]` — in a frozen app `sys.executable` is the app itself, which
+RUN [--resume]` (or `--worker check RUN`, the "did it learn?" check) — in a frozen app `sys.executable` is the app itself, which
 routes `--worker` here. A child process keeps the app alive when training
 runs out of memory or is killed, and frees all model memory when it ends.
 Each core event is one JSON line on stdout; a stop is requested by creating
@@ -32,23 +32,35 @@ from core.errors import Cancelled, TuneDeskError
 from core.events import Caution, Event, Failed, Finished, Progress, Stage, StepMetrics, to_dict
 
 STOP_FILE = "STOP"
+CHECK_STOP_FILE = "STOP-CHECK"
+"""A check's own stop request: never read by a training worker of the same run."""
 EXIT_FINISHED, EXIT_ERROR, EXIT_FAILED, EXIT_STOPPED = 0, 1, 2, 3
 _STOP_POLL_S = 0.1
 _emit_lock = threading.Lock()
 
 
-def request_stop(run: Path | str) -> None:
-    (Path(run) / STOP_FILE).touch()
+def request_stop(run: Path | str, stop_file: str = STOP_FILE) -> None:
+    (Path(run) / stop_file).touch()
+
+
+def _app_argv() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, str(Path(__file__).resolve().parent.parent / "main.py")]
 
 
 def worker_command(run: Path | str, resume: bool = False, prepare: bool = False) -> list[str]:
     """The argv that starts a training worker, source checkout or frozen bundle alike. With `prepare`, it
     first prepares the run that core.pipeline.request_preparation described (documents → dataset)."""
-    if getattr(sys, "frozen", False):
-        base = [sys.executable]
-    else:
-        base = [sys.executable, str(Path(__file__).resolve().parent.parent / "main.py")]
-    return base + ["--worker", "train", str(run)] + (["--resume"] if resume else []) + (["--prepare"] if prepare else [])
+    return _app_argv() + ["--worker", "train", str(run)] + (["--resume"] if resume else []) + (
+        ["--prepare"] if prepare else [])
+
+
+def check_command(run: Path | str) -> list[str]:
+    """The argv that checks what a trained run learned (RUN/report.json), as `tunedesk eval RUN` does.
+    In its own process, like training: in the app's process the same check ran 2-3× slower, the model
+    competing with the GUI's main-thread garbage collector for the interpreter."""
+    return _app_argv() + ["--worker", "check", str(run)]
 
 
 def _emit(event: Event) -> None:
@@ -155,7 +167,48 @@ def worker_main(argv: Sequence[str]) -> int:
     os._exit(code)
 
 
+def _clear_stale(stop_file: Path) -> None:
+    """A stop request older than this process was left by a killed worker; a newer one is for us."""
+    try:
+        if stop_file.stat().st_mtime < _process_start() - 1.0:
+            stop_file.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _check(run: Path) -> int:
+    """The "did it learn?" check of a finished run; a stop (CHECK_STOP_FILE) ends it between answers."""
+    stop_file = run / CHECK_STOP_FILE
+    _clear_stale(stop_file)
+    from core.quiet import quiet_libraries
+
+    quiet_libraries()
+    try:
+        from core.evaluation.report import evaluate_run
+
+        evaluate_run(run, on_event=_emit, should_stop=stop_file.exists)
+        _emit(Finished(0, False, "", "Checked what the model learned."))
+        return EXIT_FINISHED
+    except Cancelled:
+        _emit(Finished(0, True, "", "Check stopped: the earlier report, if any, is kept."))
+        return EXIT_STOPPED
+    except TuneDeskError as exc:
+        _emit(Failed(exc.message, exc.hint))
+        return EXIT_FAILED
+    except MemoryError:
+        _emit(Failed("Out of memory while checking what the model learned.", "Close other programs and try again."))
+        return EXIT_FAILED
+    except Exception as exc:  # shown through the GUI's funnel, never silent
+        _emit(Failed(f"Checking what the model learned failed: {type(exc).__name__}: {exc}",
+                     "Try again; the run itself is unchanged."))
+        return EXIT_ERROR
+    finally:
+        stop_file.unlink(missing_ok=True)
+
+
 def _worker_main(argv: Sequence[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "check":
+        return _check(Path(argv[1]))
     if len(argv) < 2 or argv[0] != "train":
         _emit(Failed("Unknown worker command.", "This is an internal entry point of the app."))
         return EXIT_FAILED
@@ -163,11 +216,7 @@ def _worker_main(argv: Sequence[str]) -> int:
     resume = "--resume" in argv[2:]
     prepare = "--prepare" in argv[2:]
     stop_file = run / STOP_FILE
-    try:  # a STOP older than this process was left by a killed worker; a newer one is for us
-        if stop_file.stat().st_mtime < _process_start() - 1.0:
-            stop_file.unlink(missing_ok=True)
-    except OSError:
-        pass
+    _clear_stale(stop_file)
     watch = _StopWatch(stop_file)  # first: everything after this takes seconds of imports
     threading.Thread(target=watch.watch, name="stop-watch", daemon=True).start()
     from core.quiet import quiet_libraries

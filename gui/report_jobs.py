@@ -1,7 +1,8 @@
-"""Background jobs of the "did it learn?" view: read a run's report, or make one. Plain functions, no Qt.
+"""Background job of the "did it learn?" view: read a run's report. Plain functions, no Qt.
 
-Each returns a `fn(on_event, should_stop)` for `Workers.run` (as gui/jobs.py does), so reading report.json
-(a few hundred KB with every answer) and running the evaluation never happen on the Qt main thread.
+It returns a `fn(on_event, should_stop)` for `Workers.run` (as gui/jobs.py does), so reading report.json
+(a few hundred KB with every answer) never happens on the Qt main thread. Making a report runs in a worker
+process instead (core.worker.check_command, started by gui/report_view.ReportChecks).
 """
 
 from __future__ import annotations
@@ -52,13 +53,4 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
             return ReportData(state, load_summary(run), questions=questions)
         except TuneDeskError as exc:
             return ReportData(state, None, exc, questions)
-    return job
-
-
-def evaluate_job(run: Path) -> Callable[[Emit, Stop], Any]:
-    """core.evaluation.report.evaluate_run (the CLI's `tunedesk eval`): writes RUN/report.json."""
-    def job(emit: Emit, should_stop: Stop) -> Any:
-        from core.evaluation.report import evaluate_run
-
-        return evaluate_run(run, on_event=emit, should_stop=should_stop)
     return job

@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
                                QLabel, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from core.events import Progress
 from core.runs import RunState, RunStatus
 from gui.context import AppContext
-from gui.report_jobs import ReportData, evaluate_job, load_report_job
+from core.worker import check_command
+from gui.report_jobs import ReportData, load_report_job
 from gui.theme import active, set_icon
-from gui.widgets import Card, format_duration, muted
+from gui.widgets import Card, format_duration, muted, read_only_table
 
 SECONDS_PER_QUESTION = 2.5
 """Measured: the demo model's check of the sample documents (13 questions, 8 general) took 70 s on 2 busy
@@ -52,12 +53,15 @@ class ReportChecks(QObject):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.ctx = ctx
-        self.task: Any = None
+        self.process = ctx.workers.checking  # core.worker.check_command: the check runs in its own process
+        self.process.event.connect(self._event)
+        self.process.ended.connect(self._ended)
         self.run: Path | None = None
         self.line = ""
         self.done = 0
         self.total = 0
         self._first: tuple[float, int] | None = None
+        self._stopping = False
 
     @staticmethod
     def of(ctx: AppContext) -> "ReportChecks":
@@ -65,31 +69,30 @@ class ReportChecks(QObject):
         return found if found is not None else ReportChecks(ctx)
 
     def running(self, run: Path | None = None) -> bool:
-        return self.task is not None and (run is None or self.run == Path(run))
+        return self.run is not None and (run is None or self.run == Path(run))
 
     def start(self, run: Path, label: str) -> bool:
-        if self.task is not None:
+        if self.run is not None:
             if self.run == Path(run):
                 return True
-            self.ctx.notifier.warning(f"Already checking what “{self.run.name if self.run else ''}” learned.",
+            self.ctx.notifier.warning(f"Already checking what “{self.run.name}” learned.",
                                       "Wait for that check to finish, or stop it, then check this run.")
             return False
         self.run, self.line, self.done, self.total, self._first = Path(run), "Loading the models…", 0, 0, None
-        self.task = self.ctx.workers.run(evaluate_job(self.run), "evaluate-run", on_event=self._event,
-                                         on_success=lambda _r: self._end("done"),
-                                         on_failure=lambda _e: self._end("failed"))
-        self.task.cancelled.connect(lambda: self._end("stopped"))
+        self._stopping = False
+        self.process.start(self.run, command=check_command(self.run))
         self.progress.emit(str(self.run), self.line)
         return True
 
     def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        if self.run is not None:
+            self._stopping = True
+            self.process.stop()
             self.line = "Stopping after this answer…"
             self.progress.emit(str(self.run), self.line)
 
     def _event(self, event: Any) -> None:
-        if not isinstance(event, Progress) or self.run is None or self.task is None or self.task.is_cancelled():
+        if not isinstance(event, Progress) or self.run is None or self._stopping:
             return
         line = event.message
         if event.total:
@@ -103,9 +106,10 @@ class ReportChecks(QObject):
         self.line = line
         self.progress.emit(str(self.run), line)
 
-    def _end(self, outcome: str) -> None:
-        run, self.task, self.run = self.run, None, None
-        self.ended.emit(str(run), outcome)
+    def _ended(self, outcome: str) -> None:
+        run, self.run = self.run, None
+        if run is not None:
+            self.ended.emit(str(run), {"finished": "done"}.get(outcome, outcome))
 
 
 class ReportView(Card):
@@ -198,18 +202,11 @@ class ReportView(Card):
 
     @staticmethod
     def _table(headers: list[str]) -> QTableWidget:
-        table = QTableWidget(0, len(headers))
-        table.setHorizontalHeaderLabels(headers)
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        table.setShowGrid(False)
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table = read_only_table(headers, selectable=False)
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(headers)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         table.setMaximumHeight(190)
         return table
 

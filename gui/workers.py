@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QProcess, QThread, Signal
 from core.errors import Cancelled
 from core.events import Failed, Finished, from_dict
 from core.runs import adopt_trainer, release_trainer
-from core.worker import request_stop, worker_command
+from core.worker import CHECK_STOP_FILE, STOP_FILE, request_stop, worker_command
 from gui.notify import Notifier
 
 TaskFn = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
@@ -71,15 +71,19 @@ class Task(QThread):
 
 
 class TrainingProcess(QObject):
-    """The training worker subprocess of one run, speaking JSON-line core events."""
+    """A worker subprocess of one run, speaking JSON-line core events: training (core.worker.worker_command),
+    or with `what` and `stop_file` set, another job of that worker, such as the check (check_command)."""
 
     event = Signal(object)  # core events, parsed from stdout
     log = Signal(str)  # anything else the child printed
     ended = Signal(str)  # "finished" | "stopped" | "failed"
 
-    def __init__(self, notifier: Notifier, parent: QObject | None = None) -> None:
+    def __init__(self, notifier: Notifier, parent: QObject | None = None, what: str = "Training",
+                 stop_file: str = STOP_FILE) -> None:
         super().__init__(parent)
         self.notifier = notifier
+        self.what = what
+        self.stop_file = stop_file
         self.run: Path | None = None
         self._process: QProcess | None = None
         self._buffer = b""
@@ -94,7 +98,7 @@ class TrainingProcess(QObject):
         """Start training `run` (with `prepare`: preparing it first, as core.pipeline.request_preparation asked);
         `command` replaces core.worker.worker_command (for a custom worker)."""
         if self.is_running():
-            raise RuntimeError("A training process is already running.")
+            raise RuntimeError(f"{self.what}: a process is already running.")
         self.run = Path(run)
         self._buffer, self._outcome, self._stopping = b"", "", False
         argv = command or worker_command(self.run, resume, prepare)
@@ -105,7 +109,8 @@ class TrainingProcess(QObject):
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
-        process.started.connect(lambda p=process: self._adopt(p))
+        if self.stop_file == STOP_FILE:  # a trainer holds the run's lock: the app's own, not "elsewhere"
+            process.started.connect(lambda p=process: self._adopt(p))
         self._process = process
         process.start()
 
@@ -118,7 +123,7 @@ class TrainingProcess(QObject):
         """Ask for a stop at the next step; the worker saves a checkpoint and reports Finished."""
         if self.run is not None and self.is_running():
             self._stopping = True
-            request_stop(self.run)
+            request_stop(self.run, self.stop_file)
 
     def shutdown(self, wait_ms: int = 15000) -> None:
         """On quit: stop cleanly if it answers in time, otherwise kill (the last checkpoint is kept)."""
@@ -161,7 +166,7 @@ class TrainingProcess(QObject):
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self._outcome = "failed"
-            self.notifier.post("error", "The training process could not be started.",
+            self.notifier.post("error", f"{self.what}: the process could not be started.",
                                "Check that TuneDesk is installed completely, then try again.")
             self._process = None
             self.ended.emit("failed")
@@ -174,8 +179,9 @@ class TrainingProcess(QObject):
         outcome = self._outcome
         if not outcome:  # ended without a Finished or Failed event: killed or crashed
             outcome = "failed"
-            self.notifier.post("error", f"Training ended unexpectedly (exit code {code}).",
-                               "The last checkpoint is kept: choose the run and press Resume.")
+            hint = ("The last checkpoint is kept: choose the run and press Resume." if self.stop_file == STOP_FILE
+                    else "Nothing in the run was changed: try again.")
+            self.notifier.post("error", f"{self.what} ended unexpectedly (exit code {code}).", hint)
         self._process = None
         self.ended.emit(outcome)
 
@@ -188,6 +194,7 @@ class Workers(QObject):
         self.notifier = notifier
         self.tasks: set[Task] = set()
         self.training = TrainingProcess(notifier, self)
+        self.checking = TrainingProcess(notifier, self, "Checking what the model learned", CHECK_STOP_FILE)
 
     def run(self, fn: TaskFn, name: str, *, on_event: Callable[[Any], None] | None = None,
             on_success: Callable[[Any], None] | None = None, on_failure: Callable[[BaseException], None] | None = None,
@@ -214,11 +221,12 @@ class Workers(QObject):
         task.deleteLater()
 
     def busy(self) -> bool:
-        return bool(self.tasks) or self.training.is_running()
+        return bool(self.tasks) or self.training.is_running() or self.checking.is_running()
 
     def shutdown(self, wait_ms: int = 15000) -> None:
         for task in list(self.tasks):
             task.cancel()
         self.training.shutdown(wait_ms)
+        self.checking.shutdown(wait_ms)
         for task in list(self.tasks):
             task.wait(wait_ms)

@@ -62,6 +62,7 @@ def test_report_is_shown_when_a_run_finishes_with_the_counts_of_report_json(wind
     with qtbot.waitSignal(checks.progress, timeout=30_000):
         view.check_button.click()
     assert view.stop_button.isVisible() and view.headline.text() == "Checking what it learned…"
+    assert window.ctx.workers.checking.is_running()  # in its own process, not competing with the GUI thread
     with qtbot.waitSignal(checks.ended, timeout=CHECK_TIMEOUT_MS) as ended:
         view.stop_button.click()
     assert ended.args == [str(run), "stopped"]
