@@ -56,6 +56,10 @@ class Series:
         self.y.clear()
 
 
+LEFT_AXIS_PX = 54
+"""Room for a value like "0.0025" or "12345" in the default font."""
+
+
 class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +102,9 @@ class TrainingPlots(QWidget):
         plot.setMinimumHeight(130)
         plot.setXRange(0, EMPTY_STEPS, padding=0)
         plot.getAxis("left").setStyle(showValues=False)  # no made-up values on an empty chart
+        # A fixed width for the values: an axis sized while empty drew only the labels that fit ("0" but not
+        # "0.0010", "800" but not "1100") once values arrived, and clipped the first digit of wide ones.
+        plot.getAxis("left").setWidth(LEFT_AXIS_PX)
         return plot
 
     def apply_theme(self, theme: Theme) -> None:

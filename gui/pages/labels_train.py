@@ -74,7 +74,9 @@ class ClassifyTrainPage(Page):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.model_combo = QComboBox()
-        self.model_combo.addItem("all-MiniLM-L6-v2 (built in)", "minilm")
+        self.model_combo.addItem("MiniLM (built in)", "minilm")  # the full name cut off in the settings column
+        self.model_combo.setItemData(0, "all-MiniLM-L6-v2, the encoder that comes with TuneDesk",
+                                     Qt.ItemDataRole.ToolTipRole)
         self.epochs = QDoubleSpinBox()
         self.epochs.setRange(0.5, 50)
         self.epochs.setSingleStep(1)

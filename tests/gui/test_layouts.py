@@ -135,3 +135,29 @@ def test_step_axis_counts_whole_steps(qtbot):
     values = ticks(plots.loss_plot)
     assert values and all(float(v).is_integer() for v in values), values
     assert plots.loss_plot.getAxis("left").style["showValues"]
+
+
+def test_value_axes_have_room_for_their_widest_label(qtbot):
+    """An axis sized while its chart was empty drew only the labels that fitted once values came: "0" for a
+    learning rate of 0.001, "800" and "900" but not "1100" tokens/s (seen on the classify Train page)."""
+    from PySide6.QtGui import QFontMetrics
+
+    from gui.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(700, 420)
+    plots.show()
+    qtbot.wait(50)  # drawn empty first, as a new run's page is
+    for step in range(1, 21):
+        plots.add_step(StepMetrics(step, 20, step / 20, 0.7 - step / 40, 0.0025 * min(1.0, step / 2) * (1 - step / 21),
+                                   800.0 + 30 * min(step, 12), step, 0.0))
+    qtbot.waitUntil(lambda: plots.points("speed") == 20)
+    qtbot.wait(50)
+    for plot in (plots.loss_plot, plots.lr_plot, plots.speed_plot):
+        axis = plot.getAxis("left")
+        low, high = plot.getViewBox().viewRange()[1]
+        labels = [text for spacing, values in axis.tickValues(low, high, plot.height())
+                  for text in axis.tickStrings(values, axis.autoSIPrefixScale, spacing)]
+        widest = max(QFontMetrics(axis.style["tickFont"] or plot.font()).horizontalAdvance(t) for t in labels)
+        assert labels and widest + axis.style["tickTextOffset"][0] <= axis.width(), (labels, axis.width())
