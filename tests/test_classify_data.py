@@ -67,7 +67,7 @@ def test_report_flags_empty_rows_duplicates_and_conflicting_labels(tmp_path: Pat
     assert report.label_counts == {"pos": 2, "neg": 1}
     assert [e.line for e in data.examples] == [2, 8, 9]
     lines = report.summary()
-    assert any("exact duplicates" in line and "5" in line for line in lines)
+    assert any("repeating an earlier row exactly" in line and "5" in line for line in lines)
     assert any("two labels" in line and "it is fine" in line for line in lines)
 
 

@@ -69,11 +69,12 @@ class ImportReport:
         lines = [f"{self.usable} usable examples of {self.rows} rows · {len(self.label_counts)} labels: {counts}"]
         for n, what, where in ((self.empty_text, "with no text", self.empty_text_lines),
                                (self.empty_label, "with no label", self.empty_label_lines),
-                               (self.duplicates, "exact duplicates (kept once)", self.duplicate_lines)):
+                               (self.duplicates, "repeating an earlier row exactly (kept once)",
+                                self.duplicate_lines)):
             if n:
                 lines.append(f"{n} row{'s' * (n != 1)} {what}: line{'s' * (n != 1)} {_lines(where, n)}")
         if self.conflicts:
-            lines.append(f"{self.conflicts} rows left out: the same text has two labels "
+            lines.append(f"{self.conflicts} row{'s' * (self.conflicts != 1)} left out: the same text has two labels "
                          f"(e.g. “{_short(self.conflict_examples[0]['text'])}”)")
         return lines + list(self.warnings)
 
