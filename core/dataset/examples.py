@@ -86,8 +86,8 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
             out.append(Example([{"role": "user", "content": question}, {"role": "assistant", "content": fact.answer}],
                                fact.source, "qa", dict(meta)))
         seen[fact.source] = seen.get(fact.source, -1) + 1
-        if not in_context or not chunks or seen[fact.source] % every or not fact.questions:
-            continue  # each document's first fact, then every n-th; none for one the report asks in every wording
+        if not in_context or not chunks or seen[fact.source] % every:  # each document's first fact, then every n-th
+            continue
         question = rng.choice(fact.questions)
         gold = _holding(fact.element, by_source.get(fact.source, []))
         if gold is None:

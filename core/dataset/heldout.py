@@ -19,32 +19,20 @@ def split_heldout(facts: Sequence[Fact], seed: int, per_doc: int = 12) -> list[F
     """Choose the facts the report asks, at most `per_doc` a document, each kind and language in proportion
     to how much of the document it is (every kind at least once).
 
-    A fact qualifies in one of two ways, and either way the user's model still learns it:
-      * it has a key, an eval wording no other fact shares, and other training wordings: it stays in
-        training in those (table rows, key-value lines, English sentences with a natural question);
-      * its statement is also the answer of another fact (a sentence asked about several of its parts, a
-        step, an FAQ answer): all its own questions leave training, and it is asked in one of them, never
-        trained, while the statement is still taught through the other part's questions.
-    Before the second way, prose, steps and FAQ pairs, whose facts mostly have a single wording, could not
-    be held out: the report asked tables two times in three where the documents' words are a quarter
-    tables, and read 57-67% against 33-44% on people's questions.
+    Only facts with a key and an eval wording that no other fact shares qualify. A chosen fact stays in
+    training in its other wordings, so the user's model still learns it; its eval wording (people's names
+    for things, no section before it) is never a training question.
     """
     rng = random.Random(seed)
     keys_of: dict[str, set[str]] = {}
     for f in facts:
-        keys_of.setdefault(f.eval_question or (f.questions[0] if f.questions else ""), set()).update(f.keys[:1])
-    taught: dict[tuple[str, str], int] = {}  # (document, statement) → facts still teaching it
-    for f in facts:
-        if f.questions:
-            taught[(f.source, f.answer)] = taught.get((f.source, f.answer), 0) + 1
+        keys_of.setdefault(f.eval_question, set()).update(f.keys[:1])
     by_doc: dict[str, dict[str, list[Fact]]] = {}
     for f in facts:
-        if not (f.keys and f.keys[0]):
-            continue
-        ask = f.eval_question or (f.questions[0] if f.questions else "")
-        if not ask or len(keys_of.get(ask, ())) > 1:  # 'general swim' on weekdays and at weekends
-            continue
-        if _other_wordings(f) or taught.get((f.source, f.answer), 0) > 1:
+        others = ([q for q in f.questions if not q.endswith(f.eval_question) and q not in f.spoken]
+                  if f.eval_question else [])
+        ambiguous = len(keys_of.get(f.eval_question, ())) > 1  # 'general swim' on weekdays and at weekends
+        if f.keys and f.keys[0] and f.eval_question and others and not ambiguous:
             by_doc.setdefault(f.source, {}).setdefault(f"{f.kind}/{f.lang}", []).append(f)
     held: list[Fact] = []
     for doc in sorted(by_doc):
@@ -52,27 +40,12 @@ def split_heldout(facts: Sequence[Fact], seed: int, per_doc: int = 12) -> list[F
         for group in kinds.values():
             rng.shuffle(group)
         for name, n in _shares({k: len(v) for k, v in kinds.items()}, per_doc).items():
-            for fact in kinds[name]:
-                if n == 0:
-                    break
-                others = _other_wordings(fact)
-                if not others:
-                    if taught[(fact.source, fact.answer)] < 2:  # its statement's last teacher: keep it
-                        continue
-                    taught[(fact.source, fact.answer)] -= 1
-                    fact.eval_question = fact.eval_question or fact.questions[0]
+            for fact in kinds[name][:n]:
                 # Its eval wording, also where a training wording only put a section or context before it.
-                fact.questions = others
+                fact.questions = [q for q in fact.questions
+                                  if not q.endswith(fact.eval_question) and q not in fact.spoken]
                 held.append(fact)
-                n -= 1
     return held
-
-
-def _other_wordings(fact: Fact) -> list[str]:
-    """A fact's training wordings that are not its eval wording (with or without a lead before it)."""
-    if not fact.eval_question:
-        return []
-    return [q for q in fact.questions if not q.endswith(fact.eval_question) and q not in fact.spoken]
 
 
 def _shares(sizes: dict[str, int], total: int) -> dict[str, int]:
