@@ -29,7 +29,10 @@ compiled layer instead of tracing (and re-specialising on) its loop.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 NAME = "tunedesk_cpu"
 SCORE_BYTES = 1 << 19
@@ -140,19 +143,45 @@ def register() -> None:
     _registered = True
 
 
+def _declined(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, dropout: float,
+              kwargs: dict[str, Any]) -> str | None:
+    """Why this call is not plain causal self-attention (then SDPA computes it), or None."""
+    import torch
+
+    if attention_mask is not None:
+        return "a mask (padding, or a sliding window shorter than the sequence)"
+    if query.device.type != "cpu":
+        return f"tensors on {query.device.type}"
+    if not query.shape[2] == key.shape[2] > 1:
+        return "not a whole sequence at once (a KV cache or a single token)"
+    if dropout and module.training:
+        return "attention dropout"
+    for name in ("softcap", "position_bias", "cache"):
+        if kwargs.get(name) is not None:
+            return f"{name} (soft-capped logits, a position bias or a cache)"
+    if not (query.dtype in (torch.bfloat16, torch.float32) and query.dtype == key.dtype == value.dtype):
+        return f"dtypes {query.dtype}/{key.dtype}/{value.dtype}"
+    if query.shape[1] % key.shape[1]:
+        return "query heads not a multiple of key-value heads"
+    if not getattr(module, "is_causal", True):
+        return "bidirectional attention"
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _log_once(owner: str, reason: str) -> None:
+    log.info("CPU attention: %s layers go to SDPA here: %s", owner, reason)
+
+
 def attention_forward(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, dropout: float = 0.0,
                       scaling: float | None = None, **kwargs: Any) -> tuple[Any, None]:
     """transformers' attention signature; (B, H, T, D) in, (B, T, H, D) out like its SDPA path."""
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    plain = (attention_mask is None and query.device.type == "cpu" and query.shape[2] == key.shape[2] > 1
-             and not (dropout and module.training) and kwargs.get("softcap") is None
-             and kwargs.get("position_bias") is None and kwargs.get("cache") is None
-             and query.dtype in (torch.bfloat16, torch.float32) and query.dtype == key.dtype == value.dtype
-             and query.shape[1] % key.shape[1] == 0
-             and getattr(module, "is_causal", True))
-    if not plain:
+    reason = _declined(module, query, key, value, attention_mask, dropout, kwargs)
+    if reason is not None:
+        _log_once(type(module).__name__, reason)
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
@@ -161,9 +190,13 @@ def attention_forward(module: Any, query: Any, key: Any, value: Any, attention_m
 
 
 def use_for_training(model: Any) -> bool:
-    """Switch a CPU model that uses SDPA to this attention; True if it did."""
+    """Switch a CPU model that uses SDPA to this attention; True if it did. A model loaded with another
+    attention (Gemma 2 loads eager: SDPA has no soft-capping) keeps it, and the log says so."""
     config = getattr(model, "config", None)
-    if config is None or getattr(config, "_attn_implementation", None) != "sdpa":
+    implementation = getattr(config, "_attn_implementation", None)
+    if config is None or implementation != "sdpa":
+        log.info("CPU attention declined: %s uses %s attention, not SDPA (that is what it replaces)",
+                 type(model).__name__, implementation)
         return False
     register()
     model.set_attn_implementation(NAME)

@@ -18,10 +18,13 @@ they come back in the adapter's own dtype (fp32) for the optimiser.
 from __future__ import annotations
 
 import functools
+import logging
 import types
 from typing import Any
 
 from core.training.loss import compute_dtype
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -77,16 +80,29 @@ def fuse_lora_layers(model: Any) -> int:
     """Give each LoRA linear over a plain bias-free nn.Linear the fused forward; returns how many.
 
     Only the forward method changes (on the instance), so parameters, state-dict keys, saved
-    adapters and peft's own calls (merge, disable) are untouched.
+    adapters and peft's own calls (merge, disable) are untouched. The others (Qwen2's biased
+    q/k/v, a 4-bit base layer) keep peft's forward, and the log names them and why.
     """
     import torch
     from peft.tuners.lora.layer import Linear as LoraLinear
+    from peft.tuners.lora.layer import LoraLayer
 
-    count = 0
-    for module in model.modules():
+    count, declined = 0, {}
+    for name, module in model.named_modules():
+        if not isinstance(module, LoraLayer):
+            continue
         base = getattr(module, "base_layer", None)
-        if (type(module) is LoraLinear and type(base) is torch.nn.Linear and base.bias is None
-                and not getattr(module, "fan_in_fan_out", False)):
+        if type(module) is not LoraLinear or type(base) is not torch.nn.Linear:
+            reason = f"a {type(base).__name__} base layer under peft's {type(module).__name__}"
+        elif base.bias is not None:
+            reason = "the base layer has a bias"
+        elif getattr(module, "fan_in_fan_out", False):
+            reason = "fan_in_fan_out weights"
+        else:
             module.forward = types.MethodType(_fused_forward, module)
             count += 1
+            continue
+        declined.setdefault(reason, set()).add(name.rsplit(".", 1)[-1])
+    for reason, names in declined.items():
+        log.info("LoRA kernel declined for %s: %s; peft's forward runs them", ", ".join(sorted(names)), reason)
     return count

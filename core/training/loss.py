@@ -105,6 +105,28 @@ def _fusable_head(head: Any) -> bool:
             and getattr(head, "bias", None) is None and type(head).__name__ == "Linear" and weight.device.type == "cpu")
 
 
+def _whole_model_reason(base: Any) -> str | None:
+    """Why the loss must come from the model's own forward (its logits), or None. Gemma 2 soft-caps its
+    final logits (tanh(z/c)·c) in the CausalLM class, after the head: a plain head + cross-entropy would
+    skip it. A multimodal wrapper keeps the cap in its text config, hence get_text_config()."""
+    text_config = base.config.get_text_config() if hasattr(base.config, "get_text_config") else base.config
+    cap = getattr(text_config, "final_logit_softcapping", None) or getattr(base.config, "final_logit_softcapping", None)
+    if cap:
+        return f"final-logit soft-capping ({cap})"
+    if not hasattr(base, "get_decoder") or base.get_decoder() is None or base.get_output_embeddings() is None:
+        return "no separate decoder and output head"
+    return None
+
+
+def head_loss_declined(model: Any) -> str | None:
+    """Why answer_loss will not use the fused CPU head loss for this model, or None when it will."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    reason = _whole_model_reason(base)
+    if reason is None and not _fusable_head(base.get_output_embeddings()):
+        reason = "the head is not a frozen, bias-free CPU Linear"
+    return reason
+
+
 def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     """Return (mean loss over answer tokens, number of answer tokens)."""
     from torch.utils.checkpoint import checkpoint
@@ -114,11 +136,10 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     targets = labels[:, 1:]  # (B, T-1): token t predicts t+1
     keep = targets != IGNORE
     n = int(keep.sum())
-    decoder = base.get_decoder() if hasattr(base, "get_decoder") else None
-    head = base.get_output_embeddings()
-    if decoder is None or head is None or getattr(base.config, "final_logit_softcapping", None):
+    if _whole_model_reason(base) is not None:
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels)
         return out.loss, n
+    decoder, head = base.get_decoder(), base.get_output_embeddings()
     # Batches are padded on the right (core/training/data.collate) and attention is causal, so no real
     # token ever attends to a pad, and pads carry no labels: the padding mask changes no loss. Without
     # it, SDPA runs its fused causal kernel instead of materialising a masked one, forward and backward.

@@ -6,12 +6,16 @@ model's layers and what they cost on a device, not about the order of training.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core.training.attention import use_for_training
 from core.training.config import TrainConfig
 from core.training.lora_linear import fuse_lora_layers
+from core.training.loss import head_loss_declined
 from core.training.rms_norm import fuse_rms_norms
+
+log = logging.getLogger(__name__)
 
 
 def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
@@ -69,11 +73,21 @@ def compile_layers(model: Any) -> None:
         layer.compile(dynamic=True)
 
 
-def cpu_kernels(model: Any, fuse_layers: bool) -> None:
+def cpu_kernels(model: Any, fuse_layers: bool) -> dict[str, Any]:
     """Our CPU attention (core/training/attention.py) and, unless torch.compile will fuse the
-    layers itself, one autograd function per LoRA linear and per RMSNorm (lora_linear.py, rms_norm.py)."""
+    layers itself, one autograd function per LoRA linear and per RMSNorm (lora_linear.py, rms_norm.py).
+
+    Each kernel is only taken where it computes what it replaces; where a model family differs
+    (Gemma 2's soft-capped eager attention and logits, Gemma's x·(1+w) norms, Qwen2's biased
+    q/k/v) it is declined, the stock module runs, and the reason is logged. Returns what was
+    taken: {"attention": bool, "lora": layers fused, "norms": norms fused, "head_loss": bool}."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    use_for_training(base)
+    taken: dict[str, Any] = {"attention": use_for_training(base), "lora": 0, "norms": 0}
     if fuse_layers:
-        fuse_lora_layers(model)
-        fuse_rms_norms(model)
+        taken["lora"] = fuse_lora_layers(model)
+        taken["norms"] = fuse_rms_norms(model)
+    declined = head_loss_declined(model)
+    if declined is not None:
+        log.info("Fused head loss declined: %s; the loss comes from the model's own logits", declined)
+    taken["head_loss"] = declined is None
+    return taken

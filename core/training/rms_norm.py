@@ -16,8 +16,11 @@ norm computed wholly in fp32) keeps its own code.
 from __future__ import annotations
 
 import functools
+import logging
 import types
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -60,12 +63,15 @@ def _same_as_own_forward(module: Any) -> bool:
 
 
 def fuse_rms_norms(model: Any) -> int:
-    """Give each frozen RMSNorm that matches the Llama formula the fused forward; returns how many."""
-    count, checked = 0, {}
+    """Give each frozen RMSNorm that matches the Llama formula the fused forward; returns how many.
+    The others keep their own forward, and the log names their class and why."""
+    count, checked, declined = 0, {}, {}
     for module in model.modules():
         weight = getattr(module, "weight", None)
-        if (not type(module).__name__.endswith("RMSNorm") or weight is None or weight.ndim != 1
-                or weight.requires_grad or not hasattr(module, "variance_epsilon")):
+        if not type(module).__name__.endswith("RMSNorm"):
+            continue
+        if weight is None or weight.ndim != 1 or weight.requires_grad or not hasattr(module, "variance_epsilon"):
+            declined[type(module).__name__] = "not a frozen weight with a variance_epsilon (another implementation)"
             continue
         key = (type(module), weight.dtype)
         if key not in checked:  # one probe per class and dtype
@@ -73,4 +79,8 @@ def fuse_rms_norms(model: Any) -> int:
         if checked[key]:
             module.forward = types.MethodType(_forward, module)
             count += 1
+        else:
+            declined[type(module).__name__] = "its output differs from x·w/rms(x) on a probe (e.g. Gemma's x·(1+w))"
+    for name, reason in declined.items():
+        log.info("RMSNorm kernel declined for %s: %s; it keeps its own forward", name, reason)
     return count
