@@ -17,32 +17,58 @@ check bit-identical logits). Each decoded token's attention runs in fp32 over an
 fp32 cache: bf16 matmuls and SDPA build a new oneDNN kernel for every new length
 on a CPU (~200 µs a call, 30 calls a token). Its logits differ from transformers'
 step-by-step decode by no more than that decode differs from transformers' own
-full-sequence forward (tests/test_chat.py). Anything else (another architecture,
-rope scaling with a position-dependent update) keeps the transformers path:
-`lean_decoder` returns None for it.
+full-sequence forward (tests/test_chat.py, and tests/test_model_families.py on a
+tiny model of each family). Anything else (another architecture, rope scaling
+with a position-dependent update, another activation, a sliding window) keeps
+the transformers path: `lean_decoder` returns None for it and logs why.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from core.chat.quantize import PREFILL_ROWS
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = {"llama", "mistral", "qwen2"}
 STEADY_ROPE = {"default", "linear", "llama3", "yarn"}  # inv_freq fixed once computed (not "dynamic")
 
 
-def lean_decoder(model: Any) -> "LeanDecoder | None":
-    config = getattr(model, "config", None)
-    if getattr(config, "model_type", None) not in SUPPORTED:
-        return None
+def lean_declined(config: Any) -> str | None:
+    """Why the lean pass would not compute what transformers computes for this config, or None.
+
+    It is written for one shape of model: pre-norm RMSNorm (x·w), rotary q/k with a fixed table,
+    full causal attention, a SiLU-gated MLP. Anything else is declined here, before any weight is
+    touched: Gemma's x·(1+w) norms, scaled embeddings and GELU, Qwen3's q/k norms and Phi-3's fused
+    projections are other architectures; a Llama-type config with another activation, or a sliding
+    window shorter than a conversation can grow (Mistral v0.1's 4096), would be silently wrong."""
+    model_type = getattr(config, "model_type", None)
+    if model_type not in SUPPORTED:
+        return f"{model_type} is not one of the architectures it implements ({', '.join(sorted(SUPPORTED))})"
     rope = (getattr(config, "rope_parameters", None) or {}).get("rope_type", "default")
-    if rope not in STEADY_ROPE or getattr(config, "use_sliding_window", False):
-        return None  # dynamic rope or Qwen2's sliding windows: leave it to transformers
-    try:
-        return LeanDecoder(model)
-    except (AttributeError, TypeError):
-        return None
+    if rope not in STEADY_ROPE:
+        return f"{rope} rope updates its table with the position"
+    if getattr(config, "hidden_act", "silu") not in ("silu", "swish"):
+        return f"a {config.hidden_act} MLP (it computes SiLU)"
+    window = getattr(config, "sliding_window", None)
+    if getattr(config, "use_sliding_window", False) or (window and window < (config.max_position_embeddings or 0)):
+        return f"sliding-window attention ({window} tokens; its cache attends to every position)"
+    return None
+
+
+def lean_decoder(model: Any) -> "LeanDecoder | None":
+    """The lean pass over `model`, or None (the log says why): transformers' forward then answers."""
+    config = getattr(model, "config", None)
+    reason = lean_declined(config)
+    if reason is None:
+        try:
+            return LeanDecoder(model)
+        except (AttributeError, TypeError) as exc:  # a layer it has no kernel for
+            reason = f"{type(exc).__name__}: {exc}"
+    log.info("Lean chat decoder declined: %s; transformers' forward decodes instead", reason)
+    return None
 
 
 def _kernel(module: Any) -> Callable[[Any, bool], Any]:
@@ -225,9 +251,7 @@ class LeanDecoder:
         self.intermediate = model.config.intermediate_size
         self.dtype = self.embed.weight.dtype
         self.device = self.embed.weight.device
-        # Mistral's sliding window changes nothing up to its length, so a conversation stops there.
-        windows = [getattr(config, "max_position_embeddings", None), getattr(config, "sliding_window", None)]
-        self.max_positions = int(min([w for w in windows if w] or [4096]))
+        self.max_positions = int(getattr(config, "max_position_embeddings", None) or 4096)  # a first cache's cap
         self._rope_cache: tuple[Any, Any] | None = None
         self._torch = torch
 
