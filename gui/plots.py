@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from core.events import EvalMetrics, StepMetrics
@@ -56,8 +57,8 @@ class Series:
         self.y.clear()
 
 
-LEFT_AXIS_PX = 54
-"""Room for a value like "0.0025" or "12345" in the default font."""
+WIDEST_VALUE = "0.0025"
+"""The widest value label a chart needs room for (a learning rate; losses and tokens/s are narrower)."""
 
 
 class TrainingPlots(QWidget):
@@ -104,7 +105,8 @@ class TrainingPlots(QWidget):
         plot.getAxis("left").setStyle(showValues=False)  # no made-up values on an empty chart
         # A fixed width for the values: an axis sized while empty drew only the labels that fit ("0" but not
         # "0.0010", "800" but not "1100") once values arrived, and clipped the first digit of wide ones.
-        plot.getAxis("left").setWidth(LEFT_AXIS_PX)
+        axis = plot.getAxis("left")
+        axis.setWidth(QFontMetrics(plot.font()).horizontalAdvance(WIDEST_VALUE) + axis.style["tickTextOffset"][0] + 8)
         return plot
 
     def apply_theme(self, theme: Theme) -> None:
