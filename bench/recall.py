@@ -164,6 +164,10 @@ def main() -> int:
             print(f"report recall (its own held-out questions): {report['facts']['tuned']:.1%} of "
                   f"{report['facts']['questions']}; hand-written closed-book {rows['tuned closed-book']['all']:.1%}; "
                   f"by kind: { {k: round(v['tuned'], 2) for k, v in report['facts']['per_kind'].items()} }")
+            weighted = report["facts"].get("text_weighted", {}).get("tuned")
+            if weighted is not None:
+                print(f"report recall weighed by each kind's share of the words: {weighted:.1%} "
+                      f"(hand-written closed-book {rows['tuned closed-book']['all']:.1%})")
         if args.which != "test":  # the test half's misses stay unread: it is scored only to report
             for g, q in zip(closed, questions):
                 if not g.correct:

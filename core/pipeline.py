@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from core.dataset import DatasetInfo, Example, build_dataset, load_examples
 from core.dataset.examples import fact_examples
 from core.dataset.heldout import split_heldout, write_heldout
-from core.dataset.questions import document_facts
+from core.dataset.questions import document_facts, words_by_kind
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
@@ -157,7 +157,8 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
         for doc, elements in by_doc.items():
             doc_facts, informative, covered = document_facts(elements, languages.get(doc, ""))
             facts.extend(doc_facts)
-            coverage[doc] = {"elements": informative, "covered": covered, "language": languages.get(doc, "")}
+            coverage[doc] = {"elements": informative, "covered": covered, "language": languages.get(doc, ""),
+                             "words": words_by_kind(elements)}
         heldout = split_heldout(facts, config.seed)
         extra.extend(fact_examples(facts, result.chunks, config.seed, in_context=config.passages_in_context))
         write_heldout(run.dataset / "heldout.jsonl", heldout)

@@ -267,8 +267,9 @@ class ReportView(Card):
             self.detail.setText("Its accuracy, per-label scores and worst rows are on the Try it page.")
         elif summary is not None:
             self.headline.setText(summary.headline())
-            lines = [summary.before(), "Asked in words that training never used, so a right answer means the "
-                                       "fact was learned, not one sentence memorised."]
+            lines = [summary.before(), summary.weighted_line(),
+                     "Asked in words that training never used, so a right answer means the "
+                     "fact was learned, not one sentence memorised."]
             self.detail.setText(" ".join(line for line in lines if line))
             self.general.setText(summary.general_line())
             self.details_button.setVisible(self.compact)

@@ -76,6 +76,24 @@ def test_report_has_per_document_figures(trained_run: Path):
     text = format_report(report)
     assert "Facts recalled" in text and "General knowledge" in text and "By kind" in text and "Coverage" in text
 
+    # Recall across the text weighs each asked kind by the words the documents hold of that kind: the run
+    # must carry each document's words per kind, counted here from the document itself. (The formula is
+    # checked below: this 10-step run recalls nothing, so any weighing of its zeros gives zero.)
+    from core.dataset.questions import words_by_kind
+    from core.documents import ingest
+
+    for doc, cover in report["facts"]["coverage"].items():
+        assert cover["words"] == words_by_kind(ingest([SAMPLE_DOCS / doc]).elements), doc
+    assert report["facts"]["text_weighted"]["tuned"] is not None and "Across your text" in text
+
+
+def test_recall_across_the_text_weighs_each_asked_kind_by_its_words():
+    from core.evaluation.weighting import text_weighted
+
+    # Tables learned, prose not; prose is three times the words; FAQ pairs were never asked: left out.
+    assert text_weighted({"table": 1.0, "prose": 0.0}, {"table": 100, "prose": 300, "faq": 50}) == 0.25
+    assert text_weighted({"table": 0.5}, {"prose": 10}) is None  # nothing asked has words: no figure
+
 
 def test_sources_find_the_passage_that_holds_the_answer(trained_run: Path):
     from core.chat import ChatSession, load_chat_model

@@ -32,6 +32,17 @@ REPORT_KIND = {"table_row": "table", "key_value": "key_value", "qa": "faq", "ste
 """Element kind → the kind the report and the benchmark count by."""
 
 
+def words_by_kind(elements: Sequence[Element]) -> dict[str, int]:
+    """How many of a document's words each report kind holds (headings aside): what people ask about is what
+    the documents say, so the report weighs each kind's recall by this (core/evaluation/weighting.py)."""
+    out: dict[str, int] = {}
+    for el in elements:
+        kind = REPORT_KIND.get(el.kind)
+        if kind:
+            out[kind] = out.get(kind, 0) + len(el.text.split())
+    return out
+
+
 @dataclass
 class Fact:
     """One thing a document states, with the questions that ask for it."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from core.errors import Cancelled, RunError
 from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
+from core.evaluation.weighting import text_weighted, words_of
 from core.events import OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.paths import resources_dir
 from core.store import RunDir, write_json
@@ -89,6 +90,8 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     for item in heldout:
         kind_counts[item.get("kind", "")] = kind_counts.get(item.get("kind", ""), 0) + 1
     tuned_langs = by_field(results["tuned"]["facts"], heldout, "lang")
+    coverage = meta.get("qa_stats", {}).get("coverage", {})
+    words = words_of(coverage)
     report = {
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "model": meta.get("config", {}).get("model"),
@@ -101,7 +104,8 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
             "per_kind": {k: {"questions": kind_counts.get(k, 0), "base": base_kinds.get(k, 0.0), "tuned": v}
                          for k, v in tuned_kinds.items()},
             "per_language": tuned_langs,
-            "coverage": meta.get("qa_stats", {}).get("coverage", {}),
+            "coverage": coverage,
+            "text_weighted": {"base": text_weighted(base_kinds, words), "tuned": text_weighted(tuned_kinds, words)},
         },
         "general": {"questions": len(checks), "base": accuracy(results["base"]["general"]),
                     "tuned": accuracy(results["tuned"]["general"]),
@@ -127,6 +131,10 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"    {doc}: {d['base']:.0%} → {d['tuned']:.0%} ({d['questions']})")
     if f.get("per_kind"):
         lines.append("  By kind: " + ", ".join(f"{k} {d['tuned']:.0%} ({d['questions']})" for k, d in f["per_kind"].items()))
+    weighted = f.get("text_weighted") or {}
+    if weighted.get("tuned") is not None:
+        lines.append(f"  Across your text (each kind weighed by its share of the words): base {weighted['base']:.0%} → "
+                     f"tuned {weighted['tuned']:.0%}")
     coverage = f.get("coverage") or {}
     if coverage:
         elements = sum(c["elements"] for c in coverage.values())

@@ -67,6 +67,9 @@ class ReportSummary:
     covered: int = 0
     elements: int = 0
     """Informative elements of the documents, and how many got training questions."""
+    text_weighted: float | None = None
+    """Recall with each kind of fact weighed by its share of the documents' words (core/evaluation/weighting.py);
+    None for a report written before session 10."""
 
     def headline(self) -> str:
         f = self.facts
@@ -80,6 +83,14 @@ class ReportSummary:
             return ""
         knew = "none" if f.knew_before == 0 else ("all" if f.knew_before == f.total else str(f.knew_before))
         return f"Before training, the original model knew {knew} of them."
+
+    def weighted_line(self) -> str:
+        """The same recall counted the way people ask, by what the documents say: tables make many small facts,
+        so the plain count leans on them."""
+        if self.text_weighted is None or not self.facts.total:
+            return ""
+        return (f"Weighing each kind of fact by how much of your text it is: about {self.text_weighted:.0%} "
+                f"learned.")
 
     def general_line(self) -> str:
         g = self.general
@@ -127,8 +138,9 @@ def summarize(report: dict[str, Any]) -> ReportSummary:
     coverage = facts_block.get("coverage") or {}
     elements = sum(int(c.get("elements") or 0) for c in coverage.values() if isinstance(c, dict))
     covered = sum(int(c.get("covered") or 0) for c in coverage.values() if isinstance(c, dict))
+    weighted = (facts_block.get("text_weighted") or {}).get("tuned")
     return ReportSummary(str(report.get("created") or ""), fact_tally, per_document, per_kind, general_tally,
-                         facts + general, covered, elements)
+                         facts + general, covered, elements, None if weighted is None else float(weighted))
 
 
 def load_summary(run: Path | str) -> ReportSummary | None:

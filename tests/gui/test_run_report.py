@@ -80,6 +80,8 @@ def test_report_is_shown_when_a_run_finishes_with_the_counts_of_report_json(wind
     learned = sum(a["tuned_correct"] for a in facts)
     assert len(facts) == report["facts"]["questions"] > 0
     assert view.headline.text() == f"Learned {learned} of {len(facts)} facts from your documents"
+    weighted = report["facts"]["text_weighted"]["tuned"]
+    assert f"how much of your text it is: about {weighted:.0%} learned" in view.detail.text()
     assert f"{sum(a['tuned_correct'] for a in general)} of {len(general)} everyday questions" in view.general.text()
     assert view.details_button.isVisible() and not view.check_button.isVisible()
 
