@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decode_check import assert_decodes_like_transformers, transformers_decode
+
 from core.chat import ChatSession, SamplingSettings
 from core.events import AnsweredBy, AnswerDone, AnswerPiece, AnswerSources
 
@@ -73,25 +75,12 @@ def test_lean_forward_decodes_as_closely_as_transformers_agrees_with_itself(base
         ids = base_chat.prompt_ids([{"role": "user", "content": question}])
         answer = base_chat.tokenizer(base_chat.ask(question, SamplingSettings(max_new_tokens=40)),
                                      add_special_tokens=False).input_ids
+        stepwise, whole = transformers_decode(base_chat.model, ids, answer)
         with torch.inference_mode():
-            out = base_chat.model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
-            steps = [out.logits[0, -1]]
-            for token in answer:
-                out = base_chat.model(input_ids=torch.tensor([[token]]), past_key_values=out.past_key_values,
-                                      use_cache=True)
-                steps.append(out.logits[0, -1])
-            stepwise = torch.stack(steps).float()
-            whole = base_chat.model(input_ids=torch.tensor([ids + answer])).logits[0, len(ids) - 1:].float()
             cache = base_chat.lean.new_cache(len(ids) + len(answer))
             lean = torch.stack([base_chat.lean.forward(ids, cache)] + [base_chat.lean.forward([t], cache)
                                                                        for t in answer]).float()
-        likely = stepwise.topk(40, dim=-1).indices
-        stepwise, whole, lean = (t.gather(1, likely) for t in (stepwise, whole, lean))
-        assert torch.equal(lean[0], stepwise[0])  # the prompt: exactly transformers' logits
-        own_noise = (stepwise - whole).abs().mean()
-        assert (lean - stepwise).abs().mean() <= 1.25 * own_noise
-        agree = (lean.argmax(-1) == stepwise.argmax(-1)).float().mean()
-        assert agree >= (whole.argmax(-1) == stepwise.argmax(-1)).float().mean()
+        assert_decodes_like_transformers(lean, stepwise, whole)
 
 
 def test_shortlist_head_scores_the_likely_tokens_exactly(base_chat):

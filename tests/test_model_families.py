@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from decode_check import assert_decodes_like_transformers, transformers_decode
 
 torch = pytest.importorskip("torch")
 
@@ -203,13 +204,7 @@ def test_lean_decoder_decodes_as_transformers_does_or_declines(family: str, requ
             logits.append(step(int(logits[-1].argmax())))
         ours = torch.stack(logits).float()
         answer = ours.argmax(-1)[:-1].tolist()
-        out = net(input_ids=torch.tensor([prompt]), use_cache=True, logits_to_keep=1)
-        steps = [out.logits[0, -1]]
-        for token in answer:
-            out = net(input_ids=torch.tensor([[token]]), past_key_values=out.past_key_values, use_cache=True)
-            steps.append(out.logits[0, -1])
-        stepwise = torch.stack(steps).float()
-        whole = net(input_ids=torch.tensor([prompt + answer])).logits[0, len(prompt) - 1:].float()
+    stepwise, whole = transformers_decode(net, prompt, answer)
     if LEAN[family] is not None:
         assert lean is None and LEAN[family] in caplog.text
         greedy = net.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
@@ -217,13 +212,7 @@ def test_lean_decoder_decodes_as_transformers_does_or_declines(family: str, requ
         assert answer == greedy.tolist()
         return
     assert lean is not None and "Lean chat decoder declined" not in caplog.text
-    likely = stepwise.topk(40, dim=-1).indices  # the demo's shortlist head scores these exactly
-    stepwise, whole, ours = (t.gather(1, likely) for t in (stepwise, whole, ours))
-    assert torch.equal(ours[0], stepwise[0])  # the prompt: exactly transformers' logits
-    own_noise = (stepwise - whole).abs().mean()
-    assert (ours - stepwise).abs().mean() <= 1.25 * own_noise
-    agree = (ours.argmax(-1) == stepwise.argmax(-1)).float().mean()
-    assert agree >= (whole.argmax(-1) == stepwise.argmax(-1)).float().mean()
+    assert_decodes_like_transformers(ours, stepwise, whole)
 
 
 def test_lean_decoder_declines_a_llama_with_another_activation():
