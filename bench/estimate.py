@@ -73,11 +73,11 @@ def measure(name: str, settings: dict, steps: int, tmp: Path, threads: int) -> d
     metrics = [m for m in RunDir(run).read_metrics() if m["type"] == "step"]
     shutil.rmtree(run, ignore_errors=True)  # checkpoints with optimiser state: hundreds of MB per config
     per_step = (metrics[-1]["elapsed_s"] - metrics[0]["elapsed_s"]) / max(1, len(metrics) - 1)
-    one_core = estimate(config, model_shape(resolve_model(config.model)), dataclasses.replace(detect(), cpu_cores=threads),
-                        predicted["train_examples"], predicted["mean_tokens"], predicted["longest_tokens"],
-                        predicted.get("padded_tokens"), predicted.get("attention_span"))
+    here = estimate(config, model_shape(resolve_model(config.model)), dataclasses.replace(detect(), cpu_cores=threads),
+                    predicted["train_examples"], predicted["mean_tokens"], predicted["longest_tokens"],
+                    predicted.get("padded_tokens"), predicted.get("attention_span"))
     return {"name": name, "precision": meta["precision"], "mem_pred": predicted["peak_memory_gb"],
-            "mem_meas": meta["peak_memory_gb"], "s_pred": one_core.seconds_per_step, "s_meas": per_step,
+            "mem_meas": meta["peak_memory_gb"], "s_pred": here.seconds_per_step, "s_meas": per_step,
             "load": os.getloadavg()[0]}
 
 

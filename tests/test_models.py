@@ -271,7 +271,7 @@ def test_two_processes_converting_the_same_gguf_convert_it_once(tmp_path: Path, 
     import time
 
     from core.events import Progress
-    from core.models.gguf import convert_gguf, demo_gguf_path, gguf_cache_dir
+    from core.models.gguf import conversion_lock, convert_gguf, demo_gguf_path, gguf_cache_dir
 
     monkeypatch.setenv("TUNEDESK_MODELS", str(tmp_path / "models"))
     target = gguf_cache_dir(demo_gguf_path())
@@ -279,7 +279,7 @@ def test_two_processes_converting_the_same_gguf_convert_it_once(tmp_path: Path, 
                               "print(convert_gguf(demo_gguf_path()))"], env={**os.environ}, stdout=subprocess.PIPE,
                              text=True, cwd=Path(__file__).resolve().parent.parent)
     deadline = time.time() + 120
-    while not (target.parent / ".locks" / f"{target.name}.lock").exists() and time.time() < deadline:  # held
+    while not conversion_lock(target).exists() and time.time() < deadline:  # the first one holds the lock
         time.sleep(0.05)
     events: list = []
     second = convert_gguf(demo_gguf_path(), on_event=events.append)

@@ -221,6 +221,12 @@ def gguf_cache_dir(gguf: Path) -> Path:
     return models_dir() / f"{name}-{key}"
 
 
+def conversion_lock(target: Path) -> Path:
+    """The file lock that lets one process convert into `target` while another waits (beside the models, in
+    `.locks/`, so the models folder lists only models)."""
+    return target.parent / ".locks" / f"{target.name}.lock"
+
+
 def convert_gguf(gguf: Path, on_event: OnEvent = ignore_event) -> Path:
     """Dequantise a GGUF file to a cached safetensors folder (once) and return it.
 
@@ -234,9 +240,9 @@ def convert_gguf(gguf: Path, on_event: OnEvent = ignore_event) -> Path:
     if (target / "config.json").is_file():
         return target
     header = check_gguf(gguf)  # a truncated or foreign file is refused before anything is written
-    locks = target.parent / ".locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(locks / f"{target.name}.lock"))
+    lock_file = conversion_lock(target)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_file))
     try:
         lock.acquire(timeout=0)
     except Timeout:

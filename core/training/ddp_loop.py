@@ -35,7 +35,8 @@ from core.training.config import TrainConfig
 from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
 from core.training.distributed import TRACE_ENV, Ranks, fingerprint
 from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
-                                _write_adapter, evaluate, new_optimizer, record_failure, take_counters)
+                                _write_adapter, evaluate, mark_training, new_optimizer, record_failure,
+                                take_counters)
 from core.training.loss import autocast_for
 from core.training.memory import peak_memory_gb
 from core.training.metrics import MetricsFile, tee
@@ -106,10 +107,7 @@ def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) 
                        "machine) and the same base model; then start again.")
     t.ddp = ranks.wrap(t.model)  # type: ignore[attr-defined]
     if ranks.main:
-        t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
-                         precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
-                         total_steps=plan.total_steps, train_examples=len(t.train_data),
-                         validation_examples=len(t.val_data), processes=ranks.world)
+        mark_training(t, processes=ranks.world)
 
 
 def _position(t: _Training, state: dict[str, Any]) -> int:

@@ -272,10 +272,16 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
         if state is not None:
             take_counters(t, state)
     _check_stop(should_stop)
+    mark_training(t)
+
+
+def mark_training(t: _Training, **more: Any) -> None:
+    """run.json says "training", with what this session trains on and how, for both loops (ddp_loop.py adds
+    its process count): from here on the folder changes."""
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
-                     total_steps=plan.total_steps, train_examples=len(t.train_data),
-                     validation_examples=len(t.val_data))
+                     total_steps=t.plan.total_steps, train_examples=len(t.train_data),
+                     validation_examples=len(t.val_data), **more)
 
 
 def _loop(t: _Training, should_stop: ShouldStop) -> bool:
