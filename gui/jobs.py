@@ -27,13 +27,14 @@ class ModelReport:
     device: Any  # core.device.DeviceInfo
     precision: Any  # core.device.PrecisionChoice
     fit: Any  # core.training.estimate.FitVerdict: trains here, chat only, or too large
+    support: Any  # core.support.Support: train here, 4-bit, fast chat, each with why
 
 
 def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
     def run(emit: Emit, should_stop: Stop) -> ModelReport:
         from core.device import choose_precision, detect
-        from core.models import model_info, model_shape, resolve_model
-        from core.training.estimate import fit_check
+        from core.models import model_info, resolve_model
+        from core.support import model_support
 
         if str(spec).lower().endswith(".gguf") or spec == "demo":
             emit(Progress("load-model", "Preparing the model (a GGUF file is converted once, about 20 seconds)…"))
@@ -41,8 +42,8 @@ def inspect_model_job(spec: str) -> Callable[[Emit, Stop], ModelReport]:
         info = model_info(folder)
         emit(Progress("load-model", "Checking this computer…"))
         device = detect()
-        fit = fit_check(model_shape(folder), device)
-        return ModelReport(spec, info, device, choose_precision(device, info.params), fit)
+        support = model_support(folder, device)
+        return ModelReport(spec, info, device, choose_precision(device, info.params), support.fit, support)
     return run
 
 

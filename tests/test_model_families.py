@@ -223,3 +223,42 @@ def test_lean_decoder_declines_a_llama_with_another_activation():
 
     assert lean_declined(LlamaConfig(**TINY)) is None
     assert "gelu" in lean_declined(LlamaConfig(**TINY, hidden_act="gelu"))
+
+
+# ---- the listing: what `models list` and the Model page say each family supports ------------------------
+
+_LOG_PREFIXES = ("CPU attention declined: ", "LoRA kernel declined for ", "RMSNorm kernel declined for ",
+                 "Fused head loss declined: ")
+
+
+@pytest.mark.parametrize("family", FAMILIES + ["demo"])
+def test_support_says_what_training_and_chat_do(family: str, request):
+    """core/support.py judges a model from its config.json alone (a weightless copy through the same gates);
+    it must say what the two tests above prove happens with real weights: the kernels training takes (TAKEN:
+    the very counts) and declines (DECLINED's log lines), and whether the lean decoder answers (LEAN)."""
+    import dataclasses
+
+    from transformers import AutoConfig
+
+    from core.device import detect
+    from core.support import model_support
+    from core.training.model import plan_cpu_kernels, weightless_model
+
+    device = dataclasses.replace(detect(), kind="cpu")  # the CPU paths are the ones asked about
+    folder = _folder(request, family)
+    support = model_support(folder, device)
+    taken = TAKEN[family]
+    plan = plan_cpu_kernels(weightless_model(AutoConfig.from_pretrained(str(folder))), on="meta")
+    assert {k: v for k, v in plan.taken.items() if taken[k] != ALL} == {k: v for k, v in taken.items() if v != ALL}
+    declined = {kernel for kernel, ok in (("attention", taken["attention"]), ("lora", taken["lora"] == ALL),
+                                          ("norms", taken["norms"] > 0), ("head_loss", taken["head_loss"])) if not ok}
+    assert set(support.kernels_declined) == declined
+    assert support.cpu_kernels.ok == (not declined)
+    reasons = " | ".join(support.kernels_declined.values())
+    for line in DECLINED.get(family, []):
+        assert line.removeprefix(next(p for p in _LOG_PREFIXES if line.startswith(p))) in reasons
+    assert support.lean_chat.ok == (LEAN[family] is None)
+    if LEAN[family] is not None:
+        assert LEAN[family] in support.lean_chat.why
+        assert support.cells()["fast chat"] == "no" and any(n.startswith("fast chat: ") for n in support.notes())
+    assert support.train_here.ok and support.four_bit.ok == device.nf4

@@ -68,6 +68,30 @@ def test_demo_is_always_listed_with_its_facts(catalogue_home: Path, demo_model_d
     assert "Trains here" in rows[0]["fit_message"]
 
 
+def test_models_list_says_what_each_model_supports_here(catalogue_home: Path, demo_model_dir: Path, capsys):
+    """TRAIN, 4-BIT and FAST-CHAT columns (core/support.py), the same answers with reasons in --json. The demo
+    model trains here, and on a CPU the lean decoder answers for it; 4-bit is what this device's own check says."""
+    from core.cli import main
+    from core.device import detect
+
+    device = detect()
+    four_bit = "yes" if device.nf4 else "no"
+    chat = "yes" if device.kind == "cpu" else "n/a"
+    assert main(["models", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.match(r"NAME .* TEMPLATE\s+TRAIN\s+4-BIT\s+FAST-CHAT\s+FIT$", lines[0])
+    assert re.match(rf"demo\s+demo\s+LlamaForCausalLM .* own\s+yes\s+{four_bit}\s+{chat}\s+fits for QLoRA$", lines[1])
+    notes = [line for line in lines if line.startswith("  demo: ")]
+    assert [n.split(":")[1] for n in notes] == ([] if device.nf4 else [" 4-bit"])  # nothing else is missing
+
+    assert main(["models", "list", "--json"]) == 0
+    supports = json.loads(capsys.readouterr().out)[0]["supports"]
+    assert supports["train_here"]["ok"] and supports["train_here"]["why"].startswith("Trains here")
+    assert supports["lean_chat"] == {"ok": True, "why": "the lean int8 decoder answers for it"}
+    assert supports["cpu_kernels"]["ok"] and supports["kernels_declined"] == {}
+    assert supports["four_bit"]["ok"] == device.nf4
+
+
 def test_local_folder_is_added_by_reference_used_by_name_and_never_deleted(catalogue_home: Path, demo_model_dir: Path,
                                                                            tmp_path: Path):
     from core.chat import load_chat_model

@@ -192,3 +192,20 @@ def test_a_norm_with_another_formula_keeps_its_own_forward():
     model = torch.nn.Sequential(GemmaLikeRMSNorm())
     assert fuse_rms_norms(model) == 0
     assert "forward" not in vars(model[0])
+
+
+def test_a_weightless_norm_is_probed_like_a_loaded_one():
+    """`models list` plans the kernels on a meta-device copy (core/support.py): its norms are probed on CPU
+    copies, so a Gemma-style (1 + weight) norm is declined there too and a Llama norm taken."""
+    from transformers.models.llama.modeling_llama import LlamaRMSNorm
+
+    from core.training.rms_norm import plan_rms_norms
+
+    class GemmaLikeRMSNorm(LlamaRMSNorm):
+        def forward(self, x):
+            return super().forward(x) / self.weight * (1.0 + self.weight)
+
+    with torch.device("meta"):
+        model = torch.nn.Sequential(LlamaRMSNorm(8), GemmaLikeRMSNorm(8)).requires_grad_(False)
+    fusable, declined = plan_rms_norms(model)
+    assert fusable == [model[0]] and list(declined) == ["GemmaLikeRMSNorm"]

@@ -26,32 +26,42 @@ def _params(n: int) -> str:
 def cmd_models_list(args: argparse.Namespace) -> int:
     from core.device import detect
     from core.models.catalog import list_models
-    from core.models.shape import model_shape
-    from core.training.estimate import fit_check
+    from core.support import model_support
 
     device = detect()
     rows = []
     for entry in list_models():
-        fit = None
+        support = None
         if not entry.missing and (Path(entry.path) / "config.json").is_file():
-            fit = fit_check(model_shape(Path(entry.path)), device)
-        rows.append((entry, fit))
+            support = model_support(Path(entry.path), device)
+        rows.append((entry, support))
     if args.json:
-        print(json.dumps([{**e.to_dict(), "fit": (f.verdict if f else None), "fit_message": (f.message if f else None)}
-                          for e, f in rows], indent=2))
+        print(json.dumps([{**e.to_dict(), "fit": (s.fit.verdict if s else None),
+                           "fit_message": (s.fit.message if s else None), "supports": (s.to_dict() if s else None)}
+                          for e, s in rows], indent=2))
         return 0
-    header = f"{'NAME':<32} {'SOURCE':<7} {'ARCHITECTURE':<24} {'PARAMS':>7} {'SIZE':>9}  {'LICENCE':<14} {'TEMPLATE':<8} FIT"
-    print(header)
-    for e, f in rows:
+    print(f"{'NAME':<32} {'SOURCE':<7} {'ARCHITECTURE':<24} {'PARAMS':>7} {'SIZE':>9}  {'LICENCE':<14} {'TEMPLATE':<8} "
+          f"{'TRAIN':<5} {'4-BIT':<5} {'FAST-CHAT':<9} FIT")
+    for e, s in rows:
         template = "own" if e.has_chat_template else "default"
-        fit = f.verdict if f else ("(missing)" if e.missing and e.source != "demo" else "?")
+        fit = s.fit.verdict if s else ("(missing)" if e.missing and e.source != "demo" else "?")
+        train, four_bit, chat = s.cells().values() if s else ("?", "?", "?")
         print(f"{e.name[:32]:<32} {e.source:<7} {e.architecture[:24]:<24} {_params(e.params):>7} {_size(e.size_bytes):>9}  "
-              f"{(e.licence or '?')[:14]:<14} {template:<8} {fit}")
+              f"{(e.licence or '?')[:14]:<14} {template:<8} {train:<5} {four_bit:<5} {chat:<9} {fit}")
+    _print_notes(rows)
+    return 0
+
+
+def _print_notes(rows: list[tuple[Any, Any]]) -> None:
+    """Under the table: why a model cannot do something here (or does it slowly), and the template note."""
+    notes = [f"  {e.name}: {note}" for e, s in rows if s for note in s.notes()]
+    if notes:
+        print("\nNot supported here, or slower:")
+        print("\n".join(notes))
     if any(not e.has_chat_template for e, _ in rows):
         from core.models import DEFAULT_TEMPLATE_NOTE
 
         print(f"\ntemplate 'default': {DEFAULT_TEMPLATE_NOTE}")
-    return 0
 
 
 def _print_entry(entry: Any) -> None:
@@ -120,7 +130,8 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("models", help="installed base models: list, add a folder or .gguf, download from the Hub, remove")
     msub = p.add_subparsers(dest="models_command", required=True)
 
-    q = msub.add_parser("list", help="installed models with size, licence, chat template and whether they fit here")
+    q = msub.add_parser("list", help="installed models with size, licence, chat template, whether they fit here, and what "
+                                     "they support here (training, 4-bit, the fast CPU chat)")
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=cmd_models_list)
 

@@ -189,14 +189,23 @@ def attention_forward(module: Any, query: Any, key: Any, value: Any, attention_m
     return out.transpose(1, 2).contiguous(), None
 
 
-def use_for_training(model: Any) -> bool:
-    """Switch a CPU model that uses SDPA to this attention; True if it did. A model loaded with another
-    attention (Gemma 2 loads eager: SDPA has no soft-capping) keeps it, and the log says so."""
+def attention_declined(model: Any) -> str | None:
+    """Why `model` keeps its own attention, or None when use_for_training switches it. A model loaded with
+    another attention than SDPA (Gemma 2 loads eager: SDPA has no soft-capping) keeps it. Also asked of a
+    weightless copy (core/support.py): transformers picks the attention when it builds the model."""
     config = getattr(model, "config", None)
     implementation = getattr(config, "_attn_implementation", None)
     if config is None or implementation != "sdpa":
-        log.info("CPU attention declined: %s uses %s attention, not SDPA (that is what it replaces)",
-                 type(model).__name__, implementation)
+        return f"{type(model).__name__} uses {implementation} attention, not SDPA (that is what it replaces)"
+    return None
+
+
+def use_for_training(model: Any) -> bool:
+    """Switch a CPU model that uses SDPA to this attention; True if it did. Otherwise it keeps its own
+    (attention_declined), and the log says why."""
+    reason = attention_declined(model)
+    if reason is not None:
+        log.info("CPU attention declined: %s", reason)
         return False
     register()
     model.set_attn_implementation(NAME)

@@ -76,18 +76,15 @@ def _fused_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
                                  float(self.scaling[name]))
 
 
-def fuse_lora_layers(model: Any) -> int:
-    """Give each LoRA linear over a plain bias-free nn.Linear the fused forward; returns how many.
-
-    Only the forward method changes (on the instance), so parameters, state-dict keys, saved
-    adapters and peft's own calls (merge, disable) are untouched. The others (Qwen2's biased
-    q/k/v, a 4-bit base layer) keep peft's forward, and the log names them and why.
-    """
+def plan_lora_layers(model: Any) -> tuple[list[Any], dict[str, set[str]]]:
+    """The LoRA linears the fused forward computes exactly (each over a plain bias-free nn.Linear), and
+    for the others {why: their layer names}: Qwen2's biased q/k/v, a 4-bit base layer. Changes nothing;
+    fuse_lora_layers acts on it, and core/support.py asks it of a weightless copy of a model."""
     import torch
     from peft.tuners.lora.layer import Linear as LoraLinear
     from peft.tuners.lora.layer import LoraLayer
 
-    count, declined = 0, {}
+    fusable, declined = [], {}
     for name, module in model.named_modules():
         if not isinstance(module, LoraLayer):
             continue
@@ -99,10 +96,22 @@ def fuse_lora_layers(model: Any) -> int:
         elif getattr(module, "fan_in_fan_out", False):
             reason = "fan_in_fan_out weights"
         else:
-            module.forward = types.MethodType(_fused_forward, module)
-            count += 1
+            fusable.append(module)
             continue
         declined.setdefault(reason, set()).add(name.rsplit(".", 1)[-1])
+    return fusable, declined
+
+
+def fuse_lora_layers(model: Any) -> int:
+    """Give each LoRA linear that plan_lora_layers finds fusable the fused forward; returns how many.
+
+    Only the forward method changes (on the instance), so parameters, state-dict keys, saved
+    adapters and peft's own calls (merge, disable) are untouched. The others keep peft's forward,
+    and the log names them and why.
+    """
+    fusable, declined = plan_lora_layers(model)
+    for module in fusable:
+        module.forward = types.MethodType(_fused_forward, module)
     for reason, names in declined.items():
         log.info("LoRA kernel declined for %s: %s; peft's forward runs them", ", ".join(sorted(names)), reason)
-    return count
+    return len(fusable)

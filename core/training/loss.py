@@ -99,10 +99,12 @@ def _head_ce(head: Any, hidden: Any, targets: Any) -> Any:
     return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
 
 
-def _fusable_head(head: Any) -> bool:
+def _fusable_head(head: Any, on: str = "cpu") -> bool:
+    """A frozen, bias-free Linear head whose weight is on the CPU (`on` "meta": a weightless copy that
+    core/support.py plans for a CPU)."""
     weight = getattr(head, "weight", None)
     return (weight is not None and weight.ndim == 2 and not weight.requires_grad
-            and getattr(head, "bias", None) is None and type(head).__name__ == "Linear" and weight.device.type == "cpu")
+            and getattr(head, "bias", None) is None and type(head).__name__ == "Linear" and weight.device.type == on)
 
 
 def _whole_model_reason(base: Any) -> str | None:
@@ -118,11 +120,12 @@ def _whole_model_reason(base: Any) -> str | None:
     return None
 
 
-def head_loss_declined(model: Any) -> str | None:
-    """Why answer_loss will not use the fused CPU head loss for this model, or None when it will."""
+def head_loss_declined(model: Any, on: str = "cpu") -> str | None:
+    """Why answer_loss will not use the fused CPU head loss for this model, or None when it will (`on`: see
+    _fusable_head)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     reason = _whole_model_reason(base)
-    if reason is None and not _fusable_head(base.get_output_embeddings()):
+    if reason is None and not _fusable_head(base.get_output_embeddings(), on):
         reason = "the head is not a frozen, bias-free CPU Linear"
     return reason
 

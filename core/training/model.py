@@ -7,13 +7,14 @@ model's layers and what they cost on a device, not about the order of training.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from core.training.attention import use_for_training
+from core.training.attention import attention_declined, use_for_training
 from core.training.config import TrainConfig
-from core.training.lora_linear import fuse_lora_layers
+from core.training.lora_linear import fuse_lora_layers, plan_lora_layers
 from core.training.loss import head_loss_declined
-from core.training.rms_norm import fuse_rms_norms
+from core.training.rms_norm import fuse_rms_norms, plan_rms_norms
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +22,25 @@ log = logging.getLogger(__name__)
 def add_lora(model: Any, config: TrainConfig, precision: str) -> Any:
     """peft LoRA adapters on `config.target_modules`, initialised the same way for the same seed."""
     import torch
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from peft import get_peft_model, prepare_model_for_kbit_training
 
     if precision == "nf4":
         # Casts norms/embeddings to fp32 for stable 4-bit training (QLoRA recipe); gradient
         # checkpointing only when asked for (config.gradient_checkpointing): small models are faster without.
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
+    torch.manual_seed(config.seed)  # identical LoRA init for identical configs
+    return get_peft_model(model, lora_config(config))
+
+
+def lora_config(config: TrainConfig) -> Any:
+    """peft's LoraConfig for `config`: the layers and sizes add_lora (and weightless_model) adapt."""
+    from peft import LoraConfig
+
     targets: Any = config.target_modules
     if targets != "all-linear":
         targets = [t.strip() for t in targets.split(",") if t.strip()]
-    torch.manual_seed(config.seed)  # identical LoRA init for identical configs
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=targets, task_type="CAUSAL_LM", bias="none")
-    return get_peft_model(model, lora)
 
 
 COMPILE_MIN_STEPS = 150
@@ -91,3 +98,40 @@ def cpu_kernels(model: Any, fuse_layers: bool) -> dict[str, Any]:
         log.info("Fused head loss declined: %s; the loss comes from the model's own logits", declined)
     taken["head_loss"] = declined is None
     return taken
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    taken: dict[str, Any]
+    """What cpu_kernels takes: {"attention": bool, "lora": layers fused, "norms": norms fused, "head_loss": bool}."""
+    declined: dict[str, str]
+    """Each kernel declined for some layers or all ("attention", "lora", "norms", "head_loss") → why."""
+
+
+def plan_cpu_kernels(model: Any, on: str = "cpu") -> KernelPlan:
+    """What cpu_kernels would take for `model` (LoRA already added) and why it declines the rest, through
+    the same gates, changing nothing. `on` "meta": a weightless_model, planned as if on the CPU."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    attention = attention_declined(base)
+    lora, lora_declined = plan_lora_layers(model)
+    norms, norms_declined = plan_rms_norms(model)
+    head = head_loss_declined(model, on)
+    declined = {"attention": attention, "head_loss": head,
+                "lora": "; ".join(f"{', '.join(sorted(names))}: {why}" for why, names in lora_declined.items()),
+                "norms": "; ".join(f"{name}: {why}" for name, why in norms_declined.items())}
+    taken = {"attention": attention is None, "lora": len(lora), "norms": len(norms), "head_loss": head is None}
+    return KernelPlan(taken, {kernel: why for kernel, why in declined.items() if why})
+
+
+def weightless_model(hf_config: Any, config: TrainConfig | None = None) -> Any:
+    """The model of `hf_config` (a transformers config, as read from config.json) as CPU training holds it:
+    transformers' classes with the attention it picks, peft's LoRA layers on `config.target_modules`. Built on
+    the meta device, so no weight is read or allocated (~0.5 s for a 70B-shaped config): for asking
+    plan_cpu_kernels about a model that is only listed."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):  # a thread-local mode: a model loading on another thread is untouched
+        model = AutoModelForCausalLM.from_config(hf_config)
+        return get_peft_model(model, lora_config(config or TrainConfig()))

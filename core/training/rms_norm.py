@@ -53,6 +53,8 @@ def _forward(self: Any, hidden_states: Any) -> Any:
 def _same_as_own_forward(module: Any) -> bool:
     import torch
 
+    if module.weight.is_meta:
+        module = _probe_copy(module)
     probe = torch.randn(3, 5, module.weight.shape[0], generator=torch.Generator().manual_seed(0)) * 3
     with torch.no_grad():
         for dtype in {torch.bfloat16, module.weight.dtype}:
@@ -62,10 +64,25 @@ def _same_as_own_forward(module: Any) -> bool:
     return True
 
 
-def fuse_rms_norms(model: Any) -> int:
-    """Give each frozen RMSNorm that matches the Llama formula the fused forward; returns how many.
-    The others keep their own forward, and the log names their class and why."""
-    count, checked, declined = 0, {}, {}
+def _probe_copy(module: Any) -> Any:
+    """A CPU copy of a weightless (meta) norm, with weights away from 0 and 1: a norm that computes x·(1+w)
+    or drops its weight differs from x·w there. One vector of the hidden size: cheap."""
+    import copy
+
+    import torch
+
+    probe = copy.deepcopy(module).to_empty(device="cpu")
+    with torch.no_grad():
+        weight = torch.randn(probe.weight.shape, generator=torch.Generator().manual_seed(1)) * 0.5 + 1.2
+        probe.weight.copy_(weight.to(probe.weight.dtype))
+    return probe
+
+
+def plan_rms_norms(model: Any) -> tuple[list[Any], dict[str, str]]:
+    """The frozen RMSNorms that compute the Llama formula, checked on a probe (one per class and dtype), and
+    for the others {class name: why}. Changes nothing; fuse_rms_norms acts on it, and core/support.py asks
+    it of a weightless copy of a model (its norms are probed on CPU copies)."""
+    fusable, checked, declined = [], {}, {}
     for module in model.modules():
         weight = getattr(module, "weight", None)
         if not type(module).__name__.endswith("RMSNorm"):
@@ -77,10 +94,18 @@ def fuse_rms_norms(model: Any) -> int:
         if key not in checked:  # one probe per class and dtype
             checked[key] = _same_as_own_forward(module)
         if checked[key]:
-            module.forward = types.MethodType(_forward, module)
-            count += 1
+            fusable.append(module)
         else:
             declined[type(module).__name__] = "its output differs from x·w/rms(x) on a probe (e.g. Gemma's x·(1+w))"
+    return fusable, declined
+
+
+def fuse_rms_norms(model: Any) -> int:
+    """Give each frozen RMSNorm that matches the Llama formula (plan_rms_norms) the fused forward; returns
+    how many. The others keep their own forward, and the log names their class and why."""
+    fusable, declined = plan_rms_norms(model)
+    for module in fusable:
+        module.forward = types.MethodType(_forward, module)
     for name, reason in declined.items():
         log.info("RMSNorm kernel declined for %s: %s; it keeps its own forward", name, reason)
-    return count
+    return len(fusable)

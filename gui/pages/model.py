@@ -1,4 +1,5 @@
-"""Model: the built-in demo model, a local model folder or a GGUF file; what it is and whether it fits."""
+"""Model: the built-in demo model, a local model folder or a GGUF file; what it is, whether it fits, and what it
+supports here (training, 4-bit, the fast CPU chat: core/support.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGridLayout, QHBoxLayo
 
 from core import projects
 from core.events import Progress
+from core.support import Support
 from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import ModelReport, download_job, inspect_model_job
@@ -77,7 +79,8 @@ class ModelPage(Page):
         self.fields: dict[str, QLabel] = {}
         for key, label in (("name", "Name"), ("architecture", "Architecture"), ("params", "Parameters"),
                            ("size", "Size on disk"), ("template", "Chat format"), ("device", "This computer"),
-                           ("precision", "Training precision"), ("fits", "Fits this computer?")):
+                           ("precision", "Training precision"), ("fits", "Fits this computer?"),
+                           ("supports", "Supported here")):
             value = QLabel("—")
             value.setWordWrap(True)
             self.fields[key] = value
@@ -250,6 +253,7 @@ class ModelPage(Page):
     def _failed(self, exc: BaseException) -> None:
         for value in self.fields.values():
             value.setText("—")
+        self.fields["supports"].setToolTip("")
         self.fields["fits"].setText(f"Could not use this model: {getattr(exc, 'message', exc)}")
         self.fields["fits"].setObjectName("statusBad")
         self._repolish(self.fields["fits"])
@@ -272,11 +276,19 @@ class ModelPage(Page):
         self.fields["fits"].setText(f"{answer} — {report.fit.message}")
         self.fields["fits"].setObjectName("statusOk" if report.fit.verdict == FITS else "statusBad")
         self._repolish(self.fields["fits"])
+        self._show_support(report.support)
         if save and self.ctx.project is not None and report.spec != self.ctx.project.model:
             projects.set_model(self.ctx.project, report.spec)
             self.ctx.reload_project()
             self.ctx.notifier.info(f"The project now uses {info.name}.",
                                    "Documents are counted with its tokenizer; new training runs start from it.")
+
+    def _show_support(self, support: Support) -> None:
+        """One line of yes/no (core.support's wording, as `tunedesk models list` shows it); what is missing and
+        why below it, and every reason in the tooltip."""
+        label = self.fields["supports"]
+        label.setText("\n".join([support.summary().capitalize(), *support.notes()]))
+        label.setToolTip("\n".join(support.details()))
 
     @staticmethod
     def _repolish(widget: QWidget) -> None:

@@ -1,4 +1,4 @@
-"""Model page: the demo model's facts and fit verdict; a Hub download (from a real local Hub server) becomes the project's model."""
+"""Model page: the demo model's facts, fit verdict and what it supports here; a Hub download (from a real local Hub server) becomes the project's model."""
 
 from __future__ import annotations
 
@@ -42,6 +42,29 @@ def test_demo_model_facts_and_fit(window, qtbot):
     assert page.fields["params"].text().startswith("135M")
     assert page.fields["size"].text().endswith("MB")
     assert page.fields["fits"].text().startswith("Yes — Trains here")  # core.training.estimate's verdict
+
+
+def test_model_page_says_what_the_model_supports_here(window, qtbot):
+    """The same answers as `tunedesk models list` (core/support.py): yes/no in the label, every reason in its
+    tooltip. On this device the demo model trains and chats through the lean decoder; 4-bit is the device's call."""
+    from core.device import detect
+
+    device = detect()
+    window.ctx.open_project(projects.create_project("Supports"))
+    window.show_page("model")
+    page = window.model_page
+    qtbot.waitUntil(lambda: page.report is not None and page._task is None, timeout=180_000)
+    label = page.fields["supports"]
+    four_bit = "yes" if device.nf4 else "no"
+    chat = "yes" if device.kind == "cpu" else "n/a"
+    assert label.isVisible()
+    assert label.text().splitlines()[0] == f"Train: yes · 4-bit: {four_bit} · fast chat: {chat}"
+    tooltip = label.toolTip().splitlines()
+    assert tooltip[0].startswith("Train here: Trains here")
+    assert any(line.startswith("4-bit (QLoRA): ") for line in tooltip)
+    if device.kind == "cpu":
+        assert "Fast chat: the lean int8 decoder answers for it" in tooltip
+        assert "CPU training kernels: all of TuneDesk's CPU training kernels apply" in label.toolTip()
 
 
 def test_hub_download_becomes_the_projects_model(window, qtbot, tiny_repo, tmp_path, monkeypatch, demo_model_dir):
