@@ -4,7 +4,7 @@ supports here (training, 4-bit, the fast CPU chat: core/support.py)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QRadioButton, QWidget)
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from core import projects
 from core.events import Progress
@@ -13,7 +13,7 @@ from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import ModelReport, download_job, inspect_model_job
 from gui.theme import mark_primary, set_icon
-from gui.widgets import BusyLine, Card, Page, format_bytes, format_count, muted
+from gui.widgets import BusyLine, Card, Page, format_bytes, format_count, muted, scrolling
 
 
 class ModelPage(Page):
@@ -69,8 +69,13 @@ class ModelPage(Page):
         row.addWidget(self.busy, 3)
         row.addStretch(1)
         choose.add(row)
-        self.body.addWidget(choose)
-        self.body.addWidget(self._hub_card())
+        # The cards scroll as one: at the 960×640 minimum they do not fit, and squeezed they clipped and overlapped.
+        cards = QWidget()
+        stack = QVBoxLayout(cards)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(self.body.spacing())
+        stack.addWidget(choose)
+        stack.addWidget(self._hub_card())
 
         about = Card("About this model")
         form = QFormLayout()
@@ -86,8 +91,9 @@ class ModelPage(Page):
             self.fields[key] = value
             form.addRow(muted(label, wrap=False), value)
         about.add(form)
-        self.body.addWidget(about)
-        self.body.addStretch(1)
+        stack.addWidget(about)
+        stack.addStretch(1)
+        self.body.addWidget(scrolling(cards))
 
         ctx.project_changed.connect(self._on_project)
         self._on_project(ctx.project)

@@ -43,6 +43,22 @@ def test_demo_model_facts_and_fit(window, qtbot):
     assert page.fields["size"].text().endswith("MB")
     assert page.fields["fits"].text().startswith("Yes — Trains here")  # core.training.estimate's verdict
 
+    # At the smallest window the page scrolls rather than squeezing its rows until they clip and overlap.
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MINIMUM_SIZE
+
+    window.resize(MINIMUM_SIZE)
+    qtbot.waitUntil(lambda: window.size() == MINIMUM_SIZE)
+    QApplication.processEvents()
+    for name, label in page.fields.items():
+        if label.isVisible():
+            need = label.heightForWidth(label.width())  # a wrapped label: the height its lines take at its width
+            need = need if need > 0 else label.minimumSizeHint().height()
+            assert label.height() >= need, f"{name} squeezed to {label.height()} px, needs {need}"
+    edit = page.folder_edit
+    assert edit.height() >= edit.minimumSizeHint().height(), "the folder field is squeezed"
+
 
 def test_model_page_says_what_the_model_supports_here(window, qtbot):
     """The same answers as `tunedesk models list` (core/support.py): yes/no in the label, every reason in its
