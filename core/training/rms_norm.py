@@ -46,8 +46,17 @@ def _function() -> Any:
     return RMSNorm
 
 
+def _eps(module: Any) -> float | None:
+    """The norm's epsilon: Llama's copies call it variance_epsilon, Gemma's and others' eps."""
+    for name in ("variance_epsilon", "eps"):
+        value = getattr(module, name, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
 def _forward(self: Any, hidden_states: Any) -> Any:
-    return _function().apply(hidden_states, self.weight, float(self.variance_epsilon))
+    return _function().apply(hidden_states, self.weight, _eps(self))
 
 
 def _same_as_own_forward(module: Any) -> bool:
@@ -87,8 +96,8 @@ def plan_rms_norms(model: Any) -> tuple[list[Any], dict[str, str]]:
         weight = getattr(module, "weight", None)
         if not type(module).__name__.endswith("RMSNorm"):
             continue
-        if weight is None or weight.ndim != 1 or weight.requires_grad or not hasattr(module, "variance_epsilon"):
-            declined[type(module).__name__] = "not a frozen weight with a variance_epsilon (another implementation)"
+        if weight is None or weight.ndim != 1 or weight.requires_grad or _eps(module) is None:
+            declined[type(module).__name__] = "not one frozen weight vector and an epsilon (another implementation)"
             continue
         key = (type(module), weight.dtype)
         if key not in checked:  # one probe per class and dtype
