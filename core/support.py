@@ -41,7 +41,8 @@ class Support:
     train_here: Verdict
     """Fine-tuning fits this machine (the pre-flight estimate's verdict)."""
     cpu_kernels: Verdict
-    """Every CPU training kernel applies to this model; when not, training on a CPU runs, more slowly."""
+    """Every CPU training kernel applies to this model as this machine would train it (4-bit weights, when
+    that is how it fits, take no LoRA kernel); when not, training on a CPU runs, more slowly."""
     four_bit: Verdict
     """4-bit QLoRA (bitsandbytes NF4) is possible for this model here."""
     lean_chat: Verdict
@@ -101,6 +102,12 @@ def model_support(folder: Path, device: DeviceInfo) -> Support:
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     fit = fit_check(model_shape(folder), device)
     kernels, declined, lean = _cpu_paths(folder)
+    if device.kind == "cpu" and fit.precision == "nf4" and (kernels.ok or declined):
+        # Planned on a bf16 copy, but this machine trains it in 4 bits (core.device.choose_precision):
+        # bitsandbytes layers sit under every LoRA layer, and the LoRA kernel takes plain linears only.
+        declined = {**declined, "lora": "every layer: the model trains in 4 bits here (its bf16 weights would "
+                                        "not fit in memory), and bitsandbytes' 4-bit layers run under peft's forward"}
+        kernels = Verdict(False, _kernels_why(declined))
     return Support(device.kind, fit, Verdict(fit.verdict == FITS, fit.message), kernels,
                    _four_bit(config, device), lean, declined)
 

@@ -270,7 +270,7 @@ def test_cli_downloads_lists_and_removes(hub: LocalHub, tmp_path: Path):
     assert listed.returncode == 0, listed.stderr
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert rows["tiny"]["source"] == "hub" and rows["tiny"]["origin"] == TINY_REPO
-    assert rows["tiny"]["fit"] == "fits for QLoRA"
+    assert rows["tiny"]["fit"] == "trains here"
     missing = tunedesk("models", "download", "nobody/nothing")
     assert missing.returncode == 2 and "There is no model" in missing.stderr and "What to do:" in missing.stderr
     removed = tunedesk("models", "remove", "tiny")

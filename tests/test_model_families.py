@@ -263,3 +263,28 @@ def test_support_says_what_training_and_chat_do(family: str, request):
         assert LEAN[family] in support.lean_chat.why
         assert support.cells()["fast chat"] == "no" and any(n.startswith("fast chat: ") for n in support.notes())
     assert support.train_here.ok and support.four_bit.ok == device.nf4
+
+
+def test_a_model_that_trains_in_4_bits_on_a_cpu_is_listed_without_the_lora_kernel(tmp_path: Path):
+    """A CPU trains a model in 4 bits when its bf16 weights would not fit (core.device.choose_precision):
+    bitsandbytes layers then sit under every LoRA layer, and the LoRA kernel takes none. The listing plans on
+    a bf16 copy, so it must say so itself, or it promises a speed the run will not have."""
+    import dataclasses
+    import json
+
+    from core.device import detect
+    from core.support import model_support
+
+    folder = tmp_path / "llama-3b"  # the shape of a 3B Llama, config only: nothing is loaded
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 3072, "intermediate_size": 8192,
+        "num_hidden_layers": 28, "num_attention_heads": 24, "num_key_value_heads": 8, "vocab_size": 128256,
+        "max_position_embeddings": 8192, "tie_word_embeddings": True}))
+    cpu = dataclasses.replace(detect(), kind="cpu", bf16=True, nf4=True, nf4_detail="bitsandbytes (CPU)")
+    roomy = model_support(folder, dataclasses.replace(cpu, total_memory_gb=64.0, available_memory_gb=64.0))
+    tight = model_support(folder, dataclasses.replace(cpu, total_memory_gb=16.0, available_memory_gb=16.0))
+    assert (roomy.fit.precision, roomy.train_here.ok, roomy.cpu_kernels.ok) == ("bf16", True, True)
+    assert (tight.fit.precision, tight.train_here.ok, tight.cpu_kernels.ok) == ("nf4", True, False)
+    assert set(tight.kernels_declined) == {"lora"} and "4 bits" in tight.kernels_declined["lora"]
+    assert any(note.startswith("train: ") and "4 bits" in note for note in tight.notes())

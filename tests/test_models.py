@@ -64,7 +64,7 @@ def test_demo_is_always_listed_with_its_facts(catalogue_home: Path, demo_model_d
 
     assert main(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows[0]["name"] == "demo" and rows[0]["fit"] == "fits for QLoRA"
+    assert rows[0]["name"] == "demo" and rows[0]["fit"] == "trains here"
     assert "Trains here" in rows[0]["fit_message"]
 
 
@@ -80,7 +80,7 @@ def test_models_list_says_what_each_model_supports_here(catalogue_home: Path, de
     assert main(["models", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert re.match(r"NAME .* TEMPLATE\s+TRAIN\s+4-BIT\s+FAST-CHAT\s+FIT$", lines[0])
-    assert re.match(rf"demo\s+demo\s+LlamaForCausalLM .* own\s+yes\s+{four_bit}\s+{chat}\s+fits for QLoRA$", lines[1])
+    assert re.match(rf"demo\s+demo\s+LlamaForCausalLM .* own\s+yes\s+{four_bit}\s+{chat}\s+trains here$", lines[1])
     notes = [line for line in lines if line.startswith("  demo: ")]
     assert [n.split(":")[1] for n in notes] == ([] if device.nf4 else [" 4-bit"])  # nothing else is missing
 

@@ -60,9 +60,9 @@ from core.training.config import TrainConfig
 from core.training.loss import CHUNK_ROWS, piece_rows
 from core.training.plan import plan_steps
 
-FITS = "fits for QLoRA"
-CHAT_ONLY = "fits for chat only"
-NO_FIT = "does not fit"
+FITS = "trains here"  # in whatever precision fits (bf16 LoRA on a roomy CPU, 4-bit QLoRA on CUDA): FitVerdict.precision
+CHAT_ONLY = "chat only"
+NO_FIT = "too large"
 
 GB = 2**30
 RUNTIME_GB = {"cpu": 0.45, "mps": 0.6, "cuda": 0.0}  # imports; CUDA counts tensors only
@@ -108,7 +108,7 @@ class Estimate:
     total_steps: int
     total_seconds: float
     verdict: str
-    """FITS ("fits for QLoRA") | CHAT_ONLY ("fits for chat only") | NO_FIT ("does not fit")."""
+    """FITS ("trains here") | CHAT_ONLY ("chat only") | NO_FIT ("too large")."""
     message: str
     breakdown: dict[str, float] = field(default_factory=dict)
     """GB per part of the peak, for display."""
