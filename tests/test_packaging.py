@@ -203,6 +203,42 @@ def test_slim_drops_tests_and_headers_and_links_identical_libraries(tmp_path: Pa
         assert (app / "pkg" / name).read_bytes() == library
 
 
+@linux_only
+def test_slim_strips_symbol_tables_but_never_a_library_it_would_break(tmp_path: Path) -> None:
+    """Two real libraries of this environment: libpython (unstripped, loads after stripping) and numpy's
+    OpenBLAS, which auditwheel patched and which `strip` turns into a file the loader refuses: it must be left
+    exactly as it was. Each copy is then loaded in a fresh process, as the frozen app would load it."""
+    import shutil
+    import sysconfig
+
+    import numpy
+
+    from slim import slim
+
+    if shutil.which("strip") is None:
+        pytest.skip("binutils' strip is not installed: the build skips stripping too")
+    libpython = Path(sysconfig.get_config_var("LIBDIR") or "") / (sysconfig.get_config_var("INSTSONAME") or "-")
+    openblas = next((Path(numpy.__file__).parent.parent / "numpy.libs").glob("libscipy_openblas*.so"), None)
+    if not libpython.is_file() or openblas is None:
+        pytest.skip("this Python has no shared libpython or numpy no vendored OpenBLAS")
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy2(libpython, app / libpython.name)
+    shutil.copytree(openblas.parent, app / "numpy.libs")  # with the libgfortran it loads from beside it
+    python_bytes, blas_bytes = libpython.stat().st_size, openblas.read_bytes()
+
+    report = slim(app)
+    stripped = (app / libpython.name).stat().st_size
+    assert stripped < python_bytes and report.stripped_bytes >= python_bytes - stripped
+    assert (app / "numpy.libs" / openblas.name).read_bytes() == blas_bytes
+    assert f"numpy.libs/{openblas.name}" in report.kept_symbols
+    assert not list(app.rglob(".stripped-*"))
+    for library in (app / libpython.name, app / "numpy.libs" / openblas.name):
+        loaded = subprocess.run([sys.executable, "-c", f"import ctypes; ctypes.CDLL({str(library)!r})"],
+                                capture_output=True, text=True)
+        assert loaded.returncode == 0, loaded.stderr
+
+
 def test_icons_are_this_svg_at_every_size_each_os_asks_for(tmp_path: Path) -> None:
     """The committed icons are what packaging/make_icons.py draws from resources/icons/app.svg now (a changed SVG
     without new icons fails here), and the .ico and .icns hold every size their OS looks for."""
