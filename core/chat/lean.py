@@ -1,4 +1,4 @@
-"""A lean forward pass for chat on Llama-family models (Llama, Mistral, Qwen2, SmolLM2).
+"""A lean forward pass for chat on Llama-family models (Llama, Mistral, Qwen2, Qwen3, SmolLM2).
 
 Decoding one token of the demo model reads 135 MB of int8 weights, ~15 ms at this
 machine's ~9 GB/s, yet transformers' forward took ~42 ms per token: most of a
@@ -32,7 +32,7 @@ from core.chat.quantize import PREFILL_ROWS
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = {"llama", "mistral", "qwen2"}
+SUPPORTED = {"llama", "mistral", "qwen2", "qwen3"}  # qwen3: Llama's layer plus an RMSNorm over each q and k head
 STEADY_ROPE = {"default", "linear", "llama3", "yarn"}  # inv_freq fixed once computed (not "dynamic")
 
 
@@ -41,8 +41,8 @@ def lean_declined(config: Any) -> str | None:
 
     It is written for one shape of model: pre-norm RMSNorm (x·w), rotary q/k with a fixed table,
     full causal attention, a SiLU-gated MLP. Anything else is declined here, before any weight is
-    touched: Gemma's x·(1+w) norms, scaled embeddings and GELU, Qwen3's q/k norms and Phi-3's fused
-    projections are other architectures; a Llama-type config with another activation, or a sliding
+    touched: Gemma's x·(1+w) norms, scaled embeddings and GELU and Phi-3's fused projections are
+    other architectures; a Llama-type config with another activation, or a sliding
     window shorter than a conversation can grow (Mistral v0.1's 4096), would be silently wrong."""
     model_type = getattr(config, "model_type", None)
     if model_type not in SUPPORTED:
@@ -247,13 +247,26 @@ class LeanDecoder:
             self.layers.append((layer.input_layernorm.weight,
                                 _fused_kernel([attn.q_proj, attn.k_proj, attn.v_proj], repointed),
                                 _kernel(attn.o_proj), layer.post_attention_layernorm.weight,
-                                _fused_kernel([mlp.gate_proj, mlp.up_proj], repointed), _kernel(mlp.down_proj)))
+                                _fused_kernel([mlp.gate_proj, mlp.up_proj], repointed), _kernel(mlp.down_proj),
+                                self._head_norms(attn)))
         self.intermediate = model.config.intermediate_size
         self.dtype = self.embed.weight.dtype
         self.device = self.embed.weight.device
         self.max_positions = int(getattr(config, "max_position_embeddings", None) or 4096)  # a first cache's cap
         self._rope_cache: tuple[Any, Any] | None = None
         self._torch = torch
+
+    def _head_norms(self, attn: Any) -> Any:
+        """Qwen3 normalises each q and k head (over head_dim) before rotating it: one weight row per head of
+        q then of k, so the q and k rows of a token are normalised together as they are rotated together.
+        None for a model without them."""
+        q_norm, k_norm = getattr(attn, "q_norm", None), getattr(attn, "k_norm", None)
+        if q_norm is None and k_norm is None:
+            return None
+        weights = (q_norm.weight.expand(self.heads, -1), k_norm.weight.expand(self.kv_heads, -1))
+        import torch
+
+        return torch.cat(weights).detach()  # (heads + kv_heads, head_dim)
 
     def _rope(self, length: int) -> tuple[Any, Any]:
         """cos, sin for positions [0, length), computed by the model's own rotary module and kept."""
@@ -282,10 +295,12 @@ class LeanDecoder:
         mask = None
         if count > 1 and start > 0:  # new rows see all cached positions and the earlier new ones
             mask = torch.ones(count, end, dtype=torch.bool, device=self.device).tril(diagonal=start)
-        for n, (ln1, qkv_proj, o_proj, ln2, gate_up, down) in enumerate(self.layers):
+        for n, (ln1, qkv_proj, o_proj, ln2, gate_up, down, head_norms) in enumerate(self.layers):
             h = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps).to(self.dtype) * ln1
             qkv = qkv_proj(h, tuned).view(count, heads + 2 * kv_heads, self.head_dim)
             qk, v = qkv[:, :heads + kv_heads], qkv[:, heads + kv_heads:]
+            if head_norms is not None:
+                qk = F.rms_norm(qk.float(), (self.head_dim,), eps=self.eps).to(self.dtype) * head_norms
             qk = qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin  # q and k rotated at once
             q, k = qk[:, :heads], qk[:, heads:]
             keys, values = cache.keys[n], cache.values[n]  # (kv_heads, capacity, d)
