@@ -1,4 +1,5 @@
-"""Beyond one machine (issue #19): real 2-process DDP and FSDP trainings under torchrun on this CPU (gloo), the demo model.
+"""Beyond one machine (issue #19): real 2-process DDP and FSDP trainings under torchrun on this CPU (gloo),
+the demo model.
 
 One prepared run (`tunedesk prepare`, 8 steps of 4 examples of ≤64 tokens) is trained these ways:
   reference   the app's own loop (core/training/loop.py), one process

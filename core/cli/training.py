@@ -72,8 +72,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     p.add_argument("--no-eval", action="store_true", help='skip the "did it learn?" report at the end')
     p.add_argument("--fsdp", action="store_true",
-                   help="with --run under torchrun: shard the model over the processes (FSDP), for a model that does "
-                        "not fit one device (accelerate launch --use_fsdp asks for the same)")
+                   help="with --run under torchrun: shard the model over the processes while training (FSDP: each "
+                        "holds about 1/N; each still loads it whole first); accelerate launch --use_fsdp asks the same")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')

@@ -257,8 +257,10 @@ def _validate(t: _Training, ranks: Ranks) -> None:
     n_mine = sum(sum(1 for label in e.labels[1:] if label != IGNORE) for e in mine)
     if t.fsdp:  # type: ignore[attr-defined]
         mean = _sharded_evaluate(t, ranks, mine)
+    elif mine:
+        mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute)
     else:
-        mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute) if mine else 0.0
+        mean = 0.0
     total, count = ranks.sum([mean * n_mine if n_mine else 0.0, n_mine])
     t.val_loss = total / max(1.0, count)
     improved = t.val_loss < t.best_val - 1e-4

@@ -75,9 +75,9 @@ class Sharding:
 
     fsdp: bool = False
     """Shard the base model, the LoRA weights, their gradients and optimizer state over the processes (torch's
-    FSDP2 `fully_shard`), so each holds about 1/N of the model: for a model that does not fit one device. Off:
-    DDP, every process holds the whole model. Asked for by --fsdp or by accelerate launch --use_fsdp
-    (ACCELERATE_USE_FSDP)."""
+    FSDP2 `fully_shard`), so while training each holds about 1/N of the model (each still loads it whole
+    first: docs/scale-out.md). Off: DDP, every process holds the whole model. Asked for by --fsdp or by
+    accelerate launch --use_fsdp (ACCELERATE_USE_FSDP)."""
 
     deepspeed: bool = False
     """accelerate launch --use_deepspeed (ACCELERATE_USE_DEEPSPEED): not built, refused by `validate`."""
