@@ -60,6 +60,10 @@ All GPUs of one machine (N of them), with torchrun or accelerate:
     torchrun --nproc_per_node=N --no-python -- tunedesk train --run {name} --no-eval
     accelerate launch --multi_gpu --num_processes N --no_python tunedesk train --run {name} --no-eval
 
+To shard the model over the processes while training (FSDP: each holds about 1/N of it), add `--fsdp`
+to the torchrun line (or `--use_fsdp` to accelerate's). Each process still loads the whole model first,
+and FSDP has not yet run on GPUs (docs/scale-out.md in TuneDesk's source).
+
 (torchrun's `--` ends its own options: without it, Python 3.11 reads `--run` as a short form of
 torchrun's `--run-path` and stops.) Several machines with SLURM: `sbatch {name}/train.sbatch` (edit its node and GPU counts; the run folder
 must be on a file system every node sees).

@@ -1,12 +1,16 @@
-"""Beyond one machine (issue #19): a real 2-process DDP training under torchrun on this CPU (gloo), the demo model.
+"""Beyond one machine (issue #19): real 2-process DDP and FSDP trainings under torchrun on this CPU (gloo),
+the demo model.
 
-One prepared run (`tunedesk prepare`, 8 steps of 4 examples of ≤64 tokens) is trained three ways:
+One prepared run (`tunedesk prepare`, 8 steps of 4 examples of ≤64 tokens) is trained these ways:
   reference   the app's own loop (core/training/loop.py), one process
   DDP         torchrun --nproc_per_node=2: stopped by its STOP file, started again and stopped by SIGTERM,
               started again and killed with SIGKILL
-  resumed     `tunedesk train --run` with one process, to the end
-and the DDP ranks' own traces (TUNEDESK_RANK_TRACE) say which examples each trained on and the fingerprint
-of its LoRA weights after each step. The folder then answers in `tunedesk ask`.
+  FSDP        torchrun --nproc_per_node=2 ... --fsdp, continuing the reference's checkpoint of step 2 (one
+              process → FSDP), stopped by its STOP file
+  resumed     `tunedesk train --run` with one process, to the end (DDP → one process, FSDP → one process)
+and the ranks' own traces (TUNEDESK_RANK_TRACE) say which examples each trained on, the fingerprint of its
+LoRA weights after each step (DDP) and how much of the base model it holds (FSDP). The folders then answer
+in `tunedesk ask`.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from core.locks import run_lock
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, load_checkpoint, newest_step
 from core.training.data import batch_order, micro_at, samples_before
-from core.training.distributed import Launch, Ranks, backend_for, refuse_unsupported
+from core.training.distributed import Launch, Ranks, Sharding, backend_for
 
 TOTAL = 8
 BATCH = 4
@@ -51,11 +55,11 @@ def _launch(args: list[str], trace: Path | None = None) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _torchrun(run: Path, trace: Path) -> subprocess.Popen:
+def _torchrun(run: Path, trace: Path, *extra: str) -> subprocess.Popen:
     # `--` ends torchrun's own options: Python 3.11's argparse takes `--run` for an abbreviation of
     # torchrun's `--run-path` even after the script's name (docs/scale-out.md).
     return _launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--no-python", "--",
-                    *TUNEDESK, "train", "--run", str(run), "--no-eval"], trace)
+                    *TUNEDESK, "train", "--run", str(run), "--no-eval", *extra], trace)
 
 
 def _wait_for_checkpoint(run: Path, proc: subprocess.Popen, at_least: int, timeout: float = 240) -> int:
@@ -125,25 +129,42 @@ def _copy(prepared: Path, where: Path) -> Path:
     return where
 
 
-def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Path, tmp_path: Path, tokenizer):
+@pytest.fixture(scope="module")
+def reference(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The prepared run trained by the app's loop, one process, one thread (as the launched processes run)."""
     import torch
 
-    from core.cli import main
-    from core.training.loop import _encode_all, train_run
+    from core.training.loop import train_run
 
     began = time.monotonic()
-    lap = lambda what: print(f"{what}: {time.monotonic() - began:.1f} s")  # noqa: E731 - where the time goes
-    # The reference: the app's loop, one process, one thread (as the launched processes run).
-    reference = _copy(prepared, tmp_path / "reference")
+    reference = _copy(prepared, tmp_path_factory.mktemp("reference") / "run")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         assert train_run(reference).step == TOTAL
     finally:
         torch.set_num_threads(threads)
+    print(f"reference: {time.monotonic() - began:.1f} s")
+    return reference
 
+
+def _asks(run: Path, tmp_path: Path) -> str:
+    """The folder's answer in `tunedesk ask` to one question of the sample documents."""
+    from core.cli import main
+
+    questions, answers = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
+    questions.write_text(json.dumps({"q": "Who founded Harbor Lane Bakery?"}) + "\n")
+    assert main(["ask", str(run), "--questions", str(questions), "--out", str(answers)]) == 0
+    return json.loads(answers.read_text().splitlines()[0])["answer"]
+
+
+def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Path, reference: Path, tmp_path: Path,
+                                                                     tokenizer):
+    from core.training.loop import _encode_all
+
+    began = time.monotonic()
+    lap = lambda what: print(f"{what}: {time.monotonic() - began:.1f} s")  # noqa: E731 - where the time goes
     run, trace = _copy(prepared, tmp_path / "run"), tmp_path / "trace"
-    lap("reference")
     # 1. Two processes, stopped by the run's STOP file: every rank ends cleanly at the same step.
     ddp = _torchrun(run, trace)
     _wait_for_checkpoint(run, ddp, 2)
@@ -216,12 +237,81 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert gap < BF16_ADAPTER
 
     # 5. The folder answers.
-    questions, answers = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
-    questions.write_text(json.dumps({"q": "Who founded Harbor Lane Bakery?"}) + "\n")
-    assert main(["ask", str(run), "--questions", str(questions), "--out", str(answers)]) == 0
-    answer = json.loads(answers.read_text().splitlines()[0])["answer"]
+    answer = _asks(run, tmp_path)
     lap("ask")
     assert answer.strip()
+
+
+def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: Path, reference: Path,
+                                                                     tmp_path: Path):
+    """FSDP2 on 2 processes: each holds half the base model; it continues a one-process checkpoint, writes
+    checkpoints one process continues, and trains what one process trains (within bf16 noise)."""
+    import torch
+
+    began = time.monotonic()
+    lap = lambda what: print(f"{what}: {time.monotonic() - began:.1f} s")  # noqa: E731 - where the time goes
+    run, trace = _copy(prepared, tmp_path / "run"), tmp_path / "trace"
+    for step in (1, 2):  # what one process wrote (the reference's checkpoints): FSDP continues from step 2
+        shutil.copytree(reference / "checkpoints" / f"step-{step}", run / "checkpoints" / f"step-{step}")
+
+    # 1. Two processes, FSDP, from step 2; stopped by the STOP file once they have saved step 4.
+    job = _torchrun(run, trace, "--fsdp")
+    _wait_for_checkpoint(run, job, 4)
+    (run / "STOP").touch()
+    code, log = _finish(job)
+    assert code == 0, log[-3000:]
+    lap("FSDP, 2 processes, stopped")
+    assert "FSDP: our CPU kernels" in log and "Resuming from step 2" in log, log[-3000:]
+    meta = RunDir(run).read_run()
+    assert meta["status"] == "stopped" and meta["processes"] == 2 and meta["sharding"] == "fsdp", log[-2000:]
+    stopped = meta["step"]
+    assert 4 <= stopped < TOTAL and newest_step(run / "checkpoints") == stopped
+
+    # Each rank held half of the base model's values (the frozen weights are sharded too), at every step.
+    rank0, rank1 = _trace(trace, 0), _trace(trace, 1)
+    assert sorted(rank0) == sorted(rank1) == list(range(3, stopped + 1))
+    for line in [*rank0.values(), *rank1.values()]:
+        assert abs(line["base_local"] / line["base_full"] - 0.5) < 0.01, line
+    print(f"FSDP shard of the base model: rank 0 {rank0[stopped]['base_local']:,}, rank 1 "
+          f"{rank1[stopped]['base_local']:,} of {rank0[stopped]['base_full']:,} values")
+    for step in rank0:  # the global batch, shared out as under DDP
+        assert not set(rank0[step]["examples"]) & set(rank1[step]["examples"])
+
+    # Its checkpoint is a one-process checkpoint: full LoRA weights and AdamW state, keyed by parameter index.
+    ours = load_checkpoint(run / "checkpoints" / f"step-{stopped}")
+    theirs = load_checkpoint(reference / "checkpoints" / f"step-{stopped}")
+    assert ours["state"]["sharding"] == "fsdp" and ours["adapter"].keys() == theirs["adapter"].keys()
+    assert ours["optimizer"]["state"].keys() == theirs["optimizer"]["state"].keys()
+    for i, moments in theirs["optimizer"]["state"].items():
+        assert ours["optimizer"]["state"][i]["exp_avg"].shape == moments["exp_avg"].shape
+        assert not isinstance(ours["optimizer"]["state"][i]["exp_avg"], torch.distributed.tensor.DTensor)
+    gap = _learned_gap(theirs["adapter"], ours["adapter"])
+    print(f"FSDP checkpoint step-{stopped} vs one process: {gap:.4f} of the learned weights")
+    assert gap < BF16_ADAPTER
+
+    # The stopped run's adapter/ (gathered on rank 0, written by peft) holds those weights, and answers.
+    written = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
+    assert written.keys() == ours["adapter"].keys()
+    assert all(torch.equal(written[k], ours["adapter"][k]) for k in written)
+    assert _asks(run, tmp_path).strip()
+    lap("ask")
+
+    # 2. One process continues the FSDP checkpoint to the end.
+    code, log = _finish(_launch([*TUNEDESK, "train", "--run", str(run), "--no-eval"]))
+    assert code == 0, log[-3000:]
+    lap("1 process, resumed")
+    meta = RunDir(run).read_run()
+    assert meta["status"] == "finished" and meta["step"] == TOTAL
+    ref_losses, losses = _losses(reference), _losses(run)
+    assert sorted(losses) == list(range(3, TOTAL + 1))
+    print("FSDP loss gaps (steps 3-8):", [round(abs(losses[s] - ref_losses[s]) / ref_losses[s], 4) for s in sorted(losses)])
+    for step, loss in losses.items():
+        assert abs(loss - ref_losses[step]) <= BF16_LOSS * ref_losses[step], (step, loss, ref_losses[step])
+    final = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
+    gap = _learned_gap(load_file(str(RunDir(reference).adapter / "adapter_model.safetensors")), final)
+    print(f"1 → FSDP → 1 process adapter vs one process: {gap:.4f} of the learned weights")
+    assert gap < BF16_ADAPTER
+
 
 
 def test_pack_holds_the_run_and_the_launch_commands(prepared: Path, tmp_path: Path):
@@ -261,12 +351,17 @@ def test_train_run_refuses_what_does_not_apply(prepared: Path, tmp_path: Path, c
     with run_lock(prepared):  # another trainer holds the folder
         assert main(["train", "--run", str(prepared)]) == 2
     assert "being trained by another process" in capsys.readouterr().err
-    os.environ["ACCELERATE_USE_FSDP"] = "true"
+    os.environ["ACCELERATE_USE_FSDP"] = "true"  # accelerate launch --use_fsdp with one process
     try:
         assert main(["train", "--run", str(prepared)]) == 2
     finally:
         del os.environ["ACCELERATE_USE_FSDP"]
-    assert "FSDP is not supported" in capsys.readouterr().err
+    assert "FSDP shards the model over several processes, and this is one process" in capsys.readouterr().err
+    assert main(["train", "--run", str(prepared), "--fsdp"]) == 2
+    assert "torchrun --nproc_per_node=N --no-python -- tunedesk train --run RUN --fsdp" in capsys.readouterr().err
+    assert main(["train", str(SAMPLE_DOCS), "--out", str(tmp_path / "x"), "--fsdp"]) == 2
+    assert "applies to --run only" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_launch_environment_backends_shards_and_sample_positions():
@@ -275,9 +370,20 @@ def test_launch_environment_backends_shards_and_sample_positions():
     for bad in ({"RANK": "4", "WORLD_SIZE": "4"}, {"WORLD_SIZE": "two"}):
         with pytest.raises(RunError):
             Launch.from_env(bad)
-    refuse_unsupported({"ACCELERATE_USE_FSDP": "false"})
+    two, one = Launch(0, 2, 0), Launch()
+    assert Sharding.from_launch(env={"ACCELERATE_USE_FSDP": "false"}) == Sharding()
+    assert Sharding.from_launch(env={"ACCELERATE_USE_FSDP": "true"}) == Sharding(fsdp=True)
+    assert Sharding.from_launch(fsdp=True, env={}).problems(two, "cpu", "bf16") == []
+    assert Sharding.from_launch(fsdp=True, env={}).problems(two, "cuda") == []
     with pytest.raises(RunError, match="DeepSpeed"):
-        refuse_unsupported({"ACCELERATE_USE_DEEPSPEED": "true"})
+        Sharding.from_launch(env={"ACCELERATE_USE_DEEPSPEED": "true"}).validate(two, "cpu")
+    with pytest.raises(RunError, match="MPS cannot run"):
+        Sharding(fsdp=True).validate(one, "mps")
+    # every problem at once, each with what to do
+    problems = Sharding(fsdp=True, deepspeed=True).problems(one, "cpu", "nf4")
+    assert len(problems) == 3 and "--precision bf16" in problems[2] and "torchrun" in problems[1]
+    with pytest.raises(RunError, match=r"\(1\) DeepSpeed.*\(2\) FSDP shards.*\(3\) FSDP with 4-bit"):
+        Sharding(fsdp=True, deepspeed=True).validate(one, "cpu", "nf4")
     assert (backend_for("cpu"), backend_for("cuda")) == ("gloo", "nccl")
     with pytest.raises(RunError, match="MPS"):
         backend_for("mps")

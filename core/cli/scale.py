@@ -70,15 +70,18 @@ def _check_prepared(args: argparse.Namespace) -> Path:
 
 
 def train_prepared(args: argparse.Namespace) -> int:
-    """`tunedesk train --run RUN [--max-steps N]`: one process, or each of torchrun's / accelerate's."""
-    from core.training.distributed import Launch, refuse_unsupported
+    """`tunedesk train --run RUN [--max-steps N] [--fsdp]`: one process, or each of torchrun's / accelerate's."""
+    from core.device import detect
+    from core.store import RunDir
+    from core.training.distributed import Launch, Sharding
 
     run = _check_prepared(args)
     launch = Launch.from_env()
-    refuse_unsupported()
+    sharding = Sharding.from_launch(getattr(args, "fsdp", False))
+    sharding.validate(launch, detect().kind, str(RunDir(run).read_run()["config"].get("precision", "auto")))
     if launch.world == 1:
         return _train_alone(run, args)
-    return _train_rank(run, args, launch)
+    return _train_rank(run, args, launch, sharding)
 
 
 def _ready(run: Path, max_steps: int | None) -> bool:
@@ -116,8 +119,9 @@ def _train_alone(run: Path, args: argparse.Namespace) -> int:
     return _report(run, args, result, printer)
 
 
-def _train_rank(run: Path, args: argparse.Namespace, launch: Any) -> int:
-    """One of several processes: join the group, rank 0 readies the folder while the others wait, then train."""
+def _train_rank(run: Path, args: argparse.Namespace, launch: Any, sharding: Any) -> int:
+    """One of several processes: join the group, rank 0 readies the folder while the others wait, then train
+    (with DDP, or FSDP as `sharding` says)."""
     from core.device import detect
     from core.models import resolve_model
     from core.store import RunDir
@@ -141,7 +145,8 @@ def _train_rank(run: Path, args: argparse.Namespace, launch: Any) -> int:
         resume = newest_step(RunDir(run).checkpoints) is not None
         printer: Any = ConsolePrinter() if launch.main else ignore_event
         try:
-            result = train_ranks(run, ranks, on_event=printer, should_stop=_stop_wish(run, launch.main), resume=resume)
+            result = train_ranks(run, ranks, on_event=printer, should_stop=_stop_wish(run, launch.main), resume=resume,
+                                 sharding=sharding)
         except Cancelled:  # stopped while loading, by the same agreement on every rank: nothing to save yet
             if launch.main:
                 (run / "STOP").unlink(missing_ok=True)

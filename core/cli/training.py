@@ -33,6 +33,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         from core.cli.scale import train_prepared
 
         return train_prepared(args)
+    if args.fsdp:
+        raise TuneDeskError("--fsdp shares one run's model over the processes of a launch, and applies to --run only.",
+                            "Prepare the run (tunedesk prepare DOCS --out RUN), then: torchrun --nproc_per_node=N "
+                            "--no-python -- tunedesk train --run RUN --fsdp")
     if not args.out:
         raise TuneDeskError("No run folder given.", "Name one: tunedesk train my_docs/ --out my_run "
                             "(or tunedesk train --run RUN for a folder made by tunedesk prepare)")
@@ -67,6 +71,9 @@ def add_parsers(sub: Any) -> None:
                                  "checkpoint); runs unchanged under torchrun and accelerate launch")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     p.add_argument("--no-eval", action="store_true", help='skip the "did it learn?" report at the end')
+    p.add_argument("--fsdp", action="store_true",
+                   help="with --run under torchrun: shard the model over the processes while training (FSDP: each "
+                        "holds about 1/N; each still loads it whole first); accelerate launch --use_fsdp asks the same")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')

@@ -85,7 +85,9 @@ def disk_error(exc: OSError, what: str) -> DiskError:
 
 
 def save_checkpoint(folder: Path, step: int, adapter_state: dict[str, Any], optimizer: Any, scheduler: Any,
-                    state: dict[str, Any], keep: int) -> Path:
+                    state: dict[str, Any], keep: int, optimizer_state: dict[str, Any] | None = None) -> Path:
+    """Write step-N/ (see the module's docstring). `optimizer_state`: the optimizer's state_dict as given, for
+    an FSDP run whose optimizer holds only shards (core/training/fsdp.py gathers it in the same format)."""
     import torch
     from safetensors.torch import save as safetensors_bytes
 
@@ -105,7 +107,7 @@ def save_checkpoint(folder: Path, step: int, adapter_state: dict[str, Any], opti
             rng["cuda"] = torch.cuda.get_rng_state_all()
         files = {
             "adapter.safetensors": safetensors_bytes({k: v.detach().contiguous().cpu() for k, v in adapter_state.items()}),
-            "optimizer.pt": torch_bytes(optimizer.state_dict()),
+            "optimizer.pt": torch_bytes(optimizer.state_dict() if optimizer_state is None else optimizer_state),
             "scheduler.pt": torch_bytes(scheduler.state_dict()),
             "rng.pt": torch_bytes(rng),
             "state.json": json.dumps({**state, "step": step}).encode("utf-8"),

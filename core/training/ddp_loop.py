@@ -1,4 +1,4 @@
-"""The training loop on several processes (DDP): the single-process loop's steps, shared out by rank.
+"""The training loop on several processes (DDP or FSDP): the single-process loop's steps, shared out by rank.
 
 What a run trains does not depend on how many processes train it. The global batch is the run's
 `batch_size`, in the order batch_order gives for (seed, epoch); each rank trains on its shard of every
@@ -9,18 +9,24 @@ on 2 continues on 1 (or in the app) from the same example: checkpoints store the
 
 Loading, planning, the adapter and the events are loop.py's own steps (imported by name: one loop, not
 two copies of it). What differs is here, in the same named order:
-  restore  the newest checkpoint on every rank (the same one: checked), then DDP around the loss
+  restore  the newest checkpoint on every rank (the same one: checked), then DDP around the loss, or the
+           model sharded with FSDP (fsdp.py) and AdamW rebuilt over its shards
   loop     a stop agreed by all ranks at each step; the sharded forward/backward; a sharded validation
   finish   rank 0 alone writes checkpoints, metrics, run.json and the adapter; the others only compute
+           (under FSDP every rank first helps gather the full LoRA weights and AdamW state for rank 0)
 Every collective sits at a point all ranks reach in the same order, so a stop or an early stop never
-leaves one rank waiting for another.
+leaves one rank waiting for another. FSDP adds one rule: every forward is a collective (each layer's
+weights are all-gathered), so every rank runs the same number of forwards, validation included.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import math
 import os
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -30,10 +36,11 @@ from core.events import (Caution, CheckpointSaved, Finished, OnEvent, Progress, 
                          ignore_event, never_stop)
 from core.locks import run_lock
 from core.store import RunDir, RunStatus
+from core.training import fsdp
 from core.training.checkpoints import resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
-from core.training.distributed import TRACE_ENV, Ranks, fingerprint
+from core.training.distributed import TRACE_ENV, Ranks, Sharding, fingerprint
 from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
                                 _write_adapter, evaluate, mark_training, new_optimizer, record_failure,
                                 take_counters)
@@ -41,10 +48,14 @@ from core.training.loss import autocast_for
 from core.training.memory import peak_memory_gb
 from core.training.metrics import MetricsFile, tee
 
+log = logging.getLogger(__name__)
+
 
 def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_event,
-                should_stop: ShouldStop = never_stop, resume: bool = False) -> TrainResult:
-    """Train the prepared run in `run_path` as one of `ranks` (every rank calls this with the same arguments).
+                should_stop: ShouldStop = never_stop, resume: bool = False,
+                sharding: Sharding = Sharding()) -> TrainResult:
+    """Train the prepared run in `run_path` as one of `ranks` (every rank calls this with the same arguments),
+    with DDP, or with FSDP when `sharding.fsdp`.
 
     `should_stop` is this rank's own wish (signals; on rank 0 also the STOP file): it is asked only at
     points where all ranks agree on it. Rank 0 holds the run folder's lock and sends events on to
@@ -53,6 +64,7 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
     config = TrainConfig.from_dict(run.read_run()["config"])
     config.validate()
     t = _Training(run, config, tee(MetricsFile(run), on_event) if ranks.main else on_event)
+    t.fsdp = sharding.fsdp  # type: ignore[attr-defined]
     if config.batch_size < ranks.world:
         t.emit(Caution(f"The global batch is {config.batch_size} examples for {ranks.world} processes: some "
                        "processes wait idle at every step. Prepare the run with --batch-size "
@@ -60,8 +72,12 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
     with run_lock(run.root) if ranks.main else contextlib.nullcontext():
         try:
             _load(t, never_stop, None)  # a stop while loading is answered once all ranks can agree on it
+            sharding.validate(ranks.launch, t.device, t.choice.precision)  # "auto" became a precision: NF4?
             _non_reentrant_checkpointing(t.model)
-            _plan(t, resume)
+            if sharding.fsdp and t.device == "cpu":
+                log.info(fsdp.KERNELS_OFF)
+                t.emit(Progress(Stage.LOAD_MODEL, fsdp.KERNELS_OFF))
+            _plan(t, resume, kernels=not sharding.fsdp)
             _restore(t, ranks, should_stop, resume)
             stopped = _loop(t, ranks, should_stop)
             return _finish(t, ranks, stopped)
@@ -90,7 +106,9 @@ def _non_reentrant_checkpointing(model: Any) -> None:
 
 
 def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) -> None:
-    """AdamW and the schedule as loop.py makes them; the newest checkpoint on every rank; DDP around the loss."""
+    """AdamW and the schedule as loop.py makes them; the newest checkpoint on every rank; DDP around the loss,
+    or the model sharded (FSDP), which loads the checkpoint into the whole model first: peft loads an adapter
+    into whole tensors, not into shards."""
     plan = t.plan
     new_optimizer(t)
     if ranks.any(should_stop()):
@@ -105,9 +123,29 @@ def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) 
         raise RunError("The processes did not start from the same weights or the same checkpoint.",
                        "Every process must see the same run folder (a shared file system, or the same copy on each "
                        "machine) and the same base model; then start again.")
-    t.ddp = ranks.wrap(t.model)  # type: ignore[attr-defined]
+    if t.fsdp:  # type: ignore[attr-defined]
+        _shard(t)
+    else:
+        t.ddp = ranks.wrap(t.model)  # type: ignore[attr-defined]
     if ranks.main:
-        mark_training(t, processes=ranks.world)
+        mark_training(t, processes=ranks.world, sharding=_sharding(t))
+
+
+def _sharding(t: _Training) -> str:
+    """What run.json and each checkpoint's state.json say the processes did: "fsdp" or "ddp"."""
+    return "fsdp" if t.fsdp else "ddp"  # type: ignore[attr-defined]
+
+
+def _shard(t: _Training) -> None:
+    """FSDP: shard the model that _restore filled in, then AdamW and the schedule over the shards, holding the
+    state the checkpoint gave them (fully_shard replaces every parameter, so the first AdamW holds stale ones)."""
+    optimizer, schedule, rng = t.optimizer.state_dict(), t.scheduler.state_dict(), random.getstate()
+    t.ddp = fsdp.shard_model(t.model, t.compute)  # type: ignore[attr-defined]
+    new_optimizer(t)
+    if optimizer["state"]:  # resumed: AdamW has moments to carry over
+        fsdp.load_optimizer_state(t.ddp, t.optimizer, optimizer)  # type: ignore[attr-defined]
+    t.scheduler.load_state_dict(schedule)
+    random.setstate(rng)  # new_optimizer seeds it: keep what the checkpoint restored
 
 
 def _position(t: _Training, state: dict[str, Any]) -> int:
@@ -183,7 +221,7 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
         (n_all,) = ranks.sum([n_mine])  # the batch's answer tokens, over all ranks
         weight = ranks.world / n_all if mine else 0.0  # DDP divides by world: the sum is the global mean's gradient
         last = m == config.grad_accum - 1
-        with contextlib.nullcontext() if last else t.ddp.no_sync():  # type: ignore[attr-defined]
+        with _accumulating(t, last):
             with autocast_for(t.compute, t.device):
                 summed = t.ddp(batch)  # type: ignore[attr-defined]
             (summed * (weight / config.grad_accum)).backward()
@@ -193,7 +231,9 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
         mine_all.extend(mine)
         t.micro += 1
     totals = ranks.sum([*sums, tokens])
-    torch.nn.utils.clip_grad_norm_(t.params, 1.0)  # gradients are equal on every rank after DDP: the same clip
+    # The same clip on every rank: DDP's gradients are equal everywhere; FSDP's norm is of the full gradient
+    # (its shards are DTensors, whose norm torch reduces over the ranks).
+    torch.nn.utils.clip_grad_norm_(t.params, 1.0)
     t.optimizer.step()
     t.scheduler.step()
     t.optimizer.zero_grad(set_to_none=True)
@@ -202,11 +242,25 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
     return int(totals[-1]), mine_all
 
 
+def _accumulating(t: _Training, last: bool) -> Any:
+    """Gradients stay on each rank until the last micro-batch of a step, then are averaged (DDP) or
+    reduce-scattered (FSDP) once."""
+    if t.fsdp:  # type: ignore[attr-defined]
+        t.ddp.set_requires_gradient_sync(last)  # type: ignore[attr-defined]
+        return contextlib.nullcontext()
+    return contextlib.nullcontext() if last else t.ddp.no_sync()  # type: ignore[attr-defined]
+
+
 def _validate(t: _Training, ranks: Ranks) -> None:
     """Validation loss over all ranks, each on every world-th example: the same number on every rank."""
     mine = t.val_data[ranks.rank :: ranks.world]
     n_mine = sum(sum(1 for label in e.labels[1:] if label != IGNORE) for e in mine)
-    mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute) if mine else 0.0
+    if t.fsdp:  # type: ignore[attr-defined]
+        mean = _sharded_evaluate(t, ranks, mine)
+    elif mine:
+        mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute)
+    else:
+        mean = 0.0
     total, count = ranks.sum([mean * n_mine if n_mine else 0.0, n_mine])
     t.val_loss = total / max(1.0, count)
     improved = t.val_loss < t.best_val - 1e-4
@@ -215,23 +269,50 @@ def _validate(t: _Training, ranks: Ranks) -> None:
     t.emit(_eval_event(t.step, t.val_loss, t.last_loss, t.history))
 
 
+def _sharded_evaluate(t: _Training, ranks: Ranks, mine: list[Any]) -> float:
+    """loop.evaluate through the FSDP root (whose forward gathers the weights), with as many forwards on every
+    rank as on the busiest one (rank 0 holds the most examples): a rank out of examples runs a stand-in batch
+    whose loss it drops, so no rank waits on an all-gather another skipped."""
+    import torch
+
+    size, pad = t.config.batch_size, t.tokenizer.pad_token_id
+    data = sorted(mine, key=lambda e: len(e.input_ids))
+    rounds = math.ceil(len(t.val_data[0 :: ranks.world]) / size)
+    total, count = 0.0, 0
+    t.model.eval()
+    with torch.no_grad(), autocast_for(t.compute, t.device):
+        for i in range(rounds):
+            part = data[i * size : (i + 1) * size]
+            batch = {k: v.to(t.device) for k, v in collate(part or t.val_data[:1], pad).items()}
+            summed = t.ddp(batch)  # type: ignore[attr-defined]
+            if part:
+                total += float(summed)
+                count += int((batch["labels"][:, 1:] != IGNORE).sum())
+    t.model.train()
+    return total / max(1, count)
+
+
 def _save(t: _Training, ranks: Ranks) -> None:
-    """Rank 0 writes the checkpoint, once every rank has shown it holds the same LoRA weights."""
+    """Rank 0 writes the checkpoint, once every rank has shown it holds the same LoRA weights (under FSDP,
+    once they have gathered the full LoRA weights and AdamW state for it)."""
     from peft import get_peft_model_state_dict
 
-    if not ranks.same(fingerprint(t.model)):
+    # Under FSDP there is one copy of the LoRA weights, in shards: nothing that could differ between ranks.
+    if not t.fsdp and not ranks.same(fingerprint(t.model)):  # type: ignore[attr-defined]
         raise RunError(f"The processes' adapters differ at step {t.step}: their training went apart.",
                        "Continue from the last checkpoint (run the same command again); if it happens again, "
                        "report it with the run's run.json.")
+    full, optimizer = _full_state(t)
     t.saved_step = t.step
     if not ranks.main:
         return
     state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
              "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "processes": ranks.world,
-             "train_seconds": _train_seconds(t),
+             "sharding": _sharding(t), "train_seconds": _train_seconds(t),
              "samples": samples_before(t.micro, t.lengths, t.config.batch_size, t.config.seed)}
-    path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
-                           state, t.config.keep_checkpoints)
+    adapter = get_peft_model_state_dict(t.model, state_dict=full)
+    path = save_checkpoint(t.run.checkpoints, t.step, adapter, t.optimizer, t.scheduler,
+                           state, t.config.keep_checkpoints, optimizer_state=optimizer)
     t.emit(CheckpointSaved(t.step, str(path)))
 
 
@@ -253,17 +334,29 @@ def _finish(t: _Training, ranks: Ranks, stopped: bool) -> TrainResult:
         _validate(t, ranks)
     status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
     seconds, peak = _train_seconds(t), peak_memory_gb(t.device)
+    full, _ = _full_state(t, optimizer=False)
     if ranks.main:
-        _write_adapter(t)
+        _write_adapter(t, full)
         t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss,
-                         train_seconds=seconds, tokens=t.tokens_seen, peak_memory_gb=peak, processes=ranks.world)
+                         train_seconds=seconds, tokens=t.tokens_seen, peak_memory_gb=peak, processes=ranks.world,
+                         sharding=_sharding(t))
         message = resume_words if stopped else f"Finished {t.step} steps in {seconds / 60:.1f} min on {ranks.world} processes."
         t.emit(Finished(t.step, stopped, adapter, message))
     return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
 
 
+def _full_state(t: _Training, optimizer: bool = True) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Under FSDP, the LoRA weights (and AdamW's state) as full tensors: on rank 0, gathered by all ranks.
+    (None, None) under DDP, where every rank's model and optimizer are whole."""
+    if not t.fsdp:  # type: ignore[attr-defined]
+        return None, None
+    weights = fsdp.lora_state(t.ddp)  # type: ignore[attr-defined]
+    return weights, fsdp.optimizer_state(t.ddp, t.optimizer) if optimizer else None  # type: ignore[attr-defined]
+
+
 class _Trace:
-    """The per-rank diagnostic of TRACE_ENV: one line per step, this rank's examples and LoRA fingerprint."""
+    """The per-rank diagnostic of TRACE_ENV: one line per step, this rank's examples, its LoRA fingerprint
+    (under DDP; FSDP's ranks hold different shards of one copy) and how many of the base model's values it holds."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -279,6 +372,9 @@ class _Trace:
     def write(self, step: int, examples: list[int], model: Any) -> None:
         if self.path is None:
             return
-        line = {"step": step, "examples": examples, "fingerprint": fingerprint(model)}
+        local, full = fsdp.shard_sizes(model)
+        sharded = local < full
+        line = {"step": step, "examples": examples, "fingerprint": None if sharded else fingerprint(model),
+                "base_local": local, "base_full": full}
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")

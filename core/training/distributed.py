@@ -9,7 +9,9 @@ reaches in the same order, so no rank ever waits on a collective another rank sk
   sum(values)     answer-token counts, the logged loss, the validation loss
   same(text)      the LoRA weights' fingerprint at every checkpoint (DDP keeps them equal; this proves it)
 Gradients are averaged by torch's DistributedDataParallel, never by hand (issue #19: no home-made
-distribution code). FSDP and DeepSpeed are refused with a reason (docs/scale-out.md): not built yet.
+distribution code). With `Sharding(fsdp=True)` (`train --run --fsdp`, or accelerate launch --use_fsdp) torch's
+FSDP2 shards the model over the ranks instead (core/training/fsdp.py). DeepSpeed is refused with a reason
+(docs/scale-out.md): not built.
 """
 
 from __future__ import annotations
@@ -61,16 +63,60 @@ class Launch:
         return cls(rank, world, local)
 
 
-def refuse_unsupported(env: dict[str, str] | None = None) -> None:
-    """FSDP and DeepSpeed (accelerate launch --use_fsdp / --use_deepspeed, or an accelerate config that asks
-    for them) are not built: say so before a rank loads a model, instead of silently training with DDP."""
-    env = dict(os.environ if env is None else env)
-    for var, engine in (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DeepSpeed")):
-        if env.get(var, "").lower() in ("1", "true", "yes"):
-            raise RunError(f"{engine} is not supported by TuneDesk yet: each process holds the whole model and "
-                           "DDP averages the LoRA gradients.",
-                           f"Launch without {engine} (torchrun, or accelerate launch --multi_gpu): a model that "
-                           "fits one device trains on many; see docs/scale-out.md.")
+TRUE = ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Sharding:
+    """How the processes of one launch share the model: the one launch setting of `train --run`.
+
+    Not stored in run.json: a run's checkpoints hold full (gathered) LoRA weights and optimizer state, so the
+    same run may continue with DDP, with FSDP or in one process (docs/scale-out.md)."""
+
+    fsdp: bool = False
+    """Shard the base model, the LoRA weights, their gradients and optimizer state over the processes (torch's
+    FSDP2 `fully_shard`), so while training each holds about 1/N of the model (each still loads it whole
+    first: docs/scale-out.md). Off: DDP, every process holds the whole model. Asked for by --fsdp or by
+    accelerate launch --use_fsdp (ACCELERATE_USE_FSDP)."""
+
+    deepspeed: bool = False
+    """accelerate launch --use_deepspeed (ACCELERATE_USE_DEEPSPEED): not built, refused by `validate`."""
+
+    @classmethod
+    def from_launch(cls, fsdp: bool = False, env: dict[str, str] | None = None) -> "Sharding":
+        """The --fsdp option, or what accelerate launch (or its config file) put in the environment."""
+        env = dict(os.environ if env is None else env)
+        return cls(fsdp=fsdp or env.get("ACCELERATE_USE_FSDP", "").lower() in TRUE,
+                   deepspeed=env.get("ACCELERATE_USE_DEEPSPEED", "").lower() in TRUE)
+
+    def problems(self, launch: Launch, device: str, precision: str = "auto") -> list[str]:
+        """Every reason this launch cannot train as asked, each with what to do (empty: it can)."""
+        found = []
+        if self.deepspeed:
+            found.append("DeepSpeed is not supported by TuneDesk: launch without --use_deepspeed (torchrun, or "
+                         "accelerate launch --multi_gpu, optionally with --use_fsdp to shard a model too big for "
+                         "one device).")
+        if self.fsdp and device not in ("cpu", "cuda"):
+            found.append(f"FSDP needs several processes, which {device.upper()} cannot run (no multi-process "
+                         "backend): train in one process (tunedesk train --run RUN), or on CUDA GPUs or CPUs "
+                         "with torchrun.")
+        elif self.fsdp and launch.world == 1:
+            found.append("FSDP shards the model over several processes, and this is one process: nothing to share "
+                         "it with. Launch several (torchrun --nproc_per_node=N --no-python -- tunedesk train "
+                         "--run RUN --fsdp), or drop --fsdp (and --use_fsdp) to train in this one.")
+        if self.fsdp and precision == "nf4":
+            found.append("FSDP with 4-bit (NF4, QLoRA) base weights is not built: bitsandbytes' packed weights "
+                         "cannot be sharded as DTensors. Prepare the run with --precision bf16 (or fp16/fp32), "
+                         "or train it with DDP (no --fsdp): a 70B model in NF4 fits one 80 GB GPU.")
+        return found
+
+    def validate(self, launch: Launch, device: str, precision: str = "auto") -> None:
+        """Raise one RunError that names every problem at once, before a rank loads a model."""
+        found = self.problems(launch, device, precision)
+        if found:
+            raise RunError("This launch cannot train the run: " + " ".join(
+                f"({i}) {p}" for i, p in enumerate(found, 1)) if len(found) > 1 else found[0],
+                "Fix the launch as said above and run it again; docs/scale-out.md has the command lines.")
 
 
 def backend_for(device: str) -> str:
@@ -170,7 +216,7 @@ class Ranks:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [self.launch.local_rank] if self.device == "cuda" else None
-        return DistributedDataParallel(_loss_module(model), device_ids=ids, find_unused_parameters=False,
+        return DistributedDataParallel(loss_module(model), device_ids=ids, find_unused_parameters=False,
                                        broadcast_buffers=False, init_sync=False)
 
     def close(self) -> None:
@@ -180,8 +226,14 @@ class Ranks:
             dist.destroy_process_group()
 
 
-def _loss_module(model: Any) -> Any:
-    """A torch Module whose forward(batch) is the summed answer-token loss of `model` (its LoRA weights train)."""
+INNER = "inner"
+"""The attribute of loss_module's module that holds the model: its parameters' names start with "inner."."""
+
+
+def loss_module(model: Any, fused_head: bool = True) -> Any:
+    """A torch Module whose forward(batch) is the summed answer-token loss of `model` (its LoRA weights train):
+    what DDP and FSDP wrap, since they see only the forward calls of the module they wrap. `fused_head`: see
+    loss.answer_loss (off under FSDP)."""
     import torch
 
     from core.training.loss import answer_loss
@@ -192,7 +244,7 @@ def _loss_module(model: Any) -> Any:
             self.inner = inner
 
         def forward(self, batch: dict[str, Any]) -> Any:
-            loss, n = answer_loss(self.inner, batch)  # mean over this shard's answer tokens
+            loss, n = answer_loss(self.inner, batch, fused_head)  # mean over this shard's answer tokens
             return loss * n
 
     return SummedAnswerLoss(model)
@@ -200,7 +252,7 @@ def _loss_module(model: Any) -> Any:
 
 def fingerprint(model: Any) -> str:
     """sha256 of every trainable weight's bytes, in name order: equal on two ranks only if the LoRA weights are
-    bit for bit equal. A few MB of adapter for the demo model: milliseconds."""
+    bit for bit equal. A few MB of adapter for the demo model: milliseconds. Whole (not FSDP-sharded) weights only."""
     digest = hashlib.sha256()
     for name, param in sorted(model.named_parameters(), key=lambda item: item[0]):
         if param.requires_grad:

@@ -225,8 +225,9 @@ def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None)
     t.compute = "nf4_bf16" if t.choice.precision == "nf4" and t.info.bf16 else t.choice.precision
 
 
-def _plan(t: _Training, resume: bool) -> None:
-    """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile."""
+def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
+    """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile
+    (`kernels` False: neither, for a model FSDP will shard; ddp_loop.py says why)."""
     t.phase = "while preparing the training data"
     t.train_data = _encode_all(t.tokenizer, t.run.dataset / "train.jsonl", t.config.max_seq_len)
     t.val_data = _encode_all(t.tokenizer, t.run.dataset / "validation.jsonl", t.config.max_seq_len)
@@ -235,8 +236,8 @@ def _plan(t: _Training, resume: bool) -> None:
     t.lengths = [len(e.input_ids) for e in t.train_data]
     t.plan = plan_steps(t.config, len(t.train_data))
     done_before = (newest_step(t.run.checkpoints) or 0) if resume else 0
-    compiling = should_compile(t.config, t.device, t.plan.total_steps - done_before)
-    if t.device == "cpu":
+    compiling = kernels and should_compile(t.config, t.device, t.plan.total_steps - done_before)
+    if t.device == "cpu" and kernels:
         cpu_kernels(t.model, fuse_layers=not compiling)
     if compiling:
         t.emit(Progress(Stage.LOAD_MODEL, "Compiling the model for this CPU (about a minute, once per run)…"))
@@ -405,9 +406,11 @@ def _finish(t: _Training, stopped: bool) -> TrainResult:
     return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
 
 
-def _write_adapter(t: _Training) -> None:
+def _write_adapter(t: _Training, state_dict: dict[str, Any] | None = None) -> None:
     """Written aside, then swapped in by renames: a kill at any moment leaves the old adapter or the new
-    one under adapter/, never half of one. The tokenizer travels with it: the exact chat template trained."""
+    one under adapter/, never half of one. The tokenizer travels with it: the exact chat template trained.
+    `state_dict`: the LoRA weights as full tensors where the model holds only shards (FSDP), keyed as the
+    peft model's state_dict keys them."""
     import shutil
 
     run = t.run
@@ -415,7 +418,7 @@ def _write_adapter(t: _Training) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
     try:
-        t.model.save_pretrained(str(tmp))
+        t.model.save_pretrained(str(tmp), **({"state_dict": state_dict} if state_dict is not None else {}))
         t.tokenizer.save_pretrained(str(tmp))
         if run.adapter.exists():
             run.adapter.rename(old)

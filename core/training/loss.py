@@ -130,8 +130,11 @@ def head_loss_declined(model: Any, on: str = "cpu") -> str | None:
     return reason
 
 
-def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
-    """Return (mean loss over answer tokens, number of answer tokens)."""
+def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> tuple[Any, int]:
+    """Return (mean loss over answer tokens, number of answer tokens).
+
+    `fused_head` False keeps our fused CPU head loss off even where it applies: under FSDP the head's weight
+    is a DTensor shard between forwards, and the kernel is not measured on sharded modules (core/training/fsdp.py)."""
     from torch.utils.checkpoint import checkpoint
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -151,7 +154,7 @@ def answer_loss(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     y = targets[keep]  # (N,)
     if n == 0:
         return hidden.sum() * 0.0, 0
-    if _fusable_head(head):
+    if fused_head and _fusable_head(head):
         dtype = compute_dtype("cpu", picked.dtype)
         weight = head.weight if head.weight.dtype == dtype else head.weight.to(dtype)  # once, not per piece
         total = _head_loss_function().apply(picked.to(dtype), weight, y)
