@@ -302,6 +302,7 @@ def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: P
     lap("1 process, resumed")
     meta = RunDir(run).read_run()
     assert meta["status"] == "finished" and meta["step"] == TOTAL
+    assert (meta["processes"], meta["sharding"]) == (1, None)  # what trained it last, not the launch before
     ref_losses, losses = _losses(reference), _losses(run)
     assert sorted(losses) == list(range(3, TOTAL + 1))
     print("FSDP loss gaps (steps 3-8):", [round(abs(losses[s] - ref_losses[s]) / ref_losses[s], 4) for s in sorted(losses)])

@@ -277,12 +277,13 @@ def _restore(t: _Training, should_stop: ShouldStop, resume: bool) -> None:
 
 
 def mark_training(t: _Training, **more: Any) -> None:
-    """run.json says "training", with what this session trains on and how, for both loops (ddp_loop.py adds
-    its process count): from here on the folder changes."""
+    """run.json says "training", with what this session trains on and how, for both loops (ddp_loop.py gives
+    its process count and sharding): from here on the folder changes. One process says so too, or a run
+    continued alone after a launch of several would still claim that launch's processes."""
     t.run.update_run(status=RunStatus.TRAINING, error=None, precision=t.choice.precision,
                      precision_reason=t.choice.reason, model_path=str(t.model_dir), device=t.device,
                      total_steps=t.plan.total_steps, train_examples=len(t.train_data),
-                     validation_examples=len(t.val_data), **more)
+                     validation_examples=len(t.val_data), **{"processes": 1, "sharding": None, **more})
 
 
 def _loop(t: _Training, should_stop: ShouldStop) -> bool:
