@@ -203,24 +203,30 @@ def test_slim_drops_tests_and_headers_and_links_identical_libraries(tmp_path: Pa
         assert (app / "pkg" / name).read_bytes() == library
 
 
+def _real_libraries() -> tuple[Path, Path] | None:
+    """This Python's shared libpython and numpy's vendored OpenBLAS, or None where either is missing."""
+    import sysconfig
+
+    import numpy
+
+    libpython = Path(sysconfig.get_config_var("LIBDIR") or "") / (sysconfig.get_config_var("INSTSONAME") or "-")
+    openblas = next((Path(numpy.__file__).parent.parent / "numpy.libs").glob("libscipy_openblas*.so"), None)
+    return (libpython, openblas) if libpython.is_file() and openblas is not None else None
+
+
 @linux_only
+@pytest.mark.skipif(__import__("shutil").which("strip") is None,
+                    reason="binutils' strip is not installed: the build skips stripping too")
+@pytest.mark.skipif(_real_libraries() is None, reason="this Python has no shared libpython or numpy no vendored OpenBLAS")
 def test_slim_strips_symbol_tables_but_never_a_library_it_would_break(tmp_path: Path) -> None:
     """Two real libraries of this environment: libpython (unstripped, loads after stripping) and numpy's
     OpenBLAS, which auditwheel patched and which `strip` turns into a file the loader refuses: it must be left
     exactly as it was. Each copy is then loaded in a fresh process, as the frozen app would load it."""
     import shutil
-    import sysconfig
-
-    import numpy
 
     from slim import slim
 
-    if shutil.which("strip") is None:
-        pytest.skip("binutils' strip is not installed: the build skips stripping too")
-    libpython = Path(sysconfig.get_config_var("LIBDIR") or "") / (sysconfig.get_config_var("INSTSONAME") or "-")
-    openblas = next((Path(numpy.__file__).parent.parent / "numpy.libs").glob("libscipy_openblas*.so"), None)
-    if not libpython.is_file() or openblas is None:
-        pytest.skip("this Python has no shared libpython or numpy no vendored OpenBLAS")
+    libpython, openblas = _real_libraries()
     app = tmp_path / "app"
     app.mkdir()
     shutil.copy2(libpython, app / libpython.name)
