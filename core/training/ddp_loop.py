@@ -64,7 +64,7 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
     config = TrainConfig.from_dict(run.read_run()["config"])
     config.validate()
     t = _Training(run, config, tee(MetricsFile(run), on_event) if ranks.main else on_event)
-    t.fsdp = sharding.fsdp  # type: ignore[attr-defined]
+    t.fsdp = sharding.fsdp
     if config.batch_size < ranks.world:
         t.emit(Caution(f"The global batch is {config.batch_size} examples for {ranks.world} processes: some "
                        "processes wait idle at every step. Prepare the run with --batch-size "
@@ -123,27 +123,27 @@ def _restore(t: _Training, ranks: Ranks, should_stop: ShouldStop, resume: bool) 
         raise RunError("The processes did not start from the same weights or the same checkpoint.",
                        "Every process must see the same run folder (a shared file system, or the same copy on each "
                        "machine) and the same base model; then start again.")
-    if t.fsdp:  # type: ignore[attr-defined]
+    if t.fsdp:
         _shard(t)
     else:
-        t.ddp = ranks.wrap(t.model)  # type: ignore[attr-defined]
+        t.parallel = ranks.wrap(t.model)
     if ranks.main:
         mark_training(t, processes=ranks.world, sharding=_sharding(t))
 
 
 def _sharding(t: _Training) -> str:
     """What run.json and each checkpoint's state.json say the processes did: "fsdp" or "ddp"."""
-    return "fsdp" if t.fsdp else "ddp"  # type: ignore[attr-defined]
+    return "fsdp" if t.fsdp else "ddp"
 
 
 def _shard(t: _Training) -> None:
     """FSDP: shard the model that _restore filled in, then AdamW and the schedule over the shards, holding the
     state the checkpoint gave them (fully_shard replaces every parameter, so the first AdamW holds stale ones)."""
     optimizer, schedule, rng = t.optimizer.state_dict(), t.scheduler.state_dict(), random.getstate()
-    t.ddp = fsdp.shard_model(t.model, t.compute)  # type: ignore[attr-defined]
+    t.parallel = fsdp.shard_model(t.model, t.compute)
     new_optimizer(t)
     if optimizer["state"]:  # resumed: AdamW has moments to carry over
-        fsdp.load_optimizer_state(t.ddp, t.optimizer, optimizer)  # type: ignore[attr-defined]
+        fsdp.load_optimizer_state(t.parallel, t.optimizer, optimizer)
     t.scheduler.load_state_dict(schedule)
     random.setstate(rng)  # new_optimizer seeds it: keep what the checkpoint restored
 
@@ -223,7 +223,7 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
         last = m == config.grad_accum - 1
         with _accumulating(t, last):
             with autocast_for(t.compute, t.device):
-                summed = t.ddp(batch)  # type: ignore[attr-defined]
+                summed = t.parallel(batch)
             (summed * (weight / config.grad_accum)).backward()
         sums.append(float(summed) if mine else 0.0)
         counts.append(n_all)
@@ -245,17 +245,17 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
 def _accumulating(t: _Training, last: bool) -> Any:
     """Gradients stay on each rank until the last micro-batch of a step, then are averaged (DDP) or
     reduce-scattered (FSDP) once."""
-    if t.fsdp:  # type: ignore[attr-defined]
-        t.ddp.set_requires_gradient_sync(last)  # type: ignore[attr-defined]
+    if t.fsdp:
+        t.parallel.set_requires_gradient_sync(last)
         return contextlib.nullcontext()
-    return contextlib.nullcontext() if last else t.ddp.no_sync()  # type: ignore[attr-defined]
+    return contextlib.nullcontext() if last else t.parallel.no_sync()
 
 
 def _validate(t: _Training, ranks: Ranks) -> None:
     """Validation loss over all ranks, each on every world-th example: the same number on every rank."""
     mine = t.val_data[ranks.rank :: ranks.world]
     n_mine = sum(sum(1 for label in e.labels[1:] if label != IGNORE) for e in mine)
-    if t.fsdp:  # type: ignore[attr-defined]
+    if t.fsdp:
         mean = _sharded_evaluate(t, ranks, mine)
     elif mine:
         mean = evaluate(t.model, mine, t.config.batch_size, t.tokenizer.pad_token_id, t.device, t.compute)
@@ -284,7 +284,7 @@ def _sharded_evaluate(t: _Training, ranks: Ranks, mine: list[Any]) -> float:
         for i in range(rounds):
             part = data[i * size : (i + 1) * size]
             batch = {k: v.to(t.device) for k, v in collate(part or t.val_data[:1], pad).items()}
-            summed = t.ddp(batch)  # type: ignore[attr-defined]
+            summed = t.parallel(batch)
             if part:
                 total += float(summed)
                 count += int((batch["labels"][:, 1:] != IGNORE).sum())
@@ -298,7 +298,7 @@ def _save(t: _Training, ranks: Ranks) -> None:
     from peft import get_peft_model_state_dict
 
     # Under FSDP there is one copy of the LoRA weights, in shards: nothing that could differ between ranks.
-    if not t.fsdp and not ranks.same(fingerprint(t.model)):  # type: ignore[attr-defined]
+    if not t.fsdp and not ranks.same(fingerprint(t.model)):
         raise RunError(f"The processes' adapters differ at step {t.step}: their training went apart.",
                        "Continue from the last checkpoint (run the same command again); if it happens again, "
                        "report it with the run's run.json.")
@@ -348,10 +348,10 @@ def _finish(t: _Training, ranks: Ranks, stopped: bool) -> TrainResult:
 def _full_state(t: _Training, optimizer: bool = True) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Under FSDP, the LoRA weights (and AdamW's state) as full tensors: on rank 0, gathered by all ranks.
     (None, None) under DDP, where every rank's model and optimizer are whole."""
-    if not t.fsdp:  # type: ignore[attr-defined]
+    if not t.fsdp:
         return None, None
-    weights = fsdp.lora_state(t.ddp)  # type: ignore[attr-defined]
-    return weights, fsdp.optimizer_state(t.ddp, t.optimizer) if optimizer else None  # type: ignore[attr-defined]
+    weights = fsdp.lora_state(t.parallel)
+    return weights, fsdp.optimizer_state(t.parallel, t.optimizer) if optimizer else None
 
 
 class _Trace:

@@ -148,6 +148,11 @@ class _Training:
     """Training time of the sessions before this one (a resumed run's checkpoint says): totals survive Resume."""
     tokens_seen: int = 0
     val_loss: float | None = None
+    # several processes (ddp_loop.py)
+    fsdp: bool = False
+    """The processes shard the model (FSDP) rather than each holding it whole (DDP)."""
+    parallel: Any = None
+    """The model as the processes run it: DDP's wrapper, or the model FSDP sharded; None in one process."""
 
     @property
     def device(self) -> str:
