@@ -71,7 +71,10 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
                        f"{ranks.world} or more (a multiple of {ranks.world})."))
     with run_lock(run.root) if ranks.main else contextlib.nullcontext():
         try:
-            _load(t, never_stop, None)  # a stop while loading is answered once all ranks can agree on it
+            # A stop while loading is answered once all ranks can agree on it. FSDP loads onto the CPU:
+            # fully_shard then moves each layer to this rank's device as it shards it, so a GPU never holds
+            # the whole model (loaded onto the GPU, a model larger than one would fail before sharding).
+            _load(t, never_stop, None, on="cpu" if sharding.fsdp else None)
             sharding.validate(ranks.launch, t.device, t.choice.precision)  # "auto" became a precision: NF4?
             _non_reentrant_checkpointing(t.model)
             if sharding.fsdp and t.device == "cpu":

@@ -207,8 +207,10 @@ def _check_stop(should_stop: ShouldStop) -> None:
         raise Cancelled("Stopped before training began; the run folder is unchanged.")
 
 
-def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None) -> None:
-    """The base model at the precision this device affords, its tokenizer, and fresh LoRA adapters."""
+def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None, on: str | None = None) -> None:
+    """The base model at the precision this device affords, its tokenizer, and fresh LoRA adapters; loaded
+    onto `on` when given (FSDP: the CPU, for fully_shard to move each layer's shard to the device), else
+    onto the device that trains."""
     # torch and peft before the first event: importing them takes hundreds of MB, and memory that runs out
     # inside their native code aborts the process with no message, where loading weights raises MemoryError.
     import peft  # noqa: F401
@@ -222,7 +224,7 @@ def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None)
     t.emit(Progress(Stage.LOAD_MODEL, f"Precision: {t.choice.precision} — {t.choice.reason}"))
     t.tokenizer = load_tokenizer(t.model_dir)
     _check_stop(should_stop)
-    model = load_model(t.model_dir, t.choice.precision, t.device)
+    model = load_model(t.model_dir, t.choice.precision, on or t.device)
     _check_stop(should_stop)
     t.model = add_lora(model, t.config, t.choice.precision)
     _check_stop(should_stop)
