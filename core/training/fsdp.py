@@ -1,9 +1,10 @@
 """FSDP for LoRA: the model sharded over the ranks with torch's FSDP2, and the full tensors checkpoints hold.
 
 DDP keeps the whole model on every process; FSDP keeps about 1/N of it on each of N while training, the
-step towards a model that does not fit one device (each rank loads the model onto its CPU, and sharding moves
-each layer's shard to the device: docs/scale-out.md, "Loading"). The DDP loop (ddp_loop.py) calls `shard_model` where it would wrap the model in DDP,
-and everything else (the sharded batches, the loss scaling, the stop agreement) stays the same. Why each choice:
+step towards a model that does not fit one device (each rank loads the model onto its CPU, and sharding
+moves each layer's shard to the device: docs/scale-out.md, "Loading"). The DDP loop (ddp_loop.py) calls
+`shard_model` where it would wrap the model in DDP, and everything else (the sharded batches, the loss
+scaling, the stop agreement) stays the same. Why each choice:
   after LoRA   peft swaps Linear modules for LoRA ones: sharding first would shard modules it then replaces
   per layer   each decoder layer is its own FSDP unit, then the root (embeddings, final norm, head): a layer's
               weights are all-gathered only while it computes, so a rank holds its shard plus about one layer
