@@ -8,6 +8,7 @@ families, rendered by the demo tokenizer's Jinja.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 from chat_templates import CHATML_NO_SYSTEM, FAMILIES
 from core.errors import ConfigError, ModelError, TuneDeskError
 from core.events import ExportCheck, Exported
+
+LLAMA_CPP = importlib.util.find_spec("llama_cpp") is not None
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +124,10 @@ def test_gguf_f16_export_round_trips_through_transformers(export_run, tmp_path):
     assert check.passed and check.detail.startswith("4/4 greedy answers identical"), check
     assert "token agreement 100.0%" in check.detail
     llama_cpp = _check(result, "llama-cpp-python")
-    assert llama_cpp.passed is None and llama_cpp.detail == "skipped: llama-cpp-python not installed"
+    if LLAMA_CPP:  # llama.cpp itself loads the file and every answer ends by itself
+        assert llama_cpp.passed and llama_cpp.detail == "4/4 prompts answered, 4/4 stopped by themselves", llama_cpp
+    else:
+        assert llama_cpp.passed is None and llama_cpp.detail == "skipped: llama-cpp-python not installed"
     assert result.passed
     (name,) = result.files
     reader = GGUFReader(out / name)
@@ -131,6 +137,8 @@ def test_gguf_f16_export_round_trips_through_transformers(export_run, tmp_path):
         return f.contents()
 
     assert field("general.architecture") == "llama" and field("tokenizer.ggml.model") == "gpt2"
+    # GPT-2's split is "gpt-2" to llama.cpp (llama-vocab.cpp), so to Ollama too: it refuses to load "gpt2".
+    assert field("tokenizer.ggml.pre") == "gpt-2"
     assert field("tokenizer.ggml.eos_token_id") == 2 and field("tokenizer.ggml.bos_token_id") == 1
     assert field("tokenizer.ggml.eot_token_id") == 2 and field("tokenizer.ggml.add_bos_token") is False
     assert field("tokenizer.chat_template") == (export_run / "adapter" / "chat_template.jinja").read_text()
@@ -138,6 +146,23 @@ def test_gguf_f16_export_round_trips_through_transformers(export_run, tmp_path):
     types = {t.name: t.tensor_type.name for t in reader.tensors}
     assert types["blk.0.attn_q.weight"] == "F16" and types["blk.0.attn_norm.weight"] == "F32"
     assert len(types) == 272  # every tensor of the demo model (its output layer is the tied embedding)
+
+
+@pytest.mark.skipif(not LLAMA_CPP, reason="needs llama-cpp-python (CMAKE_BUILD_PARALLEL_LEVEL=1 pip install llama-cpp-python)")
+def test_a_gguf_llama_cpp_cannot_load_fails_its_check_with_llama_cpps_reason(export_run, tmp_path, monkeypatch):
+    """A file llama.cpp refuses (here: a pre-tokenizer name it does not know, what every export wrote before this
+    test) is a failed check that says why in llama.cpp's words, not a traceback; the file and the other checks stay."""
+    from core.export import gguf_file
+
+    monkeypatch.setattr(gguf_file, "_pre_tokenizer", lambda tokenizer_json: "gpt2")
+    out = tmp_path / "gguf"
+    result, _ = _export(export_run, "gguf", out, "f16")
+    llama_cpp = _check(result, "llama-cpp-python")
+    assert llama_cpp.passed is False
+    assert llama_cpp.detail.startswith("llama.cpp could not load the file: ") and "pre-tokenizer type: 'gpt2'" in \
+        llama_cpp.detail, llama_cpp
+    assert _check(result, "f16 GGUF").passed  # transformers' reader does not check the name
+    assert not result.passed and (out / next(iter(result.files))).is_file()
 
 
 def test_ollama_export_of_a_run_whose_template_has_no_system_role(export_run, tmp_path):

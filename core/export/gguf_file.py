@@ -42,7 +42,7 @@ def _pre_tokenizer(tokenizer_json: dict[str, Any]) -> str | None:
     """llama.cpp's pre-tokenizer name for this tokenizer.json, or None when it is not one we can name."""
     pre = tokenizer_json.get("pre_tokenizer") or {}
     if pre.get("type") == "ByteLevel" and pre.get("use_regex", True):
-        return "gpt2"  # GPT-2's own split
+        return "gpt-2"  # GPT-2's own split; llama.cpp refuses to load "gpt2" ("unknown pre-tokenizer type")
     if pre.get("type") == "Sequence":
         kinds = [p.get("type") for p in pre.get("pretokenizers", [])]
         if kinds == ["Digits", "ByteLevel"] and pre["pretokenizers"][0].get("individual_digits"):

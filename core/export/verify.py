@@ -17,10 +17,16 @@ exports/ folder, so a second export of the same adapter does not compute them ag
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from core.events import ExportCheck
 
@@ -216,7 +222,26 @@ def check_llama_cpp(file: Path, ref: Reference, stops: list[str]) -> ExportCheck
         return ExportCheck(name, None, "skipped: llama-cpp-python not installed")
     from llama_cpp import Llama
 
-    llm = Llama(model_path=str(file), n_ctx=1024, verbose=False, seed=0)
+    # llama.cpp says why it cannot load a file only in its log (verbose), on stderr: kept from the console, read
+    # back for the check's reason. verbose=True sets llama-cpp-python's logger level for the whole process.
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    with _stderr_captured() as said:
+        try:
+            try:
+                llm = Llama(model_path=str(file), n_ctx=1024, verbose=True, seed=0)
+            except ValueError as exc:
+                reason = next((line.strip() for line in said().splitlines() if "error" in line.lower()), str(exc))
+                return ExportCheck(name, False, f"llama.cpp could not load the file: {reason}")
+            try:
+                return _answers(llm, ref, stops, name)
+            finally:
+                llm.close()
+        finally:
+            logger.setLevel(level)
+
+
+def _answers(llm: Any, ref: Reference, stops: list[str], name: str) -> ExportCheck:
     answered = stopped = 0
     for text in ref.texts:
         out = llm.create_completion(text, max_tokens=96, temperature=0.0, stop=stops or None)
@@ -225,6 +250,24 @@ def check_llama_cpp(file: Path, ref: Reference, stops: list[str]) -> ExportCheck
         stopped += int(choice.get("finish_reason") == "stop")
     n = len(ref.texts)
     return ExportCheck(name, answered == n, f"{answered}/{n} prompts answered, {stopped}/{n} stopped by themselves")
+
+
+@contextlib.contextmanager
+def _stderr_captured() -> Iterator[Callable[[], str]]:
+    """Everything written to stderr for a while, by Python (sys.stderr) or a C library (file descriptor 2), kept
+    from the console; yields a function that returns it so far."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as raw, contextlib.redirect_stderr(io.StringIO()) as text:
+        os.dup2(raw.fileno(), 2)
+        try:
+            def said() -> str:
+                raw.seek(0)
+                return raw.read().decode("utf-8", "replace") + text.getvalue()
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def check_modelfile(modelfile_path: Path, render_jinja: Callable[..., str], turns: Any) -> ExportCheck:
