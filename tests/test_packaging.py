@@ -7,6 +7,7 @@ no system has: the same file the app checks, with `ldd` reading it as the loader
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -137,7 +138,7 @@ def _fake_app(folder: Path) -> Path:
     return app
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not __import__("shutil").which("dpkg-deb"),
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("dpkg-deb"),
                     reason="dpkg-deb: Debian-family Linux only")
 def test_deb_installs_under_opt_with_a_command_a_menu_entry_and_the_window_libraries(tmp_path: Path) -> None:
     import linux
@@ -215,14 +216,13 @@ def _real_libraries() -> tuple[Path, Path] | None:
 
 
 @linux_only
-@pytest.mark.skipif(__import__("shutil").which("strip") is None,
+@pytest.mark.skipif(shutil.which("strip") is None,
                     reason="binutils' strip is not installed: the build skips stripping too")
 @pytest.mark.skipif(_real_libraries() is None, reason="this Python has no shared libpython or numpy no vendored OpenBLAS")
 def test_slim_strips_symbol_tables_but_never_a_library_it_would_break(tmp_path: Path) -> None:
     """Two real libraries of this environment: libpython (unstripped, loads after stripping) and numpy's
     OpenBLAS, which auditwheel patched and which `strip` turns into a file the loader refuses: it must be left
     exactly as it was. Each copy is then loaded in a fresh process, as the frozen app would load it."""
-    import shutil
 
     from slim import slim
 
