@@ -271,3 +271,25 @@ def test_bad_requests_list_every_problem():
     assert len(err.value.problems) == 2
     assert check_request("ollama", None) == "f16" and check_request("adapter", None) is None
     assert isinstance(err.value, TuneDeskError)
+
+
+def test_llama_cpp_log_capture_works_in_a_program_without_stderr(tmp_path: Path) -> None:
+    """A windowed program (pythonw, the frozen app on Windows) has no descriptor 2 and sys.stderr is None: the
+    capture around llama.cpp's load must still work there, keeping what Python writes, not raise."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_stderr.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "from core.export.verify import _stderr_captured\n"
+        "os.close(2)\n"
+        "sys.stderr = None\n"
+        "with _stderr_captured() as said:\n"
+        "    print('llama.cpp said: unknown pre-tokenizer', file=sys.stderr)\n"
+        "    kept = said()\n"
+        "print('kept:', kept.strip())\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "kept: llama.cpp said: unknown pre-tokenizer" in done.stdout

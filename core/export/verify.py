@@ -226,19 +226,17 @@ def check_llama_cpp(file: Path, ref: Reference, stops: list[str]) -> ExportCheck
     # back for the check's reason. verbose=True sets llama-cpp-python's logger level for the whole process.
     logger = logging.getLogger("llama-cpp-python")
     level = logger.level
-    with _stderr_captured() as said:
-        try:
+    try:
+        with _stderr_captured() as said:
             try:
                 llm = Llama(model_path=str(file), n_ctx=1024, verbose=True, seed=0)
             except ValueError as exc:
                 reason = next((line.strip() for line in said().splitlines() if "error" in line.lower()), str(exc))
                 return ExportCheck(name, False, f"llama.cpp could not load the file: {reason}")
-            try:
+            with contextlib.closing(llm):
                 return _answers(llm, ref, stops, name)
-            finally:
-                llm.close()
-        finally:
-            logger.setLevel(level)
+    finally:
+        logger.setLevel(level)
 
 
 def _answers(llm: Any, ref: Reference, stops: list[str], name: str) -> ExportCheck:
@@ -255,19 +253,29 @@ def _answers(llm: Any, ref: Reference, stops: list[str], name: str) -> ExportChe
 @contextlib.contextmanager
 def _stderr_captured() -> Iterator[Callable[[], str]]:
     """Everything written to stderr for a while, by Python (sys.stderr) or a C library (file descriptor 2), kept
-    from the console; yields a function that returns it so far."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    from the console; yields a function that returns it so far.
+
+    A windowed program (pythonw, the frozen app on Windows) may have no stderr at all: sys.stderr is None and
+    descriptor 2 is not open. Then only what Python writes is kept, and the C library's log goes nowhere, as
+    it did before."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved: int | None = os.dup(2)
+    except OSError:
+        saved = None
     with tempfile.TemporaryFile() as raw, contextlib.redirect_stderr(io.StringIO()) as text:
-        os.dup2(raw.fileno(), 2)
+        if saved is not None:
+            os.dup2(raw.fileno(), 2)
         try:
             def said() -> str:
                 raw.seek(0)
                 return raw.read().decode("utf-8", "replace") + text.getvalue()
             yield said
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
 
 
 def check_modelfile(modelfile_path: Path, render_jinja: Callable[..., str], turns: Any) -> ExportCheck:
