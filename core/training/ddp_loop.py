@@ -74,13 +74,13 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
             # A stop while loading is answered once all ranks can agree on it. FSDP loads onto the CPU:
             # fully_shard then moves each layer to this rank's device as it shards it, so a GPU never holds
             # the whole model (loaded onto the GPU, a model larger than one would fail before sharding).
-            _load(t, never_stop, None, on="cpu" if sharding.fsdp else None)
+            _load(t, never_stop, None, on="cpu" if t.fsdp else None)
             sharding.validate(ranks.launch, t.device, t.choice.precision)  # "auto" became a precision: NF4?
             _non_reentrant_checkpointing(t.model)
-            if sharding.fsdp and t.device == "cpu":
+            if t.fsdp and t.device == "cpu":
                 log.info(fsdp.KERNELS_OFF)
                 t.emit(Progress(Stage.LOAD_MODEL, fsdp.KERNELS_OFF))
-            _plan(t, resume, kernels=not sharding.fsdp)
+            _plan(t, resume, kernels=not t.fsdp)
             _restore(t, ranks, should_stop, resume)
             stopped = _loop(t, ranks, should_stop)
             return _finish(t, ranks, stopped)
