@@ -173,7 +173,7 @@ def _section(el: Element, title: str) -> str:
 
 def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit: int = 3,
                 where: str | None = None) -> list[Fact]:
-    """Each sentence's spans, asked in the echo order and, where a rule can (English, German), the fronted one.
+    """Each sentence's spans, asked in the echo order (and, in English, the fronted one).
 
     `where` names what the text is about when its sentences do not (the section, or an FAQ's question).
     """
