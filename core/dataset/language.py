@@ -71,24 +71,18 @@ class Lang:
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Corvane BM-220')."""
     typed: tuple[tuple[str, str], ...] = ()
-    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
-    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
     plural: tuple[tuple[str, str], ...] = ()
     """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
     times'), the plural piece replaces the singular one ('What are the opening times?')."""
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
-    who: str = ""
-    """Asks for a person who does something ('wer'): only where a rule knows the name is the subject."""
-    closed_words: frozenset[str] = frozenset()
-    """For a verb-second language (German): its articles, prepositions, pronouns and conjunctions. With them
-    a rule finds the finite verb, the first other lowercase word after the sentence's first phrase, and
-    asks in the order people do ('Wann findet die Versammlung statt?'; core/dataset/spans.py fronted)."""
+    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
+    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
 
 
 EN = Lang(
-    code="en", who="who", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
+    code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
     drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
@@ -120,9 +114,9 @@ EN = Lang(
 )
 
 DE = Lang(
-    code="de", who="wer", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
+    code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
-    drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
+    drop_before=frozenset({"am", "um", "im", "an"}), time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",
@@ -145,16 +139,10 @@ DE = Lang(
     typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
            ("date", "Wann ist {x}?"), ("count", "Wie viele {unit} sind es bei {x}?"), ("person", "Wer ist {x}?"),
            ("phone", "Welche Nummer hat {x}?")),
-    closed_words=frozenset("""der die das den dem des ein eine einen einem einer eines kein keine keinen keinem keiner
-    mein meine meinen meinem meiner dein deine sein seine seinen seinem seiner ihr ihre ihren ihrem ihrer unser unsere
-    unseren unserem unserer euer eure dieser diese dieses diesen diesem jeder jede jedes jeden jedem alle allen aller
-    in im ins an am ans auf aus bei beim mit nach seit von vom zu zum zur für über unter vor hinter neben zwischen durch
-    gegen ohne um ab bis pro je laut trotz während wegen und oder aber denn sondern sowie als wie
-    ich du er sie es wir man mich dich sich uns euch ihm ihn ihnen mir dir""".split()),
 )
 
 FR = Lang(
-    code="fr", who="qui", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
+    code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
     drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
@@ -183,7 +171,7 @@ FR = Lang(
 )
 
 ES = Lang(
-    code="es", who="quién", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
+    code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
     drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),

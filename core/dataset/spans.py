@@ -55,7 +55,7 @@ _SPANS = re.compile(
     rf"|(?P<number>\b{_NUMBER}(?:\s*[–—-]\s*{_NUMBER})?(?:\s?(?:%|°C|°F|[^\W\d_]{{1,14}}\b))?)"
 )
 _NAMES = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’\-]*(?:\s+(?:of|de|la|del|von|van|der|du|&)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]*)*")
-_MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY})s?\.?,?$", re.IGNORECASE)
+_MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY})\.?,?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
             continue
         if kind == "number":
             parts = text.split()
-            if len(parts) > 1 and (parts[-1].lower() in FUNCTION_WORDS or parts[-1].lower() in lang.closed_words):
+            if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS:
                 text = " ".join(parts[:-1])
         if kind == "ordinal":
             continue  # '20th of the month': no question phrase asks for it in every language
@@ -191,15 +191,12 @@ PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near
 
 
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
-    """The order people ask in, where a rule gets it right: English with an auxiliary verb before the span,
-    and verb-second languages (German) by moving their finite verb (`_verb_second`); '' otherwise.
+    """English only: the order people ask in, when the sentence has an auxiliary verb before the span.
 
-    'The office opens at 8:00 on weekdays' has no auxiliary and keeps only the echo form;
+    'The office opens at 8:00 on weekdays' has none and keeps only the echo form;
     'Parental leave is 18 weeks for grade 3' → 'How many weeks is parental leave for grade 3?'.
-    Moving a plain English verb needs do-support and its base form, which a rule gets wrong too often.
+    Moving a plain verb needs do-support and its base form, which a rule gets wrong too often.
     """
-    if lang.closed_words:
-        return _verb_second(sentence, span, lang)
     if lang.code != "en":
         return ""
     before, after = sentence[: span.start], sentence[span.end:]
@@ -222,122 +219,6 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         subject = subject[0].lower() + subject[1:]
     tail = re.split(r",| and | who | which ", after)[0].strip()
     return ask(f"{phrase} {aux} {subject} {' '.join(middle)} {tail}", lang)
-
-
-_EDGE = ",.;:()\"'„“”«»"
-
-
-def _finite_verb(tokens: list[re.Match[str]], spans: list[Span], closed: frozenset[str]) -> int | None:
-    """Index of a German main clause's finite verb: the first lowercase word, not a closed-class word and not
-    inside a span, that follows the end of a phrase (a capitalised word, a number, a closing comma or
-    bracket). Nouns are capitalised, so the lowercase words before it are articles, prepositions and the
-    adjectives between them and their noun ('Die neue Halle bleibt …')."""
-    for i in range(1, len(tokens)):
-        word = tokens[i].group().strip(_EDGE)
-        if not word.isalpha() or not word.islower() or word in closed or _inside(tokens[i].start(), spans):
-            continue
-        prev = tokens[i - 1].group()
-        bare = prev.strip(_EDGE)
-        if prev.endswith((",", ")")) or bare[:1].isdigit() or (bare[:1].isupper() and bare.lower() not in closed):
-            return i
-    return None
-
-
-def _inside(pos: int, spans: list[Span]) -> bool:
-    return any(s.start <= pos < s.end for s in spans)
-
-
-def _outside_commas(text: str, offset: int, spans: list[Span]) -> list[int]:
-    """Positions (in `text`) of commas and semicolons that are not part of a span ('Freitag, 21. März') and
-    do not close a span that holds one ('am Freitag, 21. März, um …'): where another clause begins."""
-    out = []
-    for m in re.finditer(r"[,;]", text):
-        pos = offset + m.start()
-        if not any(s.start <= pos < s.end or (pos == s.end and "," in s.text) for s in spans):
-            out.append(m.start())
-    return out
-
-
-def _lower_closed(text: str, closed: frozenset[str]) -> str:
-    """'Die Halle' → 'die Halle' when it moves behind the verb; nouns and names keep their capitals."""
-    first = text.split(" ", 1)[0]
-    return text[0].lower() + text[1:] if text and first.lower().strip(_EDGE) in closed else text
-
-
-def _verb_second(sentence: str, span: Span, lang: Lang) -> str:
-    """A German main clause asked as people ask: the question phrase first, then the finite verb, then the
-    rest of the clause without the span ('Die Jahreshauptversammlung findet am Freitag, 21. März, um 19:30
-    Uhr statt' → 'Wann findet die Jahreshauptversammlung um 19:30 Uhr statt?').
-
-    '' where the rule cannot be sure: no finite verb found, a comma or 'und' between the verb and the span
-    (another clause), a clause before the verb, or a name anywhere but subject position (wer / wen / wem
-    needs its case)."""
-    closed = lang.closed_words
-    tokens = list(re.finditer(r"\S+", sentence))
-    spans = find_spans(sentence, lang)
-    v = _finite_verb(tokens, spans, closed)
-    if v is None:
-        return ""
-    verb = tokens[v]
-    verb_word = verb.group().strip(_EDGE)
-    if span.start < verb.end() and span.end > verb.start():
-        return ""
-    ranged = span.kind == "time" and re.search(r"[–—-]|\bbis\b", span.text)
-    if span.end <= verb.start():  # the span is in the first phrase, before the verb
-        before, between = sentence[: span.start], sentence[span.end: verb.start()]
-        drop, phrase = _phrase(span, before, lang)
-        if drop:
-            before = before.rstrip()[: -len(drop)]
-        if span.kind == "name":
-            if before.strip() or not _subject_name(span.text):
-                return ""
-            phrase = lang.who
-        words = before.split()
-        if words and words[-1].lower() in closed and phrase != lang.who:  # 'Ab Dienstag' → 'ab wann'
-            phrase, before = f"{words[-1].lower()} {phrase}", " ".join(words[:-1])
-        if _outside_commas(before, 0, spans) or between.strip(" ,") or "(" in before:
-            return ""
-        middle = sentence[verb.end():]
-        cut = _outside_commas(middle, verb.end(), spans)
-        middle = middle[: cut[0]] if cut else middle
-        rest = f"{_lower_closed(before.strip(), closed)} {middle}"
-    else:  # the span is behind the verb
-        first = sentence[: verb.start()].strip()
-        if _outside_commas(first, 0, spans) or first.count("(") != first.count(")"):  # the verb of an aside
-            return ""
-        between = sentence[verb.end(): span.start]
-        if _outside_commas(between, verb.end(), spans) or re.search(r"\b(?:und|oder|aber)\b", between):
-            return ""
-        drop, phrase = _phrase(span, between, lang)
-        if ranged:  # 'von 18:00 bis 19:00 Uhr' → 'wann'
-            drop = next((w for w in between.lower().split()[-1:] if w in closed), "")
-            phrase = lang.when
-        if drop:
-            between = between.rstrip()[: -len(drop)]
-        if span.kind == "name":
-            if between.strip() or not _subject_name(span.text):
-                return ""
-            phrase = lang.who
-        words = between.split()
-        if words and words[-1].lower() in closed and phrase != lang.who:  # 'auf 48 Kinder' → 'auf wie viele Kinder'
-            phrase, between = f"{words[-1].lower()} {phrase}", " ".join(words[:-1])
-        after = sentence[span.end:]
-        if "," in span.text:
-            after = re.sub(r"^\s*,", "", after)  # the comma that closes 'am Freitag, 21. März,'
-        if span.kind == "time" or ranged:
-            after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
-        cut = _outside_commas(after, span.end, spans)
-        after = after[: cut[0]] if cut else after
-        rest = f"{_lower_closed(first, closed)} {between} {after}"
-    if not phrase or phrase == lang.what:
-        return ""
-    return ask(f"{phrase} {verb_word} {rest}", lang)
-
-
-def _subject_name(text: str) -> bool:
-    """A person's name ('Sabine Kühn'): two or three capitalised words, no digits, not in capitals."""
-    words = text.split()
-    return 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words)
 
 
 def value_type(value: str, lang: Lang) -> tuple[str, str]:
