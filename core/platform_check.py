@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -219,12 +220,24 @@ def check_qt_platform(plugin: Path | None = None, environ: Mapping[str, str] | N
     return MissingLibraries(plugin=plugin, libraries=tuple(missing), manager=package_manager(os_release))
 
 
+def dialog_text(text: str, width: int = 72) -> str:
+    """`text` with its sentences wrapped at `width` columns; indented lines (the commands to type) stay whole.
+
+    xmessage never wraps, and zenity is told not to (it would break a command mid-word), so an unwrapped
+    sentence made a dialog wider than the screen, its start and end cut off."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend([line] if not line or line[:1].isspace() else textwrap.wrap(line, width, break_long_words=False))
+    return "\n".join(out)
+
+
 def show_without_qt(text: str) -> None:
     """Print `text`; and when no terminal will show it (the app was started from a menu or a file manager),
     also in a dialog from a desktop tool that needs no Qt (zenity, kdialog or xmessage, whichever exists)."""
     print(text, file=sys.stderr)
     if sys.stderr is not None and sys.stderr.isatty() or not os.environ.get("DISPLAY"):
         return
+    text = dialog_text(text)
     for argv in (["zenity", "--error", "--no-wrap", "--title=TuneDesk", f"--text={text}"],
                  ["kdialog", "--title", "TuneDesk", "--error", text],
                  ["xmessage", "-center", text]):

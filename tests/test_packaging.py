@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
 
 from core.platform_check import (  # noqa: E402
-    MissingLibraries, check_qt_platform, package_manager, qt_platform_plugin, unresolved_libraries, wants_x11)
+    MissingLibraries, check_qt_platform, dialog_text, package_manager, qt_platform_plugin, unresolved_libraries, wants_x11)
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's X11 plugin and ldd: Linux only")
 RENAMED = {b"libxcb-cursor.so.0": b"libxcb-cursor.so.9", b"libxcb-icccm.so.4": b"libxcb-icccm.so.9"}
@@ -72,6 +72,18 @@ def test_a_plugin_whose_libraries_are_missing_is_named_with_the_command_for_each
     text = unknown.explain()  # no guess at the family: every family's line, the reader picks theirs
     for command in set(commands.values()):
         assert command in text
+
+
+def test_the_dialog_wraps_sentences_to_fit_a_screen_and_keeps_each_command_on_one_line() -> None:
+    """xmessage never wraps: an unwrapped sentence made the dialog wider than the screen, its edges cut off."""
+    libraries = ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-render-util.so.0")
+    for manager in (None, "apt", "dnf"):
+        text = MissingLibraries(Path("libqxcb.so"), libraries, manager).explain()
+        shown = dialog_text(text)
+        assert shown.split() == text.split()  # every word, in order
+        commands = [line for line in text.splitlines() if line.startswith("    ")]
+        assert commands and all(line in shown.splitlines() for line in commands)  # typed as shown: not broken
+        assert max(len(line) for line in shown.splitlines() if line not in commands) <= 72, shown
 
 
 @linux_only
