@@ -71,14 +71,14 @@ class Lang:
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Corvane BM-220')."""
     typed: tuple[tuple[str, str], ...] = ()
+    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
+    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
     plural: tuple[tuple[str, str], ...] = ()
     """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
     times'), the plural piece replaces the singular one ('What are the opening times?')."""
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
-    """(value type, template over {x} and {unit}): the question word a value of that type is asked with
-    ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
 
 
 EN = Lang(
