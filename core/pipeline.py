@@ -23,7 +23,7 @@ from core.documents.ingest import require_text
 from core.errors import RunError
 from core.events import Caution, OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.locks import holding_run_lock
-from core.device import detect
+from core.device import choose_precision, detect
 from core.models import load_tokenizer, resolve_model
 from core.models import DEFAULT_TEMPLATE_NOTE, has_own_chat_template, model_shape
 from core.models.identity import model_fingerprint
@@ -35,6 +35,7 @@ from core.training.data import encode
 from core.training.estimate import Estimate, estimate
 from core.training.eta import batch_shapes
 from core.training.loop import TrainResult, train_run
+from core.training.measured_speed import speed_factor
 from core.training.plan import plan_steps
 
 MEASURED_EXAMPLES = 20_000
@@ -135,7 +136,10 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         tokens = sum(rows * width for rows, width in shapes)
         padded = tokens / max(1, sum(rows for rows, _ in shapes))
         span = sum(rows * width * width for rows, width in shapes) / max(1, tokens)
-    est = estimate(config, model_shape(Path(model_dir)), detect(), len(examples), mean, longest, padded, span)
+    device, shape = detect(), model_shape(Path(model_dir))
+    precision = choose_precision(device, shape.params, config.precision).precision
+    factor = speed_factor(device, precision, model_fingerprint(Path(model_dir)))
+    est = estimate(config, shape, device, len(examples), mean, longest, padded, span, factor)
     run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
                              "longest_tokens": longest, "padded_tokens": padded and round(padded, 1),
                              "attention_span": span and round(span, 1)})

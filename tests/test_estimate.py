@@ -194,3 +194,46 @@ def test_peak_memory_is_the_workers_own_not_its_parents():
                          cwd=Path(__file__).resolve().parents[1])
     child_peak = float(out.stdout.strip())
     assert 0.005 < child_peak < 0.5, child_peak
+
+
+def test_a_finished_run_times_its_steps_and_the_next_estimate_here_starts_from_them(trained_run: Path,
+                                                                                       tmp_path: Path):
+    """The estimate's throughput constant was measured on one CPU: on another this repository's dev set took
+    22 minutes where it said 9. A finished run keeps measured ÷ predicted seconds per step for its device,
+    precision and thread count (core/training/measured_speed.py), and the next estimate is scaled by it."""
+    import shutil
+
+    from core.models import load_tokenizer
+    from core.pipeline import preflight
+    from core.training.config import TrainConfig
+    from core.training.measured_speed import FILE, device_key, record_speed, speed_factor
+
+    meta = RunDir(trained_run).read_run()
+    measured, estimate_then = meta["measured_seconds_per_step"], meta["estimate"]
+    predicted = estimate_then["seconds_per_step"] / (estimate_then["speed_factor"] or 1.0)
+    assert measured > 0 and predicted > 0
+    device = detect()
+    kept = json.loads((Path(os.environ["TUNEDESK_HOME"]) / FILE).read_text(encoding="utf-8"))
+    ratios = [e["ratio"] for e in kept[device_key(device, meta["precision"])] if e["model"] == meta["base_fingerprint"]]
+    assert any(r == pytest.approx(measured / predicted, rel=1e-3) for r in ratios), (ratios, measured, predicted)
+
+    # The same run prepared again here: its estimate is the raw one times this computer's ratio, and says so.
+    copy = tmp_path / "again"
+    shutil.copytree(trained_run, copy, ignore=shutil.ignore_patterns("checkpoints", "adapter"))
+    config = TrainConfig.from_dict(meta["config"])
+    events: list = []
+    est = preflight(config, Path(meta["model_path"]), load_tokenizer(Path(meta["model_path"])), RunDir(copy),
+                    events.append)
+    factor = speed_factor(device, meta["precision"], meta["base_fingerprint"])
+    assert est.speed_factor == factor and factor is not None
+    assert est.seconds_per_step == pytest.approx(predicted * factor, rel=1e-3)
+    assert "timed from this computer's earlier runs" in est.message
+
+    # Another computer's home: nothing measured, the rough figure; a slow run there makes the next one slower.
+    home = tmp_path / "home"
+    assert speed_factor(device, meta["precision"], meta["base_fingerprint"], home) is None
+    record_speed(device, meta["precision"], meta["base_fingerprint"], 1.0, 2.5, home)
+    record_speed(device, meta["precision"], "another model", 1.0, 9.0, home)
+    assert speed_factor(device, meta["precision"], meta["base_fingerprint"], home) == 2.5  # its own model first
+    assert speed_factor(device, meta["precision"], "a third model", home) == pytest.approx((2.5 + 9.0) / 2)
+    assert record_speed(device, meta["precision"], "x", 1.0, 50.0, home) is None  # a laptop asleep: not kept

@@ -43,7 +43,8 @@ LoRA r=16 all-linear; bench/estimate.py measures it, tests/test_estimate.py re-c
                        the neighbours, not the model)
 CUDA and MPS constants are not measured here (no such device in this repository's
 CI); they come from vendor peak figures with an efficiency typical of small-batch
-LoRA, and are marked as such in the message.
+LoRA, and are marked as such in the message. On every device, a computer's finished runs then correct
+these figures: the caller passes their measured ÷ predicted speed (measured_speed.py) as `speed_factor`.
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ class Estimate:
     """GB per part of the peak, for display."""
     seconds_per_eval: float = 0.0
     """One validation check (forward passes only): the loop's time-left figure uses it until one is measured."""
+    speed_factor: float | None = None
+    """This computer's measured ÷ predicted seconds per step (measured_speed.py), applied to the times above;
+    None before its first finished run."""
 
     @property
     def fits(self) -> bool:
@@ -237,7 +241,8 @@ _duration = duration_words
 
 def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train_examples: int,
              mean_tokens: float, longest_tokens: float | None = None,
-             padded_tokens: float | None = None, attention_span: float | None = None) -> Estimate:
+             padded_tokens: float | None = None, attention_span: float | None = None,
+             speed_factor: float | None = None) -> Estimate:
     """Memory, time and a verdict for training `config` on a model of this shape here (core.models.model_shape).
 
     longest_tokens: the longest training example, when known (else max_seq_len is assumed).
@@ -245,6 +250,8 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     (core.pipeline.preflight), when known; else mean_tokens × PADDING.
     attention_span: keys each token attends to on average, Σ width² / Σ width over the batches (attention
     grows with the square of a batch's width, so a few long examples cost more than their mean says).
+    speed_factor: how much slower (> 1) or faster this computer's finished runs were than predicted
+    (core/training/measured_speed.py); times are scaled by it, and then say so instead of being rough.
     """
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
@@ -253,6 +260,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
     step_s = _seconds_per_step(shape, config, device, precision, mean_tokens, padded_tokens, attention_span)
+    step_s *= speed_factor or 1.0
     plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
     steps = plan.total_steps
     n_val = n_train_examples * config.val_fraction / max(0.1, 1 - config.val_fraction)
@@ -261,7 +269,8 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     load_s = 5 + shape.file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
     _, calibrated = _throughput(device, precision)
-    rough = "" if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)"
+    rough = (" (timed from this computer's earlier runs)" if speed_factor else
+             "" if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)")
     timing = f"about {_duration(step_s)} per step, {steps} steps: roughly {_duration(total_s)} in all{rough}."
     if need <= budget:
         verdict = FITS
@@ -275,7 +284,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
                    + (" The model is small enough to chat with." if verdict == CHAT_ONLY else
                       " This model is too large for this computer even to chat with."))
     return Estimate(precision, choice.reason, round(peak, 3), round(budget, 2), step_s, steps, total_s, verdict, message,
-                    {k: round(v, 3) for k, v in parts.items()}, round(per_eval_s, 3))
+                    {k: round(v, 3) for k, v in parts.items()}, round(per_eval_s, 3), speed_factor)
 
 
 def _smallest_fitting(shape: ModelShape, config: TrainConfig, device: DeviceInfo, budget: float) -> tuple[str, float] | None:

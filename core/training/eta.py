@@ -23,6 +23,8 @@ from core.training.plan import StepPlan
 
 WARMUP_STEPS = 3
 """Steps of a session whose times are not used: the compile of the first shapes happens in them."""
+MEASURED_STEPS = 5
+"""Timed steps (past the warm-up) before a session's speed is recorded for the next estimate."""
 
 
 def batch_shapes(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
@@ -89,6 +91,14 @@ class StepClock:
             per_step = self.prior_step_s or (now - self.started - self._aside_total()) / max(1, done)
             training = per_step * steps_left / max(1e-9, self._mean_size())
         return training + self._asides_left(step, per_step)
+
+    def seconds_per_step(self, step: int, now: float) -> float | None:
+        """Measured seconds per step of this plan's mean size, checks and saves left out: what the estimate's
+        seconds_per_step predicts. None until MEASURED_STEPS steps past the warm-up are timed."""
+        if self._warm is None or step - self._warm[0] < MEASURED_STEPS:
+            return None
+        measured = now - self._warm[1] - self._aside_since_warm
+        return measured / max(1e-9, self._size(self._warm[0], step)) * self._mean_size()
 
     def _size(self, after: int, upto: int) -> float:
         """Steps after..upto in units of work: padded tokens, or a count when the sizes are unknown."""

@@ -38,6 +38,7 @@ from core.training.data import Encoded, batch_order, collate, encode
 from core.training.eta import StepClock, padded_tokens_per_step
 from core.training.loss import answer_loss, autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
+from core.training.measured_speed import record_speed
 from core.training.metrics import MetricsFile, tee
 from core.training.model import add_lora, compile_layers, cpu_kernels, should_compile
 from core.training.plan import StepPlan, plan_steps
@@ -147,6 +148,8 @@ class _Training:
     earlier_seconds: float = 0.0
     """Training time of the sessions before this one (a resumed run's checkpoint says): totals survive Resume."""
     tokens_seen: int = 0
+    step_seconds: float | None = None
+    """This session's measured seconds per step (eta.py StepClock.seconds_per_step), once enough are timed."""
     val_loss: float | None = None
     # several processes (ddp_loop.py)
     fsdp: bool = False
@@ -311,6 +314,7 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
         t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
                            t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0,
                            t.earlier_seconds + elapsed, clock.eta(t.step, now)))
+        t.step_seconds = clock.seconds_per_step(t.step, now) or t.step_seconds
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t)
             clock.aside("eval", time.perf_counter() - now)
@@ -408,10 +412,25 @@ def _finish(t: _Training, stopped: bool) -> TrainResult:
     status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
     peak = peak_memory_gb(t.device)
     t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss, train_seconds=seconds,
-                     tokens=t.tokens_seen, peak_memory_gb=peak)
+                     tokens=t.tokens_seen, peak_memory_gb=peak, **_measured_speed(t))
     message = resume_words if stopped else f"Finished {t.step} steps in {seconds / 60:.1f} min."
     t.emit(Finished(t.step, stopped, adapter, message))
     return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
+
+
+def _measured_speed(t: _Training) -> dict[str, Any]:
+    """This session's seconds per step beside the estimate's, kept for this computer's next estimate
+    (measured_speed.py): run.json's "measured_seconds_per_step", or nothing when too few steps were timed."""
+    if t.step_seconds is None:
+        return {}
+    try:
+        run = t.run.read_run()
+    except TuneDeskError:
+        return {}
+    estimate = run.get("estimate") or {}
+    predicted = float(estimate.get("seconds_per_step") or 0.0) / float(estimate.get("speed_factor") or 1.0)
+    record_speed(t.info, t.choice.precision, str(run.get("base_fingerprint") or ""), predicted, t.step_seconds)
+    return {"measured_seconds_per_step": round(t.step_seconds, 4)}
 
 
 def _write_adapter(t: _Training, state_dict: dict[str, Any] | None = None) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPl
 from core import projects
 from core.errors import TuneDeskError
 from core.pipeline import request_preparation
+from core.progress import duration_words
 from core.events import Caution, CheckpointSaved, EvalMetrics, Failed, Finished, Progress, Stage, StepMetrics
 from core.runs import RunState, run_state
 from core.store import RunDir
@@ -256,9 +257,11 @@ class TrainPage(Page):
         except TuneDeskError:
             meta = {}
         estimate = for_app((meta.get("estimate") or {}).get("message", ""))
-        measured = meta.get("peak_memory_gb")
+        measured = [f"{duration_words(meta['measured_seconds_per_step'])} per step"] if meta.get(
+            "measured_seconds_per_step") else []
+        measured += [f"peak memory {meta['peak_memory_gb']:.1f} GB"] if meta.get("peak_memory_gb") else []
         self.estimate_label.setText(f"Estimated before training: {estimate}"
-                                    + (f" Measured peak memory: {measured:.1f} GB." if measured else "") if estimate else "")
+                                    + (f" Measured: {', '.join(measured)}." if measured else "") if estimate else "")
 
     def _set_stats(self, step: dict[str, Any] | None, val: float | None = None, total: int = 0) -> None:
         if step is None:
