@@ -207,7 +207,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # this preset gives 42.6%): 4e-3 34.4% (general questions, tuned weights alone, 46% → 33%); 120 replay
     # prompts, embedding noise (NEFTune α 5) and replay as the base model's top-16 distribution all lower too;
     # so were (session 14) German questions with the verb moved second (34.4%) and, with them, each fact taught
-    # 2-4 times instead of 1-7 (36.1%).
+    # 2-4 times instead of 1-7 (36.1%); and (session 15) prose answered value first, then its statement
+    # ('13:00 — On Fridays core hours end at 13:00.'): 32.8%, the model committing to a wrong value at once;
+    # prose also asked without its section before it (690 steps): 32.8%, prose 0 of 15. This preset's own
+    # seed 7 gives 32.8% too: its 42.6% at seed 1234 was the best of many single-seed trials, so a lever
+    # measured at that one seed is compared with a lucky draw; judge the next one on two seeds or more.
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.
