@@ -231,7 +231,10 @@ def test_a_finished_run_times_its_steps_and_the_next_estimate_here_starts_from_t
 
     # Another computer's home: nothing measured, the rough figure; a slow run there makes the next one slower.
     home = tmp_path / "home"
-    assert speed_factor(device, meta["precision"], meta["base_fingerprint"], home) is None
+    home.mkdir()
+    key = device_key(device, meta["precision"])
+    (home / FILE).write_text(json.dumps({key: [{"ratio": "fast"}, 7, {"ratio": 99.0}], "other": 3}), encoding="utf-8")
+    assert speed_factor(device, meta["precision"], meta["base_fingerprint"], home) is None  # a damaged file: ignored
     record_speed(device, meta["precision"], meta["base_fingerprint"], 1.0, 2.5, home)
     record_speed(device, meta["precision"], "another model", 1.0, 9.0, home)
     assert speed_factor(device, meta["precision"], meta["base_fingerprint"], home) == 2.5  # its own model first

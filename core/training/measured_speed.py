@@ -49,10 +49,16 @@ def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
     return data if isinstance(data, dict) else {}
 
 
+def _entries(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """A key's readable entries: a file edited by hand or cut short must not fail a run that finished."""
+    entries = data.get(key)
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("ratio"), (int, float))
+            and SANE[0] <= e["ratio"] <= SANE[1]] if isinstance(entries, list) else []
+
+
 def speed_factor(info: DeviceInfo, precision: str, model: str, home: Path | None = None) -> float | None:
     """Measured ÷ predicted seconds per step on this computer (None before its first finished run)."""
-    entries = [e for e in _read(_file(home)).get(device_key(info, precision), [])
-               if isinstance(e, dict) and isinstance(e.get("ratio"), (int, float))]
+    entries = _entries(_read(_file(home)), device_key(info, precision))
     same = [e["ratio"] for e in entries if e.get("model") == model]
     ratios = same or [e["ratio"] for e in entries]
     return float(statistics.median(ratios)) if ratios else None
@@ -70,7 +76,7 @@ def record_speed(info: DeviceInfo, precision: str, model: str, predicted_s: floa
     path = _file(home)
     data = _read(path)
     key = device_key(info, precision)
-    entries = [e for e in data.get(key, []) if isinstance(e, dict)]
+    entries = _entries(data, key)
     data[key] = (entries + [{"model": model, "ratio": round(ratio, 4)}])[-KEEP:]
     try:
         write_json(path, data)
