@@ -16,6 +16,7 @@ plain mean of the steps so far wrong:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -70,6 +71,12 @@ class StepClock:
     _warm: tuple[int, float] | None = None
     _aside_since_warm: float = 0.0
     _asides: dict[str, list[float]] = field(default_factory=lambda: {"eval": [], "save": []})
+    _before: list[int] = field(init=False, repr=False)
+    """Padded tokens of all steps before index i: every step asks for the size of a span of steps (the time left
+    and the measured speed), and summing a slice each time grew with the run's length."""
+
+    def __post_init__(self) -> None:
+        self._before = [0, *itertools.accumulate(self.step_tokens)]
 
     def aside(self, kind: str, seconds: float) -> None:
         """Time spent between two steps on a validation check ("eval") or a checkpoint ("save")."""
@@ -103,7 +110,7 @@ class StepClock:
     def _size(self, after: int, upto: int) -> float:
         """Steps after..upto in units of work: padded tokens, or a count when the sizes are unknown."""
         if len(self.step_tokens) >= upto:
-            return float(sum(self.step_tokens[after:upto]))
+            return float(self._before[upto] - self._before[after])
         return float(upto - after)
 
     def _mean_size(self) -> float:
