@@ -17,6 +17,8 @@ One run prints, per kind and overall:
   tuned closed-book              the app's chat without sources: routed (core/chat/routing.py), no passages
   tuned + passages               the app's chat with sources on (the default)
   tuned weights alone            every question to the tuned weights, closed-book (what an export would answer)
+  its own training questions     60 of the run's fact questions as trained, to the tuned weights: recalled word
+                                 for word, the facts are in the weights and the gap is the wording people use
 and the general questions (base, tuned routed, tuned weights alone), the training time, and the run's own
 "did it learn?" report recall next to the hand-written recall.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 import shutil
 import sys
 import tempfile
@@ -53,6 +56,17 @@ def per_kind(graded: list, questions: list[dict]) -> dict[str, float]:
     from core.evaluation.scoring import accuracy, by_field
 
     return {"all": accuracy(graded), **by_field(graded, questions, "kind")}
+
+
+def training_questions(run: Path, count: int = 60, seed: int = 0) -> list[dict]:
+    """A fixed sample of the run's own fact questions, each graded by the start of its trained answer.
+
+    Recalled word for word, they say the facts are in the weights: a gap between this row and the
+    hand-written rows is the wording people use, not the model's capacity or the training length."""
+    rows = [r for r in load_jsonl(run / "dataset" / "train.jsonl") if r["kind"] == "qa"]
+    rows = random.Random(seed).sample(rows, min(count, len(rows)))
+    return [{"q": r["messages"][-2]["content"], "a": [r["messages"][-1]["content"][:60].strip()],
+             "kind": r["meta"].get("kind", "prose")} for r in rows]
 
 
 def main() -> int:
@@ -134,6 +148,8 @@ def main() -> int:
             general_tuned = ask_all(tuned, general, router=router)
             rows["general tuned (routed)"] = {"all": accuracy(general_tuned)}
             rows["general, tuned weights alone"] = {"all": accuracy(ask_all(tuned, general))}
+            trained = training_questions(out)
+            rows["its own training questions"] = per_kind(ask_all(tuned, trained), trained)
         del tuned
 
         meta = json.loads((out / "run.json").read_text())
