@@ -63,10 +63,13 @@ def training_questions(run: Path, count: int = 60, seed: int = 0) -> list[dict]:
 
     Recalled word for word, they say the facts are in the weights: a gap between this row and the
     hand-written rows is the wording people use, not the model's capacity or the training length."""
-    rows = [r for r in load_jsonl(run / "dataset" / "train.jsonl") if r["kind"] == "qa"]
-    rows = random.Random(seed).sample(rows, min(count, len(rows)))
-    return [{"q": r["messages"][-2]["content"], "a": [r["messages"][-1]["content"][:60].strip()],
-             "kind": r["meta"].get("kind", "prose")} for r in rows]
+    from core.dataset.build import load_examples
+    from core.store import RunDir
+
+    facts = [ex for ex in load_examples(RunDir(run).dataset / "train.jsonl") if ex.kind == "qa"]
+    facts = random.Random(seed).sample(facts, min(count, len(facts)))
+    return [{"q": ex.messages[-2]["content"], "a": [ex.messages[-1]["content"][:60].strip()],
+             "kind": ex.meta.get("kind", "prose")} for ex in facts]
 
 
 def main() -> int:
