@@ -164,9 +164,10 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
             coverage[doc] = {"elements": informative, "covered": covered, "language": languages.get(doc, ""),
                              "words": words_by_kind(elements)}
         heldout = split_heldout(facts, config.seed)
-        extra.extend(fact_examples(facts, result.chunks, config.seed, in_context=config.passages_in_context))
+        taught = fact_examples(facts, result.chunks, config.seed, in_context=config.passages_in_context)
+        extra.extend(taught)
         write_heldout(run.dataset / "heldout.jsonl", heldout)
-        questions = sum(len(f.questions) for f in facts)
+        questions = sum(ex.kind == "qa" for ex in taught)
         stats.update({"facts": len(facts), "qa_train": questions, "qa_heldout": len(heldout), "coverage": coverage})
         informative = sum(c["elements"] for c in coverage.values())
         share = sum(c["covered"] for c in coverage.values()) / informative if informative else 0.0

@@ -16,6 +16,7 @@ answer shows the fact was learned, not a trained wording remembered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -231,3 +232,28 @@ def is_plural(noun: str, lang: Lang) -> bool:
 
 def lang_for(code: str) -> Lang:
     return LANGUAGES.get((code or "").lower()[:2], NEUTRAL)
+
+
+def asking_phrases(lang: Lang) -> list[tuple[str, ...]]:
+    """The language's question phrases as lowercase words, longest first ('how many', 'wie viel Uhr', 'when'):
+    what a question shortened to its key words keeps (core/dataset/examples.py key_wording). 'Who' is its
+    item and person templates' first word: the language has no other field for it."""
+    who = [t.split()[0] for t in (*lang.item_who[:1], dict(lang.typed).get("person", "")) if t and t[0] != "{"]
+    phrases = (lang.what, lang.when, lang.which_year, lang.what_time, lang.what_time_bare, lang.how_much,
+               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], *who)
+    words = {tuple(w.lower().strip("¿?¡") for w in p.split() if w.strip("¿?¡")) for p in phrases}
+    return sorted((p for p in words if p), key=len, reverse=True)
+
+
+@lru_cache(maxsize=None)
+def stop_words(code: str) -> frozenset[str]:
+    """The language's stop words ('that', 'those', 'dass', 'jene'), lowercase; none for a language the list lacks.
+
+    What a sentence shares with every other sentence of its language tells it apart from none of them, however
+    few documents there are: counted over three short documents, 'that' is as rare as a name. From the
+    stop-words package (33 languages), not a list of ours."""
+    from stop_words import LANGUAGE_MAPPING, get_stop_words
+
+    code = (code or "").lower()[:2]
+    # only a language it lacks gets none: a list that cannot be read (a bundle without its files) fails loudly
+    return frozenset(w.lower() for w in get_stop_words(code)) if code in LANGUAGE_MAPPING else frozenset()
