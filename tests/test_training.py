@@ -19,7 +19,8 @@ from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, latest_checkpoint
 from core.training.loop import train_run
 
-NF4_LOSS_TOLERANCE = 0.15  # measured: nf4 1.770 vs bf16 1.637 on the first batch (8%); random weights give ~10.8
+NF4_LOSS_TOLERANCE = 0.3  # nf4 raised the base loss 3.5-23% over 16 batches of the sample documents' training set
+# (scripts/nf4_loss_spread.py; which batch comes first moves with the dataset); random weights give ~10.8, 600% off
 
 
 def test_run_folder_is_complete_and_loss_falls(trained_run: Path):
