@@ -248,6 +248,20 @@ def test_english_questions_agree_with_plural_nouns(noun: str, verb: str) -> None
     assert f"What {verb} the {noun}?" in facts[0].questions
 
 
+def test_stop_words_follow_the_language_the_reader_detects(tmp_path: Path) -> None:
+    """Key words leave out the stop words of the language ingest detects, under the code it detects it by:
+    langdetect calls Norwegian 'no' where the stop-word lists call it 'nb' (Bokmål)."""
+    from core.dataset.language import stop_words
+
+    notes = tmp_path / "kontor.md"
+    notes.write_text("# Kontoret\n\nKontoret ligger i andre etasje, og det er åpent fra klokken åtte til fire. "
+                     "Nøkkelen til arkivet henger ved resepsjonen, men den skal ikke tas med hjem. "
+                     "Alle som jobber her kan bestille møterom i kalenderen.\n", encoding="utf-8")
+    code = ingest([notes]).languages()["kontor.md"]
+    assert code == "no"
+    assert {"og", "ikke", "som", "den"} <= stop_words(code)
+
+
 def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents, tmp_path: Path) -> None:
     """A person asks in a few words of their own; a rule's echo of the sentence is all a prose fact had.
     The extra wording keeps the question's own words and the rarest words it took from the documents, never

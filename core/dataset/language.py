@@ -255,5 +255,6 @@ def stop_words(code: str) -> frozenset[str]:
     from stop_words import LANGUAGE_MAPPING, get_stop_words
 
     code = (code or "").lower()[:2]
+    code = {"no": "nb"}.get(code, code)  # langdetect says 'no' for Norwegian; the package keys Bokmål 'nb'
     # only a language it lacks gets none: a list that cannot be read (a bundle without its files) fails loudly
     return frozenset(w.lower() for w in get_stop_words(code)) if code in LANGUAGE_MAPPING else frozenset()
