@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.dataset import load_examples
+from core.dataset.replay import replay_prompts
 from core.errors import TuneDeskError
 from core.retrieval import PassageIndex, Source
 from core.store import RunDir, write_json
@@ -177,21 +179,13 @@ def _calibration_questions(run: RunDir) -> tuple[list[str], list[str]]:
     Not key wordings: a few rare words with no sentence around them are a training aid, not how questions come in."""
     about, general = [], []
     for path in (run.dataset / "train.jsonl", run.dataset / "validation.jsonl"):
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+        for example in load_examples(path) if path.is_file() else []:
+            if not example.question:
                 continue
-            item = json.loads(line)
-            users = [m["content"] for m in item.get("messages", []) if m.get("role") == "user"]
-            if not users:
-                continue
-            if item.get("kind") == "qa" and (item.get("meta") or {}).get("wording") != "key":
-                about.append(users[0])
-            elif item.get("kind") == "replay":
-                general.append(users[0])
+            if example.kind == "qa" and not example.key_wording:
+                about.append(example.question)
+            elif example.kind == "replay":
+                general.append(example.question)
     if not general:
-        from core.dataset.replay import replay_prompts
-
         general = replay_prompts()
     return about, general

@@ -19,6 +19,8 @@ from typing import Any, Sequence
 
 from core.dataset.language import asking_phrases, lang_for, stop_words
 
+KEY_WORDING = "key"  # meta "wording" of an example that asks a fact in a few of its key words
+
 
 @dataclass(frozen=True)
 class Example:
@@ -29,6 +31,16 @@ class Example:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def question(self) -> str:
+        """The first thing the user says ('' for none): what routing and the benchmarks compare questions by."""
+        return next((m["content"] for m in self.messages if m.get("role") == "user"), "")
+
+    @property
+    def key_wording(self) -> bool:
+        """A fact asked in a few of its key words (taught_wordings): a training aid, not how questions come in."""
+        return self.meta.get("wording") == KEY_WORDING
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Example":
@@ -165,7 +177,7 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
     for n, fact in enumerate(facts):
         meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
         for question in taught_wordings(fact, n, seed, rarity):
-            wording = {} if question in fact.questions else {"wording": "key"}  # not how questions come in
+            wording = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
             out.append(Example([{"role": "user", "content": question}, {"role": "assistant", "content": fact.answer}],
                                fact.source, "qa", {**meta, **wording}))
         seen[fact.source] = seen.get(fact.source, -1) + 1
