@@ -48,10 +48,6 @@ SETS = {
 }
 
 
-def load_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def per_kind(graded: list, questions: list[dict]) -> dict[str, float]:
     from core.evaluation.scoring import accuracy, by_field
 
@@ -68,7 +64,7 @@ def training_questions(run: Path, count: int = 60, seed: int = 0) -> list[dict]:
 
     facts = [ex for ex in load_examples(RunDir(run).dataset / "train.jsonl") if ex.kind == "qa"]
     facts = random.Random(seed).sample(facts, min(count, len(facts)))
-    return [{"q": ex.messages[-2]["content"], "a": [ex.messages[-1]["content"][:60].strip()],
+    return [{"q": ex.question, "a": [ex.messages[-1]["content"][:60].strip()],
              "kind": ex.meta.get("kind", "prose")} for ex in facts]
 
 
@@ -94,11 +90,12 @@ def main() -> int:
     from core.evaluation.report import evaluate_run
     from core.evaluation.scoring import accuracy, ask_all
     from core.pipeline import train
+    from core.store import read_jsonl
     from core.training.config import TrainConfig, preset_config
 
     docs_dir, questions_path = SETS[args.which]
-    questions = [{"kind": "prose", **q} for q in load_jsonl(questions_path)]
-    general = load_jsonl(DATA / "general_questions.jsonl")
+    questions = [{"kind": "prose", **q} for q in read_jsonl(questions_path)]
+    general = read_jsonl(DATA / "general_questions.jsonl")
     doc_text: dict[str, str] = {}
     for chunk in ingest([docs_dir]).chunks:
         doc_text[chunk.source] = (doc_text.get(chunk.source, "") + "\n\n" + chunk.text).strip()

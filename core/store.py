@@ -49,6 +49,17 @@ def read_json(path: Path) -> Any:
         return json.load(f)
 
 
+def write_jsonl(path: Path, rows: Any) -> None:
+    """One JSON value per line, written whole or not at all (atomic_write_text)."""
+    atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """One JSON value per non-blank line: datasets, held-out questions, cached answers."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 class RunStatus(StrEnum):
     """Where a run stands. A str (StrEnum), so run.json and `status == "finished"` read it unchanged."""
 

@@ -15,7 +15,6 @@ measures accuracy and macro-F1, not only a loss. Reads top to bottom:
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import shutil
@@ -28,10 +27,10 @@ from core.classify.config import ClassifyConfig
 from core.classify.metrics import classifier_eval, worst_rows
 from core.classify.model import load_for_training, load_tokenizer, resolve_classifier_model
 from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
-from core.events import (Caution, CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, Stage,
+from core.events import (CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, Stage,
                          StepMetrics, ignore_event, never_stop)
 from core.locks import run_lock
-from core.store import RunDir, RunStatus, write_json
+from core.store import RunDir, RunStatus, read_jsonl, write_json
 from core.training.checkpoints import as_disk_error, resume_latest, save_checkpoint
 from core.training.data import batch_order
 from core.training.memory import is_oom, peak_memory_gb
@@ -55,8 +54,7 @@ class ClassifyResult:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_jsonl(path)
 
 
 def lr_factor(step: int, total: int, warmup: int) -> float:

@@ -9,10 +9,10 @@ import json
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from core.dataset.examples import Example, passage_examples
-from core.store import atomic_write_text
+from core.store import atomic_write_text, read_jsonl, write_jsonl
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,8 @@ def split_examples(examples: Sequence[Example], val_fraction: float, seed: int) 
     return train, val
 
 
-def write_jsonl(path: Path, examples: Iterable[Example]) -> None:
-    atomic_write_text(path, "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in examples))
-
-
 def load_examples(path: Path) -> list[Example]:
-    with open(path, encoding="utf-8") as f:
-        return [Example.from_json(json.loads(line)) for line in f if line.strip()]
+    return [Example.from_json(item) for item in read_jsonl(path)]
 
 
 def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, seed: int,
@@ -81,8 +76,8 @@ def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, see
     train, val = split_examples(examples, val_fraction, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     train_path, val_path = out_dir / "train.jsonl", out_dir / "validation.jsonl"
-    write_jsonl(train_path, train)
-    write_jsonl(val_path, val)
+    write_jsonl(train_path, (e.to_json() for e in train))
+    write_jsonl(val_path, (e.to_json() for e in val))
     by_kind: dict[str, int] = {}
     for ex in train + val:
         by_kind[ex.kind] = by_kind.get(ex.kind, 0) + 1

@@ -68,10 +68,7 @@ def _shares(sizes: dict[str, int], total: int) -> dict[str, int]:
 
 def write_heldout(path: Any, facts: Sequence[Fact]) -> None:
     """The report's questions: each held-out fact's eval wording, with its key, kind and language."""
-    import json
+    from core.store import write_jsonl
 
-    from core.store import atomic_write_text
-
-    atomic_write_text(path, "".join(json.dumps({"q": f.eval_question, "a": f.keys, "doc": f.source, "kind": f.kind,
-                                                "lang": f.lang, "fact": f.answer}, ensure_ascii=False) + "\n"
-                                    for f in facts))
+    write_jsonl(path, ({"q": f.eval_question, "a": f.keys, "doc": f.source, "kind": f.kind, "lang": f.lang,
+                        "fact": f.answer} for f in facts))

@@ -15,13 +15,12 @@ preparation on a 2-core CPU, for output that is the same greedy text on every ma
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Callable
 
 from core.dataset.examples import Example
 from core.paths import models_dir, resources_dir
-from core.store import atomic_write_text
+from core.store import read_jsonl, write_jsonl
 
 
 def replay_prompts() -> list[str]:
@@ -51,7 +50,7 @@ def cached_answers(model_dir: Path, fingerprint: str = "") -> list[dict[str, str
     places = [cache_path(model_dir, fingerprint)] + ([shipped_answers_path(fingerprint)] if fingerprint else [])
     for place in places:
         if place.is_file():
-            rows = [json.loads(line) for line in place.read_text(encoding="utf-8").splitlines() if line.strip()]
+            rows = read_jsonl(place)
             if [r["q"] for r in rows] == prompts:  # one row per prompt, an empty answer too: else stale
                 return rows
     return None
@@ -67,7 +66,7 @@ def replay_examples(model_dir: Path, generate: Generate, fingerprint: str = "") 
         prompts = replay_prompts()
         answers = generate(prompts)
         rows = [{"q": q, "a": a} for q, a in zip(prompts, answers)]
-        atomic_write_text(cache_path(model_dir, fingerprint), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_jsonl(cache_path(model_dir, fingerprint), rows)
     return [_example(r["q"], r["a"]) for r in rows if r["a"]]
 
 

@@ -13,7 +13,6 @@ model is in memory at a time.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,11 @@ from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
 from core.evaluation.weighting import text_weighted, words_of
 from core.events import OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.paths import resources_dir
-from core.store import RunDir, write_json
+from core.store import RunDir, read_jsonl, write_json
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path) if path.is_file() else []
 
 
 def general_questions() -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import sys
@@ -28,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from core.dataset import load_examples
 from core.events import ExportCheck
+from core.store import RunDir, read_jsonl
 
 GENERAL_PROMPTS = ("What is the capital of France?", "Write one sentence about the sea.")
 DOCUMENT_PROMPTS = 2
@@ -39,22 +40,11 @@ AGREEMENT_FLOOR = {"q8_0": 0.95, "q4_0": 0.75}
 
 def verification_prompts(run: Path) -> list[str]:
     """Questions from the run's documents (held-out ones first: never trained in those words), then general ones."""
-    questions: list[str] = []
-    dataset = Path(run) / "dataset"
-    heldout = dataset / "heldout.jsonl"
-    if heldout.is_file():
-        for line in heldout.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                questions.append(json.loads(line)["q"])
-    train = dataset / "train.jsonl"
+    dataset = RunDir(run).dataset
+    heldout, train = dataset / "heldout.jsonl", dataset / "train.jsonl"
+    questions = [row["q"] for row in read_jsonl(heldout)] if heldout.is_file() else []
     if len(questions) < DOCUMENT_PROMPTS and train.is_file():
-        for line in train.read_text(encoding="utf-8").splitlines():
-            messages = json.loads(line).get("messages", []) if line.strip() else []
-            user = [m["content"] for m in messages if m.get("role") == "user"]
-            if user and len(user[-1]) < 300:
-                questions.append(user[-1])
-            if len(questions) >= DOCUMENT_PROMPTS:
-                break
+        questions += [e.question for e in load_examples(train) if e.question and len(e.question) < 300]
     return questions[:DOCUMENT_PROMPTS] + list(GENERAL_PROMPTS)
 
 
