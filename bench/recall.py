@@ -62,7 +62,7 @@ def training_questions(run: Path, count: int = 60, seed: int = 0) -> list[dict]:
     from core.dataset.build import load_examples
     from core.store import RunDir
 
-    facts = [ex for ex in load_examples(RunDir(run).dataset / "train.jsonl") if ex.kind == "qa"]
+    facts = [ex for ex in load_examples(RunDir(run).train_file) if ex.kind == "qa"]
     facts = random.Random(seed).sample(facts, min(count, len(facts)))
     return [{"q": ex.question, "a": [ex.messages[-1]["content"][:60].strip()],
              "kind": ex.meta.get("kind", "prose")} for ex in facts]

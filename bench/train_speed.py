@@ -125,7 +125,7 @@ def step_plan(run: Path, steps: int) -> tuple[list[list[int]], list[tuple[int, i
 
     config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
     tokenizer = load_tokenizer(resolve_model(config.model))
-    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(RunDir(run).train_file)]
     encoded = [e for e in encoded if any(l != IGNORE for l in e.labels[1:])]
     lengths = [len(e.input_ids) for e in encoded]
     per_epoch = len(batch_order(lengths, config.batch_size, config.seed, 0))
@@ -198,7 +198,7 @@ def reference_main(run: Path, indices_file: Path, warmup: int, out: Path, device
     config = TrainConfig.from_dict(RunDir(run).read_run()["config"])
     folder = resolve_model(config.model)
     tokenizer = load_tokenizer(folder)
-    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(RunDir(run).train_file)]
     encoded = [e for e in encoded if any(l != IGNORE for l in e.labels[1:])]
     chosen = json.loads(indices_file.read_text())
     steps = len(chosen) // config.batch_size

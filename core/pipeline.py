@@ -124,7 +124,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
     """
     if not has_own_chat_template(Path(model_dir)):
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
-    examples = load_examples(run.dataset / "train.jsonl")
+    examples = load_examples(run.train_file)
     sample = examples[:: max(1, len(examples) // MEASURED_EXAMPLES)]
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
@@ -166,7 +166,7 @@ def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConf
         heldout = split_heldout(facts, config.seed)
         taught = fact_examples(facts, result.chunks, config.seed, in_context=config.passages_in_context)
         extra.extend(taught)
-        write_heldout(run.dataset / "heldout.jsonl", heldout)
+        write_heldout(run.heldout_file, heldout)
         questions = sum(ex.kind == "qa" for ex in taught)
         stats.update({"facts": len(facts), "qa_train": questions, "qa_heldout": len(heldout), "coverage": coverage})
         informative = sum(c["elements"] for c in coverage.values())

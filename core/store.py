@@ -17,6 +17,9 @@ from typing import Any
 from core.errors import DiskError, RunError
 
 
+TRAIN_FILE, VALIDATION_FILE, HELDOUT_FILE = "train.jsonl", "validation.jsonl", "heldout.jsonl"
+"""A run's dataset files, in its dataset folder (RunDir.train_file …)."""
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +108,19 @@ class RunDir:
     @property
     def dataset(self) -> Path:
         return self.root / "dataset"
+
+    @property
+    def train_file(self) -> Path:
+        return self.dataset / TRAIN_FILE
+
+    @property
+    def validation_file(self) -> Path:
+        return self.dataset / VALIDATION_FILE
+
+    @property
+    def heldout_file(self) -> Path:
+        """The "did it learn?" report's questions (core/dataset/heldout.py)."""
+        return self.dataset / HELDOUT_FILE
 
     @property
     def documents_manifest(self) -> Path:

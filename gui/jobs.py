@@ -105,10 +105,11 @@ def examples_preview_job(project: Any, source: str, chunks: list[Any], elements:
         from core import projects
         from core.dataset import load_examples
         from core.dataset.examples import preview_examples, preview_text, summarize_examples
+        from core.store import RunDir
         from core.training.config import TrainConfig
 
         for run_ in projects.list_runs(project) if project else []:
-            train_file = run_.path / "dataset" / "train.jsonl"
+            train_file = RunDir(run_.path).train_file
             if train_file.is_file():
                 try:
                     examples = [e for e in load_examples(train_file) if e.source == source]

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from core.errors import TuneDeskError
 from core.runs import RunState, run_state
+from core.store import RunDir
 
 Emit = Callable[[Any], None]
 Stop = Callable[[], bool]
@@ -48,7 +49,7 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
         state = run_state(run)
         if is_classify_run(run):
             return ReportData(state, task="classify")
-        questions = _count_lines(Path(run) / "dataset" / "heldout.jsonl") + len(general_questions())
+        questions = _count_lines(RunDir(run).heldout_file) + len(general_questions())
         try:
             return ReportData(state, load_summary(run), questions=questions)
         except TuneDeskError as exc:

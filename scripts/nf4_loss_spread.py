@@ -31,7 +31,7 @@ def main() -> int:
     args = parser.parse_args()
     demo = resolve_model("demo")
     tokenizer = load_tokenizer(demo)
-    examples = load_examples(RunDir(args.run).dataset / "train.jsonl")
+    examples = load_examples(RunDir(args.run).train_file)
     encoded = [encode(tokenizer, ex.messages, 256) for ex in examples]
     order = [b for b in batch_order([len(e.input_ids) for e in encoded], 4, 7, 0)
              if any(label >= 0 for i in b for label in encoded[i].labels)][: args.batches]  # some answer tokens

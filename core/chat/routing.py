@@ -178,7 +178,7 @@ def _calibration_questions(run: RunDir) -> tuple[list[str], list[str]]:
     the ones left once names route theirs are about twenty, so one question moved the misrouted share by 5%).
     Not key wordings: a few rare words with no sentence around them are a training aid, not how questions come in."""
     about, general = [], []
-    for path in (run.dataset / "train.jsonl", run.dataset / "validation.jsonl"):
+    for path in (run.train_file, run.validation_file):
         for example in load_examples(path) if path.is_file() else []:
             if not example.question:
                 continue

@@ -72,9 +72,9 @@ def verify_export(folder: Path, classifier: Classifier) -> ExportCheck:
     """Label up to CHECK_ROWS validation rows with the pipeline and with the run's classifier; compare."""
     from transformers import pipeline
 
-    rows = read_rows(classifier.run / "dataset" / "validation.jsonl")[:CHECK_ROWS]
+    rows = read_rows(RunDir(classifier.run).validation_file)[:CHECK_ROWS]
     if not rows:
-        rows = read_rows(classifier.run / "dataset" / "train.jsonl")[:CHECK_ROWS]
+        rows = read_rows(RunDir(classifier.run).train_file)[:CHECK_ROWS]
     texts = [r["text"] for r in rows]
     pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device="cpu")
     theirs = pipe(texts, truncation=True, max_length=classifier.max_length, batch_size=16)

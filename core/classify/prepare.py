@@ -9,7 +9,6 @@ re-run from the files before it and the app lists both kinds of run alike.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from core.classify.table import read_table
 from core.errors import RunError
 from core.events import Caution, OnEvent, Progress, Stage, ignore_event
 from core.locks import run_lock
-from core.store import RunDir, RunStatus, atomic_write_text, write_json
+from core.store import RunDir, RunStatus, write_json, write_jsonl
 
 TASK = "classify"
 """run.json's "task" for a classifier run; a chat run has none (or "chat")."""
@@ -67,9 +66,8 @@ def prepare_classify_run(data_path: Path | str, out: Path | str, config: Classif
     train, val = stratified_split(data.examples, config.val_fraction, config.seed)
     run.root.mkdir(parents=True, exist_ok=True)
     with run_lock(run.root):
-        for name, rows in (("train.jsonl", train), ("validation.jsonl", val)):
-            atomic_write_text(run.dataset / name, "".join(
-                json.dumps({"text": e.text, "label": e.label, "line": e.line}, ensure_ascii=False) + "\n" for e in rows))
+        for path, rows in ((run.train_file, train), (run.validation_file, val)):
+            write_jsonl(path, ({"text": e.text, "label": e.label, "line": e.line} for e in rows))
         write_json(run.root / DATA_FILE, {"source": str(Path(data_path).resolve()), "text_column": data.text_column,
                                           "label_column": data.label_column, "report": data.report.to_dict()})
         write_json(run.run_json, {"task": TASK, "config": config.to_dict(), "labels": data.labels,

@@ -157,8 +157,8 @@ def _load(t: _State, should_stop: ShouldStop) -> None:
     t.model.train()
     _check_stop(should_stop)
     index = {label: i for i, label in enumerate(t.labels)}
-    train_rows = read_rows(t.run.dataset / "train.jsonl")
-    t.val_rows = read_rows(t.run.dataset / "validation.jsonl")
+    train_rows = read_rows(t.run.train_file)
+    t.val_rows = read_rows(t.run.validation_file)
     if not train_rows:
         raise RunError("The training set is empty.", "Import a file with labelled rows and start again.")
     t.train_ids = encode(t.tokenizer, [r["text"] for r in train_rows], t.config.max_length)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core.dataset.examples import Example, passage_examples
-from core.store import atomic_write_text, read_jsonl, write_jsonl
+from core.store import TRAIN_FILE, VALIDATION_FILE, atomic_write_text, read_jsonl, write_jsonl
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def build_dataset(chunks: Sequence[Any], out_dir: Path, val_fraction: float, see
     examples.extend(extra)
     train, val = split_examples(examples, val_fraction, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_path, val_path = out_dir / "train.jsonl", out_dir / "validation.jsonl"
+    train_path, val_path = out_dir / TRAIN_FILE, out_dir / VALIDATION_FILE
     write_jsonl(train_path, (e.to_json() for e in train))
     write_jsonl(val_path, (e.to_json() for e in val))
     by_kind: dict[str, int] = {}

@@ -38,7 +38,7 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
 
     run = RunDir(run_path)
     meta = run.read_run()
-    heldout = _jsonl(run.dataset / "heldout.jsonl")
+    heldout = _jsonl(run.heldout_file)
     checks = general_questions() if general else []
     if not heldout and not checks:
         raise RunError("This run has no held-out questions to check.", "Train with question–answer pairs switched on.")

@@ -40,8 +40,7 @@ AGREEMENT_FLOOR = {"q8_0": 0.95, "q4_0": 0.75}
 
 def verification_prompts(run: Path) -> list[str]:
     """Questions from the run's documents (held-out ones first: never trained in those words), then general ones."""
-    dataset = RunDir(run).dataset
-    heldout, train = dataset / "heldout.jsonl", dataset / "train.jsonl"
+    heldout, train = RunDir(run).heldout_file, RunDir(run).train_file
     questions = [row["q"] for row in read_jsonl(heldout)] if heldout.is_file() else []
     if len(questions) < DOCUMENT_PROMPTS and train.is_file():
         questions += [e.question for e in load_examples(train) if e.question and len(e.question) < 300]

@@ -239,8 +239,8 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
     """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile
     (`kernels` False: neither, for a model FSDP will shard; ddp_loop.py says why)."""
     t.phase = "while preparing the training data"
-    t.train_data = _encode_all(t.tokenizer, t.run.dataset / "train.jsonl", t.config.max_seq_len)
-    t.val_data = _encode_all(t.tokenizer, t.run.dataset / "validation.jsonl", t.config.max_seq_len)
+    t.train_data = _encode_all(t.tokenizer, t.run.train_file, t.config.max_seq_len)
+    t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config.max_seq_len)
     if not t.train_data:
         raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
     t.lengths = [len(e.input_ids) for e in t.train_data]
