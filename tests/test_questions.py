@@ -159,12 +159,25 @@ def test_german_document_gets_german_questions(documents) -> None:
     ("es", "El taller abre a las 9:30 los sábados", "9:30", "¿El taller abre a qué hora los sábados?"),
     ("en", "The deposit is €35 per ladder", "€35", "The deposit is how much per ladder?"),
     ("fr", "La caution est de 35 € par échelle", "35 €", "La caution est de combien par échelle ?"),
+    # counts written as words, in each language, and what they count
+    ("en", "Eleven plot holders have not paid", "Eleven plot", "How many plot holders have not paid?"),
+    ("en", "Two of the members left", "Two", "How many of the members left?"),
+    ("de", "Der Kurs umfasst zehn Termine", "zehn Termine", "Der Kurs umfasst wie viele Termine?"),
+    ("de", "Elf Mitglieder fehlen", "Elf Mitglieder", "Wie viele Mitglieder fehlen?"),
+    ("fr", "Le cours dure dix semaines", "dix semaines", "Le cours dure combien de semaines ?"),
+    ("es", "El club tiene doce socios", "doce socios", "¿El club tiene cuántos socios?"),
+    ("en", "Leave is 10 – 12 weeks for drivers", "10 – 12 weeks", "Leave is how many weeks for drivers?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
     found = [s for s in find_spans(sentence, lang) if s.text == span]
     assert found, [s.text for s in find_spans(sentence, lang)]
     assert echo_question(sentence, found[0], lang) == expected
+
+
+@pytest.mark.parametrize("sentence", ["We met at the Seven Sisters pub", "Seven Sisters opens at noon"])
+def test_a_number_word_in_a_name_is_not_a_count(sentence: str) -> None:
+    assert [s.kind for s in find_spans(sentence, lang_for("en"))] == ["name"]
 
 
 def test_heldout_questions_are_worded_unlike_any_training_question(documents) -> None:

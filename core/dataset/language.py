@@ -80,6 +80,9 @@ class Lang:
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
+    counts: frozenset[str] = frozenset()
+    """Numbers written as words, two to twenty and the tens ('eleven plot holders' is asked 'how many plot
+    holders'). Not 'one' / 'ein' / 'un' / 'uno': those are articles and pronouns as often as counts."""
 
 
 EN = Lang(
@@ -112,6 +115,8 @@ EN = Lang(
     plural=(("is the {h}", "are the {h}"), ("is the {key}", "are the {key}"), ("is the {label}", "are the {label}"),
             ("is {x}", "are {x}")),
     plural_endings=("s",), singular_endings=("ss", "us", "is", "'s", "news", "series"),
+    counts=frozenset("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety""".split()),
 )
 
 DE = Lang(
@@ -140,6 +145,8 @@ DE = Lang(
     typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
            ("date", "Wann ist {x}?"), ("count", "Wie viele {unit} sind es bei {x}?"), ("person", "Wer ist {x}?"),
            ("phone", "Welche Nummer hat {x}?")),
+    counts=frozenset("""zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn
+    siebzehn achtzehn neunzehn zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig""".split()),
 )
 
 FR = Lang(
@@ -169,6 +176,8 @@ FR = Lang(
     typed=(("duration", "Combien de temps pour {x} ?"), ("money", "Combien coûte {x} ?"),
            ("time", "À quelle heure est {x} ?"), ("date", "Quand est {x} ?"), ("count", "Combien de {unit} pour {x} ?"),
            ("person", "Qui est {x} ?"), ("phone", "Quel est le numéro pour {x} ?")),
+    counts=frozenset("""deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize dix-sept
+    dix-huit dix-neuf vingt trente quarante cinquante soixante soixante-dix quatre-vingts quatre-vingt-dix""".split()),
 )
 
 ES = Lang(
@@ -198,6 +207,8 @@ ES = Lang(
     typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
            ("date", "¿Cuándo es {x}?"), ("count", "¿Cuántos {unit} son {x}?"), ("person", "¿Quién es {x}?"),
            ("phone", "¿Cuál es el número de {x}?")),
+    counts=frozenset("""dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciséis
+    diecisiete dieciocho diecinueve veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa""".split()),
 )
 
 NEUTRAL = Lang(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang
 
@@ -74,6 +75,14 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
     for m in matches:
         for i in range(m.start(), m.end()):
             taken[i] = True
+    for m in _counts(lang).finditer(sentence):  # 'eleven plot holders', before names: 'Elf Mitglieder'
+        word, *unit = m.group(0).split()
+        opens = m.start() == 0 or re.search(r"[.!?:]\s*$", sentence[: m.start()])
+        named = (not opens and word[0].isupper()) or (unit and unit[0][0].isupper() and lang.code != "de")
+        if not any(taken[m.start():m.end()]) and not named:  # not 'the Seven Sisters', 'Seven Sisters opens'
+            matches.append(m)
+            for i in range(m.start(), m.end()):
+                taken[i] = True
     for m in _NAMES.finditer(sentence):  # names after the rest, so 'Am Samstag, 12. April' stays a date
         if not any(taken[m.start():m.end()]):
             matches.append(m)
@@ -98,6 +107,22 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
             continue  # 'their 2025 rent' is not a date: only 'in 2011' asks 'in which year'
         out.append(Span(kind, start, start + len(text), text))
     return out
+
+
+@lru_cache(maxsize=None)
+def _counts(lang: Lang) -> re.Pattern[str]:
+    """A number written as a word, with the word after it as its unit, as the `number` group of _SPANS."""
+    words = _alternation(" ".join(lang.counts)) or "$^"
+    return re.compile(rf"(?P<number>\b(?i:{words})\b(?:\s[^\W\d_]{{1,14}}\b)?)")
+
+
+def number_unit(text: str) -> str:
+    """What a number span counts: '18 weeks' → 'weeks', '5.8kg' → 'kg', '10 – 12 weeks' → 'weeks', 'eleven
+    plot' → 'plot'; '' for a bare number ('4', 'eleven')."""
+    words = text.split()
+    last = words[-1] if words else ""
+    unit = re.sub(r"^[\d.,–—-]+", "", last)
+    return "" if len(words) == 1 and unit == last else unit
 
 
 def _renumber(text: str) -> tuple[str, str]:
@@ -156,9 +181,7 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     if span.kind == "phone":
         return "", lang.which_number
     if span.kind == "number":
-        parts = span.text.split(maxsplit=1)
-        unit = parts[1] if len(parts) > 1 else re.sub(r"^[\d.,]+", "", span.text)
-        return "", (lang.how_many.format(unit=unit).strip() if unit else lang.how_many.format(unit="").strip())
+        return "", lang.how_many.format(unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
     return "", lang.what
@@ -211,8 +234,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     if middle and middle[-1].lower() in ("the", "a", "an", "and", "or"):
         return ""
     if span.kind == "number":
-        unit_words = span.text.split()[1:]
-        phrase = lang.how_many.format(unit=" ".join(unit_words)).strip() if unit_words else lang.how_many.format(unit="").strip()
+        phrase = lang.how_many.format(unit=number_unit(span.text)).strip()
     if middle and middle[-1].lower() in PREPOSITIONS and not phrase.startswith(middle[-1].lower()):
         phrase, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
     if subject.split()[0] in ("The", "A", "An", "Our", "Your", "This"):
@@ -231,7 +253,7 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
     if span.kind in ("time", "date", "money", "phone"):
         return span.kind, ""
     if span.kind == "number":
-        unit = span.text.split()[-1] if len(span.text.split()) > 1 else re.sub(r"^[\d.,–—-]+", "", span.text)
+        unit = number_unit(span.text)
         if unit.lower() in DURATION_UNITS:
             return "duration", unit
         return ("count", unit) if unit and unit.isalpha() else ("", "")
