@@ -20,6 +20,7 @@ from core.errors import DiskError, RunError
 TRAIN_FILE, VALIDATION_FILE, HELDOUT_FILE = "train.jsonl", "validation.jsonl", "heldout.jsonl"
 """A run's dataset files, in its dataset folder (RunDir.train_file …)."""
 
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

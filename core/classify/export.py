@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.classify.predict import Classifier
-from core.classify.train import read_rows
 from core.errors import ModelError
 from core.events import OnEvent, Progress, Stage, ignore_event
-from core.store import RunDir, write_json
+from core.store import RunDir, read_jsonl, write_json
 from core.training.checkpoints import as_disk_error
 
 CHECK_ROWS = 64
@@ -72,9 +71,9 @@ def verify_export(folder: Path, classifier: Classifier) -> ExportCheck:
     """Label up to CHECK_ROWS validation rows with the pipeline and with the run's classifier; compare."""
     from transformers import pipeline
 
-    rows = read_rows(RunDir(classifier.run).validation_file)[:CHECK_ROWS]
+    rows = read_jsonl(RunDir(classifier.run).validation_file)[:CHECK_ROWS]
     if not rows:
-        rows = read_rows(RunDir(classifier.run).train_file)[:CHECK_ROWS]
+        rows = read_jsonl(RunDir(classifier.run).train_file)[:CHECK_ROWS]
     texts = [r["text"] for r in rows]
     pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device="cpu")
     theirs = pipe(texts, truncation=True, max_length=classifier.max_length, batch_size=16)

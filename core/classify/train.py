@@ -53,10 +53,6 @@ class ClassifyResult:
     adapter_path: str
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    return read_jsonl(path)
-
-
 def lr_factor(step: int, total: int, warmup: int) -> float:
     """Linear warm-up, then linear decay to zero (the schedule BERT fine-tuning uses)."""
     if step < warmup:
@@ -157,8 +153,8 @@ def _load(t: _State, should_stop: ShouldStop) -> None:
     t.model.train()
     _check_stop(should_stop)
     index = {label: i for i, label in enumerate(t.labels)}
-    train_rows = read_rows(t.run.train_file)
-    t.val_rows = read_rows(t.run.validation_file)
+    train_rows = read_jsonl(t.run.train_file)
+    t.val_rows = read_jsonl(t.run.validation_file)
     if not train_rows:
         raise RunError("The training set is empty.", "Import a file with labelled rows and start again.")
     t.train_ids = encode(t.tokenizer, [r["text"] for r in train_rows], t.config.max_length)

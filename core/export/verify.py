@@ -40,7 +40,8 @@ AGREEMENT_FLOOR = {"q8_0": 0.95, "q4_0": 0.75}
 
 def verification_prompts(run: Path) -> list[str]:
     """Questions from the run's documents (held-out ones first: never trained in those words), then general ones."""
-    heldout, train = RunDir(run).heldout_file, RunDir(run).train_file
+    run_dir = RunDir(run)
+    heldout, train = run_dir.heldout_file, run_dir.train_file
     questions = [row["q"] for row in read_jsonl(heldout)] if heldout.is_file() else []
     if len(questions) < DOCUMENT_PROMPTS and train.is_file():
         questions += [e.question for e in load_examples(train) if e.question and len(e.question) < 300]
