@@ -81,6 +81,8 @@ PLAIN: dict[str, tuple[str, str]] = {
     "replay": ("Keep general knowledge", "Mix in general questions with the model's own answers, so it keeps "
                "what it knew."),
     "replay_count": ("General questions mixed in", "How many of those general questions a run mixes in."),
+    "replay_distribution": ("Copy the original's confidence", "On those general questions, learn how sure the "
+                            "original model was of every word, not only the words it chose."),
     "passages": ("Teach whole passages", "Also teach whole passages, so the model can quote and summarise them."),
     "seed": ("Random seed", "The same number gives the same run again."),
     "compile": ("Speed up on this CPU", "Prepare the model's layers for this processor: steps get a little "

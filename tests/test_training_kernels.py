@@ -6,6 +6,7 @@ reference than the replaced path's own bf16 error: they must change speed, not w
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,61 @@ def test_a_weightless_norm_is_probed_like_a_loaded_one():
         model = torch.nn.Sequential(LlamaRMSNorm(8), GemmaLikeRMSNorm(8)).requires_grad_(False)
     fusable, declined = plan_rms_norms(model)
     assert fusable == [model[0]] and list(declined) == ["GemmaLikeRMSNorm"]
+
+
+def test_fused_head_loss_learns_the_teachers_distribution_on_soft_rows():
+    """Soft rows (replay, core/training/distil.py): KL(q ‖ p) with q from the teacher's states, beside plain
+    cross-entropy on the others, in pieces that hold soft rows, hard rows, both and none; against autograd."""
+    from core.training.loss import _head_loss_function, piece_rows
+
+    torch.manual_seed(3)
+    vocab, hidden_size = 5000, 64
+    piece = piece_rows(vocab)
+    rows = 3 * piece + 5
+    weight = torch.randn(vocab, hidden_size) * 0.2
+    hidden, targets = torch.randn(rows, hidden_size), torch.randint(0, vocab, (rows,))
+    teacher = torch.randn(rows, hidden_size)
+    soft = torch.zeros(rows, dtype=torch.bool)
+    soft[piece + 3 : piece + 40] = True  # the second piece mixes both kinds
+    soft[2 * piece :] = True  # the third and the last are all soft; the first has none
+    exact_h = hidden.clone().requires_grad_()
+    logits = exact_h @ weight.t()
+    q = F.log_softmax(teacher @ weight.t(), -1)
+    exact = (F.cross_entropy(logits[~soft], targets[~soft], reduction="sum")
+             + F.kl_div(F.log_softmax(logits[soft], -1), q[soft], log_target=True, reduction="sum"))
+    exact.backward()
+    for dtype, tolerance in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):
+        h = hidden.to(dtype).detach().requires_grad_()
+        loss = _head_loss_function().apply(h, weight.to(dtype), targets, teacher.to(dtype), soft)
+        loss.backward()
+        assert abs(float(loss) - float(exact)) / float(exact) < tolerance / 10
+        assert _relative(h.grad, exact_h.grad) < tolerance
+
+
+def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, tokenizer):
+    """attach_teachers keeps the base model's states (adapter off, however far it has moved) at exactly the
+    answer tokens: with B = 0 (the tuned model is the base model) a soft row has nothing to learn, KL 0 and
+    no gradient; once the adapter has moved it has."""
+    from core.training.data import collate, encode
+    from core.training.distil import attach_teachers
+
+    model = _lora_model(demo_model_dir, "fp32", attention=False, fused=True)  # B random: a trained adapter
+    pairs = (("What is the capital of France?", "The capital of France is Paris."),
+             ("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987."))
+    data = [dataclasses.replace(encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
+                                       256), distil=i == 0) for i, (q, a) in enumerate(pairs)]
+    data = attach_teachers(model, data, "cpu", "fp32")
+    assert data[0].teacher.shape == (data[0].answer_tokens, model.config.hidden_size) and data[1].teacher is None
+    batch = collate(data, tokenizer.pad_token_id)
+    assert int(batch["soft"].sum()) == data[0].answer_tokens and len(batch["soft"]) == len(batch["teacher"])
+    soft_only = collate(data[:1], tokenizer.pad_token_id)
+    moved, _ = _loss_and_grads(model, soft_only, "fp32")
+    assert moved > 1e-3
+    model.zero_grad()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.zero_()
+    loss, grads = _loss_and_grads(model, soft_only, "fp32")
+    assert abs(loss) < 1e-5
+    assert max(float(g.abs().max()) for g in grads.values()) < 1e-6

@@ -112,6 +112,10 @@ class TrainConfig:
     replay_count: int = 60
     """How many of those general questions a run mixes in (of the 120 answered once per model)."""
 
+    replay_distribution: bool = True
+    """Those questions teach the original model's whole next-word distribution (self-distillation), not only its
+    answer's words, so the tuned weights alone keep more of what it knew (core/training/distil.py)."""
+
     passages: bool = True
     """Also teach whole passages, so the model can recite and summarise the documents."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 IGNORE = -100
@@ -20,6 +20,15 @@ IGNORE = -100
 class Encoded:
     input_ids: list[int]
     labels: list[int]  # IGNORE on prompt tokens
+    distil: bool = False
+    """Learn the base model's distribution at the answer tokens, not the tokens (core/training/distil.py)."""
+    teacher: Any = field(default=None, compare=False, repr=False)
+    """(answer tokens, hidden size): the base model's last hidden states there, once distil.attach_teachers ran."""
+
+    @property
+    def answer_tokens(self) -> int:
+        """Positions that carry a loss: each predicts the next token, which is a label."""
+        return sum(1 for label in self.labels[1:] if label != IGNORE)
 
 
 def _ids(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool) -> list[int]:
@@ -86,6 +95,8 @@ def micro_at(samples: int, lengths: Sequence[int], batch_size: int, seed: int) -
 
 
 def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
+    """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,)
+    when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row)."""
     import torch
 
     width = max(len(e.input_ids) for e in encoded)
@@ -97,4 +108,12 @@ def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
         ids[row, :n] = torch.tensor(e.input_ids)
         labels[row, :n] = torch.tensor(e.labels)
         mask[row, :n] = 1
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    teachers = [e.teacher for e in encoded if e.teacher is not None]
+    if teachers:
+        like = teachers[0]
+        parts = [e.teacher if e.teacher is not None else like.new_zeros(e.answer_tokens, like.shape[-1])
+                 for e in encoded]
+        batch["teacher"] = torch.cat(parts)
+        batch["soft"] = torch.cat([torch.full((e.answer_tokens,), e.teacher is not None) for e in encoded])
+    return batch

@@ -17,6 +17,7 @@ lines as one idea: what stands alone (loss, plan, memory, checkpoints, model) al
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -35,6 +36,7 @@ from core.store import RunDir, RunStatus
 from core.training.checkpoints import as_disk_error, newest_step, resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
+from core.training.distil import attach_teachers
 from core.training.eta import StepClock, padded_tokens_per_step
 from core.training.loss import answer_loss, autocast_for
 from core.training.memory import is_oom, oom_error, peak_memory_gb
@@ -75,9 +77,12 @@ def _mark(run: RunDir, **fields: Any) -> None:
         pass
 
 
-def _encode_all(tokenizer: Any, path: Path, max_len: int) -> list[Encoded]:
-    return [e for e in (encode(tokenizer, ex.messages, max_len) for ex in load_examples(path))
-            if any(l != -100 for l in e.labels[1:])]
+def _encode_all(tokenizer: Any, path: Path, max_len: int, distil: bool = False) -> list[Encoded]:
+    """The examples as token ids, without those left with no answer token; `distil`: replay rows learn the
+    base model's distribution (core/training/distil.py)."""
+    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, max_len), distil=distil and ex.kind == "replay")
+               for ex in load_examples(path))
+    return [e for e in encoded if e.answer_tokens]
 
 
 def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, device: str, precision: str) -> float:
@@ -239,10 +244,14 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
     """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile
     (`kernels` False: neither, for a model FSDP will shard; ddp_loop.py says why)."""
     t.phase = "while preparing the training data"
-    t.train_data = _encode_all(t.tokenizer, t.run.train_file, t.config.max_seq_len)
-    t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config.max_seq_len)
+    distil = t.config.replay_distribution
+    t.train_data = _encode_all(t.tokenizer, t.run.train_file, t.config.max_seq_len, distil)
+    t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config.max_seq_len, distil)
     if not t.train_data:
         raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
+    if distil and kernels:  # FSDP (kernels False) loads the model on the CPU to shard it: the greedy answers there
+        t.train_data = attach_teachers(t.model, t.train_data, t.device, t.compute)
+        t.val_data = attach_teachers(t.model, t.val_data, t.device, t.compute)
     t.lengths = [len(e.input_ids) for e in t.train_data]
     t.plan = plan_steps(t.config, len(t.train_data))
     done_before = (newest_step(t.run.checkpoints) or 0) if resume else 0

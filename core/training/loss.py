@@ -27,7 +27,8 @@ def piece_rows(vocab: int) -> int:
     return max(16, min(256, LOGIT_ELEMENTS // vocab))
 
 
-def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool) -> tuple[Any, Any]:
+def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher: Any = None,
+               soft: Any = None) -> tuple[Any, Any]:
     """Summed cross-entropy of `hidden @ weight.T` against `targets`, and its gradient w.r.t. `hidden`.
 
     The gradient is computed here, in the forward pass, a piece of rows at a time (what Liger's fused
@@ -37,6 +38,10 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool) -> tuple
     gradient), this is 467 vs 765 ms for the 658 answer tokens of a demo-model step here.
     Precision is that path's: log-softmax in fp32 over the same bf16 logits; the target's gradient
     p − 1 is formed in fp32 (a bf16 p would round a confident 0.999 to 1 and lose it).
+
+    Rows where `soft` is set learn a distribution instead of their target: q = softmax(teacher @ weight.T)
+    from the base model's hidden states (core/training/distil.py). Their loss is KL(q ‖ p) and their
+    gradient p − q, the same kernel with q in place of the one-hot.
     """
     import torch
 
@@ -53,11 +58,21 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool) -> tuple
             # In place in one fp32 buffer: logsumexp would subtract into a fresh tensor (2.5× slower here).
             torch.log_softmax(lp.copy_(lg), -1, out=lp)
             target = lp[at, y]
+            learn = soft[i : i + n].nonzero().squeeze(1) if soft is not None else at[:0]
+            q = None
+            if len(learn):
+                hard = ~soft[i : i + n]
+                at, y, target = at[hard], y[hard], target[hard]
+                teacher_lp = torch.log_softmax(torch.mm(teacher[i : i + n][learn], weight.t()).float(), -1)
+                q = teacher_lp.exp()
+                total += (q * (teacher_lp - lp[learn])).sum(dtype=torch.float64)
             total -= target.sum(dtype=torch.float64)
             if grad is not None:
                 p = probs[:n]
                 torch._softmax(lg, -1, False, out=p)
                 p[at, y] = (target.exp() - 1).to(p.dtype)
+                if q is not None:
+                    p[learn] = (lp[learn].exp() - q).to(p.dtype)
                 torch.mm(p, weight, out=grad[i : i + n])
     return total.float(), grad
 
@@ -80,15 +95,15 @@ def _head_loss_function() -> Any:
 
     class HeadLoss(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any) -> Any:
-            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0])
+        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any, teacher: Any = None, soft: Any = None) -> Any:
+            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0], teacher, soft)
             ctx.save_for_backward(grad if grad is not None else hidden.new_empty(0))
             return loss
 
         @staticmethod
         def backward(ctx: Any, upstream: Any) -> Any:
             (grad,) = ctx.saved_tensors
-            return grad * upstream.to(grad.dtype), None, None
+            return grad * upstream.to(grad.dtype), None, None, None, None
 
     return HeadLoss
 
@@ -99,6 +114,27 @@ def _head_ce(head: Any, hidden: Any, targets: Any) -> Any:
     return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
 
 
+def _head_kl(head: Any, hidden: Any, teacher: Any) -> Any:
+    """Summed KL(q ‖ p): p from `hidden`, q from the base model's `teacher` states (see _head_loss)."""
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        target = F.log_softmax(head(teacher).float(), -1)
+    return F.kl_div(F.log_softmax(head(hidden).float(), -1), target, log_target=True, reduction="sum")
+
+
+def _chunked(loss: Any, head: Any, hidden: Any, other: Any) -> Any:
+    """`loss` summed over pieces of CHUNK_ROWS rows, each recomputed in backward: their logits are never
+    all stored at once."""
+    from torch.utils.checkpoint import checkpoint
+
+    if hidden.shape[0] <= CHUNK_ROWS:
+        return loss(head, hidden, other)
+    return sum(checkpoint(loss, head, hidden[i : i + CHUNK_ROWS], other[i : i + CHUNK_ROWS], use_reentrant=False)
+               for i in range(0, hidden.shape[0], CHUNK_ROWS))
+
+
 def _fusable_head(head: Any, on: str = "cpu") -> bool:
     """A frozen, bias-free Linear head whose weight is on the CPU (`on` "meta": a weightless copy that
     core/support.py plans for a CPU)."""
@@ -107,7 +143,7 @@ def _fusable_head(head: Any, on: str = "cpu") -> bool:
             and getattr(head, "bias", None) is None and type(head).__name__ == "Linear" and weight.device.type == on)
 
 
-def _whole_model_reason(base: Any) -> str | None:
+def whole_model_reason(base: Any) -> str | None:
     """Why the loss must come from the model's own forward (its logits), or None. Gemma 2 soft-caps its
     final logits (tanh(z/c)·c) in the CausalLM class, after the head: a plain head + cross-entropy would
     skip it. A multimodal wrapper keeps the cap in its text config, hence get_text_config()."""
@@ -124,7 +160,7 @@ def head_loss_declined(model: Any, on: str = "cpu") -> str | None:
     """Why answer_loss will not use the fused CPU head loss for this model, or None when it will (`on`: see
     _fusable_head)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    reason = _whole_model_reason(base)
+    reason = whole_model_reason(base)
     if reason is None and not _fusable_head(base.get_output_embeddings(), on):
         reason = "the head is not a frozen, bias-free CPU Linear"
     return reason
@@ -133,16 +169,16 @@ def head_loss_declined(model: Any, on: str = "cpu") -> str | None:
 def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> tuple[Any, int]:
     """Return (mean loss over answer tokens, number of answer tokens).
 
+    A batch with "teacher" and "soft" (core/training/data.collate) has rows that learn the base model's
+    distribution (core/training/distil.py); the model's own forward (whole_model_reason) learns their tokens.
     `fused_head` False keeps our fused CPU head loss off even where it applies: under FSDP the head's weight
     is a DTensor shard between forwards, and the kernel is not measured on sharded modules (core/training/fsdp.py)."""
-    from torch.utils.checkpoint import checkpoint
-
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     labels = batch["labels"]
     targets = labels[:, 1:]  # (B, T-1): token t predicts t+1
     keep = targets != IGNORE
     n = int(keep.sum())
-    if _whole_model_reason(base) is not None:
+    if whole_model_reason(base) is not None:
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels)
         return out.loss, n
     decoder, head = base.get_decoder(), base.get_output_embeddings()
@@ -154,17 +190,20 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
     y = targets[keep]  # (N,)
     if n == 0:
         return hidden.sum() * 0.0, 0
+    soft = batch.get("soft")
+    teacher = batch["teacher"] if soft is not None and bool(soft.any()) else None
     if fused_head and _fusable_head(head):
         dtype = compute_dtype("cpu", picked.dtype)
         weight = head.weight if head.weight.dtype == dtype else head.weight.to(dtype)  # once, not per piece
-        total = _head_loss_function().apply(picked.to(dtype), weight, y)
-    elif n <= CHUNK_ROWS:  # a trained, biased or GPU head: autograd through its logits
-        total = _head_ce(head, picked, y)
+        if teacher is not None:
+            teacher = teacher.to(dtype)
+        total = _head_loss_function().apply(picked.to(dtype), weight, y, teacher, soft if teacher is not None else None)
+    elif teacher is None:  # a trained, biased or GPU head: autograd through its logits
+        total = _chunked(_head_ce, head, picked, y)
     else:
-        total = sum(
-            checkpoint(_head_ce, head, picked[i : i + CHUNK_ROWS], y[i : i + CHUNK_ROWS], use_reentrant=False)
-            for i in range(0, n, CHUNK_ROWS)
-        )
+        hard = ~soft
+        total = (_chunked(_head_ce, head, picked[hard], y[hard])
+                 + _chunked(_head_kl, head, picked[soft], teacher[soft].to(picked.dtype)))
     return total / n, n
 
 

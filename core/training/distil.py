@@ -1,0 +1,51 @@
+"""Self-distillation on the replay questions: the tuned model keeps the base model's whole answer distribution.
+
+Replay rows (core/dataset/replay.py) already teach the base model's own greedy answers, and the tuned
+weights alone still lost a third of their general knowledge on bench/recall.py (70.8% → 44-56%): a greedy
+answer says which token the base model chose, not how sure it was or what else it would have said. Here
+those rows learn the base model's full next-token distribution instead (the KL divergence to it, what
+distillation does), so every answer token carries the base model's whole view of the vocabulary.
+
+The targets cost no second model: the base model is this model with its adapter switched off, and its
+weights never change, so its last hidden states at the answer tokens are computed once, before training
+(a few seconds for 60 short rows), and kept (~5 MB for the demo model). The loss turns them into
+probabilities with the frozen head, a piece of rows at a time (core/training/loss.py), so no
+(tokens × vocabulary) table is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from core.training.data import IGNORE, Encoded
+from core.training.loss import autocast_for, whole_model_reason
+
+
+def attach_teachers(model: Any, data: list[Encoded], device: str, precision: str) -> list[Encoded]:
+    """`data` with the base model's answer-token hidden states on every `distil` example.
+
+    Unchanged when nothing is to be distilled, or when the model's loss needs its own forward (Gemma 2's
+    logit soft-capping: loss.whole_model_reason): those rows then learn the greedy answer, as before."""
+    import torch
+
+    if not any(e.distil for e in data):
+        return data
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if whole_model_reason(base) is not None or not hasattr(model, "disable_adapter"):
+        return data
+    decoder = base.get_decoder()
+    was_training = model.training
+    model.eval()
+    out = []
+    # Adapter off: the base model's states, also when a resumed run's adapter has already learned.
+    with model.disable_adapter(), torch.no_grad(), autocast_for(precision, device):
+        for e in data:
+            if e.distil:
+                ids = torch.tensor([e.input_ids], device=device)
+                hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state[0, :-1]
+                keep = torch.tensor(e.labels[1:], device=device) != IGNORE
+                e = dataclasses.replace(e, teacher=hidden[keep].detach().to("cpu"))
+            out.append(e)
+    model.train(was_training)
+    return out
