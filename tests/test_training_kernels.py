@@ -247,6 +247,7 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
     no gradient; once the adapter has moved it has."""
     from core.training.data import collate, encode
     from core.training.distil import attach_teachers
+    from core.training.loss import answer_loss
 
     model = _lora_model(demo_model_dir, "fp32", attention=False, fused=True)  # B random: a trained adapter
     pairs = (("What is the capital of France?", "The capital of France is Paris."),
@@ -257,6 +258,10 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
     assert data[0].teacher.shape == (data[0].answer_tokens, model.config.hidden_size) and data[1].teacher is None
     batch = collate(data, tokenizer.pad_token_id)
     assert int(batch["soft"].sum()) == data[0].answer_tokens and len(batch["soft"]) == len(batch["teacher"])
+    with torch.no_grad():  # the autograd path (a GPU's, a trained head's) learns the same
+        fused, n = answer_loss(model, batch)
+        plain, m = answer_loss(model, batch, fused_head=False)
+    assert n == m == len(batch["soft"]) and abs(float(fused) - float(plain)) < 1e-4
     soft_only = collate(data[:1], tokenizer.pad_token_id)
     moved, _ = _loss_and_grads(model, soft_only, "fp32")
     assert moved > 1e-3
