@@ -43,6 +43,9 @@ TUNEDESK = [sys.executable, "-m", "core.cli"]
 BF16_LOSS = 0.03
 """Per-step training loss, DDP vs one process: measured ≤0.3% apart over 6 bf16 steps, 1.1% over 8 (identical
 to 5 decimals in fp32): the weights drift apart by bf16 rounding, and the losses with them."""
+BF16_LOSS_FLOOR = 0.5
+"""Below it, BF16_LOSS is taken of this: a batch of one replay row has a KL to the base model of a few hundredths
+(core/training/distil.py), a difference of near-equal distributions whose rounding is absolute (0.003 measured)."""
 BF16_ADAPTER = 0.12
 """‖B_ddp − B_one‖ / ‖B_one‖ over the LoRA B matrices (zero at the start, so all of it is learned): measured
 0.048 after 6 bf16 steps here, 0.065-0.069 at steps 4-8 of 8; in fp32 the same runs are 1e-5 apart, so the rest is bf16's rounding of
@@ -129,15 +132,18 @@ def _copy(prepared: Path, where: Path) -> Path:
     return where
 
 
-@pytest.fixture(scope="module")
-def reference(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prepared run trained by the app's loop, one process, one thread (as the launched processes run)."""
+def _train_reference(prepared: Path, where: Path, **settings: Any) -> Path:
+    """The prepared run (with `settings`) trained by the app's loop, one process, one thread (as the launched
+    processes run)."""
     import torch
 
     from core.training.loop import train_run
 
     began = time.monotonic()
-    reference = _copy(prepared, tmp_path_factory.mktemp("reference") / "run")
+    reference = _copy(prepared, where)
+    if settings:
+        meta = RunDir(reference).read_run()
+        RunDir(reference).update_run(config={**meta["config"], **settings})
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -146,6 +152,21 @@ def reference(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         torch.set_num_threads(threads)
     print(f"reference: {time.monotonic() - began:.1f} s")
     return reference
+
+
+@pytest.fixture(scope="module")
+def reference(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train_reference(prepared, tmp_path_factory.mktemp("reference") / "run")
+
+
+GREEDY_REPLAY = {"replay_distribution": False}
+"""FSDP's replay rows learn the base model's greedy answers, not its distribution (core/training/distil.py):
+what it is compared with must too."""
+
+
+@pytest.fixture(scope="module")
+def greedy_reference(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train_reference(prepared, tmp_path_factory.mktemp("greedy-reference") / "run", **GREEDY_REPLAY)
 
 
 def _asks(run: Path, tmp_path: Path) -> str:
@@ -207,9 +228,12 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert sorted(rank0) == sorted(rank1) and len(rank0) >= 3
     for step in sorted(rank0):
         mine, theirs = rank0[step]["examples"], rank1[step]["examples"]
-        assert mine and theirs and not set(mine) & set(theirs), (step, mine, theirs)  # different examples
         epoch, pos = divmod(step - 1, per_epoch)
-        assert sorted(mine + theirs) == sorted(batch_order(lengths, BATCH, 1234, epoch)[pos])  # the global batch, shared
+        whole = batch_order(lengths, BATCH, 1234, epoch)[pos]
+        assert sorted(mine + theirs) == sorted(whole)  # the global batch, shared
+        assert mine and not set(mine) & set(theirs), (step, mine, theirs)  # different examples
+        # Rank 1 has none only in a one-example batch (a window's remainder): it steps on a stand-in weighted 0.
+        assert theirs or len(whole) == 1, (step, mine, theirs)
         assert rank0[step]["fingerprint"] == rank1[step]["fingerprint"], f"ranks' LoRA weights differ after step {step}"
 
     # Rank 0's checkpoint equals the one-process run's at that step, within bf16 noise.
@@ -230,7 +254,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert sorted(losses) == list(range(1, TOTAL + 1))
     print("loss gaps:", [round(abs(losses[s] - loss) / loss, 4) for s, loss in sorted(ref_losses.items())])
     for step, loss in ref_losses.items():
-        assert abs(losses[step] - loss) <= BF16_LOSS * loss, (step, losses[step], loss)
+        assert abs(losses[step] - loss) <= BF16_LOSS * max(loss, BF16_LOSS_FLOOR), (step, losses[step], loss)
     final = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
     gap = _learned_gap(load_file(str(RunDir(reference).adapter / "adapter_model.safetensors")), final)
     print(f"2 → 1 process adapter vs one process: {gap:.4f} of the learned weights")
@@ -242,7 +266,7 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     assert answer.strip()
 
 
-def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: Path, reference: Path,
+def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: Path, greedy_reference: Path,
                                                                      tmp_path: Path):
     """FSDP2 on 2 processes: each holds half the base model; it continues a one-process checkpoint, writes
     checkpoints one process continues, and trains what one process trains (within bf16 noise)."""
@@ -250,7 +274,9 @@ def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: P
 
     began = time.monotonic()
     lap = lambda what: print(f"{what}: {time.monotonic() - began:.1f} s")  # noqa: E731 - where the time goes
+    reference = greedy_reference
     run, trace = _copy(prepared, tmp_path / "run"), tmp_path / "trace"
+    RunDir(run).update_run(config={**RunDir(run).read_run()["config"], **GREEDY_REPLAY})
     for step in (1, 2):  # what one process wrote (the reference's checkpoints): FSDP continues from step 2
         shutil.copytree(reference / "checkpoints" / f"step-{step}", run / "checkpoints" / f"step-{step}")
 
@@ -307,7 +333,7 @@ def test_fsdp_shards_the_model_and_continues_from_and_to_one_process(prepared: P
     assert sorted(losses) == list(range(3, TOTAL + 1))
     print("FSDP loss gaps (steps 3-8):", [round(abs(losses[s] - ref_losses[s]) / ref_losses[s], 4) for s in sorted(losses)])
     for step, loss in losses.items():
-        assert abs(loss - ref_losses[step]) <= BF16_LOSS * ref_losses[step], (step, loss, ref_losses[step])
+        assert abs(loss - ref_losses[step]) <= BF16_LOSS * max(ref_losses[step], BF16_LOSS_FLOOR), (step, loss, ref_losses[step])
     final = load_file(str(RunDir(run).adapter / "adapter_model.safetensors"))
     gap = _learned_gap(load_file(str(RunDir(reference).adapter / "adapter_model.safetensors")), final)
     print(f"1 → FSDP → 1 process adapter vs one process: {gap:.4f} of the learned weights")
