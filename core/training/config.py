@@ -116,6 +116,10 @@ class TrainConfig:
     """Those questions teach the original model's whole next-word distribution (self-distillation), not only its
     answer's words, so the tuned weights alone keep more of what it knew (core/training/distil.py)."""
 
+    replay_weight: float = 1.0
+    """What a replay answer's loss counts for against a document answer's (1 = the same per token): more holds
+    the tuned weights closer to the original on general questions."""
+
     passages: bool = True
     """Also teach whole passages, so the model can recite and summarise the documents."""
 
@@ -164,6 +168,8 @@ class TrainConfig:
             problems.append(f"lora_dropout must be in [0, 1) (got {self.lora_dropout})")
         if not 0 <= self.warmup_ratio < 1:
             problems.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
+        if not 0 <= self.replay_weight <= 100:
+            problems.append(f"replay_weight must be between 0 and 100 (got {self.replay_weight})")
         if self.replay_count < 0:
             problems.append(f"replay_count must be ≥ 0 (got {self.replay_count})")
         if not 0 <= self.val_fraction < 0.9:
