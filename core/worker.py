@@ -155,7 +155,11 @@ def worker_main(argv: Sequence[str]) -> int:
     The exit skips the interpreter's teardown of torch and friends, which took
     3 s of a 4 s stop on a busy machine: by then every file is written and
     fsynced or atomically renamed, and stdout is flushed.
+
+    A crash inside native code (a signal, no Python exception) prints the Python stack it happened under to
+    stderr, which the app shows in the run's log: "ended unexpectedly" with a place to look, not silence.
     """
+    _trace_crashes()
     try:
         code = _worker_main(argv)
     except MemoryError:  # even importing torch can fail when memory is short
@@ -165,6 +169,15 @@ def worker_main(argv: Sequence[str]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _trace_crashes() -> None:
+    import faulthandler
+
+    try:
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+    except (AttributeError, ValueError, OSError):  # no usable stderr (a windowed app started without pipes)
+        pass
 
 
 def _clear_stale(stop_file: Path) -> None:

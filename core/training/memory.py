@@ -2,13 +2,14 @@
 
 Out of memory shows up in many disguises — MemoryError, torch's CUDA
 OutOfMemoryError, the CPU allocator's RuntimeError, oneDNN's "could not create
-a primitive" — often wrapped by the code that failed (model loading wraps it in
+a primitive", a refused mmap of the weights — often wrapped by the code that failed (model loading wraps it in
 a ModelError). `is_oom` sees through all of them, so the loop can keep the
 newest checkpoint and say what to do (`oom_error`) instead of showing a stack.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -65,6 +66,12 @@ def is_oom(exc: BaseException) -> bool:
         if isinstance(current, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
                                                   or "failed to allocate" in text):
             return True
+        # A refused mmap of the weights (safetensors, torch.load): ENOMEM on Linux and macOS, which torch
+        # reports as a RuntimeError with its strerror; on Windows "the paging file is too small" (error 1455).
+        if isinstance(current, (RuntimeError, OSError)) and (
+                "cannot allocate memory" in text or "paging file is too small" in text
+                or getattr(current, "errno", None) == errno.ENOMEM or getattr(current, "winerror", None) == 1455):
+            return True
         # oneDNN (CPU bf16 kernels) reports a failed allocation only as this; it can also
         # mean an unsupported shape, so it counts as out of memory only when memory is short.
         if isinstance(current, RuntimeError) and "could not create a primitive" in text and memory_is_short():
@@ -74,15 +81,14 @@ def is_oom(exc: BaseException) -> bool:
 
 
 def memory_is_short() -> bool:
-    """Near this process's address-space limit (RLIMIT_AS), or the machine nearly out of RAM."""
+    """Near this process's address-space or data limit (RLIMIT_AS, RLIMIT_DATA: `ulimit -v` / `-d`, a
+    container's), or the machine nearly out of RAM."""
     try:
         import resource  # not on Windows: the psutil check below still applies
 
-        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if soft != resource.RLIM_INFINITY:
-            with open("/proc/self/statm") as f:
-                size = int(f.read().split()[0]) * resource.getpagesize()
-            if size > 0.9 * soft:
+        for limit, field in ((resource.RLIMIT_AS, "VmSize:"), (resource.RLIMIT_DATA, "VmData:")):
+            soft = resource.getrlimit(limit)[0]
+            if soft != resource.RLIM_INFINITY and _status_bytes(field) > 0.9 * soft:
                 return True
     except (ImportError, OSError, ValueError, AttributeError):
         pass
@@ -92,6 +98,15 @@ def memory_is_short() -> bool:
         return psutil.virtual_memory().available < 256 * 2**20
     except Exception:
         return False
+
+
+def _status_bytes(field: str) -> int:
+    """A size from /proc/self/status ("VmSize:", "VmData:"), in bytes; 0 where the line is missing."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def oom_error(config: TrainConfig, where: str, checkpoint_step: int | None) -> OutOfMemory:

@@ -115,19 +115,25 @@ def is_event(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
     return pred
 
 
-def vm_size(pid: int) -> int:
-    """Current virtual size of a process in bytes (what RLIMIT_AS limits)."""
+def data_size(pid: int) -> int:
+    """A process's data size in bytes: heap and private writable mappings, stacks of the main thread aside
+    (what RLIMIT_DATA limits)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmSize:"):
+            if line.startswith("VmData:"):
                 return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmSize")
+    raise RuntimeError("no VmData")
 
 
 def limit_memory(pid: int, extra_bytes: int) -> int:
-    """Cap a running process's address space at its current size + extra (prlimit, Linux)."""
-    limit = vm_size(pid) + extra_bytes
-    resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    """Cap a running process's data (heap) at its current size + extra (prlimit RLIMIT_DATA, Linux).
+
+    Not RLIMIT_AS: that also caps the main thread's stack, which grows on demand, so with the margin used up a
+    deeper call is a SIGSEGV rather than a failed allocation — a crash no full machine causes (there the
+    allocation fails, or Linux's OOM killer ends the process) and that once failed this test in CI. The data
+    limit fails malloc and mmap the way a full machine does, and leaves the stack alone."""
+    limit = data_size(pid) + extra_bytes
+    resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
     return limit
 
 

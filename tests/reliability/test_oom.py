@@ -1,11 +1,12 @@
 """Out of memory in the real training worker: a named error with what to do, the checkpoint kept, the caller alive.
 
-Memory is capped with RLIMIT_AS set on the running worker (prlimit) at a
-chosen moment: its current address space plus a small margin. The first
-allocation past it fails the way it does on a full machine — MemoryError
-from safetensors while loading (wrapped in a ModelError by core.models),
-torch's "DefaultCPUAllocator: can't allocate memory" or oneDNN's "could not
-create a primitive" during a step.
+Memory is capped with RLIMIT_DATA set on the running worker (prlimit) at a
+chosen moment: its current heap plus a small margin (faults.limit_memory says
+why not RLIMIT_AS). The first allocation past it fails the way it does on a
+full machine — a refused mmap of the weights ("Cannot allocate memory") or a
+MemoryError while loading (wrapped in a ModelError by core.models), torch's
+"DefaultCPUAllocator: can't allocate memory" or oneDNN's "could not create a
+primitive" during a step.
 """
 
 from __future__ import annotations
