@@ -71,21 +71,23 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
     """Names, numbers, dates, times, prices, phone numbers and codes a question can ask for, in order."""
     out: list[Span] = []
     taken = [False] * (len(sentence) + 1)
-    matches = list(_SPANS.finditer(sentence))
-    for m in matches:
-        for i in range(m.start(), m.end()):
-            taken[i] = True
+    matches: list[re.Match[str]] = []
+
+    def take(m: re.Match[str]) -> None:
+        matches.append(m)
+        taken[m.start():m.end()] = [True] * (m.end() - m.start())
+
+    for m in _SPANS.finditer(sentence):
+        take(m)
     for m in _counts(lang).finditer(sentence):  # 'eleven plot holders', before names: 'Elf Mitglieder'
         word, *unit = m.group(0).split()
         opens = m.start() == 0 or re.search(r"[.!?:]\s*$", sentence[: m.start()])
         named = (not opens and word[0].isupper()) or (unit and unit[0][0].isupper() and lang.code != "de")
         if not any(taken[m.start():m.end()]) and not named:  # not 'the Seven Sisters', 'Seven Sisters opens'
-            matches.append(m)
-            for i in range(m.start(), m.end()):
-                taken[i] = True
+            take(m)
     for m in _NAMES.finditer(sentence):  # names after the rest, so 'Am Samstag, 12. April' stays a date
         if not any(taken[m.start():m.end()]):
-            matches.append(m)
+            take(m)
     for m in sorted(matches, key=lambda m: m.start()):
         kind, text, start = m.lastgroup or "name", m.group(0).strip(), m.start()
         words = text.split()

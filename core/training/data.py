@@ -27,8 +27,15 @@ class Encoded:
 
     @property
     def answer_tokens(self) -> int:
-        """Positions that carry a loss: each predicts the next token, which is a label."""
+        """Positions that carry a loss (answer_positions)."""
         return sum(1 for label in self.labels[1:] if label != IGNORE)
+
+
+def answer_positions(labels: Any) -> Any:
+    """Where a loss is taken, in a tensor of labels (one row or a batch): each position predicts the next token,
+    and counts when that token is a label. The one rule for the loss (core/training/loss.py), the base model's
+    states kept for it (distil.py), collate's layout of those states and the token counts that weigh a mean."""
+    return labels[..., 1:] != IGNORE
 
 
 def _ids(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool) -> list[int]:

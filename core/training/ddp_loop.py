@@ -39,7 +39,7 @@ from core.store import RunDir, RunStatus
 from core.training import fsdp
 from core.training.checkpoints import resume_latest, save_checkpoint
 from core.training.config import TrainConfig
-from core.training.data import IGNORE, batch_order, collate, micro_at, samples_before
+from core.training.data import answer_positions, batch_order, collate, micro_at, samples_before
 from core.training.distributed import TRACE_ENV, Ranks, Sharding, fingerprint
 from core.training.loop import (TrainResult, _clock, _eval_event, _load, _mark, _plan, _train_seconds, _Training,
                                 _write_adapter, evaluate, mark_training, new_optimizer, record_failure,
@@ -221,7 +221,7 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
         batch = collate([t.train_data[i] for i in (mine or batch_indices[:1])], t.tokenizer.pad_token_id,
                         config.replay_weight)
         batch = {k: v.to(t.device) for k, v in batch.items()}
-        n_mine = int((batch["labels"][:, 1:] != IGNORE).sum()) if mine else 0
+        n_mine = int(answer_positions(batch["labels"]).sum()) if mine else 0
         (n_all,) = ranks.sum([n_mine])  # the batch's answer tokens, over all ranks
         weight = ranks.world / n_all if mine else 0.0  # DDP divides by world: the sum is the global mean's gradient
         last = m == config.grad_accum - 1
@@ -258,7 +258,7 @@ def _accumulating(t: _Training, last: bool) -> Any:
 def _validate(t: _Training, ranks: Ranks) -> None:
     """Validation loss over all ranks, each on every world-th example: the same number on every rank."""
     mine = t.val_data[ranks.rank :: ranks.world]
-    n_mine = sum(sum(1 for label in e.labels[1:] if label != IGNORE) for e in mine)
+    n_mine = sum(e.answer_tokens for e in mine)
     if t.fsdp:
         mean = _sharded_evaluate(t, ranks, mine)
     elif mine:
@@ -291,7 +291,7 @@ def _sharded_evaluate(t: _Training, ranks: Ranks, mine: list[Any]) -> float:
             summed = t.parallel(batch)
             if part:
                 total += float(summed)
-                count += int((batch["labels"][:, 1:] != IGNORE).sum())
+                count += int(answer_positions(batch["labels"]).sum())
     t.model.train()
     return total / max(1, count)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from core.training.data import IGNORE, Encoded
+from core.training.data import Encoded, answer_positions
 from core.training.loss import autocast_for, whole_model_reason
 
 
@@ -44,7 +44,7 @@ def attach_teachers(model: Any, data: list[Encoded], device: str, precision: str
             if e.distil:
                 ids = torch.tensor([e.input_ids], device=device)
                 hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state[0, :-1]
-                keep = torch.tensor(e.labels[1:], device=device) != IGNORE
+                keep = answer_positions(torch.tensor(e.labels, device=device))
                 e = dataclasses.replace(e, teacher=hidden[keep].detach().to("cpu"))
             out.append(e)
     model.train(was_training)

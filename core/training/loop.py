@@ -249,7 +249,9 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
     t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config.max_seq_len, distil)
     if not t.train_data:
         raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
-    if distil and kernels:  # not under FSDP (kernels False): its rows learn the greedy answers (distil.py)
+    if distil and kernels and any(e.distil for e in t.train_data):  # not under FSDP (kernels False): its rows
+        # learn the greedy answers (distil.py). Seconds on a CPU: said, so the wait is not a silent one.
+        t.emit(Progress(Stage.LOAD_MODEL, "Recording the original model's answers to the general questions…"))
         t.train_data = attach_teachers(t.model, t.train_data, t.device, t.compute)
         t.val_data = attach_teachers(t.model, t.val_data, t.device, t.compute)
     t.lengths = [len(e.input_ids) for e in t.train_data]

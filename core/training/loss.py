@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from core.training.data import IGNORE
+from core.training.data import answer_positions
 
 CHUNK_ROWS = 1024
 
@@ -178,7 +178,7 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     labels = batch["labels"]
     targets = labels[:, 1:]  # (B, T-1): token t predicts t+1
-    keep = targets != IGNORE
+    keep = answer_positions(labels)
     n = int(keep.sum())
     if whole_model_reason(base) is not None:
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels)
