@@ -116,10 +116,6 @@ class TrainConfig:
     """Those questions teach the original model's whole next-word distribution (self-distillation), not only its
     answer's words, so the tuned weights alone keep more of what it knew (core/training/distil.py)."""
 
-    replay_weight: float = 1.0
-    """What a replay answer's loss counts for against a document answer's (1 = the same per token): more holds
-    the tuned weights closer to the original on general questions."""
-
     passages: bool = True
     """Also teach whole passages, so the model can recite and summarise the documents."""
 
@@ -168,8 +164,6 @@ class TrainConfig:
             problems.append(f"lora_dropout must be in [0, 1) (got {self.lora_dropout})")
         if not 0 <= self.warmup_ratio < 1:
             problems.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
-        if not 0 <= self.replay_weight <= 100:
-            problems.append(f"replay_weight must be between 0 and 100 (got {self.replay_weight})")
         if self.replay_count < 0:
             problems.append(f"replay_count must be ≥ 0 (got {self.replay_count})")
         if not 0 <= self.val_fraction < 0.9:
@@ -232,6 +226,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Kept (session 20): replay rows learn the base model's whole distribution (replay_distribution), against the
     # same tree without it: closed-book 45.9% / 49.2% (39.3% / 49.2%), with passages 57.4% / 50.8% (47.5% /
     # 55.7%), general questions, tuned weights alone, 50.0% / 47.9% (47.9% / 43.8%), seeds 1234 / 7; 760 steps.
+    # Tried (session 21, seed 1234) and not kept: the replay rows' loss weighted 4x: general, weights alone, 50.0%
+    # (unchanged), closed-book 47.5%, with passages 52.5%; that run's adapter scaled by 0.7 after training: general
+    # 56.2% but closed-book 27.9%. Its lost general answers keep the original's style with wrong facts ('The
+    # smallest prime number is 1.', 'A dog has 8 legs.'): what the documents' training overwrote, not a tone.
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.

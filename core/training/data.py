@@ -101,11 +101,9 @@ def micro_at(samples: int, lengths: Sequence[int], batch_size: int, seed: int) -
     return None
 
 
-def collate(encoded: Sequence[Encoded], pad_id: int, replay_weight: float = 1.0) -> dict[str, Any]:
+def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
     """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,)
-    when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row),
-    and "replay_weight", what those rows' loss counts for against the others' (TrainConfig.replay_weight;
-    validation keeps 1, so its loss stays comparable across settings)."""
+    when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row)."""
     import torch
 
     width = max(len(e.input_ids) for e in encoded)
@@ -125,5 +123,4 @@ def collate(encoded: Sequence[Encoded], pad_id: int, replay_weight: float = 1.0)
                  for e in encoded]
         batch["teacher"] = torch.cat(parts)
         batch["soft"] = torch.cat([torch.full((e.answer_tokens,), e.teacher is not None) for e in encoded])
-        batch["replay_weight"] = torch.tensor(float(replay_weight))
     return batch

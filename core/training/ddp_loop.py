@@ -218,8 +218,7 @@ def _optimizer_step(t: _Training, ranks: Ranks) -> tuple[int, list[int]]:
         mine = ranks.shard(batch_indices)
         # A rank whose shard is empty (a short last batch) still runs forward and backward, on a stand-in
         # example weighted 0: DDP's gradient all-reduce needs every rank, and its gradients add nothing.
-        batch = collate([t.train_data[i] for i in (mine or batch_indices[:1])], t.tokenizer.pad_token_id,
-                        config.replay_weight)
+        batch = collate([t.train_data[i] for i in (mine or batch_indices[:1])], t.tokenizer.pad_token_id)
         batch = {k: v.to(t.device) for k, v in batch.items()}
         n_mine = int(answer_positions(batch["labels"]).sum()) if mine else 0
         (n_all,) = ranks.sum([n_mine])  # the batch's answer tokens, over all ranks

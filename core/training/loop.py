@@ -361,8 +361,7 @@ def _optimizer_step(t: _Training) -> int:
     for _ in range(config.grad_accum):
         epoch, pos = divmod(t.micro, plan.batches_per_epoch)
         indices = batch_order(t.lengths, config.batch_size, config.seed, epoch)[pos]
-        batch = {k: v.to(t.device) for k, v in collate([t.train_data[i] for i in indices], t.tokenizer.pad_token_id,
-                                                               config.replay_weight).items()}
+        batch = {k: v.to(t.device) for k, v in collate([t.train_data[i] for i in indices], t.tokenizer.pad_token_id).items()}
         with autocast_for(t.compute, t.device):
             loss, _ = answer_loss(t.model, batch)  # mean over the batch's answer tokens
         (loss / config.grad_accum).backward()

@@ -28,7 +28,7 @@ def piece_rows(vocab: int) -> int:
 
 
 def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher: Any = None,
-               soft: Any = None, soft_weight: float = 1.0) -> tuple[Any, Any]:
+               soft: Any = None) -> tuple[Any, Any]:
     """Summed cross-entropy of `hidden @ weight.T` against `targets`, and its gradient w.r.t. `hidden`.
 
     The gradient is computed here, in the forward pass, a piece of rows at a time (what Liger's fused
@@ -41,7 +41,7 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
 
     Rows where `soft` is set learn a distribution instead of their target: q = softmax(teacher @ weight.T)
     from the base model's hidden states (core/training/distil.py). Their loss is KL(q ‖ p) and their
-    gradient p − q, the same kernel with q in place of the one-hot, both times `soft_weight`.
+    gradient p − q, the same kernel with q in place of the one-hot.
     """
     import torch
 
@@ -65,14 +65,14 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
                 at, y, target = at[hard], y[hard], target[hard]
                 teacher_lp = torch.log_softmax(torch.mm(teacher[i : i + n][learn], weight.t()).float(), -1)
                 q = teacher_lp.exp()
-                total += soft_weight * (q * (teacher_lp - lp[learn])).sum(dtype=torch.float64)
+                total += (q * (teacher_lp - lp[learn])).sum(dtype=torch.float64)
             total -= target.sum(dtype=torch.float64)
             if grad is not None:
                 p = probs[:n]
                 torch._softmax(lg, -1, False, out=p)
                 p[at, y] = (target.exp() - 1).to(p.dtype)
                 if q is not None:
-                    p[learn] = ((lp[learn].exp() - q) * soft_weight).to(p.dtype)
+                    p[learn] = (lp[learn].exp() - q).to(p.dtype)
                 torch.mm(p, weight, out=grad[i : i + n])
     return total.float(), grad
 
@@ -95,16 +95,15 @@ def _head_loss_function() -> Any:
 
     class HeadLoss(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any, teacher: Any = None, soft: Any = None,
-                    soft_weight: float = 1.0) -> Any:
-            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0], teacher, soft, soft_weight)
+        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any, teacher: Any = None, soft: Any = None) -> Any:
+            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0], teacher, soft)
             ctx.save_for_backward(grad if grad is not None else hidden.new_empty(0))
             return loss
 
         @staticmethod
         def backward(ctx: Any, upstream: Any) -> Any:
             (grad,) = ctx.saved_tensors
-            return grad * upstream.to(grad.dtype), None, None, None, None, None
+            return grad * upstream.to(grad.dtype), None, None, None, None
 
     return HeadLoss
 
@@ -171,8 +170,7 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
     """Return (mean loss over answer tokens, number of answer tokens).
 
     A batch with "teacher" and "soft" (core/training/data.collate) has rows that learn the base model's
-    distribution (core/training/distil.py), their loss times the batch's "replay_weight"; the model's own
-    forward (whole_model_reason) learns their tokens.
+    distribution (core/training/distil.py); the model's own forward (whole_model_reason) learns their tokens.
     `fused_head` False keeps our fused CPU head loss off even where it applies: under FSDP the head's weight
     is a DTensor shard between forwards, and the kernel is not measured on sharded modules (core/training/fsdp.py)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -194,21 +192,20 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
         return hidden.sum() * 0.0, 0
     soft = batch.get("soft")
     if soft is not None and not bool(soft.any()):
-        soft = None  # teachers padded in for other rows of a global batch: none here
+        soft = None  # every row here learns its tokens
     teacher = batch["teacher"] if soft is not None else None
-    soft_weight = float(batch["replay_weight"]) if teacher is not None else 1.0
     if fused_head and _fusable_head(head):
         dtype = compute_dtype("cpu", picked.dtype)
         weight = head.weight if head.weight.dtype == dtype else head.weight.to(dtype)  # once, not per piece
         if teacher is not None:
             teacher = teacher.to(dtype)
-        total = _head_loss_function().apply(picked.to(dtype), weight, y, teacher, soft, soft_weight)
+        total = _head_loss_function().apply(picked.to(dtype), weight, y, teacher, soft)
     elif teacher is None:  # a trained, biased or GPU head: autograd through its logits
         total = _chunked(_head_ce, head, picked, y)
     else:
         hard = ~soft
         total = (_chunked(_head_ce, head, picked[hard], y[hard])
-                 + soft_weight * _chunked(_head_kl, head, picked[soft], teacher[soft].to(picked.dtype)))
+                 + _chunked(_head_kl, head, picked[soft], teacher[soft].to(picked.dtype)))
     return total / n, n
 
 
