@@ -168,7 +168,8 @@ def test_cpu_kernels_train_as_peft_and_sdpa_do_or_decline(family: str, request, 
         errors[kernels] = (abs(bf16_loss - ref_loss), rel[len(rel) // 2])
     # loss: bf16 logits give a few thousandths either way. With transformers 5.25 (session 21's fresh machine) ours
     # is 0.0247 where peft's is 0.0047, the same on main before that session's changes; the fp32 checks above
-    # still hold to 1e-5 and the gradients' median error is peft's. Bound raised from 0.02 until it is explained.
+    # still hold to 1e-5 and the gradients' median error is peft's. The gap is our attention kernel (head loss alone:
+    # 0.0047; with our attention: 0.0240): bound raised from 0.02 until attention.py matches transformers 5.25 again.
     assert errors[True][0] < 0.03
     assert errors[True][1] < 1.25 * errors[False][1]  # median gradient error: 0.93-1.08× peft's (tiny), 1.19× (demo)
 
