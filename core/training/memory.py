@@ -2,8 +2,8 @@
 
 Out of memory shows up in many disguises — MemoryError, torch's CUDA
 OutOfMemoryError, the CPU allocator's RuntimeError, oneDNN's "could not create
-a primitive", a refused mmap of the weights — often wrapped by the code that failed (model loading wraps it in
-a ModelError). `is_oom` sees through all of them, so the loop can keep the
+a primitive", a refused mmap of the weights — often wrapped by the code that
+failed (model loading wraps it in a ModelError). `is_oom` sees through all of them, so the loop can keep the
 newest checkpoint and say what to do (`oom_error`) instead of showing a stack.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import sys
-from pathlib import Path
 
 from core.errors import OutOfMemory
 from core.training.config import TrainConfig
@@ -36,9 +35,9 @@ def process_peak_rss_gb() -> float:
     """
     if sys.platform.startswith("linux"):
         try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 2**20  # kB
+            peak = _status_bytes("VmHWM:")
+            if peak:
+                return peak / 2**30
         except (OSError, ValueError, IndexError):
             pass
     if sys.platform == "win32":
