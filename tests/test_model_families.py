@@ -166,10 +166,12 @@ def test_cpu_kernels_train_as_peft_and_sdpa_do_or_decline(family: str, request, 
         bf16_loss, bf16_grads, _ = _train_step(folder, "bf16", kernels, batch)
         rel = sorted(_relative(bf16_grads[k], ref_grads[k]) for k in ref_grads)
         errors[kernels] = (abs(bf16_loss - ref_loss), rel[len(rel) // 2])
-    # loss: bf16 logits give a few thousandths either way. With transformers 5.25 (session 21's fresh machine) ours
-    # is 0.0247 where peft's is 0.0047, the same on main before that session's changes; the fp32 checks above
-    # still hold to 1e-5 and the gradients' median error is peft's. The gap is our attention kernel (head loss alone:
-    # 0.0047; with our attention: 0.0240): bound raised from 0.02 until attention.py matches transformers 5.25 again.
+    # loss: one batch's bf16 loss is chaotic at the 0.01-0.07 level, so this bound only catches a kernel that is
+    # badly off. Measured (session 22, transformers 5.25, 8 one-sequence batches, the model's own loss on full
+    # logits): SDPA in bf16 is 0.004-0.046 from fp32; with our attention 0.006-0.056; with our attention computed
+    # wholly in fp32 (inputs and outputs still bf16) 0.005-0.073, no closer. So the gap on this batch (ours 0.0247,
+    # peft 0.0047) is where bf16 rounding lands, not our arithmetic; attention's own precision is judged per op
+    # in tests/test_training_kernels.py (within 1.5x of SDPA's bf16 error).
     assert errors[True][0] < 0.03
     assert errors[True][1] < 1.25 * errors[False][1]  # median gradient error: 0.93-1.08× peft's (tiny), 1.19× (demo)
 
