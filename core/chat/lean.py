@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from core.chat.quantize import PREFILL_ROWS
+from core.chat.quantize import PREFILL_ROWS, kernel_dtype
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +92,16 @@ def _int8_matmul(weight: Any, scale: Any, bias: Any, prompt: Callable[[Any], Any
     `prompt(x)` for more than PREFILL_ROWS rows, where the kernel is slower than a GEMM."""
     import torch
 
-    scales: dict[Any, Any] = {}  # the scale in each activation dtype seen, cast once
+    scales: dict[Any, Any] = {}  # the scale in each dtype the kernel is fed, cast once
 
     def run(x: Any) -> Any:
         if x.shape[0] > PREFILL_ROWS:
             return prompt(x)
-        s = scales.get(x.dtype)
+        rows = kernel_dtype(x.dtype)
+        s = scales.get(rows)
         if s is None:
-            s = scales[x.dtype] = scale.to(x.dtype)
-        y = torch.ops.aten._weight_int8pack_mm(x, weight, s)
+            s = scales[rows] = scale.to(rows)
+        y = torch.ops.aten._weight_int8pack_mm(x.to(rows), weight, s).to(x.dtype)
         return y if bias is None else y + bias.to(y.dtype)
     return run
 
@@ -196,13 +197,15 @@ def _shortlist_head(module: Any) -> Callable[[Any, bool], Any] | None:
     def head(x: Any, on: bool) -> Any:
         if x.shape[0] != 1:
             return exact(x, on)
-        sz = cast.get(x.dtype)
+        fed = kernel_dtype(x.dtype)  # the int8 Linear's own rounding, so the shortlist scores as it does
+        sz = cast.get(fed)
         if sz is None:
-            sz = cast[x.dtype] = (scales_zeros.to(x.dtype), row_scale.to(x.dtype))
-        logits = aten._weight_int4pack_mm_for_cpu(x, packed, GROUP, sz[0])
+            sz = cast[fed] = (scales_zeros.to(fed), row_scale.to(fed))
+        row = x.to(fed)
+        logits = aten._weight_int4pack_mm_for_cpu(row, packed, GROUP, sz[0])
         best = logits[0].topk(SHORTLIST).indices
-        logits[0, best] = aten._weight_int8pack_mm(x, rows[best], sz[1][best])[0]
-        return logits
+        logits[0, best] = aten._weight_int8pack_mm(row, rows[best], sz[1][best])[0]
+        return logits.to(x.dtype)
     return head
 
 
