@@ -72,6 +72,39 @@ def test_cpu_attention_leaves_masked_attention_to_sdpa():
     assert torch.equal(ours, theirs)
 
 
+def _transformers_mask(kind: str, position_ids, window: int | None = None):
+    """The mask a Mistral-style model is given for these positions, built by transformers itself."""
+    from transformers import MistralConfig
+    from transformers.masking_utils import create_causal_mask, create_sliding_window_causal_mask
+
+    from core.training.attention import NAME, register
+
+    register()
+    config = MistralConfig(hidden_size=64, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=1,
+                           sliding_window=window)
+    config._attn_implementation = NAME
+    make = create_sliding_window_causal_mask if kind == "sliding" else create_causal_mask
+    embeds = torch.zeros(1, position_ids.shape[1], 64)
+    return make(config=config, inputs_embeds=embeds, attention_mask=None, cache=None, position_ids=position_ids)
+
+
+def test_packed_rows_are_recognised_only_in_the_mask_transformers_builds_for_them():
+    """Our attention computes a packed row's examples on their own only where the mask says exactly that:
+    the block-causal mask transformers builds from restarting positions. A sliding window shorter than
+    an example, or positions that do not restart, leave the call to SDPA with the mask (None here)."""
+    from core.training.attention import packed_bounds
+
+    positions = torch.cat([torch.arange(n) for n in (5, 9, 3)])[None]
+    mask = _transformers_mask("causal", positions)
+    assert packed_bounds(mask, positions).tolist() == [0, 5, 14, 17]
+    assert packed_bounds(_transformers_mask("sliding", positions, window=4), positions) is None
+    assert packed_bounds(_transformers_mask("sliding", positions, window=64), positions).tolist() == [0, 5, 14, 17]
+    one_row = torch.arange(17)[None]
+    assert _transformers_mask("causal", one_row) is None  # plain causal: no mask, nothing to recognise
+    assert packed_bounds(mask, one_row) is None  # the mask does not match these positions
+    assert packed_bounds(mask, positions).tolist() == [0, 5, 14, 17]
+
+
 def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
     from core.models import load_model
     from core.training.attention import use_for_training
@@ -120,8 +153,16 @@ def fp32_reference(demo_model_dir: Path, batch):
 
 
 def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, batch, fp32_reference):
-    """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too)."""
+    """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too).
+    The batch's two rows differ in length, so ours packs them into one row without the padding
+    (data.packed) and our attention computes each example on its own; the reference runs them padded."""
+    from core.training import attention
+
+    attention._checked[:] = [None, None, None]
     loss, grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=True, fused=True), batch, "fp32")
+    lengths = batch["attention_mask"].sum(1).tolist()
+    assert lengths[0] != lengths[1]
+    assert attention._checked[2].tolist() == [0, lengths[0], sum(lengths)]  # packed, through our kernel
     ref_loss, ref_grads = fp32_reference
     assert abs(loss - ref_loss) < 1e-5
     assert grads.keys() == ref_grads.keys()

@@ -22,6 +22,12 @@ Numerics match SDPA's bf16 path: relative error against an fp32 reference of
 inside the kernel. Anything other than plain causal self-attention (a padding
 mask, sliding windows, dropout, a KV cache, soft-capping) goes to SDPA unchanged.
 
+Packed rows (core/training/data.packed: a batch's examples end to end in one
+row, positions restarting at each) are causal attention within each example:
+transformers states that as a block-causal mask built from the position ids,
+and where the mask is exactly that, each example is computed here on its own,
+so the rows' padding is neither multiplied nor attended.
+
 It is a torch custom op so that torch.compile keeps it whole inside a
 compiled layer instead of tracing (and re-specialising on) its loop.
 """
@@ -39,12 +45,15 @@ SCORE_BYTES = 1 << 19
 """Size of one piece of scores: ~512 KB, about a core's L2 here (1–2 MB on current x86 and Apple cores)."""
 
 _registered = False
+_packed_bounds: Any = None
+"""packed_bounds, run eagerly under torch.compile (register sets it): its checks read tensors' values."""
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=8)
 def _mask(length: int, groups: int, dtype: Any) -> Any:
-    """(gT, T) additive causal mask. Every layer of a step, forward and backward, asks for the same one
-    (it is only read: baddbmm's input); one is kept, so nothing beyond what a step builds anyway."""
+    """(gT, T) additive causal mask. Every layer of a step, forward and backward, asks for the same ones
+    (only read: baddbmm's input): one per length, a packed row's examples each having theirs (a batch
+    holds up to batch_size lengths), so a few are kept: at most ~20 MB (bf16, 640 tokens)."""
     import torch
 
     above = torch.ones(length, length, dtype=torch.bool).triu_(1)
@@ -55,7 +64,39 @@ def _per_piece(groups: int, length: int, itemsize: int) -> int:
     return max(1, SCORE_BYTES // (groups * length * length * itemsize))
 
 
-def _forward(q: Any, k: Any, v: Any, scale: float) -> Any:
+def _segments(bounds: Any) -> list[tuple[int, int]]:
+    edges = bounds.tolist()
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _forward(q: Any, k: Any, v: Any, scale: float, bounds: Any = None) -> Any:
+    """Causal attention of (B, H, T, D) rows, or of each example of a packed row (`bounds`: where each
+    starts, then the row's end)."""
+    import torch
+
+    if bounds is None:
+        return _forward_rows(q, k, v, scale)
+    out = torch.empty_like(q)
+    for start, end in _segments(bounds):
+        part = slice(start, end)
+        out[:, :, part] = _forward_rows(q[:, :, part], k[:, :, part], v[:, :, part], scale)
+    return out
+
+
+def _backward(grad: Any, q: Any, k: Any, v: Any, scale: float, bounds: Any = None) -> tuple[Any, Any, Any]:
+    import torch
+
+    if bounds is None:
+        return _backward_rows(grad, q, k, v, scale)
+    dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    for start, end in _segments(bounds):
+        part = slice(start, end)
+        dq[:, :, part], dk[:, :, part], dv[:, :, part] = _backward_rows(
+            grad[:, :, part], q[:, :, part], k[:, :, part], v[:, :, part], scale)
+    return dq, dk, dv
+
+
+def _forward_rows(q: Any, k: Any, v: Any, scale: float) -> Any:
     import torch
 
     batch, heads, length, dim = q.shape
@@ -72,7 +113,7 @@ def _forward(q: Any, k: Any, v: Any, scale: float) -> Any:
     return out.view(batch, heads, length, dim)
 
 
-def _backward(grad: Any, q: Any, k: Any, v: Any, scale: float) -> tuple[Any, Any, Any]:
+def _backward_rows(grad: Any, q: Any, k: Any, v: Any, scale: float) -> tuple[Any, Any, Any]:
     import torch
 
     batch, heads, length, dim = q.shape
@@ -97,7 +138,7 @@ def _backward(grad: Any, q: Any, k: Any, v: Any, scale: float) -> tuple[Any, Any
 
 def register() -> None:
     """Define the op and add NAME to transformers' attention and mask tables (once per process)."""
-    global _registered
+    global _registered, _packed_bounds
     if _registered:
         return
     import torch
@@ -105,50 +146,84 @@ def register() -> None:
     from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
     @torch.library.custom_op("tunedesk::causal_attention", mutates_args=(),
-                             schema="(Tensor q, Tensor k, Tensor v, float scale) -> Tensor")
-    def causal_attention(q, k, v, scale):
+                             schema="(Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None) -> Tensor")
+    def causal_attention(q, k, v, scale, bounds=None):
         with torch.autocast("cpu", enabled=False):  # inputs are already in the compute dtype
-            return _forward(q.contiguous(), k.contiguous(), v.contiguous(), scale)
+            return _forward(q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds)
 
     @causal_attention.register_fake
-    def _(q, k, v, scale):
+    def _(q, k, v, scale, bounds=None):
         return torch.empty_like(q, memory_format=torch.contiguous_format)
 
     @torch.library.custom_op(
         "tunedesk::causal_attention_backward", mutates_args=(),
-        schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale) -> (Tensor, Tensor, Tensor)")
-    def causal_attention_backward(grad, q, k, v, scale):
+        schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None) -> (Tensor, Tensor, Tensor)")
+    def causal_attention_backward(grad, q, k, v, scale, bounds=None):
         with torch.autocast("cpu", enabled=False):
-            return _backward(grad.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), scale)
+            return _backward(grad.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds)
 
     @causal_attention_backward.register_fake
-    def _(grad, q, k, v, scale):
+    def _(grad, q, k, v, scale, bounds=None):
         return (torch.empty_like(q, memory_format=torch.contiguous_format),
                 torch.empty_like(k, memory_format=torch.contiguous_format),
                 torch.empty_like(v, memory_format=torch.contiguous_format))
 
     def setup_context(ctx, inputs, output):
-        q, k, v, scale = inputs
-        ctx.save_for_backward(q, k, v)
+        q, k, v, scale, bounds = inputs
+        ctx.save_for_backward(q, k, v, bounds)
         ctx.scale = scale
 
     def backward(ctx, grad):
-        q, k, v = ctx.saved_tensors
-        dq, dk, dv = causal_attention_backward(grad, q, k, v, ctx.scale)
-        return dq, dk, dv, None
+        q, k, v, bounds = ctx.saved_tensors
+        dq, dk, dv = causal_attention_backward(grad, q, k, v, ctx.scale, bounds)
+        return dq, dk, dv, None, None
 
     causal_attention.register_autograd(backward, setup_context=setup_context)
+    _packed_bounds = torch.compiler.disable(packed_bounds)
     AttentionInterface.register(NAME, attention_forward)
     ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)  # None for plain causal, a real mask otherwise
     _registered = True
 
 
-def _declined(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, dropout: float,
-              kwargs: dict[str, Any]) -> str | None:
-    """Why this call is not plain causal self-attention (then SDPA computes it), or None."""
+_checked: list[Any] = [None, None, None]
+"""The last mask found block-causal, its position ids and its bounds: every layer of a forward is given the
+same two."""
+
+
+def packed_bounds(attention_mask: Any, position_ids: Any) -> Any:
+    """Where each example of a packed row starts, then the row's end (an int64 tensor), when
+    `attention_mask` is exactly causal attention within those examples; else None.
+
+    The examples are read from the position ids as transformers reads them (masking_utils
+    find_packed_sequence_indices: a new one wherever a position is not the previous one + 1), and the mask
+    is checked whole, so a mask that says anything more (a sliding window inside an example, padding)
+    leaves the call to SDPA. Checked once per forward, not per layer: outside torch.compile's graphs."""
     import torch
 
-    if attention_mask is not None:
+    if _checked[0] is attention_mask and _checked[1] is position_ids:
+        return _checked[2]
+    if (attention_mask is None or position_ids is None or attention_mask.dtype != torch.bool
+            or attention_mask.dim() != 4 or attention_mask.shape[:2] != (1, 1) or position_ids.dim() != 2
+            or position_ids.shape[0] != 1 or attention_mask.shape[2:] != (position_ids.shape[1],) * 2):
+        return None
+    positions = position_ids[0]
+    example = (torch.diff(positions, prepend=positions[:1] - 1) != 1).cumsum(0)
+    causal = torch.ones(len(positions), len(positions), dtype=torch.bool).tril_()
+    if not torch.equal(attention_mask[0, 0], causal & (example[:, None] == example[None, :])):
+        return None
+    starts = torch.nonzero(torch.diff(example, prepend=example[:1] - 1)).flatten()
+    bounds = torch.cat([starts, starts.new_tensor([len(positions)])])
+    _checked[:] = [attention_mask, position_ids, bounds]
+    return bounds
+
+
+def _declined(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, bounds: Any, dropout: float,
+              kwargs: dict[str, Any]) -> str | None:
+    """Why this call is not plain causal self-attention, or that of a packed row (then SDPA computes it),
+    or None."""
+    import torch
+
+    if attention_mask is not None and bounds is None:
         return "a mask (padding, or a sliding window shorter than the sequence)"
     if query.device.type != "cpu":
         return f"tensors on {query.device.type}"
@@ -179,13 +254,16 @@ def attention_forward(module: Any, query: Any, key: Any, value: Any, attention_m
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    reason = _declined(module, query, key, value, attention_mask, dropout, kwargs)
+    bounds = None
+    if attention_mask is not None and query.device.type == "cpu":
+        bounds = _packed_bounds(attention_mask, kwargs.get("position_ids"))
+    reason = _declined(module, query, key, value, attention_mask, bounds, dropout, kwargs)
     if reason is not None:
         _log_once(type(module).__name__, reason)
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-    out = torch.ops.tunedesk.causal_attention(query, key, value, float(scale))
+    out = torch.ops.tunedesk.causal_attention(query, key, value, float(scale), bounds)
     return out.transpose(1, 2).contiguous(), None
 
 

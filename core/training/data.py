@@ -124,3 +124,20 @@ def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
         batch["teacher"] = torch.cat(parts)
         batch["soft"] = torch.cat([torch.full((e.answer_tokens,), e.teacher is not None) for e in encoded])
     return batch
+
+
+def packed(batch: dict[str, Any]) -> dict[str, Any]:
+    """The batch's rows end to end in one row, without their padding, and "position_ids" restarting at 0 for
+    each: what a model attends within each example only (core/training/attention.py), so padding costs
+    nothing. Nothing else changes: the loss positions (each example's first token is a prompt token, never
+    a label, so no example learns the one before it) and the teacher rows keep collate's row-major order."""
+    import torch
+
+    mask = batch["attention_mask"].bool()
+    lengths = mask.sum(1).tolist()
+    labels = batch["labels"][mask]
+    starts = torch.tensor([0, *lengths[:-1]]).cumsum(0)
+    labels[starts] = IGNORE  # already a prompt token's; said here so it cannot depend on the template
+    return {**batch, "input_ids": batch["input_ids"][mask][None], "labels": labels[None],
+            "attention_mask": torch.ones(1, len(labels), dtype=batch["attention_mask"].dtype),
+            "position_ids": torch.cat([torch.arange(n) for n in lengths])[None]}
