@@ -75,7 +75,7 @@ def measure(name: str, settings: dict, steps: int, tmp: Path, threads: int) -> d
     per_step = (metrics[-1]["elapsed_s"] - metrics[0]["elapsed_s"]) / max(1, len(metrics) - 1)
     here = estimate(config, model_shape(resolve_model(config.model)), dataclasses.replace(detect(), cpu_cores=threads),
                     predicted["train_examples"], predicted["mean_tokens"], predicted["longest_tokens"],
-                    predicted.get("padded_tokens"), predicted.get("attention_span"))
+                    predicted.get("computed_tokens"), predicted.get("attention_span"))
     return {"name": name, "precision": meta["precision"], "mem_pred": predicted["peak_memory_gb"],
             "mem_meas": meta["peak_memory_gb"], "s_pred": here.seconds_per_step, "s_meas": per_step,
             "load": os.getloadavg()[0]}

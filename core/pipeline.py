@@ -33,7 +33,7 @@ from core.store import RunDir, read_json, write_json
 from core.training.config import TrainConfig
 from core.training.data import encode
 from core.training.estimate import Estimate, estimate
-from core.training.eta import batch_shapes
+from core.training.eta import attended_pairs, batch_lengths, computed_tokens
 from core.training.loop import TrainResult, train_run
 from core.training.measured_speed import speed_factor
 from core.training.plan import plan_steps
@@ -129,19 +129,23 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
     lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
-    padded = span = None
-    if lengths and len(sample) == len(examples):  # the loop's own batches, padding and all
-        shapes = [b for step in batch_shapes(plan_steps(config, len(examples)), lengths, config.batch_size,
-                                             config.grad_accum, config.seed) for b in step]
-        tokens = sum(rows * width for rows, width in shapes)
-        padded = tokens / max(1, sum(rows for rows, _ in shapes))
-        span = sum(rows * width * width for rows, width in shapes) / max(1, tokens)
     device, shape = detect(), model_shape(Path(model_dir))
+    computed = span = None
+    if lengths and len(sample) == len(examples):  # the loop's own batches
+        # A CPU trains with our attention, which packs the rows (core/training/loss.packs_rows): a model that
+        # keeps its own attention (Gemma 2) pays for padding the estimate leaves out, until measured_speed.py
+        # has timed a run of it.
+        packed = device.kind == "cpu"
+        batches = [b for step in batch_lengths(plan_steps(config, len(examples)), lengths, config.batch_size,
+                                               config.grad_accum, config.seed) for b in step]
+        tokens = sum(computed_tokens(b, packed) for b in batches)
+        computed = tokens / max(1, sum(len(b) for b in batches))
+        span = sum(attended_pairs(b, packed) for b in batches) / max(1, tokens)
     precision = choose_precision(device, shape.params, config.precision).precision
     factor = speed_factor(device, precision, model_fingerprint(Path(model_dir)))
-    est = estimate(config, shape, device, len(examples), mean, longest, padded, span, factor)
+    est = estimate(config, shape, device, len(examples), mean, longest, computed, span, factor)
     run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
-                             "longest_tokens": longest, "padded_tokens": padded and round(padded, 1),
+                             "longest_tokens": longest, "computed_tokens": computed and round(computed, 1),
                              "attention_span": span and round(span, 1)})
     on_event(Progress(Stage.ESTIMATE, est.message) if est.fits else Caution(est.message))
     return est

@@ -71,13 +71,14 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
     # a timed assertion here measured the neighbours on a shared machine.
 
 
-def test_time_is_estimated_from_the_loops_own_padded_batches(tmp_path: Path):
-    """Questions, passages in context and replay make lengths mixed: a batch is as wide as its longest
-    example, and attention grows with the square of that width. The estimate must read the batches the
-    loop will build (same order, same padding), not the mean length."""
+def test_time_is_estimated_from_the_tokens_the_loops_batches_compute(tmp_path: Path):
+    """Questions, passages in context and replay make lengths mixed. On a CPU the loss packs a batch's
+    rows into one without their padding (core/training/data.packed), and each example attends only to
+    itself, so attention grows with the square of each example's length. The estimate must read the
+    batches the loop will build (same order, same packing), not the mean length."""
     from core.models import load_tokenizer, resolve_model
     from core.pipeline import prepare_run
-    from core.training.data import batch_order, collate, encode
+    from core.training.data import batch_order, collate, encode, packed
     from core.dataset import load_examples
 
     run = tmp_path / "run"
@@ -87,18 +88,19 @@ def test_time_is_estimated_from_the_loops_own_padded_batches(tmp_path: Path):
     tokenizer = load_tokenizer(resolve_model(config.model))
     encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
     plan = plan_steps(config, len(encoded))
-    widths, rows = [], 0
+    tokens = rows = pairs = 0
     for step in range(plan.total_steps):
         epoch, pos = divmod(step, plan.batches_per_epoch)
         batch = batch_order([len(e.input_ids) for e in encoded], config.batch_size, config.seed, epoch)[pos]
-        ids = collate([encoded[i] for i in batch], tokenizer.pad_token_id)["input_ids"]
-        widths.append((ids.shape[0], ids.shape[1]))
-        rows += ids.shape[0]
-    padded = sum(r * w for r, w in widths) / rows
-    span = sum(r * w * w for r, w in widths) / sum(r * w for r, w in widths)
-    assert said["padded_tokens"] == pytest.approx(padded, abs=0.1)
-    assert said["attention_span"] == pytest.approx(span, abs=0.1)
-    assert span > padded * 1.2 > said["mean_tokens"]  # mixed lengths: the mean alone would under-count both
+        one_row = packed(collate([encoded[i] for i in batch], tokenizer.pad_token_id))
+        positions = one_row["position_ids"][0]
+        starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
+        tokens += one_row["input_ids"].shape[1]
+        rows += len(batch)
+        pairs += sum((b - a) ** 2 for a, b in zip(starts, starts[1:]))
+    assert said["computed_tokens"] == pytest.approx(tokens / rows, abs=0.1)
+    assert said["attention_span"] == pytest.approx(pairs / tokens, abs=0.1)
+    assert said["attention_span"] > said["computed_tokens"] * 1.2  # mixed lengths: the mean under-counts attention
 
 
 def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):

@@ -226,8 +226,8 @@ def _throughput(device: DeviceInfo, precision: str) -> tuple[float, str]:
 
 
 def _seconds_per_step(shape: ModelShape, config: TrainConfig, device: DeviceInfo, precision: str,
-                      mean_tokens: float, padded_tokens: float | None, attention_span: float | None) -> float:
-    seq = padded_tokens or min(float(mean_tokens), float(config.max_seq_len)) * PADDING
+                      mean_tokens: float, computed_tokens: float | None, attention_span: float | None) -> float:
+    seq = computed_tokens or min(float(mean_tokens), float(config.max_seq_len)) * PADDING
     tokens = config.batch_size * config.grad_accum * seq
     rate, _ = _throughput(device, precision)
     overhead = STEP_OVERHEAD_S.get(device.kind, 0.0) * shape.layers * 3 * config.grad_accum
@@ -241,15 +241,17 @@ _duration = duration_words
 
 def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train_examples: int,
              mean_tokens: float, longest_tokens: float | None = None,
-             padded_tokens: float | None = None, attention_span: float | None = None,
+             computed_tokens: float | None = None, attention_span: float | None = None,
              speed_factor: float | None = None) -> Estimate:
     """Memory, time and a verdict for training `config` on a model of this shape here (core.models.model_shape).
 
     longest_tokens: the longest training example, when known (else max_seq_len is assumed).
-    padded_tokens: tokens per example counting its batch's padding, in the loop's own batch order
-    (core.pipeline.preflight), when known; else mean_tokens × PADDING.
-    attention_span: keys each token attends to on average, Σ width² / Σ width over the batches (attention
-    grows with the square of a batch's width, so a few long examples cost more than their mean says).
+    computed_tokens: tokens computed per example, in the loop's own batch order (core.pipeline.preflight):
+    its own where the loss packs rows, else with its batch's padding (core/training/eta.computed_tokens);
+    when unknown, mean_tokens × PADDING.
+    attention_span: keys each token attends to on average, over the batches (eta.attended_pairs / tokens:
+    attention grows with the square of an example's or padded row's length, so a few long examples cost
+    more than their mean says).
     speed_factor: how much slower (> 1) or faster this computer's finished runs were than predicted
     (core/training/measured_speed.py); times are scaled by it, and then say so instead of being rough.
     """
@@ -259,7 +261,7 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     peak = _peak(parts)
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)
-    step_s = _seconds_per_step(shape, config, device, precision, mean_tokens, padded_tokens, attention_span)
+    step_s = _seconds_per_step(shape, config, device, precision, mean_tokens, computed_tokens, attention_span)
     step_s *= speed_factor or 1.0
     plan = plan_steps(config, n_train_examples)  # the loop's own plan: the steps timed are the steps trained
     steps = plan.total_steps

@@ -9,7 +9,8 @@ plain mean of the steps so far wrong:
     four 300-token passages costs several times one of four 60-token questions, and the first ten steps
     may all be short ones (measured on the sample documents: the mean since the warm-up predicted 99 s
     at step 10 for 158 s that were left). The order of every batch is known in advance, so the time left
-    is the measured seconds per padded token × the padded tokens still to train;
+    is the measured seconds per computed token × the tokens still to train (padding included where
+    rows are padded, not where the loss packs them: eta.computed_tokens);
   * validation checks and checkpoints happen between steps: they are timed apart and the ones still to
     come are added at their own measured cost (a check, before one is measured, at the pre-flight's figure).
 """
@@ -28,30 +29,41 @@ MEASURED_STEPS = 5
 """Timed steps (past the warm-up) before a session's speed is recorded for the next estimate."""
 
 
-def batch_shapes(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
-                 seed: int) -> list[list[tuple[int, int]]]:
-    """(rows, width) of every micro-batch of each optimiser step, in the loop's batch order: index s-1 for step s."""
+def batch_lengths(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
+                  seed: int) -> list[list[list[int]]]:
+    """The example lengths of every micro-batch of each optimiser step, in the loop's batch order: index s-1
+    for step s."""
     from core.training.data import batch_order
 
     orders: dict[int, list[list[int]]] = {}
-    out: list[list[tuple[int, int]]] = []
+    out: list[list[list[int]]] = []
     for step in range(plan.total_steps):
         shapes = []
         for micro in range(step * grad_accum, (step + 1) * grad_accum):
             epoch, pos = divmod(micro, plan.batches_per_epoch)
             if epoch not in orders:
                 orders[epoch] = batch_order(lengths, batch_size, seed, epoch)
-            batch = orders[epoch][pos]
-            shapes.append((len(batch), max((lengths[i] for i in batch), default=0)))
+            shapes.append([lengths[i] for i in orders[epoch][pos]])
         out.append(shapes)
     return out
 
 
-def padded_tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
-                           seed: int) -> list[int]:
-    """Tokens each optimiser step computes, padding included: index s-1 for step s (the loop's batch order)."""
-    return [sum(rows * width for rows, width in step)
-            for step in batch_shapes(plan, lengths, batch_size, grad_accum, seed)]
+def computed_tokens(batch: Sequence[int], packed: bool) -> int:
+    """Tokens a micro-batch of examples of these lengths computes: padded to its longest, or, where the loss
+    packs the rows into one (core/training/loss.packs_rows), only their own."""
+    return sum(batch) if packed else len(batch) * max(batch, default=0)
+
+
+def attended_pairs(batch: Sequence[int], packed: bool) -> int:
+    """(query, key) pairs its attention computes: each example's own, or every padded row's."""
+    return sum(n * n for n in batch) if packed else len(batch) * max(batch, default=0) ** 2
+
+
+def tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int, seed: int,
+                    packed: bool) -> list[int]:
+    """Tokens each optimiser step computes (computed_tokens): index s-1 for step s (the loop's batch order)."""
+    return [sum(computed_tokens(batch, packed) for batch in step)
+            for step in batch_lengths(plan, lengths, batch_size, grad_accum, seed)]
 
 
 @dataclass
@@ -62,7 +74,7 @@ class StepClock:
     started: float
     """time.perf_counter() when this session's loop began."""
     step_tokens: Sequence[int] = ()
-    """padded_tokens_per_step: every step's size. Empty: all steps are taken as equal."""
+    """tokens_per_step: every step's size. Empty: all steps are taken as equal."""
     prior_step_s: float = 0.0
     """The pre-flight estimate's seconds per step (0 when unknown)."""
     prior_eval_s: float = 0.0
@@ -72,7 +84,7 @@ class StepClock:
     _aside_since_warm: float = 0.0
     _asides: dict[str, list[float]] = field(default_factory=lambda: {"eval": [], "save": []})
     _before: list[int] = field(init=False, repr=False)
-    """Padded tokens of all steps before index i: every step asks for the size of a span of steps (the time left
+    """Computed tokens of all steps before index i: every step asks for the size of a span of steps (the time left
     and the measured speed), and summing a slice each time grew with the run's length."""
 
     def __post_init__(self) -> None:
@@ -108,7 +120,7 @@ class StepClock:
         return measured / max(1e-9, self._size(self._warm[0], step)) * self._mean_size()
 
     def _size(self, after: int, upto: int) -> float:
-        """Steps after..upto in units of work: padded tokens, or a count when the sizes are unknown."""
+        """Steps after..upto in units of work: computed tokens, or a count when the sizes are unknown."""
         if len(self.step_tokens) >= upto:
             return float(self._before[upto] - self._before[after])
         return float(upto - after)

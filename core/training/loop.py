@@ -37,8 +37,8 @@ from core.training.checkpoints import as_disk_error, newest_step, resume_latest,
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.distil import attach_teachers
-from core.training.eta import StepClock, padded_tokens_per_step
-from core.training.loss import answer_loss, autocast_for
+from core.training.eta import StepClock, tokens_per_step
+from core.training.loss import answer_loss, autocast_for, packs_rows
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.measured_speed import record_speed
 from core.training.metrics import MetricsFile, tee
@@ -347,7 +347,8 @@ def _clock(t: _Training) -> StepClock:
         estimate = t.run.read_run().get("estimate") or {}
     except TuneDeskError:
         estimate = {}
-    sizes = padded_tokens_per_step(t.plan, t.lengths, t.config.batch_size, t.config.grad_accum, t.config.seed)
+    sizes = tokens_per_step(t.plan, t.lengths, t.config.batch_size, t.config.grad_accum, t.config.seed,
+                            packs_rows(t.model))
     return StepClock(t.plan, t.step, t.started, sizes, float(estimate.get("seconds_per_step") or 0.0),
                      float(estimate.get("seconds_per_eval") or 0.0), validates=bool(t.val_data))
 
