@@ -334,7 +334,9 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     precision = "bf16" if ours["precision"] in ("bf16", "nf4") else "fp32"
     all_tokens = sum(stats[i][0] for b in batches for i in b)
-    padded = sum(max(stats[i][0] for i in b) * len(b) for b in batches)
+    from core.training.eta import computed_tokens
+
+    padded = sum(computed_tokens([stats[i][0] for i in b], device == "cpu") for b in batches)  # packed on a CPU
     print(f"\ntrain_speed on {device}: demo model, LoRA r={args.rank} all-linear, batch {args.batch_size}, ≤{args.max_seq_len} tokens, "
           f"{args.steps} steps each ({args.warmup} warm-up left out), {args.threads} thread(s), "
           f"load average {min(load):.2f}–{max(load):.2f}")
