@@ -11,7 +11,8 @@ primitive" during a step.
 
 from __future__ import annotations
 
-from faults import Worker, files_state, fresh_run, is_event, limit_memory, one_thread, run_template  # noqa: F401
+from faults import (MEMORY_LIMIT_ENV, Worker, files_state, fresh_run, is_event, limit_memory,  # noqa: F401
+                    one_thread, run_template)
 
 from core.events import StepMetrics
 from core.store import RunDir
@@ -52,7 +53,7 @@ def test_out_of_memory_at_a_step_keeps_the_last_checkpoint_and_resumes(fresh_run
     saved = files_state(run / "checkpoints")
     assert [p.name for p in complete_checkpoints(run / "checkpoints")] == ["step-1"]
 
-    worker = Worker(run)
+    worker = Worker(run, env=MEMORY_LIMIT_ENV)
     assert worker.wait_for(is_event("Progress", stage="train", message=lambda m: m.startswith("Training steps")), 180), worker.describe()
     limit_memory(worker.pid, 16 * 2**20)  # a step needs far more than 16 MB
     rc = worker.finish(300)
