@@ -194,11 +194,12 @@ def packed_bounds(attention_mask: Any, position_ids: Any) -> Any:
     """Where each example of a packed row starts, then the row's end (an int64 tensor), when
     `attention_mask` is exactly causal attention within those examples; else None.
 
-    The examples are read from the position ids as transformers reads them (masking_utils
-    find_packed_sequence_indices: a new one wherever a position is not the previous one + 1), and the mask
-    is checked whole, so a mask that says anything more (a sliding window inside an example, padding)
-    leaves the call to SDPA. Checked once per forward, not per layer: outside torch.compile's graphs."""
+    The examples are read from the position ids by transformers' own rule (masking_utils
+    find_packed_sequence_indices, what built the mask), and the mask is checked whole, so a mask that says
+    anything more (a sliding window inside an example, padding) leaves the call to SDPA. Checked once per
+    forward, not per layer: outside torch.compile's graphs."""
     import torch
+    from transformers.masking_utils import find_packed_sequence_indices
 
     if _checked[0] is attention_mask and _checked[1] is position_ids:
         return _checked[2]
@@ -206,13 +207,14 @@ def packed_bounds(attention_mask: Any, position_ids: Any) -> Any:
             or attention_mask.dim() != 4 or attention_mask.shape[:2] != (1, 1) or position_ids.dim() != 2
             or position_ids.shape[0] != 1 or attention_mask.shape[2:] != (position_ids.shape[1],) * 2):
         return None
-    positions = position_ids[0]
-    example = (torch.diff(positions, prepend=positions[:1] - 1) != 1).cumsum(0)
-    causal = torch.ones(len(positions), len(positions), dtype=torch.bool).tril_()
+    example = find_packed_sequence_indices(position_ids)  # (1, T): which example each token is in
+    if example is None:  # one example: its mask is not plain causal, or there would be none
+        return None
+    example = example[0]
+    causal = torch.ones(len(example), len(example), dtype=torch.bool).tril_()
     if not torch.equal(attention_mask[0, 0], causal & (example[:, None] == example[None, :])):
         return None
-    starts = torch.nonzero(torch.diff(example, prepend=example[:1] - 1)).flatten()
-    bounds = torch.cat([starts, starts.new_tensor([len(positions)])])
+    bounds = torch.cat([example.new_zeros(1), torch.bincount(example).cumsum(0)])
     _checked[:] = [attention_mask, position_ids, bounds]
     return bounds
 

@@ -38,13 +38,13 @@ def batch_lengths(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_
     orders: dict[int, list[list[int]]] = {}
     out: list[list[list[int]]] = []
     for step in range(plan.total_steps):
-        shapes = []
+        micro_batches = []
         for micro in range(step * grad_accum, (step + 1) * grad_accum):
             epoch, pos = divmod(micro, plan.batches_per_epoch)
             if epoch not in orders:
                 orders[epoch] = batch_order(lengths, batch_size, seed, epoch)
-            shapes.append([lengths[i] for i in orders[epoch][pos]])
-        out.append(shapes)
+            micro_batches.append([lengths[i] for i in orders[epoch][pos]])
+        out.append(micro_batches)
     return out
 
 
