@@ -43,6 +43,41 @@ def request_stop(run: Path | str, stop_file: str = STOP_FILE) -> None:
     (Path(run) / stop_file).touch()
 
 
+def unexpected_end(what: str, code: int, crashed: bool, checkpoints_kept: bool) -> tuple[str, str]:
+    """What to tell a person whose worker ended with neither a Finished nor a Failed event, and what to do.
+
+    Such an end is a crash in native code or the system ending the process; both usually mean memory ran
+    out where Python could not see it (Linux's out-of-memory killer sends SIGKILL; a library that does not
+    check a failed allocation crashes). `code` is the exit code, or with `crashed` the signal (POSIX) or
+    the exception code (Windows) the process ended with, as QProcess reports them."""
+    if not crashed:
+        message = f"{what} ended unexpectedly (exit code {code})."
+    elif os.name != "nt" and code == 9:
+        message = (f"{what} was ended by the system (signal 9, SIGKILL). When nobody stopped it, this almost "
+                   "always means the computer ran out of memory.")
+    else:
+        message = f"{what} crashed inside a native library ({_crash_name(code)})."
+    again = "If it happens again, close other programs"
+    hint = (f"The last checkpoint is kept: choose the run and press Resume. {again} or choose the 'quick' preset "
+            "to use less memory." if checkpoints_kept else f"Nothing in the run was changed: try again. {again}.")
+    if crashed:
+        hint += " The log shows where it stopped."
+    return message, hint
+
+
+def _crash_name(code: int) -> str:
+    if os.name == "nt":
+        known = {0xC0000005: "access violation", 0xC00000FD: "stack overflow", 0xC0000409: "stack buffer overrun"}
+        code &= 0xFFFFFFFF
+        return f"code 0x{code:08X}" + (f", {known[code]}" if code in known else "")
+    import signal
+
+    try:
+        return f"signal {code}, {signal.Signals(code).name}"
+    except ValueError:
+        return f"signal {code}"
+
+
 def _app_argv() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable]
@@ -157,7 +192,7 @@ def worker_main(argv: Sequence[str]) -> int:
     fsynced or atomically renamed, and stdout is flushed.
 
     A crash inside native code (a signal, no Python exception) prints the Python stack it happened under to
-    stderr, which the app shows in the run's log: "ended unexpectedly" with a place to look, not silence.
+    stderr, which the app shows in the run's log beside what the crash means (unexpected_end), not silence.
     """
     _trace_crashes()
     try:

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QProcess, QThread, Signal
 from core.errors import Cancelled
 from core.events import Failed, Finished, from_dict
 from core.runs import adopt_trainer, release_trainer
-from core.worker import CHECK_STOP_FILE, STOP_FILE, request_stop, worker_command
+from core.worker import CHECK_STOP_FILE, STOP_FILE, request_stop, unexpected_end, worker_command
 from gui.notify import Notifier
 
 TaskFn = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
@@ -179,9 +179,8 @@ class TrainingProcess(QObject):
         outcome = self._outcome
         if not outcome:  # ended without a Finished or Failed event: killed or crashed
             outcome = "failed"
-            hint = ("The last checkpoint is kept: choose the run and press Resume." if self.stop_file == STOP_FILE
-                    else "Nothing in the run was changed: try again.")
-            self.notifier.post("error", f"{self.what} ended unexpectedly (exit code {code}).", hint)
+            self.notifier.post("error", *unexpected_end(self.what, code, status == QProcess.ExitStatus.CrashExit,
+                                                        checkpoints_kept=self.stop_file == STOP_FILE))
         self._process = None
         self.ended.emit(outcome)
 
