@@ -91,7 +91,11 @@ def test_start_see_curves_stop_and_resume(window, qtbot):
     assert page.progress.value() == page.progress.maximum() == STEPS
     log = page.log.toPlainText()
     assert "Resuming" in log and "Checkpoint saved" in log and "Finished" in log
-    assert any("Your model is trained" in t for t in window.notifications.texts())
+    # posted with the page's last update, delivered on the main thread's next turn (Notifier queues it)
+    try:
+        qtbot.waitUntil(lambda: any("Your model is trained" in t for t in window.notifications.texts()), timeout=5_000)
+    except qtbot.TimeoutError:
+        raise AssertionError(f"no 'trained' note: {window.notifications.texts()}, page says {page.status_label.text()!r}")
     saved = json.loads((run.path / "run.json").read_text())["config"]
     assert TrainConfig.from_dict(saved).max_steps == STEPS and saved["batch_size"] == 2
 
