@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from core.chat.quantize import PREFILL_ROWS, kernel_dtype
+from core.chat.quantize import PREFILL_ROWS, int8_rows, kernel_dtype
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,6 @@ def _kernel(module: Any) -> Callable[[Any, bool], Any]:
 def _int8_matmul(weight: Any, scale: Any, bias: Any, prompt: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """x2d → x · (int8 weight × per-row scale)ᵀ + bias through the fused row kernel, for decoding;
     `prompt(x)` for more than PREFILL_ROWS rows, where the kernel is slower than a GEMM."""
-    import torch
-
     scales: dict[Any, Any] = {}  # the scale in each dtype the kernel is fed, cast once
 
     def run(x: Any) -> Any:
@@ -101,8 +99,7 @@ def _int8_matmul(weight: Any, scale: Any, bias: Any, prompt: Callable[[Any], Any
         s = scales.get(rows)
         if s is None:
             s = scales[rows] = scale.to(rows)
-        y = torch.ops.aten._weight_int8pack_mm(x.to(rows), weight, s).to(x.dtype)
-        return y if bias is None else y + bias.to(y.dtype)
+        return int8_rows(x, weight, s, bias)
     return run
 
 

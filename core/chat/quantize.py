@@ -35,6 +35,17 @@ def kernel_dtype(dtype: Any) -> Any:
     return torch.bfloat16 if dtype == torch.float32 else dtype
 
 
+def int8_rows(x: Any, weight: Any, scale: Any, bias: Any) -> Any:
+    """x2d · (int8 weight × per-row scale)ᵀ + bias through torch's fused row kernel, for a few rows
+    (decoding); the one place its call is written. The rows go in as kernel_dtype, the product comes back
+    in x's dtype; `scale` may already be cast to the rows' dtype (lean.py casts it once, not per token)."""
+    import torch
+
+    rows = kernel_dtype(x.dtype)
+    y = torch.ops.aten._weight_int8pack_mm(x.to(rows).contiguous(), weight, scale.to(rows)).to(x.dtype)
+    return y if bias is None else y + bias.to(y.dtype)
+
+
 def int8_available(device: str) -> bool:
     """The fused kernel exists on this torch build and we are on the CPU (CUDA has its own fast paths)."""
     import torch
@@ -60,14 +71,11 @@ def _int8_linear_class() -> type:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             shape = x.shape
             flat = x.reshape(-1, shape[-1])
-            if flat.shape[0] > PREFILL_ROWS:
-                # Reading a prompt: many rows at once are compute-bound, where the fused kernel is ~3×
-                # slower than a GEMM (500 rows × 576 → 1536: 13.3 ms vs 4.5 ms); a bf16 copy per call costs ~10%.
-                y = torch.nn.functional.linear(flat, self.weight.to(flat.dtype)) * self.scale.to(flat.dtype)
-            else:
-                rows = kernel_dtype(flat.dtype)
-                y = torch.ops.aten._weight_int8pack_mm(flat.to(rows).contiguous(), self.weight,
-                                                       self.scale.to(rows)).to(flat.dtype)
+            if flat.shape[0] <= PREFILL_ROWS:
+                return int8_rows(flat, self.weight, self.scale, self.bias).reshape(*shape[:-1], self.out_features)
+            # Reading a prompt: many rows at once are compute-bound, where the fused kernel is ~3×
+            # slower than a GEMM (500 rows × 576 → 1536: 13.3 ms vs 4.5 ms); a bf16 copy per call costs ~10%.
+            y = torch.nn.functional.linear(flat, self.weight.to(flat.dtype)) * self.scale.to(flat.dtype)
             if self.bias is not None:
                 y = y + self.bias.to(y.dtype)
             return y.reshape(*shape[:-1], self.out_features)
