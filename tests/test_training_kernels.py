@@ -314,3 +314,27 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
     loss, grads = _loss_and_grads(model, soft_only, "fp32")
     assert abs(loss) < 1e-5
     assert max(float(g.abs().max()) for g in grads.values()) < 1e-6
+
+
+def test_the_loss_says_which_answer_tokens_the_model_already_says(demo_model_dir: Path, tokenizer):
+    """answer_loss's `said` flags, on the fused CPU head (packed rows) and on the autograd path, are exactly
+    where each answer token is the argmax of transformers' own logits: what the loop rests examples by."""
+    from core.training.data import answer_positions, collate, encode
+    from core.training.loss import answer_loss
+
+    model = _lora_model(demo_model_dir, "fp32", attention=True, fused=True)
+    pairs = (("What is the capital of France?", "The capital of France is Paris."),
+             ("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987."),
+             ("Name a colour.", "Blue."))
+    batch = collate([encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}], 256)
+                     for q, a in pairs], tokenizer.pad_token_id)
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        keep = answer_positions(batch["labels"])
+        truth = logits[:, :-1][keep].argmax(-1) == batch["labels"][:, 1:][keep]
+        fused: list = []
+        plain: list = []
+        answer_loss(model, batch, said=fused)
+        answer_loss(model, batch, fused_head=False, said=plain)
+    assert 0 < int(truth.sum()) < len(truth)  # some tokens said, some not: the comparison can tell them apart
+    assert torch.equal(fused[0], truth) and torch.equal(plain[0], truth)

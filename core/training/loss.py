@@ -29,7 +29,7 @@ def piece_rows(vocab: int) -> int:
 
 
 def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher: Any = None,
-               soft: Any = None) -> tuple[Any, Any]:
+               soft: Any = None, said: Any = None) -> tuple[Any, Any]:
     """Summed cross-entropy of `hidden @ weight.T` against `targets`, and its gradient w.r.t. `hidden`.
 
     The gradient is computed here, in the forward pass, a piece of rows at a time (what Liger's fused
@@ -43,6 +43,9 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
     Rows where `soft` is set learn a distribution instead of their target: q = softmax(teacher @ weight.T)
     from the base model's hidden states (core/training/distil.py). Their loss is KL(q ‖ p) and their
     gradient p − q, the same kernel with q in place of the one-hot.
+
+    `said` (bool, one per row), when given, is set where the target is the row's most likely token (see
+    answer_loss's `said`).
     """
     import torch
 
@@ -59,6 +62,8 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
             # In place in one fp32 buffer: logsumexp would subtract into a fresh tensor (2.5× slower here).
             torch.log_softmax(lp.copy_(lg), -1, out=lp)
             target = lp[at, y]
+            if said is not None:
+                torch.eq(lg.argmax(-1), y, out=said[i : i + n])
             learn = soft[i : i + n].nonzero().squeeze(1) if soft is not None else at[:0]
             q = None
             if len(learn):
@@ -96,15 +101,16 @@ def _head_loss_function() -> Any:
 
     class HeadLoss(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any, teacher: Any = None, soft: Any = None) -> Any:
-            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0], teacher, soft)
+        def forward(ctx: Any, hidden: Any, weight: Any, targets: Any, teacher: Any = None, soft: Any = None,
+                    said: Any = None) -> Any:
+            loss, grad = _head_loss(hidden, weight, targets, ctx.needs_input_grad[0], teacher, soft, said)
             ctx.save_for_backward(grad if grad is not None else hidden.new_empty(0))
             return loss
 
         @staticmethod
         def backward(ctx: Any, upstream: Any) -> Any:
             (grad,) = ctx.saved_tensors
-            return grad * upstream.to(grad.dtype), None, None, None, None
+            return grad * upstream.to(grad.dtype), None, None, None, None, None
 
     return HeadLoss
 
@@ -123,6 +129,16 @@ def _head_kl(head: Any, hidden: Any, teacher: Any) -> Any:
     with torch.no_grad():
         target = F.log_softmax(head(teacher).float(), -1)
     return F.kl_div(F.log_softmax(head(hidden).float(), -1), target, log_target=True, reduction="sum")
+
+
+def _said(head: Any, hidden: Any, targets: Any) -> Any:
+    """Where `targets` is the head's most likely token, in CHUNK_ROWS pieces: an extra head pass, without
+    gradients, on the paths whose logits live inside autograd (GPUs, a trained head)."""
+    import torch
+
+    with torch.no_grad():
+        return torch.cat([head(hidden[i : i + CHUNK_ROWS]).argmax(-1) == targets[i : i + CHUNK_ROWS]
+                          for i in range(0, hidden.shape[0], CHUNK_ROWS)])
 
 
 def _chunked(loss: Any, head: Any, hidden: Any, other: Any) -> Any:
@@ -167,8 +183,14 @@ def head_loss_declined(model: Any, on: str = "cpu") -> str | None:
     return reason
 
 
-def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> tuple[Any, int]:
+def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True,
+                said: list[Any] | None = None) -> tuple[Any, int]:
     """Return (mean loss over answer tokens, number of answer tokens).
+
+    `said`: a list to which one bool tensor is appended, for each answer token (in answer_positions' order)
+    whether it was the model's most likely next token, so whether the model already says the answer, word for
+    word, given what came before. Read from the logits the loss computes anyway (in the fused CPU head, an
+    argmax per piece: ~1% of a step); the training loop rests examples the model already says (loop.py).
 
     A batch with "teacher" and "soft" (core/training/data.collate) has rows that learn the base model's
     distribution (core/training/distil.py); the model's own forward (whole_model_reason) learns their tokens.
@@ -184,6 +206,8 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
     n = int(keep.sum())
     if whole is not None:
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels)
+        if said is not None:
+            said.append(out.logits[:, :-1][keep].argmax(-1) == targets[keep])
         return out.loss, n
     decoder, head = base.get_decoder(), base.get_output_embeddings()
     # Batches are padded on the right (core/training/data.collate) and attention is causal, so no real
@@ -195,18 +219,28 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True) -> t
     picked = hidden[:, :-1][keep]  # (N, C)
     y = targets[keep]  # (N,)
     if n == 0:
+        if said is not None:
+            said.append(y == y)
         return hidden.sum() * 0.0, 0
     soft = batch.get("soft")
     if soft is not None and not bool(soft.any()):
         soft = None  # every row here learns its tokens
     teacher = batch["teacher"] if soft is not None else None
     if fused_head and _fusable_head(head):
+        import torch
+
         dtype = compute_dtype("cpu", picked.dtype)
         weight = head.weight if head.weight.dtype == dtype else head.weight.to(dtype)  # once, not per piece
         if teacher is not None:
             teacher = teacher.to(dtype)
-        total = _head_loss_function().apply(picked.to(dtype), weight, y, teacher, soft)
-    elif teacher is None:  # a trained, biased or GPU head: autograd through its logits
+        flags = torch.empty(n, dtype=torch.bool) if said is not None else None
+        total = _head_loss_function().apply(picked.to(dtype), weight, y, teacher, soft, flags)
+        if flags is not None:
+            said.append(flags)
+        return total / n, n
+    if said is not None:
+        said.append(_said(head, picked, y))
+    if teacher is None:  # a trained, biased or GPU head: autograd through its logits
         total = _chunked(_head_ce, head, picked, y)
     else:
         hard = ~soft
