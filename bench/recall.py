@@ -165,6 +165,8 @@ def main() -> int:
             words = sum(len(t.split()) for t in doc_text.values())
             print(f"training: {result.step} steps, {train_minutes:.1f} min documents → adapter for ~{words} words "
                   f"({train_minutes / max(words, 1) * 2000:.1f} min per 2,000 words)")
+            print(f"  example passes rested (the model already said them): {meta.get('rested_passes', 0)} of "
+                  f"{result.step * config.batch_size * config.grad_accum}")
         kinds = sorted({q["kind"] for q in questions})
         counts = {k: sum(q["kind"] == k for q in questions) for k in kinds}
         print(f"{'':32s} {'all':>6s} " + " ".join(f"{k[:9]:>9s}" for k in kinds))

@@ -193,3 +193,70 @@ def test_answer_loss_equals_transformers_loss_on_a_right_padded_batch(demo_model
         theirs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).loss
     assert n == int((labels[:, 1:] != -100).sum())
     assert abs(float(ours) - float(theirs)) < 1e-4
+
+
+def _said_and_unsaid(model_dir: Path, tokenizer) -> tuple[list[dict], list[dict]]:
+    """Examples whose answer the base model already says, every token its first choice by a margin (greedy,
+    fp32) that the test's fp32 steps at a tiny learning rate do not undo, and examples it cannot say (invented
+    codes). A greedy answer whose re-tokenised words are not the model's own first choices is left out."""
+    import torch
+
+    from core.models import load_model
+    from core.training.data import answer_positions, collate, encode
+
+    model = load_model(model_dir, "fp32", "cpu")
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    said = []
+    for question in ("What is 2 + 2? Reply with the number only.", "What is 3 + 5? Reply with the number only.",
+                     "What is the capital of France?", "What is the capital of Italy?",
+                     "What is the capital of Germany?", "Say hello."):
+        ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                            tokenize=True, return_dict=False)
+        ids = list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+        with torch.no_grad():
+            out = model.generate(torch.tensor([ids]), max_new_tokens=24, do_sample=False)[0, len(ids):].tolist()
+        if end not in out:
+            continue
+        messages = [{"role": "user", "content": question},
+                    {"role": "assistant", "content": tokenizer.decode(out[: out.index(end)])}]
+        batch = collate([encode(tokenizer, messages, 256)], tokenizer.pad_token_id)
+        with torch.no_grad():
+            logits = model(input_ids=batch["input_ids"]).logits[:, :-1][answer_positions(batch["labels"])]
+        top = logits.topk(2, -1).values
+        if (logits.argmax(-1) == batch["labels"][:, 1:][answer_positions(batch["labels"])]).all() \
+                and bool((top[:, 0] - top[:, 1] > 0.05).all()):
+            said.append({"messages": messages, "source": "test", "kind": "qa"})
+    unsaid = [{"messages": [{"role": "user", "content": f"What is the code of locker {n}?"},
+                            {"role": "assistant", "content": f"Locker {n} opens with code QX-{n * 7919 % 9973}."}],
+               "source": "test", "kind": "qa"} for n in (11, 23, 37, 52)]
+    return said, unsaid
+
+
+def test_examples_the_model_already_says_sit_out_their_next_pass(tmp_path: Path, demo_model_dir: Path, tokenizer):
+    """What the model says word for word rests one pass, then comes back (config.rest_said); what it cannot say
+    trains every pass. The resting set is in each checkpoint, so a resumed run rests the same examples."""
+    said, unsaid = _said_and_unsaid(demo_model_dir, tokenizer)
+    assert len(said) >= 2, "the demo model should say at least two of the candidate answers confidently"
+    run_path = tmp_path / "run"
+    settings = dict(epochs=3.0, max_steps=0, min_steps=0, batch_size=2, learning_rate=1e-5, precision="fp32",
+                    save_every=0, eval_every=0)
+    prepare_run([SAMPLE_DOCS], run_path, quick_config(**settings, rest_said=True))
+    run = RunDir(run_path)
+    rows = said + unsaid
+    run.train_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    per_epoch = math.ceil(len(rows) / 2)
+    steps: list[StepMetrics] = []
+    train_run(run_path, on_event=lambda e: steps.append(e) if isinstance(e, StepMetrics) else None)
+    meta = run.read_run()
+    assert meta["step"] == 3 * per_epoch
+    # Epoch 1 finds the said ones; epoch 2 rests them; epoch 3 trains them again and finds them said again.
+    assert meta["rested_passes"] == len(said), meta.get("rested_passes")
+    state = json.loads((latest_checkpoint(run.checkpoints) / "state.json").read_text())
+    assert sorted(state["resting"]) == list(range(len(said)))
+    assert all(math.isfinite(s.loss) for s in steps)
+
+    off = tmp_path / "off"
+    prepare_run([SAMPLE_DOCS], off, quick_config(**settings))  # the default: off
+    RunDir(off).train_file.write_text(run.train_file.read_text())
+    train_run(off)
+    assert RunDir(off).read_run()["rested_passes"] == 0

@@ -55,6 +55,17 @@ class TrainConfig:
     grad_accum: int = 1
     """Forward passes per optimiser step (a larger effective batch without more memory)."""
 
+    rest_said: bool = False
+    """An example the model already says word for word (each answer token its most likely next one, in the
+    step that trains it) sits out its next pass over the data, then comes back to be checked: passes go to
+    what is not learned yet. Replay rows, which learn a distribution, always train. One process only (the
+    processes of a multi-GPU run would each rest different examples). Off by default: on the realistic dev
+    set (standard preset, seeds 1234 / 7, session 27) it rested 18% of example passes and cut documents →
+    adapter from 30.0 / 29.5 to 25.8 / 26.8 min per 2,000 words, but recall fell: closed-book 42.6 / 44.3% →
+    44.3 / 36.1%, with passages 55.7 / 47.5% → 47.5 / 45.9%, general questions, tuned weights alone,
+    50.0 / 52.1% → 43.8 / 47.9%. It still recalled 95% of its own training questions: what the extra
+    passes over memorised examples buy is answers to other wordings."""
+
     max_seq_len: int = 640
     """Longest example in tokens; longer ones are cut. Room for a question with two passages in its prompt."""
 
@@ -230,6 +241,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (unchanged), closed-book 47.5%, with passages 52.5%; that run's adapter scaled by 0.7 after training: general
     # 56.2% but closed-book 27.9%. Its lost general answers keep the original's style with wrong facts ('The
     # smallest prime number is 1.', 'A dog has 8 legs.'): what the documents' training overwrote, not a tone.
+    # Tried (session 27, seeds 1234 / 7) and not kept on: examples the model already says rest a pass (rest_said),
+    # 12% less time, 3-8 points less recall (the setting's note has the figures).
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.

@@ -82,6 +82,8 @@ class StepClock:
     validates: bool = True
     _warm: tuple[int, float] | None = None
     _aside_since_warm: float = 0.0
+    _worked: float = 0.0
+    """Computed tokens of the steps since the warm-up, as the loop reported them (eta's `computed`)."""
     _asides: dict[str, list[float]] = field(default_factory=lambda: {"eval": [], "save": []})
     _before: list[int] = field(init=False, repr=False)
     """Computed tokens of all steps before index i: every step asks for the size of a span of steps (the time left
@@ -96,15 +98,20 @@ class StepClock:
         if self._warm is not None:
             self._aside_since_warm += seconds
 
-    def eta(self, step: int, now: float) -> float:
-        """Seconds left after `step` finished at `now` (time.perf_counter())."""
+    def eta(self, step: int, now: float, computed: int | None = None) -> float:
+        """Seconds left after `step` finished at `now` (time.perf_counter()); called once per step. `computed`:
+        the tokens the step computed, where they can differ from the plan's (examples resting, loop.py). The
+        speed is then per token computed, and the steps left are taken at their planned size: a run that rests
+        examples finishes sooner than it says, never later."""
         done = step - self.first_step
+        if self._warm is not None and step > self._warm[0]:
+            self._worked += self._size(step - 1, step) if computed is None else computed
         if done == WARMUP_STEPS:
             self._warm = (step, now)
         steps_left = self._size(step, self.plan.total_steps)
         if self._warm is not None and step > self._warm[0]:
             measured = now - self._warm[1] - self._aside_since_warm
-            training = measured / max(1e-9, self._size(self._warm[0], step)) * steps_left
+            training = measured / max(1e-9, self._worked) * steps_left
             per_step = measured / (step - self._warm[0])
         else:
             per_step = self.prior_step_s or (now - self.started - self._aside_total()) / max(1, done)
@@ -117,7 +124,7 @@ class StepClock:
         if self._warm is None or step - self._warm[0] < MEASURED_STEPS:
             return None
         measured = now - self._warm[1] - self._aside_since_warm
-        return measured / max(1e-9, self._size(self._warm[0], step)) * self._mean_size()
+        return measured / max(1e-9, self._worked) * self._mean_size()
 
     def _size(self, after: int, upto: int) -> float:
         """Steps after..upto in units of work: computed tokens, or a count when the sizes are unknown."""

@@ -37,7 +37,7 @@ from core.training.checkpoints import as_disk_error, newest_step, resume_latest,
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.distil import attach_teachers
-from core.training.eta import StepClock, tokens_per_step
+from core.training.eta import StepClock, computed_tokens, tokens_per_step
 from core.training.loss import answer_loss, autocast_for, packs_rows
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.measured_speed import record_speed
@@ -143,6 +143,11 @@ class _Training:
     bad_evals: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     last_loss: float = float("nan")
+    resting: set[int] = field(default_factory=set)
+    """Training examples (indices into train_data) that sit out their next pass: the model said them word for
+    word when last trained (config.rest_said, _rest)."""
+    rested: int = 0
+    """Example passes skipped because the example rested, over the whole run (run.json's "rested_passes")."""
     micro: int = 0
     """Global micro-batch index: the data position, step × grad_accum."""
     saved_step: int = 0
@@ -280,6 +285,8 @@ def take_counters(t: _Training, state: dict[str, Any]) -> None:
     """A resumed checkpoint's counters (what _save wrote), for both loops: one place when a counter is added."""
     t.step, t.best_val, t.bad_evals, t.history = state["step"], state["best_val"], state["bad_evals"], state["history"]
     t.last_loss = state.get("last_loss", float("nan"))
+    t.resting = {i for i in state.get("resting", ()) if i < len(t.train_data)}
+    t.rested = int(state.get("rested", 0))
     t.earlier_seconds = float(state.get("train_seconds", 0.0))
 
 
@@ -318,13 +325,13 @@ def _loop(t: _Training, should_stop: ShouldStop) -> bool:
         if should_stop():
             return True
         t.phase = f"at step {t.step + 1}"
-        tokens = _optimizer_step(t)
+        tokens, computed = _optimizer_step(t)
         t.tokens_seen += tokens
         now = time.perf_counter()
         elapsed = now - t.started
         t.emit(StepMetrics(t.step, plan.total_steps, t.micro / plan.batches_per_epoch, t.last_loss,
                            t.scheduler.get_last_lr()[0], t.tokens_seen / elapsed if elapsed > 0 else 0.0,
-                           t.earlier_seconds + elapsed, clock.eta(t.step, now)))
+                           t.earlier_seconds + elapsed, clock.eta(t.step, now, computed)))
         t.step_seconds = clock.seconds_per_step(t.step, now) or t.step_seconds
         if plan.evaluates_at(t.step) and t.val_data:
             _validate(t)
@@ -353,29 +360,59 @@ def _clock(t: _Training) -> StepClock:
                      float(estimate.get("seconds_per_eval") or 0.0), validates=bool(t.val_data))
 
 
-def _optimizer_step(t: _Training) -> int:
-    """grad_accum micro-batches forward and backward, then one AdamW step; returns the tokens seen."""
+def _optimizer_step(t: _Training) -> tuple[int, int]:
+    """grad_accum micro-batches forward and backward, then one AdamW step; returns the tokens seen and the
+    tokens computed (eta.computed_tokens). A step whose examples all rest trains nothing, and its schedule
+    still advances: the plan's steps, checks and saves stay where the estimate put them."""
     import torch
 
     config, plan = t.config, t.plan
-    step_loss, step_tokens = 0.0, 0
+    packed = packs_rows(t.model)
+    step_loss, step_tokens, computed, trained = 0.0, 0, 0, 0
     for _ in range(config.grad_accum):
         epoch, pos = divmod(t.micro, plan.batches_per_epoch)
-        indices = batch_order(t.lengths, config.batch_size, config.seed, epoch)[pos]
-        batch = {k: v.to(t.device) for k, v in collate([t.train_data[i] for i in indices], t.tokenizer.pad_token_id).items()}
-        with autocast_for(t.compute, t.device):
-            loss, _ = answer_loss(t.model, batch)  # mean over the batch's answer tokens
-        (loss / config.grad_accum).backward()
-        step_loss += float(loss) / config.grad_accum  # a CPU-GPU sync point; once per micro-batch is cheap
-        step_tokens += int(batch["attention_mask"].sum())
+        indices = _present(t, batch_order(t.lengths, config.batch_size, config.seed, epoch)[pos])
         t.micro += 1
-    torch.nn.utils.clip_grad_norm_(t.params, 1.0)
-    t.optimizer.step()
+        if not indices:
+            continue
+        batch = {k: v.to(t.device) for k, v in collate([t.train_data[i] for i in indices], t.tokenizer.pad_token_id).items()}
+        said: list[Any] | None = [] if config.rest_said else None
+        with autocast_for(t.compute, t.device):
+            loss, _ = answer_loss(t.model, batch, said=said)  # mean over the batch's answer tokens
+        (loss / config.grad_accum).backward()
+        step_loss += float(loss)  # a CPU-GPU sync point; once per micro-batch is cheap
+        step_tokens += int(batch["attention_mask"].sum())
+        computed += computed_tokens([len(t.train_data[i].input_ids) for i in indices], packed)
+        trained += 1
+        if said:
+            _rest(t, indices, said[0])
+    if trained:
+        torch.nn.utils.clip_grad_norm_(t.params, 1.0)
+        t.optimizer.step()
+        t.last_loss = step_loss / trained
     t.scheduler.step()
     t.optimizer.zero_grad(set_to_none=True)
     t.step += 1
-    t.last_loss = step_loss
-    return step_tokens
+    return step_tokens, computed
+
+
+def _present(t: _Training, planned: list[int]) -> list[int]:
+    """The examples of a planned micro-batch that train: those resting sit this one out and come back after it."""
+    present = [i for i in planned if i not in t.resting]
+    t.resting.difference_update(planned)
+    t.rested += len(planned) - len(present)
+    return present
+
+
+def _rest(t: _Training, indices: list[int], said: Any) -> None:
+    """Rest the examples whose every answer token the model said (said: answer_loss's flags, example by
+    example in `indices` order). Replay rows learn a distribution, not their words: never rested."""
+    import torch
+
+    counts = [t.train_data[i].answer_tokens for i in indices]
+    for i, flags in zip(indices, torch.split(said.cpu(), counts)):
+        if not t.train_data[i].distil and bool(flags.all()):
+            t.resting.add(i)
 
 
 def _validate(t: _Training) -> None:
@@ -392,7 +429,8 @@ def _save(t: _Training) -> None:
     from peft import get_peft_model_state_dict
 
     state = {"best_val": t.best_val, "bad_evals": t.bad_evals, "history": t.history,
-             "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "train_seconds": _train_seconds(t)}
+             "total_steps": t.plan.total_steps, "last_loss": t.last_loss, "train_seconds": _train_seconds(t),
+             "resting": sorted(t.resting), "rested": t.rested}
     path = save_checkpoint(t.run.checkpoints, t.step, get_peft_model_state_dict(t.model), t.optimizer, t.scheduler,
                            state, t.config.keep_checkpoints)
     t.saved_step = t.step
@@ -424,7 +462,7 @@ def _finish(t: _Training, stopped: bool) -> TrainResult:
     status = RunStatus.STOPPED if stopped else RunStatus.FINISHED
     peak = peak_memory_gb(t.device)
     t.run.update_run(status=status, step=t.step, train_loss=t.last_loss, val_loss=t.val_loss, train_seconds=seconds,
-                     tokens=t.tokens_seen, peak_memory_gb=peak, **_measured_speed(t))
+                     tokens=t.tokens_seen, peak_memory_gb=peak, rested_passes=t.rested, **_measured_speed(t))
     message = resume_words if stopped else f"Finished {t.step} steps in {seconds / 60:.1f} min."
     t.emit(Finished(t.step, stopped, adapter, message))
     return TrainResult(status, t.step, total, t.last_loss, t.val_loss, seconds, t.tokens_seen, peak, adapter)
