@@ -105,7 +105,8 @@ class StepClock:
         examples finishes sooner than it says, never later."""
         done = step - self.first_step
         if self._warm is not None and step > self._warm[0]:
-            self._worked += self._size(step - 1, step) if computed is None else computed
+            known = computed is not None and len(self.step_tokens) >= self.plan.total_steps  # else steps are counted
+            self._worked += computed if known else self._size(step - 1, step)
         if done == WARMUP_STEPS:
             self._warm = (step, now)
         steps_left = self._size(step, self.plan.total_steps)
