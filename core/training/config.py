@@ -49,12 +49,6 @@ class TrainConfig:
     A page or two of documents makes few examples, and five passes over them teach too few of their facts
     in a run that would take a minute or two: a short run can afford more passes."""
 
-    batch_size: int = 4
-    """Examples per forward pass."""
-
-    grad_accum: int = 1
-    """Forward passes per optimiser step (a larger effective batch without more memory)."""
-
     rest_said: bool = False
     """An example the model already says word for word (each answer token its most likely next one, in the
     step that trains it) sits out its next pass over the data, then comes back to be checked: passes go to
@@ -65,6 +59,12 @@ class TrainConfig:
     44.3 / 36.1%, with passages 55.7 / 47.5% → 47.5 / 45.9%, general questions, tuned weights alone,
     50.0 / 52.1% → 43.8 / 47.9%. It still recalled 95% of its own training questions: what the extra
     passes over memorised examples buy is answers to other wordings."""
+
+    batch_size: int = 4
+    """Examples per forward pass."""
+
+    grad_accum: int = 1
+    """Forward passes per optimiser step (a larger effective batch without more memory)."""
 
     max_seq_len: int = 640
     """Longest example in tokens; longer ones are cut. Room for a question with two passages in its prompt."""
