@@ -12,12 +12,12 @@ from core.pipeline import prepare_run
 from core.store import RunDir
 
 
-def test_training_file_mixes_passages_grounded_qa_and_replay(tmp_path: Path, demo_model_dir: Path):
+def test_training_file_mixes_passages_qa_and_replay(tmp_path: Path, demo_model_dir: Path):
     out = tmp_path / "run"
     prepare_run([SAMPLE_DOCS], out, quick_config())
     rows = [json.loads(l) for l in (RunDir(out).dataset / "train.jsonl").read_text().splitlines()]
     kinds = {r["kind"] for r in rows}
-    assert kinds == {"passage", "qa", "qa_context", "replay"}
+    assert kinds == {"passage", "qa", "replay"}  # no passages in the prompt unless asked (passages_in_context)
     replay = [r for r in rows if r["kind"] == "replay"]
     assert len(replay) >= 10 and all(r["messages"][-1]["content"] for r in replay)
     heldout = [json.loads(l) for l in (RunDir(out).dataset / "heldout.jsonl").read_text().splitlines()]
