@@ -79,9 +79,9 @@ PLAIN: dict[str, tuple[str, str]] = {
     "qa_pairs": ("Teach questions and answers", "Ask a question about each fact in your documents and teach "
                  "its answer: what makes the model learn them."),
     "passages_in_context": ("Teach reading passages", "Also teach answering with passages beside the question, "
-                            "as Chat with your documents asks. Off by default: it makes training about a third "
-                            "slower, and Chat, which answers from what the model learned first, was measured "
-                            "no better for it."),
+                            "as Chat with your documents asks. Off by default: it makes training take about half "
+                            "as long again, and Chat, which answers from what the model learned first, was "
+                            "measured no better for it."),
     "replay": ("Keep general knowledge", "Mix in general questions with the model's own answers, so it keeps "
                "what it knew."),
     "replay_count": ("General questions mixed in", "How many of those general questions a run mixes in."),

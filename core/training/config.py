@@ -116,7 +116,7 @@ class TrainConfig:
     passages_in_context: bool = False
     """Also teach one wording of a quarter of the facts with two passages in the prompt, as chat with sources
     reads them. Off by default: since chat recalls first and reads only when no passage confirms what it
-    recalled, these rows (a third of the training text's characters) no longer paid for themselves. On the
+    recalled, these rows (two fifths of the training text's characters) no longer paid for themselves. On the
     realistic dev set, seeds 1234 / 7, turning them off took documents → adapter from 30.0 / 29.5 to 19.1 / 19.3
     min per 2,000 words with the same recall: closed-book 42.6 / 44.3% → 41.0 / 45.9%, with passages 55.7 /
     47.5% → 47.5 / 52.5%, general questions on the tuned weights alone 50.0 / 52.1% → 58.3 / 43.8%."""
@@ -248,7 +248,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Tried (session 27, seeds 1234 / 7) and not kept on: examples the model already says rest a pass (rest_said),
     # 12% less time, 3-8 points less recall (the setting's note has the figures).
     # Kept (session 28, seeds 1234 / 7): no rows with passages in the prompt (passages_in_context off): 36% less
-    # time (705 steps, not 760, and a third fewer characters), recall the same on average (the setting's note).
+    # time (705 steps, not 760, and two fifths fewer characters), recall the same on average (the setting's note).
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.
