@@ -50,8 +50,10 @@ our metrics.jsonl. The reference processes check what they ran with and the summ
 it: whether bf16 autocast was on in the model's forward, the base weights' dtype, and
 each side's padding share. MFU is our model FLOPs per second (forward + input-gradient backward
 through the frozen base, LoRA weight gradients, causal attention, the head on
-answer tokens; padding not counted) over the best bf16 / fp32 matmul rate
-measured in this run with the same thread count.
+answer tokens; padding not counted, nor the chat template's prompt that a CPU batch's
+examples share and ours computes once, core.training.data.shared_prefix) over the best
+bf16 / fp32 matmul rate measured in this run with the same thread count. Effective tokens
+count every example's own, that prompt included: what the references compute too.
 
 Ours runs twice when a C++ compiler is installed: eager, and with its layers compiled
 (torch.compile, `compile=on`; the app does it for runs of 150+ steps). The compile
@@ -114,9 +116,10 @@ def matmul_peak(threads: int, device: str) -> dict[str, float]:
     return best
 
 
-def step_plan(run: Path, steps: int) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
-    """The batches our loop takes in its first `steps` steps (grad_accum 1) and per example
-    (tokens, answer tokens, index) — the same encode and batch_order as core.training.loop."""
+def step_plan(run: Path, steps: int, device: str) -> tuple[list[list[int]], list[tuple[int, int, int]], list[int]]:
+    """The batches our loop takes in its first `steps` steps (grad_accum 1), per example
+    (tokens, answer tokens, index) — the same encode and batch_order as core.training.loop — and per batch
+    the prompt tokens its packed row computes once (core.training.data.packed `share`, on a CPU)."""
     from core.dataset.build import load_examples
     from core.models import load_tokenizer, resolve_model
     from core.store import RunDir
@@ -134,11 +137,20 @@ def step_plan(run: Path, steps: int) -> tuple[list[list[int]], list[tuple[int, i
         epoch, pos = divmod(micro, per_epoch)
         batches.append(batch_order(lengths, config.batch_size, config.seed, epoch)[pos])
     stats = [(len(e.input_ids), sum(l != IGNORE for l in e.labels[1:]), i) for i, e in enumerate(encoded)]
-    return batches, stats
+    from transformers import AutoConfig
+
+    from core.training.data import shared_prefix
+    from core.training.loss import shares_prefix
+
+    sharing = device == "cpu" and shares_prefix(AutoConfig.from_pretrained(str(resolve_model(config.model))))
+    shared = [shared_prefix([(encoded[i].input_ids, encoded[i].labels) for i in b]) if sharing else 0
+              for b in batches]
+    return batches, stats, shared
 
 
-def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run: Path) -> float:
-    """Model FLOPs of these batches, padding excluded (see the module docstring)."""
+def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run: Path, shared: list[int]) -> float:
+    """Model FLOPs of these batches, padding excluded (see the module docstring), a batch's shared prompt
+    counted once: the work the model does, not the work the examples would take one by one."""
     from core.models import model_shape, resolve_model
     from core.store import RunDir
     from core.training.config import TrainConfig
@@ -148,10 +160,11 @@ def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run
     shape = model_shape(resolve_model(config.model))
     per_token = 4 * shape.linear_params + 6 * lora_params(shape, config)
     total = 0.0
-    for batch in batches:
-        for i in batch:
+    for batch, prefix in zip(batches, shared):
+        for k, i in enumerate(batch):
             tokens, answers, _ = stats[i]
-            total += tokens * per_token + 6 * shape.layers * shape.q_dim * tokens**2  # causal QKᵀ and AV, ×3 for backward
+            skip = prefix if k else 0  # a later example's queries attend to the one prefix as they would to theirs
+            total += (tokens - skip) * per_token + 6 * shape.layers * shape.q_dim * (tokens**2 - skip**2)  # causal QKᵀ and AV, ×3 for backward
             total += answers * 4 * shape.vocab * shape.hidden
     return total
 
@@ -305,7 +318,7 @@ def main() -> int:
                            replay=False, batch_size=args.batch_size,
                            max_seq_len=args.max_seq_len, lora_r=args.rank, lora_alpha=2 * args.rank)
     prepare_run([SAMPLE_DOCS], run, config)
-    batches, stats = step_plan(run, args.steps)
+    batches, stats, shared = step_plan(run, args.steps, device)
     load = [os.getloadavg()[0]]
 
     from core.store import RunDir
@@ -328,8 +341,9 @@ def main() -> int:
 
     ours_rate, ref_rate = ours["tokens"] / ours["seconds"], ref["tokens"] / ref["seconds"]
     fair_rate = fair["tokens"] / fair["seconds"]
-    flops = model_flops(batches[args.warmup:], stats, run) / ours["seconds"]
-    cflops = model_flops(batches[args.warmup:], stats, run) / compiled["seconds"] if compiled else 0.0
+    work = model_flops(batches[args.warmup:], stats, run, shared[args.warmup:])
+    flops = work / ours["seconds"]
+    cflops = work / compiled["seconds"] if compiled else 0.0
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     precision = "bf16" if ours["precision"] in ("bf16", "nf4") else "fp32"
@@ -337,11 +351,14 @@ def main() -> int:
     from core.training.eta import computed_tokens
 
     padded = sum(computed_tokens([stats[i][0] for i in b], device == "cpu") for b in batches)  # packed on a CPU
+    computed = sum(computed_tokens([stats[i][0] for i in b], device == "cpu", n) for b, n in zip(batches, shared))
     print(f"\ntrain_speed on {device}: demo model, LoRA r={args.rank} all-linear, batch {args.batch_size}, ≤{args.max_seq_len} tokens, "
           f"{args.steps} steps each ({args.warmup} warm-up left out), {args.threads} thread(s), "
           f"load average {min(load):.2f}–{max(load):.2f}")
     print(f"  effective tokens in all {args.steps} steps: {all_tokens} (ours and the fp32 reference); our padding "
           f"{1 - all_tokens / padded:.0%} of what was computed, the fp32 reference's {ref['padding']:.0%}")
+    print(f"  computed by ours: {computed} tokens, the prompt a batch's examples share computed once "
+          f"({padded - computed} fewer, {1 - computed / padded:.0%})")
     print(f"  {'':28s} {'ours (' + ours['precision'] + ')':>14s} {'reference (fp32)':>17s} {'ratio':>8s}")
     print(f"  {'effective tokens/s':28s} {ours_rate:14.0f} {ref_rate:17.0f} {ours_rate / ref_rate:7.2f}×   (target ≥ 2×)")
     print(f"  {'tokens / seconds measured':28s} {ours['tokens']:8.0f}/{ours['seconds']:5.1f} "

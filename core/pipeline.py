@@ -33,8 +33,9 @@ from core.store import RunDir, read_json, write_json
 from core.training.config import TrainConfig
 from core.training.data import encode
 from core.training.estimate import Estimate, estimate
-from core.training.eta import attended_pairs, batch_lengths, computed_tokens
+from core.training.eta import attended_pairs, batch_indices, batch_shared, computed_tokens
 from core.training.loop import TrainResult, train_run
+from core.training.loss import shares_prefix
 from core.training.measured_speed import speed_factor
 from core.training.plan import plan_steps
 
@@ -126,7 +127,8 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
     examples = load_examples(run.train_file)
     sample = examples[:: max(1, len(examples) // MEASURED_EXAMPLES)]
-    lengths = [len(encode(tokenizer, ex.messages, config.max_seq_len).input_ids) for ex in sample]
+    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in sample]
+    lengths = [len(e.input_ids) for e in encoded]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
     device, shape = detect(), model_shape(Path(model_dir))
@@ -135,10 +137,15 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         # A CPU trains with our attention, which packs the rows (core/training/loss.packs_rows): a model that
         # keeps its own attention (Gemma 2) pays for padding the estimate leaves out, until measured_speed.py
         # has timed a run of it.
+        from transformers import AutoConfig
+
         packed = device.kind == "cpu"
-        batches = [b for step in batch_lengths(plan_steps(config, len(examples)), lengths, config.batch_size,
-                                               config.grad_accum, config.seed) for b in step]
-        tokens = sum(computed_tokens(b, packed) for b in batches)
+        prompts = [(e.input_ids, e.labels) for e in encoded] \
+            if packed and shares_prefix(AutoConfig.from_pretrained(str(model_dir))) else None  # as loss.prompt_rows
+        picked = [b for step in batch_indices(plan_steps(config, len(examples)), lengths, config.batch_size,
+                                              config.grad_accum, config.seed) for b in step]
+        batches = [[lengths[i] for i in b] for b in picked]
+        tokens = sum(computed_tokens(b, packed, batch_shared(i, prompts)) for b, i in zip(batches, picked))
         computed = tokens / max(1, sum(len(b) for b in batches))
         span = sum(attended_pairs(b, packed) for b in batches) / max(1, tokens)
     precision = choose_precision(device, shape.params, config.precision).precision

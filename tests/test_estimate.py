@@ -73,9 +73,10 @@ def test_prediction_matches_a_measured_run_of_the_demo_model(tmp_path: Path, dem
 
 def test_time_is_estimated_from_the_tokens_the_loops_batches_compute(tmp_path: Path):
     """Questions, passages in context and replay make lengths mixed. On a CPU the loss packs a batch's
-    rows into one without their padding (core/training/data.packed), and each example attends only to
-    itself, so attention grows with the square of each example's length. The estimate must read the
-    batches the loop will build (same order, same packing), not the mean length."""
+    rows into one without their padding and with their shared prompt once (core/training/data.packed), and
+    each example attends only to itself (and that prompt), so attention grows with the square of each
+    example's length. The estimate must read the batches the loop will build (same order, same packing),
+    not the mean length."""
     from core.models import load_tokenizer, resolve_model
     from core.pipeline import prepare_run
     from core.training.data import batch_order, collate, encode, packed
@@ -88,16 +89,19 @@ def test_time_is_estimated_from_the_tokens_the_loops_batches_compute(tmp_path: P
     tokenizer = load_tokenizer(resolve_model(config.model))
     encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in load_examples(run / "dataset" / "train.jsonl")]
     plan = plan_steps(config, len(encoded))
-    tokens = rows = pairs = 0
+    tokens = rows = pairs = alone = 0
     for step in range(plan.total_steps):
         epoch, pos = divmod(step, plan.batches_per_epoch)
         batch = batch_order([len(e.input_ids) for e in encoded], config.batch_size, config.seed, epoch)[pos]
-        one_row = packed(collate([encoded[i] for i in batch], tokenizer.pad_token_id))
+        one_row = packed(collate([encoded[i] for i in batch], tokenizer.pad_token_id), share=True)
         positions = one_row["position_ids"][0]
-        starts = (positions == 0).nonzero().flatten().tolist() + [len(positions)]
-        tokens += one_row["input_ids"].shape[1]
+        starts = [0, *(positions[1:] != positions[:-1] + 1).nonzero().flatten().add(1).tolist()]
+        ends = [*starts[1:], len(positions)]
+        tokens += one_row["input_ids"].shape[1]  # the batch's shared prompt once (what the demo model's attention does)
         rows += len(batch)
-        pairs += sum((b - a) ** 2 for a, b in zip(starts, starts[1:]))
+        pairs += sum((int(positions[b - 1]) + 1) ** 2 for b in ends)  # each example's own keys, as if alone
+        alone += sum(len(encoded[i].input_ids) for i in batch)
+    assert tokens < 0.9 * alone  # the shared prompt is a good part of these short examples
     assert said["computed_tokens"] == pytest.approx(tokens / rows, abs=0.1)
     assert said["attention_span"] == pytest.approx(pairs / tokens, abs=0.1)
     assert said["attention_span"] > said["computed_tokens"] * 1.2  # mixed lengths: the mean under-counts attention

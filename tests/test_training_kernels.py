@@ -91,18 +91,59 @@ def _transformers_mask(kind: str, position_ids, window: int | None = None):
 def test_packed_rows_are_recognised_only_in_the_mask_transformers_builds_for_them():
     """Our attention computes a packed row's examples on their own only where the mask says exactly that:
     the block-causal mask transformers builds from restarting positions. A sliding window shorter than
-    an example, or positions that do not restart, leave the call to SDPA with the mask (None here)."""
+    an example, or positions that do not restart, leave the call to SDPA with the mask (None here).
+    Later examples whose positions all start at P (data.packed `share`) attend to the row's first P tokens."""
     from core.training.attention import packed_bounds
+
+    def bounds(mask, positions):
+        found, prefix = packed_bounds(mask, positions)
+        return (found.tolist(), int(prefix)) if found is not None else (None, prefix)
 
     positions = torch.cat([torch.arange(n) for n in (5, 9, 3)])[None]
     mask = _transformers_mask("causal", positions)
-    assert packed_bounds(mask, positions).tolist() == [0, 5, 14, 17]
-    assert packed_bounds(_transformers_mask("sliding", positions, window=4), positions) is None
-    assert packed_bounds(_transformers_mask("sliding", positions, window=64), positions).tolist() == [0, 5, 14, 17]
+    assert bounds(mask, positions) == ([0, 5, 14, 17], 0)
+    assert bounds(_transformers_mask("sliding", positions, window=4), positions) == (None, None)
+    assert bounds(_transformers_mask("sliding", positions, window=64), positions) == ([0, 5, 14, 17], 0)
     one_row = torch.arange(17)[None]
     assert _transformers_mask("causal", one_row) is None  # plain causal: no mask, nothing to recognise
-    assert packed_bounds(mask, one_row) is None  # the mask does not match these positions
-    assert packed_bounds(mask, positions).tolist() == [0, 5, 14, 17]
+    assert bounds(mask, one_row) == (None, None)  # the mask does not match these positions
+    assert bounds(mask, positions) == ([0, 5, 14, 17], 0)
+    shared = torch.cat([torch.arange(5), torch.arange(2, 9), torch.arange(2, 5)])[None]  # 2 prompt tokens shared
+    assert bounds(_transformers_mask("causal", shared), shared) == ([0, 5, 12, 15], 2)
+    uneven = torch.cat([torch.arange(5), torch.arange(2, 9), torch.arange(3, 5)])[None]  # no layout we make
+    assert bounds(_transformers_mask("causal", uneven), uneven) == (None, None)
+
+
+def test_shared_prompt_stops_before_the_first_answer_token_and_each_rows_last():
+    from core.training.data import IGNORE, shared_prefix
+
+    prompt = [IGNORE] * 4
+    assert shared_prefix([([1, 2, 3, 4, 9], prompt + [9]), ([1, 2, 3, 4, 8], prompt + [8])]) == 3
+    assert shared_prefix([([1, 2, 3, 4, 9], prompt + [9]), ([1, 2, 7, 4, 8], prompt + [8])]) == 2
+    assert shared_prefix([([1, 2, 3], [IGNORE] * 3), ([1, 2, 3, 4], [IGNORE] * 4)]) == 2
+    assert shared_prefix([([1, 2, 3, 4, 9], prompt + [9])]) == 0  # one example: nothing to share
+
+
+def test_attention_that_declines_shows_sdpa_the_shared_prompt():
+    """Where our kernel declines (here: float64), SDPA gets a mask in which the later examples see the
+    prefix too, so both paths compute the same attention."""
+    from types import SimpleNamespace
+
+    from core.training.attention import attention_forward, register
+
+    register()
+    positions = torch.cat([torch.arange(6), torch.arange(3, 8), torch.arange(3, 7)])[None]
+    mask = _transformers_mask("causal", positions)
+    torch.manual_seed(4)
+    q, k, v = (torch.randn(1, 4, positions.shape[1], 16, dtype=torch.float64) for _ in range(3))
+    module = SimpleNamespace(is_causal=True, training=False, num_key_value_groups=1)
+    ours, _ = attention_forward(module, q.float(), k.float(), v.float(), mask, position_ids=positions)
+    sdpa, _ = attention_forward(module, q, k, v, mask, position_ids=positions)
+    assert _relative(ours.double(), sdpa) < 1e-5
+    # The reference: each example on its own, the prefix before the later ones.
+    later = slice(6, 11)
+    alone = _sdpa(*(torch.cat([x[:, :, :3], x[:, :, later]], 2) for x in (q, k, v)))[:, :, 3:]
+    assert _relative(sdpa.transpose(1, 2)[:, :, later], alone) < 1e-9
 
 
 def _lora_model(folder: Path, precision: str, attention: bool, fused: bool):
@@ -136,14 +177,21 @@ def _loss_and_grads(model, batch, precision: str):
     return float(loss), {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
 
 
-@pytest.fixture(scope="module")
-def batch(tokenizer):
+PAIRS = (("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987, on Harbor Lane."),
+         ("What is the capital of France?", "Paris."),
+         ("Where is the bakery?", "On Harbor Lane, beside the old ferry steps."))
+
+
+def _batch(tokenizer, rows: int):
     from core.training.data import collate, encode
 
-    pairs = (("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987, on Harbor Lane."),
-             ("What is the capital of France?", "Paris."))
     return collate([encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}], 256)
-                    for q, a in pairs], tokenizer.pad_token_id)
+                    for q, a in PAIRS[:rows]], tokenizer.pad_token_id)
+
+
+@pytest.fixture(scope="module")
+def batch(tokenizer):
+    return _batch(tokenizer, 2)
 
 
 @pytest.fixture(scope="module")
@@ -152,18 +200,26 @@ def fp32_reference(demo_model_dir: Path, batch):
     return _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=False, fused=False), batch, "fp32")
 
 
-def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, batch, fp32_reference):
+def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, tokenizer):
     """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too).
-    The batch's two rows differ in length, so ours packs them into one row without the padding
-    (data.packed) and our attention computes each example on its own; the reference runs them padded."""
+    The batch's three rows differ in length, so ours packs them into one row without the padding
+    (data.packed), their shared prompt once, and our attention computes each example on its own, the later ones
+    with the prompt before them; the reference runs them padded."""
     from core.training import attention
+    from core.training.data import shared_prefix
 
-    attention._checked[:] = [None, None, None]
+    batch = _batch(tokenizer, 3)
+    attention._checked[:] = [None, None, (None, None)]
     loss, grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=True, fused=True), batch, "fp32")
-    lengths = batch["attention_mask"].sum(1).tolist()
-    assert lengths[0] != lengths[1]
-    assert attention._checked[2].tolist() == [0, lengths[0], sum(lengths)]  # packed, through our kernel
-    ref_loss, ref_grads = fp32_reference
+    rows = [(batch["input_ids"][r, :n].tolist(), batch["labels"][r, :n].tolist())
+            for r, n in enumerate(batch["attention_mask"].sum(1).tolist())]
+    lengths, prefix = [len(ids) for ids, _ in rows], shared_prefix(rows)
+    assert len(set(lengths)) == 3 and prefix > 10  # the chat template's system prompt, once
+    bounds, found = attention._checked[2]  # packed, through our kernel
+    assert int(found) == prefix and bounds.tolist() == [0, *(lengths[0] + sum(n - prefix for n in lengths[1:k])
+                                                         for k in (1, 2, 3))]
+    ref_loss, ref_grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=False, fused=False), batch,
+                                          "fp32")
     assert abs(loss - ref_loss) < 1e-5
     assert grads.keys() == ref_grads.keys()
     assert max(_relative(grads[k], ref_grads[k]) for k in ref_grads) < 1e-4

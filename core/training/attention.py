@@ -26,7 +26,10 @@ Packed rows (core/training/data.packed: a batch's examples end to end in one
 row, positions restarting at each) are causal attention within each example:
 transformers states that as a block-causal mask built from the position ids,
 and where the mask is exactly that, each example is computed here on its own,
-so the rows' padding is neither multiplied nor attended.
+so the rows' padding is neither multiplied nor attended. A packed row may
+also hold its examples' shared prompt once (data.packed `share`): the first
+example's positions start at 0, every later one's where that prefix ends, and
+each later example attends to the prefix and then to itself.
 
 It is a torch custom op so that torch.compile keeps it whole inside a
 compiled layer instead of tracing (and re-specialising on) its loop.
@@ -69,30 +72,52 @@ def _segments(bounds: Any) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _forward(q: Any, k: Any, v: Any, scale: float, bounds: Any = None) -> Any:
+def _int(prefix: Any) -> int:
+    return int(prefix) if prefix is not None else 0
+
+
+def _with_prefix(x: Any, part: slice, prefix: int) -> Any:
+    """A later example's rows with the shared prefix before them: the sequence it attends over."""
+    import torch
+
+    return torch.cat([x[:, :, :prefix], x[:, :, part]], 2) if prefix else x[:, :, part]
+
+
+def _forward(q: Any, k: Any, v: Any, scale: float, bounds: Any = None, prefix: int = 0) -> Any:
     """Causal attention of (B, H, T, D) rows, or of each example of a packed row (`bounds`: where each
-    starts, then the row's end)."""
+    starts, then the row's end; `prefix`: tokens at the row's start that every later example also attends
+    to). A later example is computed as the causal attention of prefix + example, of which its own rows are
+    kept: the prefix's few query rows are computed again, the layers' work on them is not."""
     import torch
 
     if bounds is None:
         return _forward_rows(q, k, v, scale)
     out = torch.empty_like(q)
-    for start, end in _segments(bounds):
-        part = slice(start, end)
-        out[:, :, part] = _forward_rows(q[:, :, part], k[:, :, part], v[:, :, part], scale)
+    for i, (start, end) in enumerate(_segments(bounds)):
+        part, extra = slice(start, end), prefix if i else 0
+        rows = _forward_rows(*(_with_prefix(x, part, extra) for x in (q, k, v)), scale)
+        out[:, :, part] = rows[:, :, extra:]
     return out
 
 
-def _backward(grad: Any, q: Any, k: Any, v: Any, scale: float, bounds: Any = None) -> tuple[Any, Any, Any]:
+def _backward(grad: Any, q: Any, k: Any, v: Any, scale: float, bounds: Any = None,
+              prefix: int = 0) -> tuple[Any, Any, Any]:
+    """_forward's gradients; the prefix's keys and values collect what every example sent them."""
     import torch
 
     if bounds is None:
         return _backward_rows(grad, q, k, v, scale)
     dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-    for start, end in _segments(bounds):
-        part = slice(start, end)
-        dq[:, :, part], dk[:, :, part], dv[:, :, part] = _backward_rows(
-            grad[:, :, part], q[:, :, part], k[:, :, part], v[:, :, part], scale)
+    for i, (start, end) in enumerate(_segments(bounds)):
+        part, extra = slice(start, end), prefix if i else 0
+        g = _with_prefix(grad, part, extra)
+        if extra:
+            g[:, :, :extra] = 0  # the prefix's rows were computed again, not output: nothing flows from them
+        pq, pk, pv = _backward_rows(g, *(_with_prefix(x, part, extra) for x in (q, k, v)), scale)
+        dq[:, :, part], dk[:, :, part], dv[:, :, part] = pq[:, :, extra:], pk[:, :, extra:], pv[:, :, extra:]
+        if extra:  # the first example's segment holds the prefix and wrote its gradients first
+            dk[:, :, :extra] += pk[:, :, :extra]
+            dv[:, :, :extra] += pv[:, :, :extra]
     return dq, dk, dv
 
 
@@ -146,37 +171,39 @@ def register() -> None:
     from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
     @torch.library.custom_op("tunedesk::causal_attention", mutates_args=(),
-                             schema="(Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None) -> Tensor")
-    def causal_attention(q, k, v, scale, bounds=None):
+                             schema="(Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None, Tensor? prefix=None) -> Tensor")
+    def causal_attention(q, k, v, scale, bounds=None, prefix=None):
         with torch.autocast("cpu", enabled=False):  # inputs are already in the compute dtype
-            return _forward(q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds)
+            return _forward(q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds, _int(prefix))
 
     @causal_attention.register_fake
-    def _(q, k, v, scale, bounds=None):
+    def _(q, k, v, scale, bounds=None, prefix=None):
         return torch.empty_like(q, memory_format=torch.contiguous_format)
 
     @torch.library.custom_op(
         "tunedesk::causal_attention_backward", mutates_args=(),
-        schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None) -> (Tensor, Tensor, Tensor)")
-    def causal_attention_backward(grad, q, k, v, scale, bounds=None):
+        schema="(Tensor grad, Tensor q, Tensor k, Tensor v, float scale, Tensor? bounds=None, Tensor? prefix=None) "
+               "-> (Tensor, Tensor, Tensor)")
+    def causal_attention_backward(grad, q, k, v, scale, bounds=None, prefix=None):
         with torch.autocast("cpu", enabled=False):
-            return _backward(grad.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds)
+            return _backward(grad.contiguous(), q.contiguous(), k.contiguous(), v.contiguous(), scale, bounds,
+                             _int(prefix))
 
     @causal_attention_backward.register_fake
-    def _(grad, q, k, v, scale, bounds=None):
+    def _(grad, q, k, v, scale, bounds=None, prefix=None):
         return (torch.empty_like(q, memory_format=torch.contiguous_format),
                 torch.empty_like(k, memory_format=torch.contiguous_format),
                 torch.empty_like(v, memory_format=torch.contiguous_format))
 
     def setup_context(ctx, inputs, output):
-        q, k, v, scale, bounds = inputs
-        ctx.save_for_backward(q, k, v, bounds)
+        q, k, v, scale, bounds, prefix = inputs
+        ctx.save_for_backward(q, k, v, bounds, prefix)
         ctx.scale = scale
 
     def backward(ctx, grad):
-        q, k, v, bounds = ctx.saved_tensors
-        dq, dk, dv = causal_attention_backward(grad, q, k, v, ctx.scale, bounds)
-        return dq, dk, dv, None, None
+        q, k, v, bounds, prefix = ctx.saved_tensors
+        dq, dk, dv = causal_attention_backward(grad, q, k, v, ctx.scale, bounds, prefix)
+        return dq, dk, dv, None, None, None
 
     causal_attention.register_autograd(backward, setup_context=setup_context)
     _packed_bounds = torch.compiler.disable(packed_bounds)
@@ -185,14 +212,19 @@ def register() -> None:
     _registered = True
 
 
-_checked: list[Any] = [None, None, None]
-"""The last mask found block-causal, its position ids and its bounds: every layer of a forward is given the
-same two."""
+_checked: list[Any] = [None, None, (None, None)]
+"""The last mask found block-causal, its position ids and its (bounds, prefix): every layer of a forward is
+given the same two."""
 
 
-def packed_bounds(attention_mask: Any, position_ids: Any) -> Any:
+def packed_bounds(attention_mask: Any, position_ids: Any) -> tuple[Any, Any]:
     """Where each example of a packed row starts, then the row's end (an int64 tensor), when
-    `attention_mask` is exactly causal attention within those examples; else None.
+    `attention_mask` is exactly causal attention within those examples; else None. And the shared prefix's
+    length (data.packed `share`): where every later example's positions start, 0 when they restart at 0,
+    as a 0-d tensor (None with no bounds): it differs from batch to batch, and a Python int would be a
+    constant that torch.compile compiles the layers again for.
+    The mask transformers builds does not let later examples see the prefix: the attention here does
+    (and attention_forward gives SDPA a mask that does when it declines).
 
     The examples are read from the position ids by transformers' own rule (masking_utils
     find_packed_sequence_indices, what built the mask), and the mask is checked whole, so a mask that says
@@ -203,20 +235,26 @@ def packed_bounds(attention_mask: Any, position_ids: Any) -> Any:
 
     if _checked[0] is attention_mask and _checked[1] is position_ids:
         return _checked[2]
+    none = (None, None)
     if (attention_mask is None or position_ids is None or attention_mask.dtype != torch.bool
             or attention_mask.dim() != 4 or attention_mask.shape[:2] != (1, 1) or position_ids.dim() != 2
             or position_ids.shape[0] != 1 or attention_mask.shape[2:] != (position_ids.shape[1],) * 2):
-        return None
+        return none
     example = find_packed_sequence_indices(position_ids)  # (1, T): which example each token is in
     if example is None:  # one example: its mask is not plain causal, or there would be none
-        return None
+        return none
     example = example[0]
     causal = torch.ones(len(example), len(example), dtype=torch.bool).tril_()
     if not torch.equal(attention_mask[0, 0], causal & (example[:, None] == example[None, :])):
-        return None
+        return none
     bounds = torch.cat([example.new_zeros(1), torch.bincount(example).cumsum(0)])
-    _checked[:] = [attention_mask, position_ids, bounds]
-    return bounds
+    firsts = position_ids[0, bounds[:-1]].tolist()  # each example's first position
+    prefix = firsts[1] if len(firsts) > 1 else 0
+    if firsts[0] != 0 or any(f != prefix for f in firsts[1:]) or prefix >= int(bounds[1]):
+        return none  # not a layout data.packed makes
+    found = (bounds, torch.tensor(prefix))
+    _checked[:] = [attention_mask, position_ids, found]
+    return found
 
 
 def _declined(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, bounds: Any, dropout: float,
@@ -256,16 +294,19 @@ def attention_forward(module: Any, query: Any, key: Any, value: Any, attention_m
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    bounds = None
+    bounds, prefix = None, None
     if attention_mask is not None and query.device.type == "cpu":
-        bounds = _packed_bounds(attention_mask, kwargs.get("position_ids"))
+        bounds, prefix = _packed_bounds(attention_mask, kwargs.get("position_ids"))
     reason = _declined(module, query, key, value, attention_mask, bounds, dropout, kwargs)
     if reason is not None:
         _log_once(type(module).__name__, reason)
+        if prefix is not None:  # transformers' block mask hides a shared prefix from the later examples: show it
+            rows = torch.arange(query.shape[2], device=query.device)
+            attention_mask = attention_mask | ((rows[:, None] >= bounds[1]) & (rows[None, :] < prefix))
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       **kwargs)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-    out = torch.ops.tunedesk.causal_attention(query, key, value, float(scale), bounds)
+    out = torch.ops.tunedesk.causal_attention(query, key, value, float(scale), bounds, prefix)
     return out.transpose(1, 2).contiguous(), None
 
 

@@ -29,9 +29,9 @@ MEASURED_STEPS = 5
 """Timed steps (past the warm-up) before a session's speed is recorded for the next estimate."""
 
 
-def batch_lengths(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
+def batch_indices(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int,
                   seed: int) -> list[list[list[int]]]:
-    """The example lengths of every micro-batch of each optimiser step, in the loop's batch order: index s-1
+    """The examples of every micro-batch of each optimiser step, in the loop's batch order: index s-1
     for step s."""
     from core.training.data import batch_order
 
@@ -43,15 +43,24 @@ def batch_lengths(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_
             epoch, pos = divmod(micro, plan.batches_per_epoch)
             if epoch not in orders:
                 orders[epoch] = batch_order(lengths, batch_size, seed, epoch)
-            micro_batches.append([lengths[i] for i in orders[epoch][pos]])
+            micro_batches.append(orders[epoch][pos])
         out.append(micro_batches)
     return out
 
 
-def computed_tokens(batch: Sequence[int], packed: bool) -> int:
+def batch_shared(batch: Sequence[int], prompts: Sequence[tuple[Sequence[int], Sequence[int]]] | None) -> int:
+    """The prompt tokens a packed micro-batch of these examples computes once (data.shared_prefix of their
+    (input_ids, labels) in `prompts`); 0 where `prompts` is None: the loss does not share (loss.prompt_rows)."""
+    from core.training.data import shared_prefix
+
+    return shared_prefix([prompts[i] for i in batch]) if prompts is not None else 0
+
+
+def computed_tokens(batch: Sequence[int], packed: bool, shared: int = 0) -> int:
     """Tokens a micro-batch of examples of these lengths computes: padded to its longest, or, where the loss
-    packs the rows into one (core/training/loss.packs_rows), only their own."""
-    return sum(batch) if packed else len(batch) * max(batch, default=0)
+    packs the rows into one (core/training/loss.packs_rows), only their own, the `shared` prompt every
+    example begins with once (batch_shared)."""
+    return sum(batch) - shared * max(0, len(batch) - 1) if packed else len(batch) * max(batch, default=0)
 
 
 def attended_pairs(batch: Sequence[int], packed: bool) -> int:
@@ -60,10 +69,10 @@ def attended_pairs(batch: Sequence[int], packed: bool) -> int:
 
 
 def tokens_per_step(plan: StepPlan, lengths: Sequence[int], batch_size: int, grad_accum: int, seed: int,
-                    packed: bool) -> list[int]:
+                    packed: bool, prompts: Sequence[tuple[Sequence[int], Sequence[int]]] | None = None) -> list[int]:
     """Tokens each optimiser step computes (computed_tokens): index s-1 for step s (the loop's batch order)."""
-    return [sum(computed_tokens(batch, packed) for batch in step)
-            for step in batch_lengths(plan, lengths, batch_size, grad_accum, seed)]
+    return [sum(computed_tokens([lengths[i] for i in batch], packed, batch_shared(batch, prompts)) for batch in step)
+            for step in batch_indices(plan, lengths, batch_size, grad_accum, seed)]
 
 
 @dataclass

@@ -37,8 +37,8 @@ from core.training.checkpoints import as_disk_error, newest_step, resume_latest,
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
 from core.training.distil import attach_teachers
-from core.training.eta import StepClock, computed_tokens, tokens_per_step
-from core.training.loss import answer_loss, autocast_for, packs_rows
+from core.training.eta import StepClock, batch_shared, computed_tokens, tokens_per_step
+from core.training.loss import answer_loss, autocast_for, packs_rows, prompt_rows
 from core.training.memory import is_oom, oom_error, peak_memory_gb
 from core.training.measured_speed import record_speed
 from core.training.metrics import MetricsFile, tee
@@ -133,6 +133,8 @@ class _Training:
     val_data: list[Encoded] = field(init=False)
     lengths: list[int] = field(init=False)
     plan: StepPlan = field(init=False)
+    prompts: list[tuple[list[int], list[int]]] | None = field(init=False)
+    """The examples' (ids, labels) where a packed batch computes their shared prompt once (loss.prompt_rows)."""
     # restore
     params: list[Any] = field(init=False)
     optimizer: Any = field(init=False)
@@ -265,6 +267,7 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
     compiling = kernels and should_compile(t.config, t.device, t.plan.total_steps - done_before)
     if t.device == "cpu" and kernels:
         cpu_kernels(t.model, fuse_layers=not compiling)
+    t.prompts = prompt_rows(t.model, t.train_data)  # after cpu_kernels: they choose the attention that packs
     if compiling:
         t.emit(Progress(Stage.LOAD_MODEL, "Compiling the model for this CPU (about a minute, once per run)…"))
         compile_layers(t.model)
@@ -355,7 +358,7 @@ def _clock(t: _Training) -> StepClock:
     except TuneDeskError:
         estimate = {}
     sizes = tokens_per_step(t.plan, t.lengths, t.config.batch_size, t.config.grad_accum, t.config.seed,
-                            packs_rows(t.model))
+                            packs_rows(t.model), t.prompts)
     return StepClock(t.plan, t.step, t.started, sizes, float(estimate.get("seconds_per_step") or 0.0),
                      float(estimate.get("seconds_per_eval") or 0.0), validates=bool(t.val_data))
 
@@ -382,7 +385,8 @@ def _optimizer_step(t: _Training) -> tuple[int, int]:
         (loss / config.grad_accum).backward()
         step_loss += float(loss)  # a CPU-GPU sync point; once per micro-batch is cheap
         step_tokens += int(batch["attention_mask"].sum())
-        computed += computed_tokens([len(t.train_data[i].input_ids) for i in indices], packed)
+        computed += computed_tokens([len(t.train_data[i].input_ids) for i in indices], packed,
+                                    batch_shared(indices, t.prompts))
         trained += 1
         if said:
             _rest(t, indices, said[0])

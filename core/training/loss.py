@@ -12,7 +12,7 @@ never all stored for backward.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Sequence
 
 from core.training.attention import NAME as CPU_ATTENTION
 from core.training.data import answer_positions, packed
@@ -201,7 +201,7 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True,
     is a DTensor shard between forwards, and the kernel is not measured on sharded modules (core/training/fsdp.py)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if _packs(base, batch):
-        batch = packed(batch)
+        batch = packed(batch, share=shares_prefix(base.config))
     whole = whole_model_reason(base)
     labels = batch["labels"]
     targets = labels[:, 1:]  # (B, T-1): token t predicts t+1
@@ -255,11 +255,35 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True,
 def packs_rows(model: Any) -> bool:
     """answer_loss packs this model's batches into one row (core/training/data.packed), each example computed on
     its own by our CPU attention (core/training/attention.py), so padding costs nothing. On the realistic dev
-    set's training data a fifth of the padded batches' tokens were pads (66,119 real of 81,602 per epoch),
-    most in the batches that hold a question with passages in its prompt (~450 tokens) beside short ones."""
+    set's training data as it was then (session 25, with questions that carry passages in their prompt, off by
+    default since session 28) a fifth of the padded batches' tokens were pads (66,119 real of 81,602 per epoch),
+    most in the batches that hold such a question (~450 tokens) beside short ones."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return (getattr(base.config, "_attn_implementation", None) == CPU_ATTENTION
             and whole_model_reason(base) is None)
+
+
+def shares_prefix(config: Any) -> bool:
+    """Whether packed rows hold their examples' shared prompt once (data.shared_prefix), for a model with this
+    config. Only where every layer attends to the whole sequence: a sliding window counts distances in the
+    packed row, where a later example sits further from the prefix than it would in its own row. Attention
+    dropout, fp16 or anything else our attention declines goes to SDPA with a mask that shows the prefix.
+    A multimodal wrapper keeps its layers' kinds in its text config."""
+    config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    types = getattr(config, "layer_types", None)
+    if types:
+        return all(t == "full_attention" for t in types)
+    return getattr(config, "sliding_window", None) is None or getattr(config, "use_sliding_window", True) is False
+
+
+def prompt_rows(model: Any, rows: Sequence[Any]) -> list[tuple[list[int], list[int]]] | None:
+    """(input_ids, labels) of these Encoded examples where a packed batch of them computes their shared prompt
+    once (shares_prefix), for the clock and the estimate to count it (core/training/eta.batch_shared); None
+    where the loss does not share."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if not (packs_rows(base) and shares_prefix(base.config)):
+        return None
+    return [(e.input_ids, e.labels) for e in rows]
 
 
 def _packs(base: Any, batch: dict[str, Any]) -> bool:
