@@ -139,13 +139,12 @@ def step_plan(run: Path, steps: int, device: str) -> tuple[list[list[int]], list
     stats = [(len(e.input_ids), sum(l != IGNORE for l in e.labels[1:]), i) for i, e in enumerate(encoded)]
     from transformers import AutoConfig
 
-    from core.training.data import shared_prefix
+    from core.training.eta import batch_shared
     from core.training.loss import shares_prefix
 
     sharing = device == "cpu" and shares_prefix(AutoConfig.from_pretrained(str(resolve_model(config.model))))
-    shared = [shared_prefix([(encoded[i].input_ids, encoded[i].labels) for i in b]) if sharing else 0
-              for b in batches]
-    return batches, stats, shared
+    prompts = [(e.input_ids, e.labels) for e in encoded] if sharing else None  # as core.training.loss.prompt_rows
+    return batches, stats, [batch_shared(b, prompts) for b in batches]
 
 
 def model_flops(batches: list[list[int]], stats: list[tuple[int, int, int]], run: Path, shared: list[int]) -> float:
