@@ -140,10 +140,9 @@ def step_plan(run: Path, steps: int, device: str) -> tuple[list[list[int]], list
     from transformers import AutoConfig
 
     from core.training.eta import batch_shared
-    from core.training.loss import shares_prefix
+    from core.training.loss import planned_prompt_rows
 
-    sharing = device == "cpu" and shares_prefix(AutoConfig.from_pretrained(str(resolve_model(config.model))))
-    prompts = [(e.input_ids, e.labels) for e in encoded] if sharing else None  # as core.training.loss.prompt_rows
+    prompts = planned_prompt_rows(device == "cpu", AutoConfig.from_pretrained(str(resolve_model(config.model))), encoded)
     return batches, stats, [batch_shared(b, prompts) for b in batches]
 
 

@@ -35,7 +35,7 @@ from core.training.data import encode
 from core.training.estimate import Estimate, estimate
 from core.training.eta import attended_pairs, batch_indices, batch_shared, computed_tokens
 from core.training.loop import TrainResult, train_run
-from core.training.loss import shares_prefix
+from core.training.loss import planned_prompt_rows
 from core.training.measured_speed import speed_factor
 from core.training.plan import plan_steps
 
@@ -140,8 +140,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         from transformers import AutoConfig
 
         packed = device.kind == "cpu"
-        prompts = [(e.input_ids, e.labels) for e in encoded] \
-            if packed and shares_prefix(AutoConfig.from_pretrained(str(model_dir))) else None  # as loss.prompt_rows
+        prompts = planned_prompt_rows(packed, AutoConfig.from_pretrained(str(model_dir)), encoded)
         picked = [b for step in batch_indices(plan_steps(config, len(examples)), lengths, config.batch_size,
                                               config.grad_accum, config.seed) for b in step]
         batches = [[lengths[i] for i in b] for b in picked]

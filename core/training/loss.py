@@ -40,9 +40,10 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
     Precision is that path's: log-softmax in fp32 over the same bf16 logits; the target's gradient
     p − 1 is formed in fp32 (a bf16 p would round a confident 0.999 to 1 and lose it).
 
-    Rows where `soft` is set learn a distribution instead of their target: q = softmax(teacher @ weight.T)
-    from the base model's hidden states (core/training/distil.py). Their loss is KL(q ‖ p) and their
-    gradient p − q, the same kernel with q in place of the one-hot.
+    Rows where `soft` (a weight w in (0, 1], one per row, 0 elsewhere) is set learn a distribution: q =
+    softmax(teacher @ weight.T) from the base model's hidden states (core/training/distil.py), mixed with their
+    target. Their loss is w·KL(q ‖ p) + (1 − w)·CE and their gradient p − (w·q + (1 − w)·one-hot), the same
+    kernel with that mixture in place of the one-hot (w = 1: replay rows, the distribution alone).
 
     `said` (bool, one per row), when given, is set where the target is the row's most likely token (see
     answer_loss's `said`).
@@ -67,20 +68,28 @@ def _head_loss(hidden: Any, weight: Any, targets: Any, want_grad: bool, teacher:
                 # argmax over the logits is not (0.5 against 15 ms for a piece of 170 rows here).
                 torch.ge(target, lp.amax(-1), out=said[i : i + n])
             learn = soft[i : i + n].nonzero().squeeze(1) if soft is not None else at[:0]
-            q = None
+            q = w = None
             if len(learn):
-                hard = ~soft[i : i + n]
-                at, y, target = at[hard], y[hard], target[hard]
+                w = soft[i : i + n][learn].float()  # how much of each such row is the distribution
                 teacher_lp = torch.log_softmax(torch.mm(teacher[i : i + n][learn], weight.t()).float(), -1)
                 q = teacher_lp.exp()
-                total += (q * (teacher_lp - lp[learn])).sum(dtype=torch.float64)
-            total -= target.sum(dtype=torch.float64)
+                total += (w[:, None] * q * (teacher_lp - lp[learn])).sum(dtype=torch.float64)
+                hard = torch.ones(n, dtype=torch.float32)
+                hard[learn] = 1 - w
+                total -= (target * hard).sum(dtype=torch.float64)
+            else:
+                total -= target.sum(dtype=torch.float64)
             if grad is not None:
                 p = probs[:n]
                 torch._softmax(lg, -1, False, out=p)
-                p[at, y] = (target.exp() - 1).to(p.dtype)
-                if q is not None:
-                    p[learn] = (lp[learn].exp() - q).to(p.dtype)
+                if q is None:
+                    p[at, y] = (target.exp() - 1).to(p.dtype)
+                else:
+                    # p − (w·q + (1 − w)·one-hot), formed in fp32 (see above) at the target
+                    at_target = target.exp() - hard
+                    at_target[learn] -= w * q[torch.arange(len(learn)), y[learn]]
+                    p[learn] = (lp[learn].exp() - w[:, None] * q).to(p.dtype)
+                    p[at, y] = at_target.to(p.dtype)
                 torch.mm(p, weight, out=grad[i : i + n])
     return total.float(), grad
 
@@ -123,14 +132,27 @@ def _head_ce(head: Any, hidden: Any, targets: Any) -> Any:
     return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
 
 
-def _head_kl(head: Any, hidden: Any, teacher: Any) -> Any:
-    """Summed KL(q ‖ p): p from `hidden`, q from the base model's `teacher` states (see _head_loss)."""
+def _head_mix(head: Any, hidden: Any, teacher: Any, targets: Any, w: Any) -> Any:
+    """Summed w·KL(q ‖ p) + (1 − w)·CE: p from `hidden`, q from the base model's `teacher` states (see _head_loss)."""
     import torch
     import torch.nn.functional as F
 
     with torch.no_grad():
         target = F.log_softmax(head(teacher).float(), -1)
-    return F.kl_div(F.log_softmax(head(hidden).float(), -1), target, log_target=True, reduction="sum")
+    log_p = F.log_softmax(head(hidden).float(), -1)
+    kl = (target.exp() * (target - log_p)).sum(-1)
+    ce = -log_p.gather(1, targets[:, None]).squeeze(1)
+    w = w.float()
+    return (w * kl + (1 - w) * ce).sum()
+
+
+def _mixed(head: Any, hidden: Any, teacher: Any, targets: Any, w: Any) -> Any:
+    """_head_mix in CHUNK_ROWS pieces recomputed in backward, like _chunked."""
+    from torch.utils.checkpoint import checkpoint
+
+    return sum(checkpoint(_head_mix, head, hidden[i : i + CHUNK_ROWS], teacher[i : i + CHUNK_ROWS],
+                          targets[i : i + CHUNK_ROWS], w[i : i + CHUNK_ROWS], use_reentrant=False)
+               for i in range(0, hidden.shape[0], CHUNK_ROWS)) if hidden.shape[0] else hidden.sum() * 0.0
 
 
 def _said(head: Any, hidden: Any, targets: Any) -> Any:
@@ -246,9 +268,9 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True,
     if teacher is None:  # a trained, biased or GPU head: autograd through its logits
         total = _chunked(_head_ce, head, picked, y)
     else:
-        hard = ~soft
+        hard, some = soft == 0, soft > 0
         total = (_chunked(_head_ce, head, picked[hard], y[hard])
-                 + _chunked(_head_kl, head, picked[soft], teacher[soft].to(picked.dtype)))
+                 + _mixed(head, picked[some], teacher[some].to(picked.dtype), y[some], soft[some]))
     return total / n, n
 
 
@@ -281,7 +303,13 @@ def prompt_rows(model: Any, rows: Sequence[Any]) -> list[tuple[list[int], list[i
     once (shares_prefix), for the clock and the estimate to count it (core/training/eta.batch_shared); None
     where the loss does not share."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    if not (packs_rows(base) and shares_prefix(base.config)):
+    return planned_prompt_rows(packs_rows(base), base.config, rows)
+
+
+def planned_prompt_rows(packs: bool, config: Any, rows: Sequence[Any]) -> list[tuple[list[int], list[int]]] | None:
+    """prompt_rows before a model is loaded, from its config: `packs`, whether its run packs the rows (a CPU
+    run: packs_rows). The one rule the pre-flight estimate and bench/train_speed.py plan with."""
+    if not (packs and shares_prefix(config)):
         return None
     return [(e.input_ids, e.labels) for e in rows]
 
