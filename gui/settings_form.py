@@ -87,6 +87,8 @@ PLAIN: dict[str, tuple[str, str]] = {
     "replay_count": ("General questions mixed in", "How many of those general questions a run mixes in."),
     "replay_distribution": ("Copy the original's confidence", "On those general questions, learn how sure the "
                             "original model was of every word, not only the words it chose."),
+    "anchor": ("Hold on to what it knew", "0 to 1. Higher keeps more general knowledge in the tuned model on its "
+               "own (an export), but it learns your facts less firmly and trains a little slower. 0 is off."),
     "passages": ("Teach whole passages", "Also teach whole passages, so the model can quote and summarise them."),
     "seed": ("Random seed", "The same number gives the same run again."),
     "compile": ("Speed up on this CPU", "Prepare the model's layers for this processor: steps get a little "

@@ -51,13 +51,13 @@ def test_requested_nf4_without_bitsandbytes_falls_back_with_reason():
 
 
 def test_config_reports_every_problem_at_once():
-    cfg = TrainConfig(learning_rate=0, batch_size=0, lora_r=0, precision="int3", chunk_tokens=8)
+    cfg = TrainConfig(learning_rate=0, batch_size=0, lora_r=0, precision="int3", chunk_tokens=8, anchor=1.5)
     with pytest.raises(ConfigError) as err:
         cfg.validate()
     problems = err.value.problems
-    assert len(problems) >= 5
+    assert len(problems) >= 6
     text = str(err.value)
-    for field in ("learning_rate", "batch_size", "lora_r", "precision", "chunk_tokens"):
+    for field in ("learning_rate", "batch_size", "lora_r", "precision", "chunk_tokens", "anchor"):
         assert field in text
     assert err.value.hint
 

@@ -310,8 +310,9 @@ def test_a_weightless_norm_is_probed_like_a_loaded_one():
 
 
 def test_fused_head_loss_learns_the_teachers_distribution_on_soft_rows():
-    """Soft rows (replay, core/training/distil.py): KL(q ‖ p) with q from the teacher's states, beside plain
-    cross-entropy on the others, in pieces that hold soft rows, hard rows, both and none; against autograd."""
+    """Soft rows (core/training/distil.py): w·KL(q ‖ p) + (1 − w)·CE with q from the teacher's states (w = 1:
+    replay; 0 < w < 1: a document row's anchor), beside plain cross-entropy on the others, in pieces that hold
+    soft rows, hard rows, both and none; against autograd."""
     from core.training.loss import _head_loss_function, piece_rows
 
     torch.manual_seed(3)
@@ -321,14 +322,16 @@ def test_fused_head_loss_learns_the_teachers_distribution_on_soft_rows():
     weight = torch.randn(vocab, hidden_size) * 0.2
     hidden, targets = torch.randn(rows, hidden_size), torch.randint(0, vocab, (rows,))
     teacher = torch.randn(rows, hidden_size)
-    soft = torch.zeros(rows, dtype=torch.bool)
-    soft[piece + 3 : piece + 40] = True  # the second piece mixes both kinds
-    soft[2 * piece :] = True  # the third and the last are all soft; the first has none
+    soft = torch.zeros(rows)
+    soft[piece + 3 : piece + 40] = 1.0  # the second piece mixes both kinds
+    soft[2 * piece :] = 1.0  # the third and the last are all soft; the first has none
+    soft[2 * piece + 7 : 3 * piece + 2] = 0.3  # some of them a mixture with their targets
     exact_h = hidden.clone().requires_grad_()
     logits = exact_h @ weight.t()
     q = F.log_softmax(teacher @ weight.t(), -1)
-    exact = (F.cross_entropy(logits[~soft], targets[~soft], reduction="sum")
-             + F.kl_div(F.log_softmax(logits[soft], -1), q[soft], log_target=True, reduction="sum"))
+    ce = F.cross_entropy(logits, targets, reduction="none")
+    kl = F.kl_div(F.log_softmax(logits, -1), q, log_target=True, reduction="none").sum(-1)
+    exact = ((1 - soft) * ce + soft * kl).sum()
     exact.backward()
     for dtype, tolerance in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):
         h = hidden.to(dtype).detach().requires_grad_()
@@ -359,6 +362,14 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
         fused, n = answer_loss(model, batch)
         plain, m = answer_loss(model, batch, fused_head=False)
     assert n == m == len(batch["soft"]) and abs(float(fused) - float(plain)) < 1e-4
+    mixed = attach_teachers(model, [data[0], dataclasses.replace(data[1], distil=0.5, said_only=True)], "cpu", "fp32")
+    batch = collate(mixed, tokenizer.pad_token_id)  # a document row anchored halfway: the autograd path agrees
+    row = batch["soft"][data[0].answer_tokens:]  # held at 0.5 only where the original says the word already
+    assert set(row.tolist()) <= {0.0, 0.5} and float(batch["soft"][0]) == 1.0
+    with torch.no_grad():
+        fused, _ = answer_loss(model, batch)
+        plain, _ = answer_loss(model, batch, fused_head=False)
+    assert abs(float(fused) - float(plain)) < 1e-4
     soft_only = collate(data[:1], tokenizer.pad_token_id)
     moved, _ = _loss_and_grads(model, soft_only, "fp32")
     assert moved > 1e-3
@@ -394,3 +405,25 @@ def test_the_loss_says_which_answer_tokens_the_model_already_says(demo_model_dir
         answer_loss(model, batch, fused_head=False, said=plain)
     assert 0 < int(truth.sum()) < len(truth)  # some tokens said, some not: the comparison can tell them apart
     assert torch.equal(fused[0], truth) and torch.equal(plain[0], truth)
+
+
+def test_the_anchor_holds_the_documents_rows_at_their_said_words_and_replay_rows_whole(tmp_path: Path, tokenizer):
+    """TrainConfig.anchor reaches the rows the loop encodes: replay rows learn the whole distribution whatever
+    the anchor; the documents' rows carry the anchor, held only where the original says the word (said_only);
+    with the anchor at 0 (the default) they learn their words alone, as before."""
+    import json
+
+    from core.training.config import preset_config
+    from core.training.loop import _encode_all
+
+    rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "source": "t",
+             "kind": kind} for q, a, kind in (("What is 2 plus 2?", "4.", "replay"),
+                                              ("Who runs the Mill Lane depot?", "Hana Veselá.", "qa"))]
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    replay, doc = _encode_all(tokenizer, path, preset_config(anchor=0.4))
+    assert (replay.distil, replay.said_only, doc.distil, doc.said_only) == (1.0, False, 0.4, True)
+    replay, doc = _encode_all(tokenizer, path, preset_config())
+    assert (replay.distil, doc.distil) == (1.0, 0.0)
+    replay, _ = _encode_all(tokenizer, path, preset_config(anchor=0.4, replay_distribution=False))
+    assert replay.distil == 0.0

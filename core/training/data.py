@@ -20,10 +20,15 @@ IGNORE = -100
 class Encoded:
     input_ids: list[int]
     labels: list[int]  # IGNORE on prompt tokens
-    distil: bool = False
-    """Learn the base model's distribution at the answer tokens, not the tokens (core/training/distil.py)."""
+    distil: float = 0.0
+    """How much of the answer tokens' target is the base model's distribution there rather than the tokens
+    (core/training/distil.py): 1 for replay rows, TrainConfig.anchor for the documents' rows, 0 for none."""
+    said_only: bool = False
+    """`distil` holds only at the tokens the base model already says (a document row: its new words stay words)."""
     teacher: Any = field(default=None, compare=False, repr=False)
     """(answer tokens, hidden size): the base model's last hidden states there, once distil.attach_teachers ran."""
+    soft: Any = field(default=None, compare=False, repr=False)
+    """(answer tokens,): how much of each answer token's target is that distribution (distil.attach_teachers)."""
 
     @property
     def answer_tokens(self) -> int:
@@ -102,8 +107,8 @@ def micro_at(samples: int, lengths: Sequence[int], batch_size: int, seed: int) -
 
 
 def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
-    """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,)
-    when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row)."""
+    """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,: the
+    example's distil weight where it has a teacher, else 0) when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row)."""
     import torch
 
     width = max(len(e.input_ids) for e in encoded)
@@ -122,7 +127,8 @@ def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
         parts = [e.teacher if e.teacher is not None else like.new_zeros(e.answer_tokens, like.shape[-1])
                  for e in encoded]
         batch["teacher"] = torch.cat(parts)
-        batch["soft"] = torch.cat([torch.full((e.answer_tokens,), e.teacher is not None) for e in encoded])
+        batch["soft"] = torch.cat([e.soft if e.teacher is not None else torch.zeros(e.answer_tokens)
+                                   for e in encoded])
     return batch
 
 

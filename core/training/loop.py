@@ -77,11 +77,17 @@ def _mark(run: RunDir, **fields: Any) -> None:
         pass
 
 
-def _encode_all(tokenizer: Any, path: Path, max_len: int, distil: bool = False) -> list[Encoded]:
-    """The examples as token ids, without those left with no answer token; `distil`: replay rows learn the
-    base model's distribution (core/training/distil.py)."""
-    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, max_len), distil=distil and ex.kind == "replay")
-               for ex in load_examples(path))
+def _encode_all(tokenizer: Any, path: Path, config: TrainConfig) -> list[Encoded]:
+    """The examples as token ids, without those left with no answer token, each with its distil weight: replay
+    rows learn the base model's distribution (replay_distribution), the documents' rows mix it with their
+    words (anchor; core/training/distil.py)."""
+    def weight(kind: str) -> float:
+        if kind == "replay":
+            return 1.0 if config.replay_distribution else 0.0
+        return config.anchor
+
+    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len), distil=weight(ex.kind),
+                                   said_only=ex.kind != "replay") for ex in load_examples(path))
     return [e for e in encoded if e.answer_tokens]
 
 
@@ -251,14 +257,13 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
     """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile
     (`kernels` False: neither, for a model FSDP will shard; ddp_loop.py says why)."""
     t.phase = "while preparing the training data"
-    distil = t.config.replay_distribution
-    t.train_data = _encode_all(t.tokenizer, t.run.train_file, t.config.max_seq_len, distil)
-    t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config.max_seq_len, distil)
+    t.train_data = _encode_all(t.tokenizer, t.run.train_file, t.config)
+    t.val_data = _encode_all(t.tokenizer, t.run.validation_file, t.config)
     if not t.train_data:
         raise RunError("The training set is empty.", "Add documents with readable text and prepare the run again.")
-    if distil and kernels and any(e.distil for e in t.train_data):  # not under FSDP (kernels False): its rows
-        # learn the greedy answers (distil.py). Seconds on a CPU: said, so the wait is not a silent one.
-        t.emit(Progress(Stage.LOAD_MODEL, "Recording the original model's answers to the general questions…"))
+    if kernels and any(e.distil for e in t.train_data):  # not under FSDP (kernels False): its rows
+        # learn their words (distil.py). Seconds on a CPU: said, so the wait is not a silent one.
+        t.emit(Progress(Stage.LOAD_MODEL, "Recording the original model's answers…"))
         t.train_data = attach_teachers(t.model, t.train_data, t.device, t.compute)
         t.val_data = attach_teachers(t.model, t.val_data, t.device, t.compute)
     t.lengths = [len(e.input_ids) for e in t.train_data]
@@ -415,7 +420,7 @@ def _rest(t: _Training, indices: list[int], said: Any) -> None:
 
     counts = [t.train_data[i].answer_tokens for i in indices]
     for i, flags in zip(indices, torch.split(said.cpu(), counts)):
-        if not t.train_data[i].distil and bool(flags.all()):
+        if (t.train_data[i].said_only or not t.train_data[i].distil) and bool(flags.all()):
             t.resting.add(i)
 
 
