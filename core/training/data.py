@@ -107,8 +107,9 @@ def micro_at(samples: int, lengths: Sequence[int], batch_size: int, seed: int) -
 
 
 def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
-    """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,: the
-    example's distil weight where it has a teacher, else 0) when an example has a teacher, in the order core/training/loss.py picks answer positions (row by row)."""
+    """Right-padded ids, labels and mask; with "teacher" (answer tokens, hidden) and "soft" (answer tokens,: each
+    token's weight from distil.attach_teachers, 0 in examples without a teacher) when an example has a teacher,
+    in the order core/training/loss.py picks answer positions (row by row)."""
     import torch
 
     width = max(len(e.input_ids) for e in encoded)

@@ -133,7 +133,8 @@ def _head_ce(head: Any, hidden: Any, targets: Any) -> Any:
 
 
 def _head_mix(head: Any, hidden: Any, teacher: Any, targets: Any, w: Any) -> Any:
-    """Summed w·KL(q ‖ p) + (1 − w)·CE: p from `hidden`, q from the base model's `teacher` states (see _head_loss)."""
+    """Summed w·KL(q ‖ p) + (1 − w)·CE: p from `hidden`, q from the base model's `teacher` states
+    (see _head_loss)."""
     import torch
     import torch.nn.functional as F
 
