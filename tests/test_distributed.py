@@ -181,6 +181,7 @@ def _asks(run: Path, tmp_path: Path) -> str:
 
 def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Path, reference: Path, tmp_path: Path,
                                                                      tokenizer):
+    from core.training.config import TrainConfig
     from core.training.loop import _encode_all
 
     began = time.monotonic()
@@ -218,7 +219,8 @@ def test_two_processes_train_as_one_stop_together_and_resume_on_one(prepared: Pa
     lap("2 processes, killed")
     newest = newest_step(run / "checkpoints")
     assert termed["step"] < killed_at <= newest < TOTAL, "kill the job before it finishes (a slower step budget?)"
-    lengths = [len(e.input_ids) for e in _encode_all(tokenizer, run / "dataset" / "train.jsonl", 64)]
+    config = TrainConfig.from_dict(RunDir(run).read_run()["config"])  # the run's own max_seq_len
+    lengths = [len(e.input_ids) for e in _encode_all(tokenizer, run / "dataset" / "train.jsonl", config)]
     state = load_checkpoint(complete_checkpoints(run / "checkpoints")[-1])["state"]
     assert state["processes"] == 2 and state["samples"] == samples_before(newest, lengths, BATCH, 1234)
 
