@@ -262,6 +262,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # time (705 steps, not 760, and two fifths fewer characters), recall the same on average (the setting's note).
     # Tried (session 30) and not the default: the documents' answers held to the original's distribution (anchor),
     # 8 or more points of closed-book recall for 10-12 more points of general questions on the weights alone.
+    # Tried (session 31, seeds 1234 / 7) and not kept: a table cell or key-value line asked without a lead answered
+    # as the original model phrases a reply ('The annual leave for G5 Director is 30 days.'), the row's form kept for
+    # wordings led by the section: closed-book 42.6 / 42.6% (tables 53 / 60% against 67 / 73%), with passages
+    # 47.5 / 45.9%, general questions on the weights alone 47.9 / 56.2%. In the original's own frame its priors
+    # compete with the new value ('The early swim starts at 08:00.'); the row's unfamiliar form has none.
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.
