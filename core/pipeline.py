@@ -6,6 +6,7 @@ crash loses at most the current stage and `resume` picks up from the files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 import random
@@ -32,6 +33,7 @@ from core.runs import RunStatus, run_state
 from core.store import RunDir, read_json, write_json
 from core.training.config import TrainConfig
 from core.training.data import encode
+from core.training.distil import distil_weight, teacher_tokens
 from core.training.estimate import Estimate, estimate
 from core.training.eta import attended_pairs, batch_indices, batch_shared, computed_tokens
 from core.training.loop import TrainResult, train_run
@@ -127,7 +129,8 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
     examples = load_examples(run.train_file)
     sample = examples[:: max(1, len(examples) // MEASURED_EXAMPLES)]
-    encoded = [encode(tokenizer, ex.messages, config.max_seq_len) for ex in sample]
+    encoded = [dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len),
+                                   distil=distil_weight(ex.kind, config)) for ex in sample]
     lengths = [len(e.input_ids) for e in encoded]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
@@ -149,12 +152,22 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         span = sum(attended_pairs(b, packed) for b in batches) / max(1, tokens)
     precision = choose_precision(device, shape.params, config.precision).precision
     factor = speed_factor(device, precision, model_fingerprint(Path(model_dir)))
-    est = estimate(config, shape, device, len(examples), mean, longest, computed, span, factor)
-    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "mean_tokens": round(mean, 1),
+    held = _teacher_tokens(config, tokenizer, run, encoded, len(examples))
+    est = estimate(config, shape, device, len(examples), mean, longest, computed, span, factor, held)
+    run.update_run(estimate={**est.to_dict(), "train_examples": len(examples), "teacher_tokens": held,
+                             "mean_tokens": round(mean, 1),
                              "longest_tokens": longest, "computed_tokens": computed and round(computed, 1),
                              "attention_span": span and round(span, 1)})
     on_event(Progress(Stage.ESTIMATE, est.message) if est.fits else Caution(est.message))
     return est
+
+
+def _teacher_tokens(config: TrainConfig, tokenizer: Any, run: RunDir, encoded: list[Any], n_train: int) -> int:
+    """Answer tokens whose base-model states the run will keep for distillation (distil.teacher_tokens), over
+    the training examples (`encoded` a sample of the n_train) and the validation ones: they stay in memory."""
+    val = [dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len), distil=distil_weight(ex.kind, config))
+           for ex in load_examples(run.validation_file)[:MEASURED_EXAMPLES]]
+    return round(teacher_tokens(encoded) * n_train / max(1, len(encoded)) + teacher_tokens(val))
 
 
 def grounded_and_replay(result: IngestResult, model_dir: Path, config: TrainConfig, run: RunDir, on_event: OnEvent,

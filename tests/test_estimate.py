@@ -107,6 +107,35 @@ def test_time_is_estimated_from_the_tokens_the_loops_batches_compute(tmp_path: P
     assert said["attention_span"] > said["computed_tokens"] * 1.2  # mixed lengths: the mean under-counts attention
 
 
+def test_the_states_kept_for_distillation_are_counted_before_training(tmp_path: Path, demo_model_dir: Path):
+    """Replay rows (and, with the anchor, the documents' rows) keep the base model's hidden state at every answer
+    token for the whole run (core/training/distil.py): ~1 GB for a 4096-wide model on 100k answer tokens. The
+    pre-flight estimate counts exactly the tokens the loop will hold them for, in training and validation."""
+    from core.models import load_tokenizer
+    from core.pipeline import prepare_run
+    from core.training.distil import teacher_tokens
+    from core.training.loop import _encode_all
+
+    tokenizer = load_tokenizer(demo_model_dir)
+    hidden = model_shape(demo_model_dir).hidden
+    held = {}
+    for anchor in (0.0, 1.0):
+        run = tmp_path / f"run-{anchor}"
+        config = quick_config(max_steps=5, save_every=0, eval_every=0, anchor=anchor)
+        prepare_run([SAMPLE_DOCS], run, config)
+        said = RunDir(run).read_run()["estimate"]
+        data = RunDir(run)
+        tokens = sum(teacher_tokens(_encode_all(tokenizer, f, config)) for f in (data.train_file, data.validation_file))
+        assert said["teacher_tokens"] == tokens
+        size = tokens * hidden * (4 if said["precision"] == "fp32" else 2) / 1024**3
+        assert said["breakdown"]["teacher states"] == pytest.approx(size, abs=6e-4)  # kept to the MB
+        held[anchor] = tokens
+    assert held[1.0] > 2 * held[0.0] > 0  # the documents' rows are most of the answers
+    off = quick_config(max_steps=5, save_every=0, eval_every=0, replay=False)
+    prepare_run([SAMPLE_DOCS], tmp_path / "off", off)
+    assert "teacher states" not in RunDir(tmp_path / "off").read_run()["estimate"]["breakdown"]
+
+
 def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):
     cpu = _device("cpu", "test CPU", 32.0, cores=4)
     demo = model_shape(demo_model_dir)

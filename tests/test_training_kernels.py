@@ -366,6 +366,21 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
     batch = collate(mixed, tokenizer.pad_token_id)  # a document row anchored halfway: the autograd path agrees
     row = batch["soft"][data[0].answer_tokens:]  # held at 0.5 only where the original says the word already
     assert set(row.tolist()) <= {0.0, 0.5} and float(batch["soft"][0]) == 1.0
+    # Only the states a loss reads are kept, and collate puts them back at their answer tokens.
+    wrong = encode(tokenizer, [{"role": "user", "content": pairs[0][0]},
+                               {"role": "assistant", "content": "The capital of France is Lyon."}], 256)
+    whole, held = attach_teachers(model, [dataclasses.replace(wrong, distil=1.0),
+                                          dataclasses.replace(wrong, distil=0.5, said_only=True)], "cpu", "fp32")
+    n = int((held.soft > 0).sum())
+    assert 0 < n < held.answer_tokens and held.teacher.shape[0] == n  # not 'Lyon': the original says 'Paris'
+    laid = collate([held], tokenizer.pad_token_id)["teacher"]
+    assert torch.equal(laid[held.soft > 0], held.teacher) and not laid[held.soft == 0].any()
+    assert torch.allclose(laid[held.soft > 0], whole.teacher[held.soft > 0], atol=1e-5)
+    # Rows recorded together (one padded batch) keep the states each has alone.
+    apart = [attach_teachers(model, [e], "cpu", "fp32")[0].teacher for e in (data[0], mixed[1])]
+    together = attach_teachers(model, [data[0], mixed[1]], "cpu", "fp32")
+    for alone, e in zip(apart, together):
+        assert alone.shape == e.teacher.shape and _relative(e.teacher, alone) < 1e-5  # fp32 sums in another order
     with torch.no_grad():
         fused, _ = answer_loss(model, batch)
         plain, _ = answer_loss(model, batch, fused_head=False)

@@ -26,7 +26,8 @@ class Encoded:
     said_only: bool = False
     """`distil` holds only at the tokens the base model already says (a document row: its new words stay words)."""
     teacher: Any = field(default=None, compare=False, repr=False)
-    """(answer tokens, hidden size): the base model's last hidden states there, once distil.attach_teachers ran."""
+    """(held tokens, hidden size): the base model's last hidden states at the answer tokens whose `soft` weight
+    is above 0, in order, once distil.attach_teachers ran (collate puts them back in place)."""
     soft: Any = field(default=None, compare=False, repr=False)
     """(answer tokens,): how much of each answer token's target is that distribution (distil.attach_teachers)."""
 
@@ -125,8 +126,12 @@ def collate(encoded: Sequence[Encoded], pad_id: int) -> dict[str, Any]:
     teachers = [e.teacher for e in encoded if e.teacher is not None]
     if teachers:
         like = teachers[0]
-        parts = [e.teacher if e.teacher is not None else like.new_zeros(e.answer_tokens, like.shape[-1])
-                 for e in encoded]
+        parts = []
+        for e in encoded:
+            part = like.new_zeros(e.answer_tokens, like.shape[-1])
+            if e.teacher is not None:
+                part[e.soft > 0] = e.teacher  # kept only where a loss reads them
+            parts.append(part)
         batch["teacher"] = torch.cat(parts)
         batch["soft"] = torch.cat([e.soft if e.teacher is not None else torch.zeros(e.answer_tokens)
                                    for e in encoded])

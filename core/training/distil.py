@@ -18,19 +18,42 @@ nothing to keep, while a CE target of 1.0 goes on sharpening the model away from
 At every answer token instead, the pull fights the new facts themselves (dev, seed 1234: w 0.5 learned
 3.3% of the questions closed-book against 42.6%); and the weight at the words it already says is decided
 here, from the base model's greedy word, once.
+
+Only the states a loss reads are kept: a document row's at the words it already says (about half of them on
+the realistic dev set), so what the anchor stores is what the pre-flight estimate counts (teacher_tokens, an
+upper bound); the rows are run through the base model in batches of similar length, not one at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Sequence
 
 from core.training.data import Encoded, answer_positions
 from core.training.loss import autocast_for, whole_model_reason
 
+BATCH_TOKENS = 4096
+"""Tokens (rows × the longest row) per base-model forward when recording states: enough rows to keep a CPU's
+or GPU's matrix units busy on short answers, few enough that a long passage runs with few others."""
+
+
+def distil_weight(kind: str, config: Any) -> float:
+    """How much of an example's answer target is the base model's distribution (Encoded.distil): replay rows
+    learn it whole (replay_distribution), the documents' rows by the anchor (TrainConfig)."""
+    if kind == "replay":
+        return 1.0 if config.replay_distribution else 0.0
+    return float(config.anchor)
+
+
+def teacher_tokens(data: Sequence[Encoded]) -> int:
+    """Answer tokens whose states attach_teachers may keep: every one of a replay row, and at most every one of
+    a document row (only those the base model already says are kept). The pre-flight memory estimate's count."""
+    return sum(e.answer_tokens for e in data if e.distil)
+
 
 def attach_teachers(model: Any, data: list[Encoded], device: str, precision: str) -> list[Encoded]:
-    """`data` with the base model's answer-token hidden states on every `distil` example.
+    """`data` with the base model's hidden states on every `distil` example, at the answer tokens its `soft`
+    weight is above 0 (Encoded.teacher; collate puts them back in place).
 
     Unchanged when nothing is to be distilled, or when the model's loss needs its own forward (Gemma 2's
     logit soft-capping: loss.whole_model_reason): those rows then learn the greedy answer, as before."""
@@ -44,20 +67,38 @@ def attach_teachers(model: Any, data: list[Encoded], device: str, precision: str
     decoder, head = base.get_decoder(), base.get_output_embeddings()
     was_training = model.training
     model.eval()
-    out = []
+    out = list(data)
     # Adapter off: the base model's states, also when a resumed run's adapter has already learned.
     with model.disable_adapter(), torch.no_grad(), autocast_for(precision, device):
-        for e in data:
-            if e.distil:
-                ids = torch.tensor([e.input_ids], device=device)
-                hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state[0, :-1]
+        for rows in _batches([i for i, e in enumerate(data) if e.distil], data):
+            width = max(len(data[i].input_ids) for i in rows)
+            ids = torch.zeros((len(rows), width), dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for r, i in enumerate(rows):
+                ids[r, : len(data[i].input_ids)] = torch.tensor(data[i].input_ids)
+                mask[r, : len(data[i].input_ids)] = 1
+            hidden = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False).last_hidden_state
+            for r, i in enumerate(rows):
+                e = data[i]
                 labels = torch.tensor(e.labels, device=device)
                 keep = answer_positions(labels)
-                states = hidden[keep]
+                states = hidden[r, : len(e.input_ids) - 1][keep]
                 weights = torch.full((len(states),), float(e.distil))
                 if e.said_only:  # a document row: held only where the original already says the word
                     weights *= (head(states).argmax(-1) == labels[1:][keep]).float().cpu()
-                e = dataclasses.replace(e, teacher=states.detach().to("cpu"), soft=weights)
-            out.append(e)
+                held = weights > 0
+                out[i] = dataclasses.replace(e, teacher=states[held.to(states.device)].detach().to("cpu"), soft=weights)
     model.train(was_training)
     return out
+
+
+def _batches(indices: list[int], data: Sequence[Encoded]) -> list[list[int]]:
+    """`indices` in runs of similar length, each within BATCH_TOKENS (a longer row runs alone)."""
+    order = sorted(indices, key=lambda i: len(data[i].input_ids))
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and (len(batches[-1]) + 1) * len(data[i].input_ids) <= BATCH_TOKENS:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches

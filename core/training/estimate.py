@@ -163,7 +163,7 @@ def _weights_gb(shape: ModelShape, precision: str, device: str) -> float:
 
 
 def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device: str,
-                  longest: float | None = None) -> dict[str, float]:
+                  longest: float | None = None, teacher_tokens: int = 0) -> dict[str, float]:
     # The longest batch is as long as the longest example, which max_seq_len only caps: passages of
     # ~200 tokens never fill the default 384, and counting 384 over-predicted a 2 × 512 run by 50%.
     tokens = config.batch_size * min(config.max_seq_len, longest or config.max_seq_len)
@@ -179,6 +179,8 @@ def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device
         "activations": tokens * shape.layers * per_token_layer * act_bytes[precision] / GB,
         "logits": logit_rows * shape.vocab * logit_bytes[precision] / GB,
     }
+    if teacher_tokens:  # the base model's states kept for distillation (core/training/distil.py), in its compute dtype
+        parts["teacher states"] = teacher_tokens * shape.hidden * (4 if precision == "fp32" else 2) / GB
     if device != "cuda":
         # Loading reads the whole file, then converts it to the training dtype (CPU/MPS RSS).
         converted = parts["weights"] if precision != "fp32" else 0.0
@@ -242,7 +244,7 @@ _duration = duration_words
 def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train_examples: int,
              mean_tokens: float, longest_tokens: float | None = None,
              computed_tokens: float | None = None, attention_span: float | None = None,
-             speed_factor: float | None = None) -> Estimate:
+             speed_factor: float | None = None, teacher_tokens: int = 0) -> Estimate:
     """Memory, time and a verdict for training `config` on a model of this shape here (core.models.model_shape).
 
     longest_tokens: the longest training example, when known (else max_seq_len is assumed).
@@ -254,10 +256,12 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     more than their mean says).
     speed_factor: how much slower (> 1) or faster this computer's finished runs were than predicted
     (core/training/measured_speed.py); times are scaled by it, and then say so instead of being rough.
+    teacher_tokens: answer tokens (training and validation) whose base-model states the run keeps for
+    distillation (core/training/distil.py teacher_tokens): they stay in memory the whole run.
     """
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
-    parts = _train_memory(shape, config, precision, device.kind, longest_tokens)
+    parts = _train_memory(shape, config, precision, device.kind, longest_tokens, teacher_tokens)
     peak = _peak(parts)
     need = peak + (CUDA_CONTEXT_GB if device.kind == "cuda" else 0.0)
     budget = _budget(device)

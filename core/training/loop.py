@@ -36,7 +36,7 @@ from core.store import RunDir, RunStatus
 from core.training.checkpoints import as_disk_error, newest_step, resume_latest, save_checkpoint
 from core.training.config import TrainConfig
 from core.training.data import Encoded, batch_order, collate, encode
-from core.training.distil import attach_teachers
+from core.training.distil import attach_teachers, distil_weight
 from core.training.eta import StepClock, batch_shared, computed_tokens, tokens_per_step
 from core.training.loss import answer_loss, autocast_for, packs_rows, prompt_rows
 from core.training.memory import is_oom, oom_error, peak_memory_gb
@@ -81,13 +81,9 @@ def _encode_all(tokenizer: Any, path: Path, config: TrainConfig) -> list[Encoded
     """The examples as token ids, without those left with no answer token, each with its distil weight: replay
     rows learn the base model's distribution (replay_distribution), the documents' rows mix it with their
     words (anchor; core/training/distil.py)."""
-    def weight(kind: str) -> float:
-        if kind == "replay":
-            return 1.0 if config.replay_distribution else 0.0
-        return config.anchor
-
-    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len), distil=weight(ex.kind),
-                                   said_only=ex.kind != "replay") for ex in load_examples(path))
+    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len),
+                                   distil=distil_weight(ex.kind, config), said_only=ex.kind != "replay")
+               for ex in load_examples(path))
     return [e for e in encoded if e.answer_tokens]
 
 
