@@ -131,6 +131,10 @@ def test_the_states_kept_for_distillation_are_counted_before_training(tmp_path: 
         assert said["breakdown"]["teacher states"] == pytest.approx(size, abs=6e-4)  # kept to the MB
         held[anchor] = tokens
     assert held[1.0] > 2 * held[0.0] > 0  # the documents' rows are most of the answers
+    # On a GPU they stay in the computer's memory (a batch's share goes over per step), not the GPU's.
+    gpu = estimate(config, model_shape(demo_model_dir), _device("cuda", "test GPU", 24.0), 500, 90.0,
+                   teacher_tokens=held[1.0])
+    assert "teacher states" not in gpu.breakdown
     off = quick_config(max_steps=5, save_every=0, eval_every=0, replay=False)
     prepare_run([SAMPLE_DOCS], tmp_path / "off", off)
     assert "teacher states" not in RunDir(tmp_path / "off").read_run()["estimate"]["breakdown"]

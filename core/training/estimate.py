@@ -179,7 +179,8 @@ def _train_memory(shape: ModelShape, config: TrainConfig, precision: str, device
         "activations": tokens * shape.layers * per_token_layer * act_bytes[precision] / GB,
         "logits": logit_rows * shape.vocab * logit_bytes[precision] / GB,
     }
-    if teacher_tokens:  # the base model's states kept for distillation (core/training/distil.py), in its compute dtype
+    if teacher_tokens and device != "cuda":  # the base model's states kept for distillation (core/training/distil.py),
+        # in its compute dtype and in the computer's memory: a GPU receives one batch's share per step
         parts["teacher states"] = teacher_tokens * shape.hidden * (4 if precision == "fp32" else 2) / GB
     if device != "cuda":
         # Loading reads the whole file, then converts it to the training dtype (CPU/MPS RSS).
@@ -257,7 +258,8 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     speed_factor: how much slower (> 1) or faster this computer's finished runs were than predicted
     (core/training/measured_speed.py); times are scaled by it, and then say so instead of being rough.
     teacher_tokens: answer tokens (training and validation) whose base-model states the run keeps for
-    distillation (core/training/distil.py teacher_tokens): they stay in memory the whole run.
+    distillation (core/training/distil.py teacher_tokens): they stay in the computer's memory the whole run
+    (counted on a CPU or a Mac, whose figure is the process's; a GPU's figure is its own memory).
     """
     choice = choose_precision(device, shape.params, config.precision)
     precision = choice.precision
