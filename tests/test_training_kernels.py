@@ -376,11 +376,6 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
     laid = collate([held], tokenizer.pad_token_id)["teacher"]
     assert torch.equal(laid[held.soft > 0], held.teacher) and not laid[held.soft == 0].any()
     assert torch.allclose(laid[held.soft > 0], whole.teacher[held.soft > 0], atol=1e-5)
-    # Rows recorded together (one padded batch) keep the states each has alone.
-    apart = [attach_teachers(model, [e], "cpu", "fp32")[0].teacher for e in (data[0], mixed[1])]
-    together = attach_teachers(model, [data[0], mixed[1]], "cpu", "fp32")
-    for alone, e in zip(apart, together):
-        assert alone.shape == e.teacher.shape and _relative(e.teacher, alone) < 1e-5  # fp32 sums in another order
     with torch.no_grad():
         fused, _ = answer_loss(model, batch)
         plain, _ = answer_loss(model, batch, fused_head=False)
