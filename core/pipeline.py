@@ -6,7 +6,6 @@ crash loses at most the current stage and `resume` picks up from the files.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import os
 import random
@@ -32,11 +31,10 @@ from core.progress import Countdown
 from core.runs import RunStatus, run_state
 from core.store import RunDir, read_json, write_json
 from core.training.config import TrainConfig
-from core.training.data import encode
-from core.training.distil import distil_weight, teacher_tokens
+from core.training.distil import teacher_tokens
 from core.training.estimate import Estimate, estimate
 from core.training.eta import attended_pairs, batch_indices, batch_shared, computed_tokens
-from core.training.loop import TrainResult, train_run
+from core.training.loop import TrainResult, encode_examples, train_run
 from core.training.loss import planned_prompt_rows
 from core.training.measured_speed import speed_factor
 from core.training.plan import plan_steps
@@ -129,8 +127,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
         on_event(Caution(DEFAULT_TEMPLATE_NOTE))
     examples = load_examples(run.train_file)
     sample = examples[:: max(1, len(examples) // MEASURED_EXAMPLES)]
-    encoded = [dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len),
-                                   distil=distil_weight(ex.kind, config)) for ex in sample]
+    encoded = encode_examples(tokenizer, sample, config)
     lengths = [len(e.input_ids) for e in encoded]
     mean = sum(lengths) / len(lengths) if lengths else float(config.max_seq_len)
     longest = max(lengths) if lengths else None
@@ -165,8 +162,7 @@ def preflight(config: TrainConfig, model_dir: Path, tokenizer: Any, run: RunDir,
 def _teacher_tokens(config: TrainConfig, tokenizer: Any, run: RunDir, encoded: list[Any], n_train: int) -> int:
     """Answer tokens whose base-model states the run will keep for distillation (distil.teacher_tokens), over
     the training examples (`encoded` a sample of the n_train) and the validation ones: they stay in memory."""
-    val = [dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len), distil=distil_weight(ex.kind, config))
-           for ex in load_examples(run.validation_file)[:MEASURED_EXAMPLES]]
+    val = encode_examples(tokenizer, load_examples(run.validation_file)[:MEASURED_EXAMPLES], config)
     return round(teacher_tokens(encoded) * n_train / max(1, len(encoded)) + teacher_tokens(val))
 
 

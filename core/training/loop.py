@@ -23,9 +23,10 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from core.dataset.build import load_examples
+from core.dataset.examples import Example
 from core.device import DeviceInfo, PrecisionChoice, choose_precision, detect
 from core.errors import Cancelled, OutOfMemory, RunError, TuneDeskError
 from core.events import (Caution, CheckpointSaved, EvalMetrics, Finished, OnEvent, Progress, ShouldStop, StepMetrics,
@@ -77,14 +78,18 @@ def _mark(run: RunDir, **fields: Any) -> None:
         pass
 
 
+def encode_examples(tokenizer: Any, examples: Sequence[Example], config: TrainConfig) -> list[Encoded]:
+    """The examples as token ids, each with its distil weight: replay rows learn the base model's distribution
+    (replay_distribution), the documents' rows mix it with their words (anchor; core/training/distil.py).
+    What the loop trains on and the pre-flight estimate (core/pipeline.py) measures."""
+    return [dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len),
+                                distil=distil_weight(ex.kind, config), said_only=ex.kind != "replay")
+            for ex in examples]
+
+
 def _encode_all(tokenizer: Any, path: Path, config: TrainConfig) -> list[Encoded]:
-    """The examples as token ids, without those left with no answer token, each with its distil weight: replay
-    rows learn the base model's distribution (replay_distribution), the documents' rows mix it with their
-    words (anchor; core/training/distil.py)."""
-    encoded = (dataclasses.replace(encode(tokenizer, ex.messages, config.max_seq_len),
-                                   distil=distil_weight(ex.kind, config), said_only=ex.kind != "replay")
-               for ex in load_examples(path))
-    return [e for e in encoded if e.answer_tokens]
+    """A file's examples (encode_examples), without those left with no answer token."""
+    return [e for e in encode_examples(tokenizer, load_examples(path), config) if e.answer_tokens]
 
 
 def evaluate(model: Any, data: list[Encoded], batch_size: int, pad_id: int, device: str, precision: str) -> float:
