@@ -105,7 +105,7 @@ def _permute(weights: Any, n_head: int) -> Any:
             .swapaxes(1, 2).reshape(weights.shape))
 
 
-def _qtype(name: str, shape: tuple[int, ...], quant: str) -> Any:
+def stored_type(name: str, shape: tuple[int, ...], quant: str) -> Any:
     """The GGML type of one tensor: norms stay F32; the embedding (also the output layer when tied) stays Q8_0
     in a 4-bit file, as llama.cpp's own quantiser keeps the output layer at higher precision."""
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as Q
@@ -117,6 +117,22 @@ def _qtype(name: str, shape: tuple[int, ...], quant: str) -> Any:
         wanted = Q.Q8_0
     block = GGML_QUANT_SIZES[wanted][0]
     return wanted if shape[-1] % block == 0 else Q.F16
+
+
+def round_as_f16_file(model: Any) -> Any:
+    """`model` with its weights rounded in place to what an f16 file stores (stored_type: F16 matrices, F32
+    norms): the f16 export's exact twin. Read back by transformers' GGUF reader, the file gives this model's logits
+    bit for bit (measured on the demo model), so its greedy answers are held to the twin's, and a near-tie that
+    rounding to f16 alone flips is not a failed export."""
+    import torch
+    from gguf import GGMLQuantizationType as Q
+
+    wanted = {Q.F16: torch.float16, Q.F32: torch.float32}
+    with torch.no_grad():
+        for param in model.parameters():
+            dtype = wanted[stored_type("", tuple(param.shape), "f16")]
+            param.copy_(param.to(dtype).to(param.dtype))
+    return model
 
 
 def _encode(array: Any, qtype: Any) -> Any:
@@ -190,7 +206,7 @@ def write_gguf(path: Path, plan: GGUFPlan, tokenizer: Any, tensors: Callable[[],
         gguf_name = names.get_name(info.name, try_suffixes=(".weight", ".bias"))
         if gguf_name is None:
             raise ModelError(f"GGUF export has no name for the tensor {info.name}.", _HINT)
-        qtype = _qtype(gguf_name, info.shape, quant)
+        qtype = stored_type(gguf_name, info.shape, quant)
         if qtype in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
             dtype = np.float32 if qtype == gguf.GGMLQuantizationType.F32 else np.float16
             nbytes = math.prod(info.shape) * np.dtype(dtype).itemsize

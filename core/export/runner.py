@@ -259,7 +259,7 @@ def _verify(run: Path, fmt: str, quant: str | None, out: Path, gguf_name: str, b
     on_event(Progress(Stage.VERIFY, "Answering the check prompts with the tuned model in the app (the reference)…"))
     from core.models.identity import model_fingerprint
 
-    ref = verify.reference(run, base_dir, tokenizer, eos_ids, model_fingerprint(base_dir))
+    ref = verify.reference(run, base_dir, tokenizer, eos_ids, model_fingerprint(base_dir), f16=quant == "f16")
     on_event(Progress(Stage.VERIFY, f"Loading the {fmt} export back and answering the same prompts…"))
     if fmt == "adapter":
         done(verify.check_adapter(out, base_dir, ref))
