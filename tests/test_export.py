@@ -278,6 +278,17 @@ def test_export_with_another_base_model_is_refused(export_run, other_model, tmp_
     assert "Error: This run was trained on another base model" in capsys.readouterr().err
 
 
+def test_an_export_into_a_file_says_it_needs_a_folder(export_run, tmp_path, capsys):
+    from core.cli import main
+
+    target = tmp_path / "model.gguf"
+    target.write_text("mine")
+    assert main(["export", str(export_run), "--format", "gguf", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"Error: {target} is a file, not a folder" in err and "Choose a folder for the export" in err, err
+    assert target.read_text() == "mine"  # the user's file is untouched
+
+
 def test_export_after_the_base_model_changed_is_refused(export_run, tmp_path):
     """run.json records which weights the adapter was trained on; a base folder that holds others is refused."""
     run = tmp_path / "changed-base"

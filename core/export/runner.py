@@ -187,6 +187,9 @@ def export_run(run: Path | str, fmt: str, out: Path | str, quant: str | None = N
         tmp = Path(out) / f".tunedesk-export-{int(time.time())}"
         tmp.mkdir()
     except OSError as exc:
+        if out.exists() and not out.is_dir():
+            raise DiskError(f"{out} is a file, not a folder: an export writes several files into a folder.",
+                            "Choose a folder for the export, or a new name (it is created).") from exc
         raise DiskError(f"Could not create the export folder {out}: {exc.strerror or exc}",
                         "Choose a folder you can write to.") from exc
     started = time.perf_counter()
