@@ -54,9 +54,27 @@ def test_errors_say_what_to_do(tmp_path: Path, trained_run: Path, capsys):
     err = capsys.readouterr().err
     assert "nowhere" in err and "What to do:" in err
 
-    assert main(["train", str(tmp_path), "--out", str(tmp_path / "r3"), "--batch-size", "0", "--lr", "5"]) == 2
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "r3"), "--batch-size", "0", "--lr", "5",
+                 "--anchor", "2"]) == 2
     err = capsys.readouterr().err
-    assert "batch_size" in err and "learning_rate" in err
+    assert "batch_size" in err and "learning_rate" in err and "anchor must be between 0 and 1" in err
+
+
+def test_every_advanced_option_reaches_the_runs_settings():
+    """Each option of `train`/`prepare` is a TrainConfig field: one the CLI parses and then drops (as
+    --lora-alpha once was) would train another run than the one asked for, silently."""
+    from core.cli import build_parser
+    from core.cli.options import config_from_args
+
+    given = {"--epochs": "2.5", "--lr": "0.001", "--batch-size": "3", "--max-seq-len": "200", "--lora-r": "4",
+             "--lora-alpha": "64", "--precision": "fp32", "--anchor": "0.5", "--save-every": "7", "--eval-every": "9",
+             "--seed": "11", "--compile": "off", "--max-steps": "13"}
+    args = build_parser().parse_args(["train", "docs", "--out", "run", *[x for kv in given.items() for x in kv]])
+    config = config_from_args(args)
+    assert (config.epochs, config.learning_rate, config.batch_size, config.max_seq_len, config.lora_r,
+            config.lora_alpha, config.precision, config.anchor, config.save_every, config.eval_every, config.seed,
+            config.compile, config.max_steps) == (2.5, 0.001, 3, 200, 4, 64, "fp32", 0.5, 7, 9, 11, "off", 13)
+    assert config.preset == "standard (customised)"
 
 
 def test_cli_train_then_resume(tmp_path: Path, demo_model_dir: Path, capsys):

@@ -19,7 +19,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     preset = args.preset or "standard"
     overrides: dict[str, Any] = {"model": args.model or "demo"}
     for name in ("max_steps", "epochs", "batch_size", "max_seq_len", "precision", "learning_rate", "lora_r",
-                 "save_every", "eval_every", "seed", "compile"):
+                 "lora_alpha", "anchor", "save_every", "eval_every", "seed", "compile"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -48,6 +48,9 @@ def add_run_options(p: Any) -> None:
     adv.add_argument("--lora-r", "--rank", dest="lora_r", type=int)
     adv.add_argument("--lora-alpha", type=int)
     adv.add_argument("--precision", choices=CHOICES["precision"])
+    adv.add_argument("--anchor", type=float,
+                     help="0 to 1: the tuned model keeps more of what it knew on its own (an export), at some cost "
+                          "to learning your facts; 0, the default, is off (the app's \"Hold on to what it knew\")")
     adv.add_argument("--save-every", type=int)
     adv.add_argument("--eval-every", type=int)
     adv.add_argument("--seed", type=int)
