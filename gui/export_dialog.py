@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from core.events import ExportCheck, Exported, Progress
 from gui import dialogs
 from gui.context import AppContext
-from gui.jobs import export_job
+from gui.jobs import export_job, export_outlook_job
 from gui.theme import mark_primary
 from gui.widgets import muted
 from gui.wording import for_app
@@ -50,6 +50,10 @@ class ExportDialog(QDialog):
         layout.addWidget(muted("Use your tuned model outside TuneDesk. Every export is loaded back and checked: it "
                                "must answer a set of questions about your documents and general ones as the model "
                                "in the app does."))
+        self.outlook = muted("")  # filled from the run's report on a worker (export_outlook_job)
+        self.outlook.setObjectName("exportOutlook")
+        self.outlook.hide()
+        layout.addWidget(self.outlook)
         form = QFormLayout()
         self.format_combo = QComboBox()
         for key, label in FORMAT_CHOICES:
@@ -104,6 +108,11 @@ class ExportDialog(QDialog):
             buttons.addWidget(button)
         layout.addLayout(buttons)
         self._format_changed()
+        self.ctx.workers.run(export_outlook_job(self.run), "export-outlook", on_success=self._show_outlook)
+
+    def _show_outlook(self, text: str) -> None:
+        self.outlook.setText(for_app(text))
+        self.outlook.setVisible(bool(text))
 
     def fmt(self) -> str:
         return str(self.format_combo.currentData())

@@ -181,3 +181,13 @@ def export_job(run: Path, fmt: str, out: Path, quant: str | None) -> Callable[[E
 
         return export_run(run, fmt, out, quant, on_event=emit, should_stop=should_stop)
     return run_
+
+
+def export_outlook_job(run: Path) -> Callable[[Emit, Stop], str]:
+    """How an export of the run answers everyday questions on its own (core.evaluation.summary.export_outlook):
+    it reads report.json, so off the Qt main thread."""
+    def run_(emit: Emit, should_stop: Stop) -> str:
+        from core.evaluation.summary import export_outlook
+
+        return export_outlook(run)
+    return run_

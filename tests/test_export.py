@@ -239,6 +239,12 @@ def test_adapter_export_from_the_command_line(export_run, tmp_path, capsys):
     printed = capsys.readouterr()
     assert "✓ adapter loaded with peft onto the base model: 4/4 greedy answers identical" in printed.err
     assert "adapter export passed" in printed.out and "Recorded in" in printed.out
+    from core.evaluation.summary import export_outlook
+
+    outlook = export_outlook(export_run)  # how an export answers everyday questions on its own, from the report
+    assert outlook in printed.out
+    record = printed.out.split("Recorded in ")[1].strip()
+    assert json.loads(Path(record).read_text())["outlook"] == outlook
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["r"] == json.loads((export_run / "adapter" / "adapter_config.json").read_text())["r"]
     assert (out / "tokenizer.json").is_file() and (out / "chat_template.jinja").is_file()

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 from core import projects
 from core.errors import RunError
-from core.evaluation.summary import load_summary, summarize
+from core.evaluation.summary import export_outlook, load_summary, summarize
 from core.locks import run_lock
 from core.run_manage import delete_run, rename_run
 from core.runs import run_state
@@ -109,7 +109,7 @@ REPORT = {
     "created": "2026-01-01T10:05:00",
     "facts": {"questions": 4, "base": 0.25, "tuned": 0.75, "per_document": {}, "per_kind": {},
               "coverage": {"a.md": {"elements": 8, "covered": 7}, "b.txt": {"elements": 4, "covered": 4}}},
-    "general": {"questions": 2, "base": 1.0, "tuned": 0.5},
+    "general": {"questions": 2, "base": 1.0, "tuned": 0.5, "tuned_weights_alone": 0.0},
     "answers": [
         {"q": "Who founded it?", "expected": ["Marta"], "doc": "a.md", "kind": "prose", "base": "Joe",
          "base_correct": False, "tuned": "Marta did", "tuned_correct": True, "answered_by": "tuned"},
@@ -145,6 +145,10 @@ def test_report_in_counts_and_plain_words(tmp_path: Path):
     assert summarize(old).headline() == "Learned 3 of 4 facts from your documents"
     assert [(t.learned, t.total) for t in summarize(old).per_document] == [(2, 3)]
 
+    assert (s.general_alone.learned, s.general_alone.knew_before, s.general_alone.total) == (0, 2, 2)
+    assert s.alone_line() == ("On its own, as an exported model answers: 0 of 2 everyday questions right "
+                              "(the original model: 2 of 2).")
+
     run = tmp_path / "run"
     run.mkdir()
     assert load_summary(run) is None
@@ -152,3 +156,29 @@ def test_report_in_counts_and_plain_words(tmp_path: Path):
     with pytest.raises(RunError) as err:
         load_summary(run)
     assert "cannot be read" in err.value.message and err.value.hint
+
+
+def test_an_export_is_told_how_the_tuned_weights_alone_answer_everyday_questions(tmp_path: Path):
+    """In the app general questions go to the original weights; an exported model has only the tuned ones, so
+    before and after an export the user reads the report's figure for the tuned weights alone, and the setting
+    that keeps more of it when it was off."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"config": {"anchor": 0.0}}))
+    assert export_outlook(run).startswith("This run has no “did it learn?” check yet")
+    old = {**REPORT, "general": {k: v for k, v in REPORT["general"].items() if k != "tuned_weights_alone"}}
+    (run / "report.json").write_text(json.dumps(old))
+    assert export_outlook(run).startswith("This run's “did it learn?” check is older than its on-its-own figure")
+
+    (run / "report.json").write_text(json.dumps(REPORT))
+    said = export_outlook(run)
+    assert said.startswith("On its own, as an exported model answers: 0 of 2 everyday questions right "
+                           "(the original model: 2 of 2).") and "an export cannot" in said
+    assert "train again with --anchor 1" in said
+    (run / "run.json").write_text(json.dumps({"config": {"anchor": 0.5}}))  # already on: no advice to turn it on
+    assert "an export cannot" in export_outlook(run) and "train again" not in export_outlook(run)
+
+    kept = {**REPORT, "general": {**REPORT["general"], "tuned_weights_alone": 1.0}}
+    (run / "report.json").write_text(json.dumps(kept))
+    assert export_outlook(run) == ("On its own, as an exported model answers: 2 of 2 everyday questions right "
+                                   "(the original model: 2 of 2).")

@@ -44,6 +44,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     for name, size in result.files.items():
         print(f"{size / 1e6:10.1f} MB  {name}")
     print(result.summary())
+    print(result.outlook)
     if result.command:
         print(f"Make it an Ollama model with:\n  {result.command}")
     print(f"Recorded in {result.record}")

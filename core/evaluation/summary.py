@@ -70,6 +70,9 @@ class ReportSummary:
     text_weighted: float | None = None
     """Recall with each kind of fact weighed by its share of the documents' words (core/evaluation/weighting.py);
     None for a report written before session 10."""
+    general_alone: Tally | None = None
+    """The general check answered by the tuned weights alone, without the chat's routing: what an export
+    answers. None for a report written before it was measured."""
 
     def headline(self) -> str:
         f = self.facts
@@ -99,6 +102,15 @@ class ReportSummary:
         verdict = "General knowledge kept" if g.learned >= g.knew_before else "Some general knowledge lost"
         return (f"{verdict}: {g.learned} of {g.total} everyday questions answered right "
                 f"(the original model: {g.knew_before} of {g.total}).")
+
+    def alone_line(self) -> str:
+        """The general check as an exported model answers it: the chat sends questions that are not about the
+        documents to the original weights, an export has only the tuned ones (issue #16)."""
+        a = self.general_alone
+        if a is None or not a.total:
+            return ""
+        return (f"On its own, as an exported model answers: {a.learned} of {a.total} everyday questions right "
+                f"(the original model: {a.knew_before} of {a.total}).")
 
 
 def _count(items: list[Item], label: str) -> Tally:
@@ -139,8 +151,12 @@ def summarize(report: dict[str, Any]) -> ReportSummary:
     elements = sum(int(c.get("elements") or 0) for c in coverage.values() if isinstance(c, dict))
     covered = sum(int(c.get("covered") or 0) for c in coverage.values() if isinstance(c, dict))
     weighted = (facts_block.get("text_weighted") or {}).get("tuned")
+    alone = general_block.get("tuned_weights_alone")
+    alone_tally = None if alone is None else Tally("On its own", round(float(alone) * general_tally.total),
+                                                   general_tally.knew_before, general_tally.total)
     return ReportSummary(str(report.get("created") or ""), fact_tally, per_document, per_kind, general_tally,
-                         facts + general, covered, elements, None if weighted is None else float(weighted))
+                         facts + general, covered, elements, None if weighted is None else float(weighted),
+                         alone_tally)
 
 
 def load_summary(run: Path | str) -> ReportSummary | None:
@@ -156,3 +172,31 @@ def load_summary(run: Path | str) -> ReportSummary | None:
     except (OSError, ValueError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise RunError(f"The report of this run cannot be read ({exc}).",
                        "Run the check again: a new report replaces it.") from exc
+
+
+def export_outlook(run: Path | str) -> str:
+    """What an export of `run` will answer to everyday questions, in words, from its "did it learn?" report;
+    shown before an export (the app's Export window) and after it (the CLI, the export's record)."""
+    try:
+        summary = load_summary(run)
+    except RunError:
+        summary = None
+    line = summary.alone_line() if summary is not None else ""
+    if summary is None:
+        return ("This run has no “did it learn?” check yet: it also shows how the tuned model answers everyday "
+                "questions on its own, as an exported model will.")
+    if not line:
+        return ("This run's “did it learn?” check is older than its on-its-own figure: check it again to see how "
+                "the tuned model answers everyday questions on its own, as an exported model will.")
+    alone = summary.general_alone
+    assert alone is not None
+    if alone.learned >= alone.knew_before:
+        return line
+    line += " In the app, questions that are not about your documents go to the original weights; an export cannot."
+    try:
+        anchor = float((RunDir(run).read_run().get("config") or {}).get("anchor") or 0)
+    except (RunError, OSError, ValueError, TypeError, AttributeError):
+        anchor = 0.0
+    if anchor == 0:
+        line += " To keep more of it, train again with --anchor 1 (a trade: it learns your facts less firmly)."
+    return line

@@ -19,6 +19,7 @@ from typing import Any
 
 from core.errors import Cancelled, ConfigError, DiskError, ModelError
 from core.events import ExportCheck, Exported, OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
+from core.evaluation.summary import export_outlook
 from core.export import gguf_file, ollama, verify
 from core.export.base import base_for_export
 from core.export.merge import base_tensors, merged_tensors, read_lora, write_merged_weights
@@ -44,6 +45,8 @@ class ExportResult:
     checks: list[ExportCheck] = field(default_factory=list)
     command: str = ""
     """For ollama: the one line that makes the model in Ollama."""
+    outlook: str = ""
+    """How the exported model answers everyday questions on its own, from the run's report (export_outlook)."""
     record: str = ""
 
     @property
@@ -174,7 +177,7 @@ def export_run(run: Path | str, fmt: str, out: Path | str, quant: str | None = N
     if clash:
         raise DiskError(f"{out} already holds {', '.join(clash)}; the export would overwrite it.",
                         "Choose an empty folder for --out, or move those files away first.")
-    result = ExportResult(fmt, quant, str(out))
+    result = ExportResult(fmt, quant, str(out), outlook=export_outlook(run))
 
     def tick(done: int, total: int) -> None:
         if should_stop():
