@@ -354,6 +354,12 @@ def test_replay_rows_learn_the_base_models_distribution(demo_model_dir: Path, to
              ("Who founded Harbor Lane Bakery?", "Marta Okonkwo founded it in 1987."))
     data = [dataclasses.replace(encode(tokenizer, [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
                                        256), distil=i == 0) for i, (q, a) in enumerate(pairs)]
+    # Recorded in one padded batch, each row's states are its own: the same as that row recorded alone.
+    both = attach_teachers(model, [dataclasses.replace(d, distil=1.0) for d in data], "cpu", "fp32")
+    assert len(data[0].input_ids) != len(data[1].input_ids)  # so one of them is padded
+    for d, batched in zip(data, both):
+        (alone,) = attach_teachers(model, [dataclasses.replace(d, distil=1.0)], "cpu", "fp32")
+        assert _relative(batched.teacher, alone.teacher) < 1e-5  # fp32 sums in another order: ~1e-6
     data = attach_teachers(model, data, "cpu", "fp32")
     assert data[0].teacher.shape == (data[0].answer_tokens, model.config.hidden_size) and data[1].teacher is None
     batch = collate(data, tokenizer.pad_token_id)
