@@ -181,10 +181,10 @@ def export_outlook(run: Path | str) -> str:
         summary = load_summary(run)
     except RunError:
         summary = None
-    line = summary.alone_line() if summary is not None else ""
     if summary is None:
         return ("This run has no “did it learn?” check yet: it also shows how the tuned model answers everyday "
                 "questions on its own, as an exported model will.")
+    line = summary.alone_line()
     if not line:
         return ("This run's “did it learn?” check is older than its on-its-own figure: check it again to see how "
                 "the tuned model answers everyday questions on its own, as an exported model will.")

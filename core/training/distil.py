@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
-from core.training.data import Encoded, answer_positions
+from core.training.data import Encoded, answer_positions, collate
 from core.training.loss import autocast_for, whole_model_reason
 
 
@@ -54,10 +54,11 @@ passes the size of a few training batches."""
 
 
 def _batches(rows: list[int], lengths: list[int]) -> list[list[int]]:
-    """`rows` (sorted by length, so little padding) cut into batches of at most TEACHER_BATCH_TOKENS padded tokens."""
+    """`rows`, sorted shortest first (so little padding, and each row is its batch's longest yet), cut into
+    batches of at most TEACHER_BATCH_TOKENS padded tokens."""
     batches: list[list[int]] = []
     for i in rows:
-        if batches and (len(batches[-1]) + 1) * max(lengths[i], lengths[batches[-1][0]]) <= TEACHER_BATCH_TOKENS:
+        if batches and (len(batches[-1]) + 1) * lengths[i] <= TEACHER_BATCH_TOKENS:
             batches[-1].append(i)
         else:
             batches.append([i])
@@ -87,18 +88,14 @@ def attach_teachers(model: Any, data: list[Encoded], device: str, precision: str
     # padded on the right, so under the causal mask a row's states are its own (the padding comes after them).
     with model.disable_adapter(), torch.no_grad(), autocast_for(precision, device):
         for batch in _batches(rows, lengths):
-            width = max(lengths[i] for i in batch)
-            ids = torch.zeros((len(batch), width), dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for r, i in enumerate(batch):
-                ids[r, : lengths[i]] = torch.tensor(data[i].input_ids)
-                mask[r, : lengths[i]] = 1
-            hidden = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False).last_hidden_state
+            padded = collate([data[i] for i in batch], pad_id=0)  # the pad id is never read under the mask
+            hidden = decoder(input_ids=padded["input_ids"].to(device), use_cache=False,
+                             attention_mask=padded["attention_mask"].to(device)).last_hidden_state[:, :-1]
             for r, i in enumerate(batch):
                 e = data[i]
-                labels = torch.tensor(e.labels, device=device)
-                keep = answer_positions(labels)
-                states = hidden[r, : lengths[i] - 1][keep]
+                labels = padded["labels"][r].to(device)
+                keep = answer_positions(labels)  # never at the padding: its labels are ignored
+                states = hidden[r][keep]
                 weights = torch.full((len(states),), float(e.distil))
                 if e.said_only:  # a document row: held only where the original already says the word
                     weights *= (head(states).argmax(-1) == labels[1:][keep]).float().cpu()
