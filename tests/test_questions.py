@@ -345,3 +345,31 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
 def _in_order(words: list[str], within: list[str]) -> bool:
     rest = iter(within)
     return all(any(w == x for x in rest) for w in words)
+
+
+NEWSLETTER_EN = """# Harbour Rowing Club — Spring Newsletter
+
+The junior squad has grown to 48 rowers this winter. The new pontoon opens on 3 May.
+
+## Regatta
+
+The regatta is on 14 June. Entry costs £12 per crew.
+
+## Committee
+
+Marta Quill chairs the committee this year. Marta Quill also coaches the junior squad on Saturdays.
+"""
+
+
+def test_a_name_is_profiled_by_the_statements_that_say_it_not_by_the_heading_they_sit_under(tmp_path: Path) -> None:
+    """'Tell me about X' is taught every statement that names X. The club's name is in the title that each
+    statement under it carries in its answer; taught as a profile, the model recited the first statements
+    for any question naming the club."""
+    (tmp_path / "newsletter.md").write_text(NEWSLETTER_EN, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts = document_facts(result.elements, result.languages()["newsletter.md"])[0]
+    profiles = {f.questions[0]: f.answer for f in facts if f.questions[0].startswith("Tell me about")}
+    assert any("(Harbour Rowing Club — Spring Newsletter)" in f.answer for f in facts)  # the title is carried
+    assert list(profiles) == ["Tell me about Marta Quill."], profiles
+    said = profiles["Tell me about Marta Quill."].split("\n")
+    assert len(said) >= 2 and all("Marta Quill" in line for line in said)

@@ -337,13 +337,18 @@ def profile_facts(facts: Sequence[Fact], lang: Lang, max_answers: int = 4) -> li
     People ask about the things a document names (a person, a product, a place), not only about
     its sections; a profile ties a name's facts to the name. Names of two words or more, and codes,
     named in two statements or more: a single capitalised word is too often an ordinary word, and a
-    name's only statement is already asked about.
+    name's only statement is already asked about. A name counts where the element itself says it, not
+    in the heading an answer carries after it: otherwise a document's title ('TV Hohenmoor') names
+    every statement under it, and 'Tell me about TV Hohenmoor.' is taught its first two statements,
+    which the model then recites for any question that names the club.
     """
     if lang is NEUTRAL:
         return []
     mentions: dict[str, list[str]] = {}
     for fact in facts:
         for span in find_spans(fact.answer, lang):
+            if span.text not in fact.element:
+                continue  # named only by the heading the answer carries
             if span.kind == "code" or (span.kind == "name" and len(span.text.split()) >= 2):
                 answers = mentions.setdefault(span.text, [])
                 if fact.answer not in answers:
