@@ -18,7 +18,7 @@ import pytest
 from core.dataset.language import lang_for
 from core.dataset.heldout import split_heldout
 from core.dataset.questions import document_facts
-from core.dataset.spans import echo_question, find_spans
+from core.dataset.spans import echo_question, find_spans, fronted
 from core.documents import ingest
 
 HANDBOOK_EN = """# Fernhill Tool Library
@@ -173,6 +173,20 @@ def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, sp
     found = [s for s in find_spans(sentence, lang) if s.text == span]
     assert found, [s.text for s in find_spans(sentence, lang)]
     assert echo_question(sentence, found[0], lang) == expected
+
+
+@pytest.mark.parametrize("sentence,span,expected", [
+    # a thousands separator is part of the number, not the end of a clause
+    ("Business mileage is refunded at 45p per mile for the first 10,000 miles in a tax year", "45p",
+     "At how many p is Business mileage refunded per mile for the first 10,000 miles in a tax year?"),
+    # a clause's comma still ends what the question carries
+    ("The hall is booked for 3 hours, and the caretaker locks up after", "3 hours",
+     "For how many hours is the hall booked?"),
+])
+def test_the_fronted_question_carries_the_rest_of_its_clause(sentence: str, span: str, expected: str) -> None:
+    lang = lang_for("en")
+    found = [s for s in find_spans(sentence, lang) if s.text == span]
+    assert found and fronted(sentence, found[0], lang) == expected
 
 
 @pytest.mark.parametrize("sentence", ["We met at the Seven Sisters pub", "Seven Sisters opens at noon"])

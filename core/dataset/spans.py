@@ -241,7 +241,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         phrase, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
     if subject.split()[0] in ("The", "A", "An", "Our", "Your", "This"):
         subject = subject[0].lower() + subject[1:]
-    tail = re.split(r",| and | who | which ", after)[0].strip()
+    tail = re.split(r",(?!\d)| and | who | which ", after)[0].strip()  # '10,000 miles' is one number, not a clause
     return ask(f"{phrase} {aux} {subject} {' '.join(middle)} {tail}", lang)
 
 
