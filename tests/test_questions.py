@@ -387,3 +387,67 @@ def test_a_name_is_profiled_by_the_statements_that_say_it_not_by_the_heading_the
     assert list(profiles) == ["Tell me about Marta Quill."], profiles
     said = profiles["Tell me about Marta Quill."].split("\n")
     assert len(said) >= 2 and all("Marta Quill" in line for line in said)
+
+
+MANUAL_EN = """# Kestrel K-40 Kettle
+
+## Fault codes
+
+| Code | Meaning | What to do |
+|------|---------|------------|
+| F-12 | Boiled dry | Let it cool for 15 minutes, then refill |
+| F-31 | Lid sensor open | Close the lid firmly |
+
+## Care
+
+The filter is NOT washable in a dishwasher. Descale the kettle every 4 weeks.
+
+Kestrel Home Appliances Ltd.
+
+Helpline 0161 555 0100 (Monday to Friday, 9:00–17:00). Our warranty lasts 2 years (Marta Quill signs every claim after 10 days).
+"""
+
+
+def test_questions_are_asked_as_a_person_would_not_as_a_rule_garbles_them(tmp_path: Path) -> None:
+    """A column headed by a question, a word in capitals for emphasis, a bracketed detail and a line that is only
+    a name each made a question nobody asks ('What is the what to do for F-12?', 'The filter is what washable?',
+    '(when to Friday, …)?', 'Care: What?')."""
+    (tmp_path / "manual.md").write_text(MANUAL_EN, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts = document_facts(result.elements, result.languages()["manual.md"])[0]
+    qa = _qa(facts)
+    answer, keys, kind = qa["F-12: what to do?"]
+    assert kind == "table" and keys == ["15 minutes"] and answer.startswith("F-12, what to do: Let it cool")
+    assert "Fault codes, F-31: what to do?" in qa
+    assert qa["What is the meaning for F-12?"][1] == ["Boiled dry"]  # a plain header is asked as before
+    asked = " ".join(qa)
+    assert "what to do for" not in asked.lower()
+    assert "is what washable" not in asked and not any(q.endswith(": What?") or q == "What?" for q in qa)
+    assert not re.search(r"\([^)]*\b(?:when|what time)\b", asked)  # nothing asked inside a short bracketed detail
+    assert "Care: Descale the kettle every how many weeks?" in qa  # the sentence beside it still is
+    # a bracketed clause of its own is still asked about
+    assert any(keys == ["Marta Quill"] for _, keys, _ in qa.values()), list(qa)
+
+
+@pytest.mark.parametrize("sentence,span", [
+    ("If the form is not signed by 4 June the claim is refused", "4 June"),
+    ("No leave can be taken from 1 December except in an emergency", "1 December"),
+    ("Annual leave is counted in working days and includes 3 days at Christmas", "3 days"),
+    ("Parental leave is available after 12 weeks of service", "12 weeks"),
+])
+def test_no_fronted_question_where_the_rule_would_garble_it(sentence: str, span: str) -> None:
+    """The echo form stays the question for these; the fronted one read 'From when can No leave be taken …?'."""
+    lang = lang_for("en")
+    found = [s for s in find_spans(sentence, lang) if s.text == span]
+    assert found and fronted(sentence, found[0], lang) == ""
+    assert echo_question(sentence, found[0], lang)
+
+
+@pytest.mark.parametrize("code,sentence,days", [
+    ("en", "Core hours apply from Monday to Thursday", "Monday to Thursday"),
+    ("de", "Die Halle ist Montag bis Freitag geöffnet", "Montag bis Freitag"),
+    ("en", "The pool opens Saturday–Sunday at 8:00", "Saturday–Sunday"),
+])
+def test_a_range_of_weekdays_is_one_answer(code: str, sentence: str, days: str) -> None:
+    """Asked as one end of the range, 'from when to Thursday?' has no answer a person would give."""
+    assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "date"] == [days]

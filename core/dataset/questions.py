@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from core.dataset.language import NEUTRAL, Lang, is_plural, lang_for
-from core.dataset.spans import echo_question, find_spans, fronted, key_of, value_type
+from core.dataset.language import NEUTRAL, Lang, asking_phrases, is_plural, lang_for
+from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
 
@@ -192,6 +192,10 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         named = where and _mentions(sentence, where)
         for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
+                if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
+                    continue  # the clause is little but the span ('Corvane Home Appliances.'): 'What?' asks nothing
+                if _in_short_aside(body, span.start):
+                    continue  # 'Service line 0800 … (when, 8:00–18:00)?' asks nothing a person would
                 echo = echo_question(body, span, lang)
                 if not echo or span.text.lower() in echo.lower():
                     continue
@@ -213,6 +217,16 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
     return facts
 
 
+def _in_short_aside(text: str, at: int) -> bool:
+    """Whether position `at` lies inside brackets that hold a detail ('(3 metres)', '(Monday to Friday, 8:00–18:00)'),
+    not a clause of its own ('(Herbert Lenz is not standing again after 12 years)'): fewer than five words."""
+    opened = text.rfind("(", 0, at)
+    if opened < 0 or text.rfind(")", 0, at) > opened:
+        return False
+    closed = text.find(")", at)
+    return len(text[opened + 1: closed if closed >= 0 else len(text)].split()) < 5
+
+
 def clauses(sentence: str) -> list[str]:
     """'Core hours are 10:00 to 15:00; on Fridays they end at 13:00' → its two clauses, each asked alone.
 
@@ -222,6 +236,28 @@ def clauses(sentence: str) -> list[str]:
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [sentence]
     return parts
+
+
+def _is_question(header: str, lang: Lang) -> bool:
+    """A column headed by a question ('What to do', 'Wer kümmert sich'): its first word is one of the language's
+    question words. A phrase's first word counts where it is a question word alone ('what') or no function word
+    ('how' of 'how many'), not a preposition some phrases start with ('in' of 'in which year')."""
+    starts = {p[0] for p in asking_phrases(lang) if len(p) == 1 or p[0] not in FUNCTION_WORDS}
+    first = header.split()[0].lower().strip("¿?¡") if header.split() else ""
+    return first in starts
+
+
+def _question_cell(label: str, said_as: str, header: str, value: str, table: str, kind: str, el: Element,
+                   lang: Lang) -> Fact:
+    """A cell under a question header is asked by its row and that question: 'E-01: what to do?', not 'What is
+    the what to do for E-01?'. The report asks it with the row named as people do, where that differs."""
+    asked = header.strip().rstrip("?:").strip()
+    asked = asked[0].lower() + asked[1:] if asked[1:2].islower() else asked
+    questions = [ask(f"{label}: {asked}", lang)] + ([ask(f"{table}, {label}: {asked}", lang)] if table else [])
+    spoken = [ask(f"{said_as}: {asked}", lang)] if said_as.lower() != label.lower() else []
+    where = f" ({table})" if table else ""
+    return Fact(f"{label}, {as_noun(header, lang)}: {value}{where}", [key_of(value, lang)], questions + spoken, kind,
+                el.source, lang.code, el.text, spoken[0] if spoken else "", spoken)
 
 
 def _mentions(sentence: str, where: str) -> bool:
@@ -246,10 +282,13 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             table = (title or section) if generic else heading_text(el.table) if el.table else section
             h, name = as_noun(header, lang), as_noun(label, lang) if generic else label
             fields = dict(h=h, label=name, title=table)
+            said_as = spoken_name(label, lang)
+            if not generic and _is_question(header, lang):
+                facts.append(_question_cell(label, said_as, header, value, table, kind, el, lang))
+                continue
             questions = _fill(lang.cell_generic if generic else lang.cell, lang, **fields)
             x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
             questions += typed_questions(value, x, subject_of(title), lang, noun=name if generic else h)
-            said_as = spoken_name(label, lang)
             if generic:
                 x_eval = lang.x_of.format(x=lang.x_key.format(key=spoken_name(name, lang)), title=subject_of(title))
             else:

@@ -43,7 +43,7 @@ _CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am
 _DATE = (rf"(?:(?i:{_DAY})\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
-         rf"|\b(?i:{_DAY})\b(?:\s*[–—-]\s*(?i:{_DAY})\b)?")
+         rf"|\b(?i:{_DAY})\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+)(?i:{_DAY})\b)?")
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _SPANS = re.compile(
     rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to)\s*(?:{_CLOCK}))?)"
@@ -145,7 +145,7 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
         return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
     if text.isupper() and len(text) >= 2:
-        return True  # RESET, ECO: buttons and modes
+        return text.lower() not in FUNCTION_WORDS  # RESET, ECO: buttons and modes; 'NOT' is emphasis
     if lang.code == "de":  # every German noun is capitalised: only runs, or words with digits or inner capitals
         return len(words) >= 2 or bool(re.search(r"\d|[a-zäöü][A-ZÄÖÜ]", text))
     return lang is not NEUTRAL
@@ -212,6 +212,8 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
 
 
 AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
+SUBORDINATORS = {"if", "when", "whenever", "unless", "although", "though", "because", "while", "once", "until",
+                 "since", "as", "after", "before", "where"}
 PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until"}
 
 
@@ -234,6 +236,12 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         return ""
     subject, aux, middle = " ".join(words[:idx]), words[idx].lower(), words[idx + 1:]
     if middle and middle[-1].lower() in ("the", "a", "an", "and", "or"):
+        return ""
+    # Where moving the auxiliary takes more than a rule knows, the echo form is the question: a clause
+    # opened by 'if' or 'when', a subject that negates ('No leave can be taken …'), a second verb
+    # ('is counted … and includes 3 days'), a span that heads an 'of' phrase ('after 12 weeks of service').
+    if (words[0].lower() in SUBORDINATORS or words[0].lower() in ("no", "none", "nobody", "nothing")
+            or any(w.lower() in ("and", "or") for w in middle) or re.match(r"\s*of\b", after)):
         return ""
     if span.kind == "number":
         phrase = lang.how_many.format(unit=number_unit(span.text)).strip()
