@@ -167,6 +167,10 @@ def test_german_document_gets_german_questions(documents) -> None:
     ("fr", "Le cours dure dix semaines", "dix semaines", "Le cours dure combien de semaines ?"),
     ("es", "El club tiene doce socios", "doce socios", "¿El club tiene cuántos socios?"),
     ("en", "Leave is 10 – 12 weeks for drivers", "10 – 12 weeks", "Leave is how many weeks for drivers?"),
+    # a date that opens the sentence takes its comma with it; 'vom … bis …' is asked 'wann'
+    ("de", "Am Samstag, 12. April, findet der Markt statt", "Samstag, 12. April", "Wann findet der Markt statt?"),
+    ("de", "In den Ferien vom 14. bis 25. April bleibt die Halle zu", "14. bis 25. April",
+     "In den Ferien wann bleibt die Halle zu?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
@@ -402,7 +406,7 @@ MANUAL_EN = """# Kestrel K-40 Kettle
 
 The filter is NOT washable in a dishwasher. Descale the kettle every 4 weeks.
 
-Kestrel Home Appliances Ltd.
+Kestrel Home Appliances Ltd. Under-5s get a free descaler.
 
 Helpline 0161 555 0100 (Monday to Friday, 9:00–17:00). Our warranty lasts 2 years (Marta Quill signs every claim after 10 days).
 """
@@ -421,7 +425,7 @@ def test_questions_are_asked_as_a_person_would_not_as_a_rule_garbles_them(tmp_pa
     assert "Fault codes, F-31: what to do?" in qa
     assert qa["What is the meaning for F-12?"][1] == ["Boiled dry"]  # a plain header is asked as before
     asked = " ".join(qa)
-    assert "what to do for" not in asked.lower()
+    assert "what to do for" not in asked.lower() and "Under- how many" not in asked
     assert "is what washable" not in asked and not any(q.endswith(": What?") or q == "What?" for q in qa)
     assert not re.search(r"\([^)]*\b(?:when|what time)\b", asked)  # nothing asked inside a short bracketed detail
     assert "Care: Descale the kettle every how many weeks?" in qa  # the sentence beside it still is
@@ -434,6 +438,10 @@ def test_questions_are_asked_as_a_person_would_not_as_a_rule_garbles_them(tmp_pa
     ("No leave can be taken from 1 December except in an emergency", "1 December"),
     ("Annual leave is counted in working days and includes 3 days at Christmas", "3 days"),
     ("Parental leave is available after 12 weeks of service", "12 weeks"),
+    ("Children aged 8 and over may swim alone if they can swim 25 metres", "25 metres"),
+    ("In 2024 the depot was closed for 3 weeks", "3 weeks"),
+    ("The yard has 12 bays for vans", "12 bays"),
+    ("Refunds are only given when you cancel at least 7 days ahead", "7 days"),
 ])
 def test_no_fronted_question_where_the_rule_would_garble_it(sentence: str, span: str) -> None:
     """The echo form stays the question for these; the fronted one read 'From when can No leave be taken …?'."""

@@ -122,7 +122,7 @@ EN = Lang(
 DE = Lang(
     code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
-    drop_before=frozenset({"am", "um", "im", "an"}), time_words=frozenset({"uhr", "h"}),
+    drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",

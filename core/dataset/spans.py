@@ -208,6 +208,8 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
+    if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
+        after = re.sub(r"^\s*,", "", after)
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
 
@@ -240,8 +242,12 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     # Where moving the auxiliary takes more than a rule knows, the echo form is the question: a clause
     # opened by 'if' or 'when', a subject that negates ('No leave can be taken …'), a second verb
     # ('is counted … and includes 3 days'), a span that heads an 'of' phrase ('after 12 weeks of service').
-    if (words[0].lower() in SUBORDINATORS or words[0].lower() in ("no", "none", "nobody", "nothing")
-            or any(w.lower() in ("and", "or") for w in middle) or re.match(r"\s*of\b", after)):
+    # A subject opened by a preposition ('In 2025 the pool is closed …') is no subject either, and 'has' before
+    # its object ('has 60 spaces') is a verb that needs do-support, not an auxiliary.
+    if (any(w.lower() in SUBORDINATORS for w in words[:idx] + middle) or words[0].lower() in PREPOSITIONS
+            or words[0].lower() in ("no", "none", "nobody", "nothing")
+            or any(w.lower() in ("and", "or") for w in middle) or re.match(r"\s*of\b", after)
+            or (aux in ("has", "have", "had") and (not middle or middle[0].lower() in ARTICLES))):
         return ""
     if span.kind == "number":
         phrase = lang.how_many.format(unit=number_unit(span.text)).strip()
