@@ -186,6 +186,9 @@ def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, sp
     # a clause's comma still ends what the question carries
     ("The hall is booked for 3 hours, and the caretaker locks up after", "3 hours",
      "For how many hours is the hall booked?"),
+    # 'after' is a preposition here, not a clause: it moves with the question phrase
+    ("Parental leave is available after 12 weeks for drivers", "12 weeks",
+     "After how many weeks is Parental leave available for drivers?"),
 ])
 def test_the_fronted_question_carries_the_rest_of_its_clause(sentence: str, span: str, expected: str) -> None:
     lang = lang_for("en")

@@ -214,9 +214,12 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
 
 
 AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
-SUBORDINATORS = {"if", "when", "whenever", "unless", "although", "though", "because", "while", "once", "until",
-                 "since", "as", "after", "before", "where"}
-PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until"}
+CLAUSE_OPENERS = {"if", "when", "whenever", "unless", "although", "though", "because", "while", "where"}
+SUBORDINATORS = CLAUSE_OPENERS | {"once", "until", "since", "as", "after", "before"}
+"""Words that open a clause; these six are prepositions too ('available after 12 weeks'), so only a subject
+that holds one is taken for a clause."""
+PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until", "after",
+                "before", "within", "during", "since"}
 
 
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
@@ -244,7 +247,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     # ('is counted … and includes 3 days'), a span that heads an 'of' phrase ('after 12 weeks of service').
     # A subject opened by a preposition ('In 2025 the pool is closed …') is no subject either, and 'has' before
     # its object ('has 60 spaces') is a verb that needs do-support, not an auxiliary.
-    if (any(w.lower() in SUBORDINATORS for w in words[:idx] + middle) or words[0].lower() in PREPOSITIONS
+    if (any(w.lower() in SUBORDINATORS for w in words[:idx]) or any(w.lower() in CLAUSE_OPENERS for w in middle) or words[0].lower() in PREPOSITIONS
             or words[0].lower() in ("no", "none", "nobody", "nothing")
             or any(w.lower() in ("and", "or") for w in middle) or re.match(r"\s*of\b", after)
             or (aux in ("has", "have", "had") and (not middle or middle[0].lower() in ARTICLES))):
