@@ -462,3 +462,20 @@ def test_no_fronted_question_where_the_rule_would_garble_it(sentence: str, span:
 def test_a_range_of_weekdays_is_one_answer(code: str, sentence: str, days: str) -> None:
     """Asked as one end of the range, 'from when to Thursday?' has no answer a person would give."""
     assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "date"] == [days]
+
+
+def test_the_report_asks_what_is_noted_for_a_person_by_their_name() -> None:
+    """An action item's label is a person: the report asked 'When is the priya?' for 'Priya — draft the
+    newsletter by 7 March'."""
+    from core.documents.elements import Element
+
+    items = [Element(kind="list_item", text=text, source="notes.md", headings=("Committee notes", "Action items"))
+             for text in ("Priya — draft the spring newsletter by 7 March", "Gwen Talbot — book the hall for 17 May",
+                          "Water budget: £1,150 for the year")]
+    facts = document_facts(items, "en")[0]
+    asked = {f.answer: f.eval_question for f in facts if f.eval_question}
+    assert asked["Priya: draft the spring newsletter by 7 March (Action items)"] == \
+        "Under Action items, what is noted for Priya?"
+    assert asked["Gwen Talbot: book the hall for 17 May (Action items)"] == \
+        "Under Action items, what is noted for Gwen Talbot?"
+    assert asked["Water budget: £1,150 for the year (Action items)"] == "How much is the water budget?"  # a thing

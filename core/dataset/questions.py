@@ -340,8 +340,12 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         if labelled and where:
             label, value = labelled
             questions = _fill(lang.item, section=where, label=label)
-            typed_ev = eval_typed(value, lang.x_key.format(key=spoken_name(label, lang)), lang, label)
-            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=spoken_name(label, lang))
+            # A person's name is said as written ('Gwen', not 'gwen'), and what is noted for them is an action,
+            # not a thing their name is ('When is the priya?').
+            person = _person(label)
+            said = label if person else spoken_name(label, lang)
+            typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
+            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=said)
             facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             if _person(label) and value[:1].islower():  # an action item: who does it
