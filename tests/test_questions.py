@@ -158,6 +158,8 @@ def test_german_document_gets_german_questions(documents) -> None:
     ("fr", "L'atelier ouvre à 9:30 le samedi", "9:30", "L'atelier ouvre à quelle heure le samedi ?"),
     ("es", "El taller abre a las 9:30 los sábados", "9:30", "¿El taller abre a qué hora los sábados?"),
     ("en", "The deposit is €35 per ladder", "€35", "The deposit is how much per ladder?"),
+    ("en", "Mileage is refunded at 45p per mile", "45p", "Mileage is refunded at how much per mile?"),
+    ("en", "There are 48 places left on the course", "48 places", "There are how many places left on the course?"),
     ("fr", "La caution est de 35 € par échelle", "35 €", "La caution est de combien par échelle ?"),
     # counts written as words, in each language, and what they count
     ("en", "Eleven plot holders have not paid", "Eleven plot", "How many plot holders have not paid?"),
@@ -182,7 +184,7 @@ def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, sp
 @pytest.mark.parametrize("sentence,span,expected", [
     # a thousands separator is part of the number, not the end of a clause
     ("Business mileage is refunded at 45p per mile for the first 10,000 miles in a tax year", "45p",
-     "At how many p is Business mileage refunded per mile for the first 10,000 miles in a tax year?"),
+     "At how much is Business mileage refunded per mile for the first 10,000 miles in a tax year?"),
     # a clause's comma still ends what the question carries
     ("The hall is booked for 3 hours, and the caretaker locks up after", "3 hours",
      "For how many hours is the hall booked?"),
@@ -479,3 +481,16 @@ def test_the_report_asks_what_is_noted_for_a_person_by_their_name() -> None:
     assert asked["Gwen Talbot: book the hall for 17 May (Action items)"] == \
         "Under Action items, what is noted for Gwen Talbot?"
     assert asked["Water budget: £1,150 for the year (Action items)"] == "How much is the water budget?"  # a thing
+
+
+@pytest.mark.parametrize("code,value,key", [
+    ("de", "Parkplatz vor der Sporthalle, Lindenweg 4", "Parkplatz vor der"),  # a house number: any '4' would pass
+    ("en", "fix the water trough by plot 17 before 15 March", "15 March"),  # the next span that says something
+    ("en", "48 places", "48 places"),  # a number with what it counts is the answer
+    ("en", "12", "12"),
+])
+def test_the_reports_answer_key_is_not_a_bare_number_inside_the_value(code: str, value: str, key: str) -> None:
+    """The report grades an answer by whether it contains the key: a bare '4' would count any answer with a 4."""
+    from core.dataset.spans import key_of
+
+    assert key_of(value, lang_for(code)) == key

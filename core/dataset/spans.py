@@ -49,7 +49,8 @@ _SPANS = re.compile(
     rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to)\s*(?:{_CLOCK}))?)"
     rf"|(?P<date>\b{_DATE})"
     r"|(?P<phone>\+?\(?\d[\d()/.-]*(?:\s\d[\d()/.-]*){1,4}(?=\D|$))"
-    rf"|(?P<money>(?:[€$£]|\b(?:CHF|EUR|USD|GBP)\b)\s?{_NUMBER}|\b{_NUMBER}\s?(?:[€$£p]\B|[€$£]|(?:CHF|EUR|USD|GBP|euros?|Euro|dollars?|pounds?|francs?|pence)\b))"
+    rf"|(?P<money>(?:[€$£]|\b(?:CHF|EUR|USD|GBP)\b)\s?{_NUMBER}|\b{_NUMBER}p\b(?!\.)"  # 45p, not '48 places'
+    rf"|\b{_NUMBER}\s?(?:[€$£]|(?:CHF|EUR|USD|GBP|euros?|Euro|dollars?|pounds?|francs?|pence)\b))"
     r"|(?P<code>\b[A-Z]{1,4}-?\d{1,4}[A-Z]?\b)"
     r"|(?P<year>\b(?:1[6-9]|20)\d{2}\b)"
     rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b)"
@@ -152,8 +153,12 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
 
 
 def key_of(text: str, lang: Lang) -> str:
-    """The part of a value that a right answer must say: its first span, else its first words."""
-    spans = find_spans(text, lang)
+    """The part of a value that a right answer must say: its first span, else its first words.
+
+    A bare number inside the value ('Lindenweg 4', 'by plot 17 before 15 March') is not that part: any answer
+    with a 4 in it would count as recalled. The next span is, else the value's first words."""
+    spans = [s for s in find_spans(text, lang)
+             if not (s.kind == "number" and s.start > 0 and not number_unit(s.text))]
     if spans:
         return spans[0].text
     words = text.split()
