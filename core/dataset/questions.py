@@ -249,17 +249,15 @@ def _is_question(header: str, lang: Lang) -> bool:
     return first in starts
 
 
-def _question_cell(label: str, said_as: str, header: str, value: str, table: str, kind: str, el: Element,
-                   lang: Lang) -> Fact:
-    """A cell under a question header is asked by its row and that question: 'E-01: what to do?', not 'What is
-    the what to do for E-01?'. The report asks it with the row named as people do, where that differs."""
+def _question_wordings(label: str, said_as: str, header: str, table: str, lang: Lang) -> tuple[list[str], list[str]]:
+    """(questions, spoken) for a cell under a question header, asked by its row and that question: 'E-01: what to
+    do?', not 'What is the what to do for E-01?'. Spoken, the row named as people do, where that differs: the
+    report's wording for it (no wording of its own otherwise, rather than a training question reworded)."""
     asked = header.strip().rstrip("?:").strip()
     asked = asked[0].lower() + asked[1:] if asked[1:2].islower() else asked
     questions = [ask(f"{label}: {asked}", lang)] + ([ask(f"{table}, {label}: {asked}", lang)] if table else [])
     spoken = [ask(f"{said_as}: {asked}", lang)] if said_as.lower() != label.lower() else []
-    where = f" ({table})" if table else ""
-    return Fact(f"{label}, {as_noun(header, lang)}: {value}{where}", [key_of(value, lang)], questions + spoken, kind,
-                el.source, lang.code, el.text, spoken[0] if spoken else "", spoken)
+    return questions, spoken
 
 
 def _mentions(sentence: str, where: str) -> bool:
@@ -286,22 +284,25 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             fields = dict(h=h, label=name, title=table)
             said_as = spoken_name(label, lang)
             if not generic and _is_question(header, lang):
-                facts.append(_question_cell(label, said_as, header, value, table, kind, el, lang))
-                continue
-            questions = _fill(lang.cell_generic if generic else lang.cell, lang, **fields)
-            x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
-            questions += typed_questions(value, x, subject_of(title), lang, noun=name if generic else h)
-            if generic:
-                x_eval = lang.x_of.format(x=lang.x_key.format(key=spoken_name(name, lang)), title=subject_of(title))
+                questions, spoken = _question_wordings(label, said_as, header, table, lang)
+                ev = spoken[:1]
             else:
-                x_eval = lang.x_cell.format(h=h, label=said_as)
-            noun = name if generic else h
-            ev = [eval_typed(value, x_eval, lang, noun)] if eval_typed(value, x_eval, lang, noun) else _fill(
-                [lang.eval_cell_generic if generic else lang.eval_cell], lang,
-                **{**fields, "label": spoken_name(name, lang) if generic else said_as, "title": subject_of(title)})
-            spoken: list[str] = []
-            if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
-                spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
+                questions = _fill(lang.cell_generic if generic else lang.cell, lang, **fields)
+                x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
+                questions += typed_questions(value, x, subject_of(title), lang, noun=name if generic else h)
+                if generic:
+                    x_eval = lang.x_of.format(x=lang.x_key.format(key=spoken_name(name, lang)),
+                                              title=subject_of(title))
+                else:
+                    x_eval = lang.x_cell.format(h=h, label=said_as)
+                noun = name if generic else h
+                typed_ev = eval_typed(value, x_eval, lang, noun)
+                ev = [typed_ev] if typed_ev else _fill(
+                    [lang.eval_cell_generic if generic else lang.eval_cell], lang,
+                    **{**fields, "label": spoken_name(name, lang) if generic else said_as, "title": subject_of(title)})
+                spoken = []
+                if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
+                    spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
             # Subject first, then the value, as the row reads: 'Ladder, loan period: 3 days (Loans)'.
             said, where = (name if generic else f"{label}, {h}"), f" ({table})" if table else ""
             facts.append(Fact(f"{said}: {value}{where}", [key_of(value, lang)], questions + spoken, kind, el.source,
