@@ -26,6 +26,8 @@ class Lang:
     what: str
     by_whom: tuple[str, str]
     """(preposition, phrase): 'by X' → 'by whom'."""
+    who: str
+    """Replaces a person's name where it is the one acting ('Our safety lead is Gemma Oduya' → 'is who')."""
     when: str
     which_year: str
     what_time: str
@@ -80,16 +82,23 @@ class Lang:
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
+    prepositions: frozenset[str] = frozenset()
+    """A name after one is where or with whom something is ('at Mill Lane', 'bei Gisela Brandt'), asked 'what'."""
+    joins: frozenset[str] = frozenset()
+    """Conjunctions that, after a comma, start a clause of its own ('…, but the gym opens at 9')."""
     counts: frozenset[str] = frozenset()
     """Numbers written as words, two to twenty and the tens ('eleven plot holders' is asked 'how many plot
     holders'). Not 'one' / 'ein' / 'un' / 'uno': those are articles and pronouns as often as counts."""
 
 
 EN = Lang(
-    code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
+    code="en", what="what", by_whom=("by", "by whom"), who="who", when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
     drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
+    prepositions=frozenset("""in on at from to by of for with near into through until after before within during
+    since""".split()),
+    joins=frozenset({"and", "but"}),
     generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
                                "specification", "spec", "setting", "amount", ""}),
     open_q="", close_q="?",
@@ -120,10 +129,13 @@ EN = Lang(
 )
 
 DE = Lang(
-    code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
+    code="de", what="was", by_whom=("von", "von wem"), who="wer", when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
     drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
+    prepositions=frozenset("""an auf aus bei bis durch für gegen hinter in mit nach neben ohne seit über um unter von
+    vor während wegen zu zwischen ab am im vom zum zur beim ins""".split()),
+    joins=frozenset({"und", "aber", "sondern"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",
     cell=("Was ist {h} bei {label}?", "{title}: Wie lautet {h} für {label}?", "Für {label}: {h}?"),
@@ -150,10 +162,13 @@ DE = Lang(
 )
 
 FR = Lang(
-    code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
+    code="fr", what="quoi", by_whom=("par", "par qui"), who="qui", when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
     drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
+    prepositions=frozenset("""à au aux de du des en dans par pour avec sans sous sur chez entre vers depuis pendant
+    avant après contre""".split()),
+    joins=frozenset({"et", "mais"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
     open_q="", close_q=" ?",
     cell=("Pour {label}, quelle est la valeur de « {h} » ?", "{title} : pour {label}, « {h} » ?",
@@ -181,10 +196,13 @@ FR = Lang(
 )
 
 ES = Lang(
-    code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
+    code="es", what="qué", by_whom=("por", "por quién"), who="quién", when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
     drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
+    prepositions=frozenset("""a al de del en con por para sin sobre entre hasta desde hacia según tras ante bajo
+    contra durante""".split()),
+    joins=frozenset({"y", "pero", "sino"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",
     cell=("¿Cuál es el valor de «{h}» para {label}?", "{title}: para {label}, ¿«{h}»?",
@@ -212,7 +230,7 @@ ES = Lang(
 )
 
 NEUTRAL = Lang(
-    code="", what="?", by_whom=("", "?"), when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
+    code="", what="?", by_whom=("", "?"), who="?", when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
     which_code="?", which_number="?", drop_before=frozenset(), time_words=frozenset(), pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
@@ -247,11 +265,9 @@ def lang_for(code: str) -> Lang:
 
 def asking_phrases(lang: Lang) -> list[tuple[str, ...]]:
     """The language's question phrases as lowercase words, longest first ('how many', 'wie viel Uhr', 'when'):
-    what a question shortened to its key words keeps (core/dataset/examples.py key_wording). 'Who' is its
-    item and person templates' first word: the language has no other field for it."""
-    who = [t.split()[0] for t in (*lang.item_who[:1], dict(lang.typed).get("person", "")) if t and t[0] != "{"]
+    what a question shortened to its key words keeps (core/dataset/examples.py key_wording)."""
     phrases = (lang.what, lang.when, lang.which_year, lang.what_time, lang.what_time_bare, lang.how_much,
-               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], *who)
+               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], lang.who)
     words = {tuple(w.lower().strip("¿?¡") for w in p.split() if w.strip("¿?¡")) for p in phrases}
     return sorted((p for p in words if p), key=len, reverse=True)
 

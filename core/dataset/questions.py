@@ -190,7 +190,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         first = sentence.split()[0].lower().strip(",.")
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
-        for body in clauses(sentence.rstrip(".!? ")):
+        for body in clauses(sentence.rstrip(".!? "), lang):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
                     continue  # the clause is little but the span ('Corvane Home Appliances.'): 'What?' asks nothing
@@ -229,12 +229,15 @@ def _in_short_aside(text: str, at: int) -> bool:
     return len(text[opened + 1: closed if closed >= 0 else len(text)].split()) < 5
 
 
-def clauses(sentence: str) -> list[str]:
+def clauses(sentence: str, lang: Lang) -> list[str]:
     """'Core hours are 10:00 to 15:00; on Fridays they end at 13:00' → its two clauses, each asked alone.
 
-    A question echoing a whole two-clause sentence is far from anything a person asks; ';' and ' — '
-    separate clauses in every supported language. Clauses of fewer than three words stay joined."""
-    parts = [p.strip(" ,") for p in re.split(r";\s+|\s[—–]\s", sentence) if p.strip(" ,")]
+    A question echoing a whole many-clause sentence is far from anything a person asks, and its answer, the
+    whole sentence, is what the model then says to any question like it. ';', ' — ', ': ' and a comma before
+    a joining conjunction of the language (', but', ', und', ', mais', ', pero') separate clauses. Clauses of
+    fewer than three words stay joined ('Note: …', 'apples, pears, and plums')."""
+    joins = "|".join(sorted(map(re.escape, lang.joins), key=len, reverse=True)) or "$^"
+    parts = [p.strip(" ,") for p in re.split(rf";\s+|\s[—–]\s|:\s+|,\s+(?:{joins})\s+", sentence) if p.strip(" ,")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [sentence]
     return parts
