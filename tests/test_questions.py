@@ -235,6 +235,15 @@ def test_a_sentence_of_several_clauses_is_asked_clause_by_clause(code: str, sent
     assert clauses(sentence, lang_for(code)) == parts
 
 
+def test_a_clause_asked_alone_is_answered_as_a_sentence(tmp_path: Path) -> None:
+    (tmp_path / "shop.md").write_text("# Corner shop\n\nThe shop closes at 17:00 on weekdays; on Sundays it opens "
+                                      "at 10:00 and closes at noon.\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    facts = document_facts(result.elements, "en")[0]
+    answers = {f.answer for f in facts if f.keys == ["10:00"]}
+    assert answers and all(a.startswith("On Sundays it opens at 10:00") for a in answers), answers
+
+
 def test_a_letters_sign_off_is_no_name() -> None:
     assert not [s for s in find_spans("Mit freundlichen Grüßen Ihr Vorstand", lang_for("de")) if s.kind == "name"]
 

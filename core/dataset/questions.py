@@ -208,7 +208,8 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # The statement, subject first (how the passage says it), its clause alone when the sentence has
                 # several; its section after it. The model continues the question's subject into the value,
                 # the order it read the fact in, instead of producing the value before anything names it.
-                answer = f"{context} {body}." if context else f"{body}."
+                said = sentence_case(body)  # a clause after ';' or ', but' is a sentence of its own in the answer
+                answer = f"{context} {said}." if context else f"{said}."
                 if where and not named and not context and not where.endswith("?"):
                     answer = f"{answer} ({where})"
                 asked = [question] + ([prefix + natural] if natural else [])
@@ -217,6 +218,12 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev))
     return facts
+
+
+def sentence_case(text: str) -> str:
+    """'on Fridays core hours end at 13:00' → 'On Fridays …'; a word with capitals of its own ('eBay') is left."""
+    first = text.split()[0] if text.split() else ""
+    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
 
 
 def _in_short_aside(text: str, at: int) -> bool:
