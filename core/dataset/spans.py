@@ -142,8 +142,10 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
     words = text.split()
     if _MONTH_RE.match(words[0]):
         return False
-    if any(w.lower() in ARTICLES or w.lower() in lang.pronouns for w in words[1:] if w[:1].isupper()):
-        return False  # 'Grüßen Ihr Vorstand' (a letter's sign-off): no name has a capitalised pronoun inside it
+    # 'Grüßen Ihr Vorstand' (a letter's sign-off): no name has a capitalised pronoun inside it (an article it
+    # may: 'Hotel La Palma')
+    if any(w.lower() in lang.pronouns for w in words[1:] if w[:1].isupper()):
+        return False
     if start == 0 or re.search(r"[.!?:]\s*$", sentence[:start]):
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
         return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
