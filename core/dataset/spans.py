@@ -39,7 +39,7 @@ def _alternation(words: str) -> str:
 
 _MONTH = _alternation(MONTHS)
 _DAY = _alternation(WEEKDAYS)
-_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|[ap]\.m\b\.?))?|\d{1,2}\s*(?:am|pm|Uhr)\b|\d{1,2}\s*[ap]\.m\b\.?"
 _DATE = (rf"(?:(?i:{_DAY})\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
