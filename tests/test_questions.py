@@ -176,6 +176,9 @@ def test_german_document_gets_german_questions(documents) -> None:
     # a date's closing comma goes with it wherever it stands ('Ab wann, leitet …' was asked)
     ("de", "Ab Montag, 3. März, leitet Jörg Ellmers den Kurs", "Montag, 3. März", "Ab wann leitet Jörg Ellmers den Kurs?"),
     ("de", "Das Fest beginnt am Sonntag, 6. Juli, um 11:00 Uhr", "Sonntag, 6. Juli", "Das Fest beginnt wann um 11:00 Uhr?"),
+    # a weekday that recurs is asked 'when' ('published every when?' was asked)
+    ("en", "Rotas are published every Friday", "Friday", "Rotas are published when?"),
+    ("de", "Die Rotas erscheinen jeden Freitag", "Freitag", "Die Rotas erscheinen wann?"),
     # 'p.m.' is a time's, not a count of 'p' ('at how many p .m.' was asked)
     ("en", "The shop closes at 5 p.m. on weekdays", "5 p.m.", "The shop closes at what time on weekdays?"),
     # a person where they act or are named is asked 'who' ('Our safety officer is what?' was asked)

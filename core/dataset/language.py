@@ -41,7 +41,8 @@ class Lang:
     which_number: str
     """A phone or reference number."""
     drop_before: frozenset[str]
-    """Prepositions that the question phrase replaces with the span ('on 4 June' → 'when')."""
+    """Words before a date or time that the question phrase replaces with it ('on 4 June', 'every Monday' →
+    'when')."""
     time_words: frozenset[str]
     """Words that follow a time and go with it ('10:00 Uhr')."""
     pronouns: frozenset[str]
@@ -94,7 +95,7 @@ class Lang:
 EN = Lang(
     code="en", what="what", by_whom=("by", "by whom"), who="who", when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
-    drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
+    drop_before=frozenset({"on", "at", "in", "every"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
     prepositions=frozenset("""in on at from to by of for with near into through until after before within during
     since""".split()),
@@ -131,7 +132,7 @@ EN = Lang(
 DE = Lang(
     code="de", what="was", by_whom=("von", "von wem"), who="wer", when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
-    drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
+    drop_before=frozenset({"am", "um", "im", "an", "vom", "jeden", "jede"}), time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
     prepositions=frozenset("""an auf aus bei bis durch für gegen hinter in mit nach neben ohne seit über um unter von
     vor während wegen zu zwischen ab am im vom zum zur beim ins""".split()),
@@ -164,7 +165,7 @@ DE = Lang(
 FR = Lang(
     code="fr", what="quoi", by_whom=("par", "par qui"), who="qui", when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
-    drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
+    drop_before=frozenset({"le", "à", "en", "chaque"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
     prepositions=frozenset("""à au aux de du des en dans par pour avec sans sous sur chez entre vers depuis pendant
     avant après contre""".split()),
@@ -198,7 +199,7 @@ FR = Lang(
 ES = Lang(
     code="es", what="qué", by_whom=("por", "por quién"), who="quién", when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
-    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "cada"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
     prepositions=frozenset("""a al de del en con por para sin sobre entre hasta desde hacia según tras ante bajo
     contra durante""".split()),
