@@ -395,7 +395,7 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
         assert keyed >= 2, name  # in each language
     # The same in another process: a run prepared again (or on a server) trains on the same questions.
     script = ("import json, sys; from pathlib import Path; from core.documents import ingest; "
-              "from core.dataset.questions import clauses, document_facts; "
+              "from core.dataset.questions import document_facts; "
               "from core.dataset.examples import taught_wordings, word_rarity; "
               "r = ingest([Path(sys.argv[1])]); langs = r.languages(); out = []\n"
               "for name in sorted(langs):\n"
