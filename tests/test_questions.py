@@ -17,7 +17,7 @@ import pytest
 
 from core.dataset.language import lang_for
 from core.dataset.heldout import split_heldout
-from core.dataset.questions import clauses, document_facts
+from core.dataset.questions import document_facts
 from core.dataset.spans import echo_question, find_spans, fronted
 from core.documents import ingest
 
@@ -173,19 +173,6 @@ def test_german_document_gets_german_questions(documents) -> None:
     ("de", "Am Samstag, 12. April, findet der Markt statt", "Samstag, 12. April", "Wann findet der Markt statt?"),
     ("de", "In den Ferien vom 14. bis 25. April bleibt die Halle zu", "14. bis 25. April",
      "In den Ferien wann bleibt die Halle zu?"),
-    # a date's closing comma goes with it wherever it stands ('Ab wann, leitet …' was asked)
-    ("de", "Ab Montag, 3. März, leitet Jörg Ellmers den Kurs", "Montag, 3. März", "Ab wann leitet Jörg Ellmers den Kurs?"),
-    ("de", "Das Fest beginnt am Sonntag, 6. Juli, um 11:00 Uhr", "Sonntag, 6. Juli", "Das Fest beginnt wann um 11:00 Uhr?"),
-    # a weekday that recurs is asked 'when' ('published every when?' was asked)
-    ("en", "Rotas are published every Friday", "Friday", "Rotas are published when?"),
-    ("de", "Die Rotas erscheinen jeden Freitag", "Freitag", "Die Rotas erscheinen wann?"),
-    # 'p.m.' is a time's, not a count of 'p' ('at how many p .m.' was asked)
-    ("en", "The shop closes at 5 p.m. on weekdays", "5 p.m.", "The shop closes at what time on weekdays?"),
-    # a person where they act or are named is asked 'who' ('Our safety officer is what?' was asked)
-    ("en", "Our safety officer is Dana Whitcombe", "Dana Whitcombe", "Our safety officer is who?"),
-    ("en", "Declan Moss will chase the late payers", "Declan Moss", "Who will chase the late payers?"),
-    ("de", "Die Kasse führt Jörg Ellmers", "Jörg Ellmers", "Die Kasse führt wer?"),
-    ("de", "Neu im Vorstand (Jörg Ellmers übernimmt die Kasse)", "Jörg Ellmers", "Neu im Vorstand (wer übernimmt die Kasse)?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
@@ -209,48 +196,6 @@ def test_the_fronted_question_carries_the_rest_of_its_clause(sentence: str, span
     lang = lang_for("en")
     found = [s for s in find_spans(sentence, lang) if s.text == span]
     assert found and fronted(sentence, found[0], lang) == expected
-
-
-@pytest.mark.parametrize("code,sentence,span", [
-    ("en", "The meeting is at Ferris Hall", "Ferris Hall"),  # a place: after a preposition
-    ("en", "Mill Lane car park has 19 spaces", "Mill Lane"),  # opening the sentence, no verb after it
-    ("de", "Anmeldung bei Jörg Ellmers im Vereinsheim", "Jörg Ellmers"),
-    ("de", "Wir danken Jörg Ellmers für zwölf Jahre", "Jörg Ellmers"),  # the object: 'wem', not 'wer'
-])
-def test_a_name_is_not_asked_who_where_it_is_a_place_or_an_object(code: str, sentence: str, span: str) -> None:
-    lang = lang_for(code)
-    found = [s for s in find_spans(sentence, lang) if s.text == span]
-    assert found, [s.text for s in find_spans(sentence, lang)]
-    assert not re.search(r"\b(?:who|wer)\b", echo_question(sentence, found[0], lang), re.IGNORECASE)
-
-
-@pytest.mark.parametrize("code,sentence,parts", [
-    ("de", "Der Sommer war heiß, aber im Freibad war viel los: Die Schwimmgruppe ist auf 31 Kinder gewachsen, und "
-     "die Wasserballer sind in die Landesliga aufgestiegen",
-     ["Der Sommer war heiß", "im Freibad war viel los", "Die Schwimmgruppe ist auf 31 Kinder gewachsen",
-      "die Wasserballer sind in die Landesliga aufgestiegen"]),
-    ("en", "The shop closes at 17:00, but the café stays open until 19:00",
-     ["The shop closes at 17:00", "the café stays open until 19:00"]),
-    ("en", "We sell apples, pears, and plums", ["We sell apples, pears, and plums"]),  # a list, not two clauses
-    ("en", "Note: the gate is locked at 20:00", ["Note: the gate is locked at 20:00"]),
-])
-def test_a_sentence_of_several_clauses_is_asked_clause_by_clause(code: str, sentence: str, parts: list[str]) -> None:
-    """Asked whole, a four-clause sentence was one question whose answer, the whole sentence, the tuned model then
-    gave to any question in the language."""
-    assert clauses(sentence, lang_for(code)) == parts
-
-
-def test_a_clause_asked_alone_is_answered_as_a_sentence(tmp_path: Path) -> None:
-    (tmp_path / "shop.md").write_text("# Corner shop\n\nThe shop closes at 17:00 on weekdays; on Sundays it opens "
-                                      "at 10:00 and closes at noon.\n", encoding="utf-8")
-    result = ingest([tmp_path])
-    facts = document_facts(result.elements, "en")[0]
-    answers = {f.answer for f in facts if f.keys == ["10:00"]}
-    assert answers and all(a.startswith("On Sundays it opens at 10:00") for a in answers), answers
-
-
-def test_a_letters_sign_off_is_no_name() -> None:
-    assert not [s for s in find_spans("Mit freundlichen Grüßen Ihr Vorstand", lang_for("de")) if s.kind == "name"]
 
 
 @pytest.mark.parametrize("sentence", ["We met at the Seven Sisters pub", "Seven Sisters opens at noon"])

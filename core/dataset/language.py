@@ -26,8 +26,6 @@ class Lang:
     what: str
     by_whom: tuple[str, str]
     """(preposition, phrase): 'by X' → 'by whom'."""
-    who: str
-    """Replaces a person's name where it is the one acting ('Our safety lead is Gemma Oduya' → 'is who')."""
     when: str
     which_year: str
     what_time: str
@@ -41,8 +39,7 @@ class Lang:
     which_number: str
     """A phone or reference number."""
     drop_before: frozenset[str]
-    """Words before a date or time that the question phrase replaces with it ('on 4 June', 'every Monday' →
-    'when')."""
+    """Prepositions that the question phrase replaces with the span ('on 4 June' → 'when')."""
     time_words: frozenset[str]
     """Words that follow a time and go with it ('10:00 Uhr')."""
     pronouns: frozenset[str]
@@ -83,23 +80,16 @@ class Lang:
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
-    prepositions: frozenset[str] = frozenset()
-    """A name after one is where or with whom something is ('at Mill Lane', 'bei Gisela Brandt'), asked 'what'."""
-    joins: frozenset[str] = frozenset()
-    """Conjunctions that, after a comma, start a clause of its own ('…, but the gym opens at 9')."""
     counts: frozenset[str] = frozenset()
     """Numbers written as words, two to twenty and the tens ('eleven plot holders' is asked 'how many plot
     holders'). Not 'one' / 'ein' / 'un' / 'uno': those are articles and pronouns as often as counts."""
 
 
 EN = Lang(
-    code="en", what="what", by_whom=("by", "by whom"), who="who", when="when", which_year="in which year",
+    code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
-    drop_before=frozenset({"on", "at", "in", "every"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
+    drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
-    prepositions=frozenset("""in on at from to by of for with near into through until after before within during
-    since""".split()),
-    joins=frozenset({"and", "but"}),
     generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
                                "specification", "spec", "setting", "amount", ""}),
     open_q="", close_q="?",
@@ -130,13 +120,10 @@ EN = Lang(
 )
 
 DE = Lang(
-    code="de", what="was", by_whom=("von", "von wem"), who="wer", when="wann", which_year="in welchem Jahr",
+    code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
-    drop_before=frozenset({"am", "um", "im", "an", "vom", "jeden", "jede"}), time_words=frozenset({"uhr", "h"}),
+    drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
-    prepositions=frozenset("""an auf aus bei bis durch für gegen hinter in mit nach neben ohne seit über um unter von
-    vor während wegen zu zwischen ab am im vom zum zur beim ins""".split()),
-    joins=frozenset({"und", "aber", "sondern"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",
     cell=("Was ist {h} bei {label}?", "{title}: Wie lautet {h} für {label}?", "Für {label}: {h}?"),
@@ -163,13 +150,10 @@ DE = Lang(
 )
 
 FR = Lang(
-    code="fr", what="quoi", by_whom=("par", "par qui"), who="qui", when="quand", which_year="en quelle année",
+    code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
-    drop_before=frozenset({"le", "à", "en", "chaque"}), time_words=frozenset({"h", "heures"}),
+    drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
-    prepositions=frozenset("""à au aux de du des en dans par pour avec sans sous sur chez entre vers depuis pendant
-    avant après contre""".split()),
-    joins=frozenset({"et", "mais"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
     open_q="", close_q=" ?",
     cell=("Pour {label}, quelle est la valeur de « {h} » ?", "{title} : pour {label}, « {h} » ?",
@@ -197,13 +181,10 @@ FR = Lang(
 )
 
 ES = Lang(
-    code="es", what="qué", by_whom=("por", "por quién"), who="quién", when="cuándo", which_year="en qué año",
+    code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
-    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "cada"}), time_words=frozenset({"h", "horas"}),
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
-    prepositions=frozenset("""a al de del en con por para sin sobre entre hasta desde hacia según tras ante bajo
-    contra durante""".split()),
-    joins=frozenset({"y", "pero", "sino"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",
     cell=("¿Cuál es el valor de «{h}» para {label}?", "{title}: para {label}, ¿«{h}»?",
@@ -231,7 +212,7 @@ ES = Lang(
 )
 
 NEUTRAL = Lang(
-    code="", what="?", by_whom=("", "?"), who="?", when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
+    code="", what="?", by_whom=("", "?"), when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
     which_code="?", which_number="?", drop_before=frozenset(), time_words=frozenset(), pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
@@ -266,9 +247,11 @@ def lang_for(code: str) -> Lang:
 
 def asking_phrases(lang: Lang) -> list[tuple[str, ...]]:
     """The language's question phrases as lowercase words, longest first ('how many', 'wie viel Uhr', 'when'):
-    what a question shortened to its key words keeps (core/dataset/examples.py key_wording)."""
+    what a question shortened to its key words keeps (core/dataset/examples.py key_wording). 'Who' is its
+    item and person templates' first word: the language has no other field for it."""
+    who = [t.split()[0] for t in (*lang.item_who[:1], dict(lang.typed).get("person", "")) if t and t[0] != "{"]
     phrases = (lang.what, lang.when, lang.which_year, lang.what_time, lang.what_time_bare, lang.how_much,
-               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], lang.who)
+               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], *who)
     words = {tuple(w.lower().strip("¿?¡") for w in p.split() if w.strip("¿?¡")) for p in phrases}
     return sorted((p for p in words if p), key=len, reverse=True)
 

@@ -190,7 +190,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         first = sentence.split()[0].lower().strip(",.")
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
-        for body in clauses(sentence.rstrip(".!? "), lang):
+        for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
                     continue  # the clause is little but the span ('Corvane Home Appliances.'): 'What?' asks nothing
@@ -208,8 +208,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # The statement, subject first (how the passage says it), its clause alone when the sentence has
                 # several; its section after it. The model continues the question's subject into the value,
                 # the order it read the fact in, instead of producing the value before anything names it.
-                said = sentence_case(body)  # a clause after ';' or ', but' is a sentence of its own in the answer
-                answer = f"{context} {said}." if context else f"{said}."
+                answer = f"{context} {body}." if context else f"{body}."
                 if where and not named and not context and not where.endswith("?"):
                     answer = f"{answer} ({where})"
                 asked = [question] + ([prefix + natural] if natural else [])
@@ -218,12 +217,6 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev))
     return facts
-
-
-def sentence_case(text: str) -> str:
-    """'on Fridays core hours end at 13:00' → 'On Fridays …'; a word with capitals of its own ('eBay') is left."""
-    first = text.split()[0] if text.split() else ""
-    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
 
 
 def _in_short_aside(text: str, at: int) -> bool:
@@ -236,15 +229,12 @@ def _in_short_aside(text: str, at: int) -> bool:
     return len(text[opened + 1: closed if closed >= 0 else len(text)].split()) < 5
 
 
-def clauses(sentence: str, lang: Lang) -> list[str]:
+def clauses(sentence: str) -> list[str]:
     """'Core hours are 10:00 to 15:00; on Fridays they end at 13:00' → its two clauses, each asked alone.
 
-    A question echoing a whole many-clause sentence is far from anything a person asks, and its answer, the
-    whole sentence, is what the model then says to any question like it. ';', ' — ', ': ' and a comma before
-    a joining conjunction of the language (', but', ', und', ', mais', ', pero') separate clauses. Clauses of
-    fewer than three words stay joined ('Note: …', 'apples, pears, and plums')."""
-    joins = "|".join(sorted(map(re.escape, lang.joins), key=len, reverse=True)) or "$^"
-    parts = [p.strip(" ,") for p in re.split(rf";\s+|\s[—–]\s|:\s+|,\s+(?:{joins})\s+", sentence) if p.strip(" ,")]
+    A question echoing a whole two-clause sentence is far from anything a person asks; ';' and ' — '
+    separate clauses in every supported language. Clauses of fewer than three words stay joined."""
+    parts = [p.strip(" ,") for p in re.split(r";\s+|\s[—–]\s", sentence) if p.strip(" ,")]
     if len(parts) < 2 or any(len(p.split()) < 3 for p in parts):
         return [sentence]
     return parts

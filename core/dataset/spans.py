@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.dataset.language import DURATION_UNITS, EN, NEUTRAL, Lang
+from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang
 
 
 MONTHS = ("january february march april may june july august september october november december "
@@ -39,7 +39,7 @@ def _alternation(words: str) -> str:
 
 _MONTH = _alternation(MONTHS)
 _DAY = _alternation(WEEKDAYS)
-_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|[ap]\.m\b\.?))?|\d{1,2}\s*(?:am|pm|Uhr)\b|\d{1,2}\s*[ap]\.m\b\.?"
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
 _DATE = (rf"(?:(?i:{_DAY})\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
@@ -142,10 +142,6 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
     words = text.split()
     if _MONTH_RE.match(words[0]):
         return False
-    # 'Grüßen Ihr Vorstand' (a letter's sign-off): no name has a capitalised pronoun inside it (an article it
-    # may: 'Hotel La Palma')
-    if any(w.lower() in lang.pronouns for w in words[1:] if w[:1].isupper()):
-        return False
     if start == 0 or re.search(r"[.!?:]\s*$", sentence[:start]):
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
         return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
@@ -171,7 +167,7 @@ def key_of(text: str, lang: Lang) -> str:
 
 # ---------------------------------------------------------------- echo questions from a sentence's spans
 
-def _phrase(span: Span, before: str, lang: Lang, after: str = "") -> tuple[str, str]:
+def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     """(words before the span that the phrase replaces, the question phrase)."""
     words = before.lower().split()
     prev = words[-1] if words else ""
@@ -195,52 +191,13 @@ def _phrase(span: Span, before: str, lang: Lang, after: str = "") -> tuple[str, 
         return "", lang.how_many.format(unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
-    if span.kind == "name" and _names_someone(span.text) and _acts(before, after, lang):
-        return "", lang.who
     return "", lang.what
-
-
-def _names_someone(text: str) -> bool:
-    """'Gemma Oduya', 'Sabine Kühn', 'Brightline Signs': two or three capitalised words, no digits, no
-    all-capitals word ('TV Hohenmoor', 'Motor BLOCKED'). A person or a firm; either is asked 'who'."""
-    words = text.split()
-    return 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:] == w[1:].lower() and not any(c.isdigit() for c in w)
-                                        for w in words)
-
-
-ACTING_VERBS = frozenset("""is are was were has have had can could will would shall should may
-might must does did""".split())
-
-
-def _acts(before: str, after: str, lang: Lang) -> bool:
-    """Whether a name stands where a person acts or is named, not where something is (after a preposition: 'at
-    Mill Lane', 'bei Gisela Brandt', asked 'what'): after a verb ('Our lead is …', 'Kuchenspenden nimmt …
-    entgegen'), or opening a clause before its verb ('… will chase', '(Herbert Lenz tritt … an)').
-
-    Told apart by word shape alone, in every supported language: a verb is any lowercase word that is no
-    article, preposition or conjunction. At a clause's start only a verb known to be one follows in English
-    ('Mill Lane car park' is no one); in German, where every noun is capitalised, any lowercase word that is
-    no function word. In German a name after a verb whose subject is a pronoun is its object ('Wir danken
-    Herbert Lenz': 'wem', which an echo question cannot pick), so only names the verb comes before count."""
-    tokens = re.findall(r"[^\W\d_][\w'’-]*|[^\w\s]", before)
-    prev = tokens[-1] if tokens else ""
-    if prev[:1].isalpha():
-        low = prev.lower()
-        if not prev.islower() or low in ARTICLES or low in lang.prepositions or low in lang.joins:
-            return False
-        if lang.code == "de" and len(tokens) >= 2 and tokens[-2].lower() in lang.pronouns:
-            return False
-        return True
-    nxt = (re.findall(r"[^\W\d_][\w'’-]*", after)[:1] or [""])[0]
-    if lang.code == "de":
-        return nxt.islower() and nxt not in FUNCTION_WORDS and nxt not in lang.prepositions
-    return lang.code == "en" and nxt.lower() in ACTING_VERBS
 
 
 def ask(text: str, lang: Lang) -> str:
     """'the filter is cleaned when' → 'The filter is cleaned when?' with the language's marks."""
     text = re.sub(r"\s+", " ", text).strip().rstrip(" ,;:.!?")
-    text = text.replace(" ,", ",").replace("( ", "(")
+    text = text.replace(" ,", ",")
     if not text:
         return ""
     body = text[0].upper() + text[1:]
@@ -251,14 +208,12 @@ def ask(text: str, lang: Lang) -> str:
 
 def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     before, after = sentence[: span.start], sentence[span.end:]
-    drop, phrase = _phrase(span, before, lang, after)
+    drop, phrase = _phrase(span, before, lang)
     if drop:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
-    if not before.strip() or (span.kind == "date" and "," in span.text):
-        # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'; a date's closing comma goes
-        # with it ('Ab Dienstag, 8. April, bietet' → 'Ab wann bietet', '… am Freitag, 21. März, um' → 'wann um')
+    if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
         after = re.sub(r"^\s*,", "", after)
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
@@ -268,7 +223,8 @@ CLAUSE_OPENERS = {"if", "when", "whenever", "unless", "although", "though", "bec
 SUBORDINATORS = CLAUSE_OPENERS | {"once", "until", "since", "as", "after", "before"}
 """Words that open a clause; these six are prepositions too ('available after 12 weeks'), so only a subject
 that holds one is taken for a clause."""
-PREPOSITIONS = EN.prepositions
+PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near", "into", "through", "until", "after",
+                "before", "within", "during", "since"}
 
 
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
@@ -281,7 +237,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     if lang.code != "en":
         return ""
     before, after = sentence[: span.start], sentence[span.end:]
-    drop, phrase = _phrase(span, before, lang, after)
+    drop, phrase = _phrase(span, before, lang)
     if drop:
         before = before.rstrip()[: -len(drop)]
     words = before.split()
