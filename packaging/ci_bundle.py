@@ -3,7 +3,8 @@
     python packaging/ci_bundle.py [--force | --record]
 
 "What it freezes" is every tracked file under packaging/, core/, gui/ and resources/, plus
-main.py and pyproject.toml, hashed together. packaging/last_selftest.json holds the hash
+main.py, pyproject.toml and scripts/tested-versions.txt (the library versions the build
+installs and copies in), hashed together. packaging/last_selftest.json holds the hash
 of the last tree whose bundle passed its self-test (with the build time, size and
 self-test time), written by this script after a pass and committed with the change. A
 tree with the same hash skips the ~15-minute build; any other tree builds and
@@ -31,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STAMP_NAME = "packaging/last_selftest.json"
 STAMP = ROOT / STAMP_NAME
-FROZEN_PATHS = ("packaging", "core", "gui", "resources", "main.py", "pyproject.toml")
+FROZEN_PATHS = ("packaging", "core", "gui", "resources", "main.py", "pyproject.toml", "scripts/tested-versions.txt")
 
 
 def frozen_files(root: Path = ROOT) -> list[str]:
@@ -75,7 +76,7 @@ def ensure_pyinstaller() -> None:
         import PyInstaller  # noqa: F401
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "pyinstaller>=6.0"], check=True)
+                        "-c", str(ROOT / "scripts" / "tested-versions.txt"), "pyinstaller>=6.0"], check=True)
 
 
 def main() -> int:
