@@ -274,6 +274,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 1234 / 7) and not kept: the second recitation of each passage reordered (sections, and lines and sentences
     # under each heading, an FAQ line kept whole), so each fact is learned beside other neighbours: closed-book
     # 42.6 / 42.6%, with passages 52.5 / 52.5%, general on the weights alone 54.2 / 58.3%, same steps and time.
+    # Tried (session 35, seeds 1234 / 7; training is bit-for-bit repeatable, so session 34's runs of this preset
+    # are the baseline): every answer led by its section ('Expenses — Mileage: 45p a mile'), so that the statement
+    # follows the section as it did in training questions: closed-book 39.3 / 42.6% against 44.3 / 45.9%, with
+    # passages 44.3 / 49.2% against 52.5 / 52.5%, steps 0% on both seeds ('Before first loaf, 2. — …' commits to a
+    # section and number first): the model picks a frequent section ('Expenses — …') and then one of its facts.
     "standard": dict(epochs=5.0, min_steps=300, lora_r=16, lora_alpha=32, learning_rate=2.5e-3, eval_every=40, save_every=20,
                      early_stopping_patience=3),
     # More passes and a larger adapter for when facts matter more than time.
