@@ -194,6 +194,10 @@ class PresetButton(QPushButton):
             layout.addWidget(label)
             self.labels.append(label)
         self.setToolTip(text)
+        # A button's height is fixed to its size hint, which ignores the labels inside it: a description longer
+        # than two lines was cut off in the middle of the taller space its layout gave it. Its box layout asks
+        # the wrapped labels their height for the width, so the button takes the height it is given.
+        self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
         self.set_compact(False)
 
     def set_compact(self, compact: bool) -> None:
