@@ -110,7 +110,7 @@ def test_stopped_run_resumes_to_the_same_result(tmp_path: Path, demo_model_dir: 
 def test_the_same_documents_config_and_seed_train_the_same_weights(tmp_path: Path, demo_model_dir: Path):
     """A learning benchmark judges a change against runs of the unchanged method made earlier (a dev seed costs
     ~10 minutes): sound only while the same documents, config and seed give the same weights, bit for bit.
-    Session 35 found they do (a 660-step dev run equal to one made a day before); this keeps it so, from the
+    Session 35 found they do (a 660-step dev run equal to one an earlier session made); this keeps it so, from the
     dataset files to the adapter."""
     cfg = dict(max_steps=4, eval_every=0, save_every=0)
     first, second = tmp_path / "first", tmp_path / "second"
