@@ -30,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTED = ROOT / "scripts" / "tested-versions.txt"
+PINNED = "tunedesk[test,build]"
+"""What the pins cover: TuneDesk with its test and build tools, everything they need on this system."""
 UNPINNED = {"torch", "tunedesk", "pip", "setuptools", "wheel"}
 """Never pinned: torch is installed first on its own (an existing CUDA or CPU build is kept, and a pin would
 replace a user's CUDA torch with a multi-GB download); the rest are TuneDesk itself and pip's own tools."""
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"TuneDesk needs Python 3.11 or newer (this is {sys.version.split()[0]}).", file=sys.stderr)
         return 1
     if args.record_tested:
-        TESTED.write_text(tested_versions_text(installed_closure("tunedesk[test,build]")), encoding="utf-8")
+        TESTED.write_text(tested_versions_text(installed_closure(PINNED)), encoding="utf-8")
         print(f"Wrote {TESTED}")
         return 0
     try:

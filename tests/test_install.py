@@ -58,7 +58,7 @@ def test_the_suite_runs_on_the_pinned_versions() -> None:
     install) this holds unless the install stopped applying them; on a developer's machine it fails after an
     upgrade until the suite has passed and the pins are recorded again."""
     pins = _pins(install.TESTED.read_text(encoding="utf-8"))
-    installed = install.installed_closure("tunedesk[test,build]")
+    installed = install.installed_closure(install.PINNED)
     assert {"transformers", "peft", "pyside6"} <= installed.keys(), "the closure walk missed direct dependencies"
     differ = {name: (pins[name], version) for name, version in installed.items()
               if name in pins and Version(pins[name]) != Version(version)}
@@ -68,7 +68,7 @@ def test_the_suite_runs_on_the_pinned_versions() -> None:
 
 
 def test_a_recorded_file_pins_what_is_installed_and_leaves_torch_to_the_install() -> None:
-    installed = install.installed_closure("tunedesk[test,build]")
+    installed = install.installed_closure(install.PINNED)
     pins = _pins(install.tested_versions_text(installed))
     assert "torch" in installed and "torch" not in pins  # a user's CUDA torch must never be replaced
     assert pins == {name: v for name, v in installed.items() if name not in install.UNPINNED}
