@@ -80,7 +80,7 @@ def train_ranks(run_path: Path | str, ranks: Ranks, on_event: OnEvent = ignore_e
             if t.fsdp and t.device == "cpu":
                 log.info(fsdp.KERNELS_OFF)
                 t.emit(Progress(Stage.LOAD_MODEL, fsdp.KERNELS_OFF))
-            _plan(t, resume, kernels=not t.fsdp)
+            _plan(t, kernels=not t.fsdp)
             _restore(t, ranks, should_stop, resume)
             stopped = _loop(t, ranks, should_stop)
             return _finish(t, ranks, stopped)

@@ -217,7 +217,7 @@ def record_failure(t: _Training, exc: BaseException) -> None:
 
 def _train(t: _Training, should_stop: ShouldStop, resume: bool, device_info: DeviceInfo | None) -> TrainResult:
     _load(t, should_stop, device_info)  # 1. model, tokenizer, LoRA adapters
-    _plan(t, resume)                    # 2. examples, step plan, CPU kernels or torch.compile
+    _plan(t)                            # 2. examples, step plan, CPU kernels or torch.compile
     _restore(t, should_stop, resume)    # 3. optimiser, schedule, and the newest checkpoint
     stopped = _loop(t, should_stop)     # 4. step / log / evaluate / save
     return _finish(t, stopped)          # 5. last checkpoint, adapter, status
@@ -254,7 +254,7 @@ def _load(t: _Training, should_stop: ShouldStop, device_info: DeviceInfo | None,
     t.compute = "nf4_bf16" if t.choice.precision == "nf4" and t.info.bf16 else t.choice.precision
 
 
-def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
+def _plan(t: _Training, kernels: bool = True) -> None:
     """Encode the examples, make the step plan (the estimate's own), and choose the CPU kernels or a compile
     (`kernels` False: neither, for a model FSDP will shard; ddp_loop.py says why)."""
     t.phase = "while preparing the training data"
@@ -269,8 +269,7 @@ def _plan(t: _Training, resume: bool, kernels: bool = True) -> None:
         t.val_data = attach_teachers(t.model, t.val_data, t.device, t.compute)
     t.lengths = [len(e.input_ids) for e in t.train_data]
     t.plan = plan_steps(t.config, len(t.train_data))
-    done_before = (newest_step(t.run.checkpoints) or 0) if resume else 0
-    compiling = kernels and should_compile(t.config, t.device, t.plan.total_steps - done_before)
+    compiling = kernels and should_compile(t.config, t.device, t.plan.total_steps)
     if t.device == "cpu" and kernels:
         cpu_kernels(t.model, fuse_layers=not compiling)
     t.prompts = prompt_rows(t.model, t.train_data)  # after cpu_kernels: they choose the attention that packs

@@ -48,10 +48,15 @@ COMPILE_MIN_STEPS = 150
 ~50 steps, a cold ~40 s one after ~190: 150 sits between (the default preset's runs are 300+ steps)."""
 
 
-def should_compile(config: TrainConfig, device: str, steps_left: int) -> bool:
+def should_compile(config: TrainConfig, device: str, total_steps: int) -> bool:
     """torch.compile's CPU code needs a C++ compiler (gcc/clang, or MSVC's cl on Windows) and Python's
     own headers, which an installed app (a PyInstaller bundle) does not carry; CUDA and MPS are not
-    measured yet, so they keep eager mode."""
+    measured yet, so they keep eager mode.
+
+    Decided from the plan's `total_steps`, not the steps left: a resumed run then computes the way it
+    began, and its weights equal an uninterrupted run's bit for bit. Compiled and eager layers round
+    bf16 differently (a run resumed 20 steps before its end ran its tail eager and ended 4.5e-4 away);
+    the price is one compile on a short resumed tail."""
     import shutil
     import sys
 
@@ -60,7 +65,7 @@ def should_compile(config: TrainConfig, device: str, steps_left: int) -> bool:
     has_compiler = any(shutil.which(c) for c in ("g++", "c++", "clang++", "cl"))
     if config.compile == "on":
         return has_compiler
-    return has_compiler and steps_left >= COMPILE_MIN_STEPS
+    return has_compiler and total_steps >= COMPILE_MIN_STEPS
 
 
 def compile_layers(model: Any) -> None:
