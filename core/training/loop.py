@@ -279,12 +279,19 @@ def _plan(t: _Training, kernels: bool = True) -> None:
 
 
 def new_optimizer(t: _Training) -> None:
-    """AdamW over the LoRA weights and the warm-up + cosine schedule, for both loops (ddp_loop.py too)."""
+    """AdamW over the LoRA weights and the warm-up + cosine schedule, for both loops (ddp_loop.py too).
+
+    On a CPU, torch's fused AdamW: its default there is a Python loop of ~10 ops per tensor, and LoRA has
+    many small ones (420 on the demo model): 15-18 ms of a ~470 ms step against 3 ms fused, measured here at
+    two threads. Same update up to fp32 rounding (2e-7 after 50 steps). Not under FSDP, whose sharded
+    parameters are not plain tensors, nor on GPUs until measured there."""
     import torch
 
     plan = t.plan
     t.params = [p for p in t.model.parameters() if p.requires_grad]
-    t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay)
+    fused = True if t.device == "cpu" and not t.fsdp else None
+    t.optimizer = torch.optim.AdamW(t.params, lr=t.config.learning_rate, weight_decay=t.config.weight_decay,
+                                    fused=fused)
     t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, lambda s: lr_at(s, plan.total_steps, plan.warmup_steps))
     random.seed(t.config.seed)
 
