@@ -32,7 +32,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STAMP_NAME = "packaging/last_selftest.json"
 STAMP = ROOT / STAMP_NAME
-FROZEN_PATHS = ("packaging", "core", "gui", "resources", "main.py", "pyproject.toml", "scripts/tested-versions.txt")
+TESTED_VERSIONS = "scripts/tested-versions.txt"
+"""The library versions the build installs (pip constraints): frozen into the app, so part of its hash."""
+FROZEN_PATHS = ("packaging", "core", "gui", "resources", "main.py", "pyproject.toml", TESTED_VERSIONS)
 
 
 def frozen_files(root: Path = ROOT) -> list[str]:
@@ -76,7 +78,7 @@ def ensure_pyinstaller() -> None:
         import PyInstaller  # noqa: F401
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "-c", str(ROOT / "scripts" / "tested-versions.txt"), "pyinstaller>=6.0"], check=True)
+                        "-c", str(ROOT / TESTED_VERSIONS), "pyinstaller>=6.0"], check=True)
 
 
 def main() -> int:
