@@ -302,9 +302,10 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
     """A person asks in a few words of their own; a rule's echo of the sentence is all a prose fact had.
     The extra wording keeps the question's own words and the rarest words it took from the documents, never
     a word every sentence of the language has."""
-    from core.dataset.examples import KEY_WORDS, plain_word, taught_wordings, word_rarity
+    from core.dataset.examples import KEY_WORDINGS, KEY_WORDS, plain_word, taught_wordings, word_rarity
     from core.dataset.language import asking_phrases, stop_words
 
+    twice = 0
     for name, (elements, language) in documents.items():
         facts = document_facts(elements, language)[0]
         rarity = word_rarity(facts)
@@ -314,11 +315,14 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
         keyed = 0
         for n, fact in enumerate(facts):
             wordings = taught_wordings(fact, n, 3, rarity)
+            twice += len(wordings) - len(fact.questions) == 2
             assert wordings == taught_wordings(fact, n, 3, rarity)  # the same data when a run is prepared again
             if fact.kind == "table":
                 assert wordings == fact.questions  # a cell is already asked its row's and column's ways
                 continue
             assert wordings[: len(fact.questions)] == fact.questions  # its own wordings all stay
+            assert len(wordings) - len(fact.questions) <= KEY_WORDINGS
+            used: set[str] = set()  # words an earlier key wording of this fact took: a later one takes others
             for key in wordings[len(fact.questions):]:
                 keyed += 1
                 words = [plain_word(w) for w in key.split()]
@@ -333,11 +337,15 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
                 asking = {w for p in phrases for w in p}
                 assert not {w for w in words if rarity.get(w)} & stop - asking, key
                 taken = {w for w in words if rarity.get(w)} - asking
-                left = {w for w in source[0] if rarity.get(w)} - taken - asking - stop
-                assert 2 <= len(taken) <= KEY_WORDS, key
+                left = {w for w in source[0] if rarity.get(w)} - taken - asking - stop - used
+                # at least two of the documents' words (a question word like 'Uhr' counts where no phrase asks it)
+                assert 2 <= len({w for w in words if rarity.get(w)} - used) and len(taken) <= KEY_WORDS, key
+                assert not taken & used, (key, used)
                 assert max(rarity[w] for w in taken) <= min((rarity[w] for w in left), default=len(facts)), key
                 assert key != fact.eval_question  # never the report's own wording
+                used |= set(words)
         assert keyed >= 2, name  # in each language
+    assert twice >= 2  # a fact with rare words to spare gets a second key wording
     # The same in another process: a run prepared again (or on a server) trains on the same questions.
     script = ("import json, sys; from pathlib import Path; from core.documents import ingest; "
               "from core.dataset.questions import document_facts; "
