@@ -19,7 +19,9 @@ from core.events import Caution, Finished, StepMetrics
 from core.pipeline import prepare_run, train
 from core.store import RunDir
 from core.training.checkpoints import complete_checkpoints, latest_checkpoint
+from core.training.config import TrainConfig
 from core.training.loop import train_run
+from core.training.model import should_compile
 
 NF4_LOSS_TOLERANCE = 0.3  # nf4 raised the base loss 3.5-23% over 16 batches of the sample documents' training set
 # (scripts/nf4_loss_spread.py; which batch comes first moves with the dataset); random weights give ~10.8, 600% off
@@ -108,6 +110,8 @@ def test_stopped_run_resumes_to_the_same_result(tmp_path: Path, demo_model_dir: 
     assert "already finished" in err.value.message
 
 
+@pytest.mark.skipif(not should_compile(TrainConfig(compile="on"), "cpu", 0),
+                    reason="no C++ compiler here: CPU runs never compile")
 def test_a_resumed_run_compiles_its_layers_as_it_began(tmp_path: Path, demo_model_dir: Path):
     """Whether a CPU run compiles its layers is decided from its plan, not from the steps left: compiled and
     eager layers round bf16 differently, so a run resumed near its end and finished eager ended 4.5e-4 away
@@ -117,11 +121,10 @@ def test_a_resumed_run_compiles_its_layers_as_it_began(tmp_path: Path, demo_mode
     leaves is what the decision reads either way. Stopped as soon as the compile is announced (before
     the first compiled step), so nothing is compiled here."""
     from core.events import Progress
-    from core.training.model import COMPILE_MIN_STEPS, should_compile
+    from core.training.model import COMPILE_MIN_STEPS
 
     config = quick_config(max_steps=COMPILE_MIN_STEPS, save_every=1, eval_every=0, compile="off")
-    if not should_compile(dataclasses.replace(config, compile="auto"), "cpu", COMPILE_MIN_STEPS):
-        pytest.skip("no C++ compiler here: CPU runs never compile")
+    assert should_compile(dataclasses.replace(config, compile="auto"), "cpu", COMPILE_MIN_STEPS)
     stop = threading.Event()
 
     def after_one_step(event):
