@@ -203,10 +203,12 @@ def fp32_reference(demo_model_dir: Path, batch):
 def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, tokenizer):
     """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too).
     The batch's three rows differ in length, so ours packs them into one row without the padding
-    (data.packed), their shared prompt once, and our attention computes each example on its own, the later ones
-    with the prompt before them; the reference runs them padded."""
+    (data.packed), their shared prompt once, made up to a multiple of ROW_MULTIPLE tokens by a label-free
+    example, and our attention computes each example on its own, the later ones with the prompt before them;
+    the reference runs them padded."""
     from core.training import attention
     from core.training.data import shared_prefix
+    from core.training.loss import ROW_MULTIPLE
 
     batch = _batch(tokenizer, 3)
     attention._checked[:] = [None, None, (None, None)]
@@ -216,8 +218,10 @@ def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, tokenize
     lengths, prefix = [len(ids) for ids, _ in rows], shared_prefix(rows)
     assert len(set(lengths)) == 3 and prefix > 10  # the chat template's system prompt, once
     bounds, found = attention._checked[2]  # packed, through our kernel
-    assert int(found) == prefix and bounds.tolist() == [0, *(lengths[0] + sum(n - prefix for n in lengths[1:k])
-                                                         for k in (1, 2, 3))]
+    ends = [lengths[0] + sum(n - prefix for n in lengths[1:k]) for k in (1, 2, 3)]
+    row = -(-ends[-1] // ROW_MULTIPLE) * ROW_MULTIPLE  # made up by an example no label reads (loss.ROW_MULTIPLE)
+    assert row > ends[-1]  # this batch needs one, so the test sees it change nothing
+    assert int(found) == prefix and bounds.tolist() == [0, *ends, row]
     ref_loss, ref_grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=False, fused=False), batch,
                                           "fp32")
     assert abs(loss - ref_loss) < 1e-5

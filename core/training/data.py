@@ -161,7 +161,7 @@ def shared_prefix(rows: Sequence[tuple[Sequence[int], Sequence[int]]]) -> int:
     return n
 
 
-def packed(batch: dict[str, Any], share: bool = False) -> dict[str, Any]:
+def packed(batch: dict[str, Any], share: bool = False, multiple: int = 1) -> dict[str, Any]:
     """The batch's rows end to end in one row, without their padding, and "position_ids" restarting at 0 for
     each: what a model attends within each example only (core/training/attention.py), so padding costs
     nothing. Nothing else changes: the loss positions (each example's first token is a prompt token, never
@@ -169,7 +169,10 @@ def packed(batch: dict[str, Any], share: bool = False) -> dict[str, Any]:
 
     `share`: the rows' shared_prefix is kept once, at the start; every later example follows without it, its
     positions continuing from the prefix's end (not 0), which is how the attention knows to show it the prefix.
-    Only for attention that does (loss.shares_prefix)."""
+    Only for attention that does (loss.shares_prefix).
+
+    `multiple`: the row is made up to a multiple of this many tokens by one more example that no label
+    reads (loss.ROW_MULTIPLE says why)."""
     import torch
 
     mask = batch["attention_mask"].bool()
@@ -184,6 +187,12 @@ def packed(batch: dict[str, Any], share: bool = False) -> dict[str, Any]:
     starts = torch.tensor([0, *sizes[:-1]]).cumsum(0)
     labels[starts] = IGNORE  # already a prompt token's; said here so it cannot depend on the template
     positions = [torch.arange(lengths[0])] + [torch.arange(prefix, n) for n in lengths[1:]]
-    return {**batch, "input_ids": ids[keep][None], "labels": labels[None],
+    row = ids[keep]
+    filler = -len(labels) % multiple
+    if filler:  # its positions restart like any later example's, so it attends to itself (and the prefix)
+        row = torch.cat([row, row[:filler].repeat(-(-filler // len(row)))[:filler]])
+        labels = torch.cat([labels, labels.new_full((filler,), IGNORE)])
+        positions.append(torch.arange(prefix, prefix + filler))
+    return {**batch, "input_ids": row[None], "labels": labels[None],
             "attention_mask": torch.ones(1, len(labels), dtype=batch["attention_mask"].dtype),
             "position_ids": torch.cat(positions)[None]}
