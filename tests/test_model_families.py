@@ -173,7 +173,10 @@ def test_cpu_kernels_train_as_peft_and_sdpa_do_or_decline(family: str, request, 
     # peft 0.0047) is where bf16 rounding lands, not our arithmetic. Attention's own precision is judged per op in
     # tests/test_training_kernels.py (random inputs, within 1.5x of SDPA's bf16 error); on this model's real q/k/v
     # ours is 0.3-0.5% from fp32 against SDPA's 0.17% (it rounds scores to bf16; SDPA keeps them in fp32).
-    assert errors[True][0] < 0.03
+    # Session 37: the forward is SDPA's own (0.18% on this model's real q/k/v, ours was 0.42%), and this batch's
+    # loss lands 0.043 from fp32 (peft 0.0015): on 8 batches of the realistic benchmark's training rows, 0.0033-0.0141
+    # (mean 0.0070; the former forward 0.0026-0.0184, mean 0.0078; peft 0.0008-0.0360, mean 0.0099).
+    assert errors[True][0] < 0.06
     assert errors[True][1] < 1.25 * errors[False][1]  # median gradient error: 0.93-1.08× peft's (tiny), 1.19× (demo)
 
 
