@@ -203,12 +203,10 @@ def fp32_reference(demo_model_dir: Path, batch):
 def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, tokenizer):
     """The whole model, every kernel on (the head is frozen under LoRA, so the fused head loss runs too).
     The batch's three rows differ in length, so ours packs them into one row without the padding
-    (data.packed), their shared prompt once, made up to a multiple of ROW_MULTIPLE tokens by a label-free
-    example, and our attention computes each example on its own, the later ones with the prompt before them;
-    the reference runs them padded."""
+    (data.packed), their shared prompt once, and our attention computes each example on its own, the later ones
+    with the prompt before them; the reference runs them padded."""
     from core.training import attention
     from core.training.data import shared_prefix
-    from core.training.loss import ROW_MULTIPLE
 
     batch = _batch(tokenizer, 3)
     attention._checked[:] = [None, None, (None, None)]
@@ -219,14 +217,40 @@ def test_training_kernels_change_no_fp32_gradient(demo_model_dir: Path, tokenize
     assert len(set(lengths)) == 3 and prefix > 10  # the chat template's system prompt, once
     bounds, found = attention._checked[2]  # packed, through our kernel
     ends = [lengths[0] + sum(n - prefix for n in lengths[1:k]) for k in (1, 2, 3)]
-    row = -(-ends[-1] // ROW_MULTIPLE) * ROW_MULTIPLE  # made up by an example no label reads (loss.ROW_MULTIPLE)
-    assert row > ends[-1]  # this batch needs one, so the test sees it change nothing
-    assert int(found) == prefix and bounds.tolist() == [0, *ends, row]
+    assert int(found) == prefix and bounds.tolist() == [0, *ends]  # fp32: no filler (loss.row_multiple)
     ref_loss, ref_grads = _loss_and_grads(_lora_model(demo_model_dir, "fp32", attention=False, fused=False), batch,
                                           "fp32")
     assert abs(loss - ref_loss) < 1e-5
     assert grads.keys() == ref_grads.keys()
     assert max(_relative(grads[k], ref_grads[k]) for k in ref_grads) < 1e-4
+
+
+def test_the_row_filler_changes_no_real_token_and_is_taken_in_bf16_only(demo_model_dir: Path, tokenizer):
+    """A packed row made up to a multiple of ROW_MULTIPLE tokens (loss.ROW_MULTIPLE) by a label-free example
+    gives its real tokens the same hidden states (fp32, every kernel on); answer_loss takes it in bf16, where
+    the matmuls are oneDNN's, and not in fp32."""
+    from core.training import attention
+    from core.training.data import packed
+    from core.training.loss import ROW_MULTIPLE, answer_loss, autocast_for
+
+    batch = _batch(tokenizer, 3)
+    model = _lora_model(demo_model_dir, "fp32", attention=True, fused=True)
+    plain, filled = packed(batch, share=True), packed(batch, share=True, multiple=ROW_MULTIPLE)
+    n = plain["input_ids"].shape[1]
+    assert filled["input_ids"].shape[1] % ROW_MULTIPLE == 0 and filled["input_ids"].shape[1] > n
+    assert torch.equal(filled["labels"][:, :n], plain["labels"]) and bool((filled["labels"][:, n:] == -100).all())
+    decoder = model.get_base_model().get_decoder()
+    with torch.no_grad():
+        hidden = [decoder(input_ids=b["input_ids"], position_ids=b["position_ids"], use_cache=False).last_hidden_state
+                  for b in (plain, filled)]
+    assert _relative(hidden[1][:, :n], hidden[0]) < 1e-6
+
+    bf16 = _lora_model(demo_model_dir, "bf16", attention=True, fused=True)
+    attention._checked[:] = [None, None, (None, None)]
+    with torch.no_grad(), autocast_for("bf16", "cpu"):
+        answer_loss(bf16, batch)
+    bounds, _ = attention._checked[2]
+    assert int(bounds[-1]) == filled["input_ids"].shape[1] and int(bounds[-2]) == n
 
 
 def test_training_kernels_in_bf16_are_as_close_to_fp32_as_peft(demo_model_dir: Path, batch, fp32_reference):

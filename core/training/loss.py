@@ -224,7 +224,7 @@ def answer_loss(model: Any, batch: dict[str, Any], fused_head: bool = True,
     is a DTensor shard between forwards, and the kernel is not measured on sharded modules (core/training/fsdp.py)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if _packs(base, batch):
-        batch = packed(batch, share=shares_prefix(base.config), multiple=ROW_MULTIPLE)
+        batch = packed(batch, share=shares_prefix(base.config), multiple=row_multiple(base.dtype))
     whole = whole_model_reason(base)
     labels = batch["labels"]
     targets = labels[:, 1:]  # (B, T-1): token t predicts t+1
@@ -322,6 +322,15 @@ each) and keeps the last 1,024: on the realistic benchmark's run a step's ~20 ma
 overflowed that, and the steps kept rebuilding kernels. Made up to multiples of 32, the lengths of a run fit:
 an eager step in that run's second epoch took 488 ms instead of 541 (two threads, Intel Xeon with AMX, one run
 each, session 37), with a lower peak RSS (3.09 against 3.23 GB); multiples of 16 and 64 gained less."""
+
+
+def row_multiple(model_dtype: Any) -> int:
+    """ROW_MULTIPLE where the step's matmuls run in bf16 or fp16 (oneDNN's kernels); 1 in fp32, whose matmuls
+    PyTorch sends to its BLAS, which builds nothing per size (checked: no oneDNN kernel for 10 new fp32 sizes),
+    so a filler there would be only extra tokens (a CPU without bf16, where training runs in fp32)."""
+    import torch
+
+    return 1 if compute_dtype("cpu", model_dtype) == torch.float32 else ROW_MULTIPLE
 
 
 def _packs(base: Any, batch: dict[str, Any]) -> bool:
