@@ -230,7 +230,7 @@ def test_the_row_filler_changes_no_real_token_and_is_taken_in_bf16_only(demo_mod
     gives its real tokens the same hidden states (fp32, every kernel on); answer_loss takes it in bf16, where
     the matmuls are oneDNN's, and not in fp32."""
     from core.training import attention
-    from core.training.data import packed
+    from core.training.data import IGNORE, packed
     from core.training.loss import ROW_MULTIPLE, answer_loss, autocast_for
 
     batch = _batch(tokenizer, 3)
@@ -238,7 +238,7 @@ def test_the_row_filler_changes_no_real_token_and_is_taken_in_bf16_only(demo_mod
     plain, filled = packed(batch, share=True), packed(batch, share=True, multiple=ROW_MULTIPLE)
     n = plain["input_ids"].shape[1]
     assert filled["input_ids"].shape[1] % ROW_MULTIPLE == 0 and filled["input_ids"].shape[1] > n
-    assert torch.equal(filled["labels"][:, :n], plain["labels"]) and bool((filled["labels"][:, n:] == -100).all())
+    assert torch.equal(filled["labels"][:, :n], plain["labels"]) and bool((filled["labels"][:, n:] == IGNORE).all())
     decoder = model.get_base_model().get_decoder()
     with torch.no_grad():
         hidden = [decoder(input_ids=b["input_ids"], position_ids=b["position_ids"], use_cache=False).last_hidden_state

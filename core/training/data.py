@@ -190,7 +190,7 @@ def packed(batch: dict[str, Any], share: bool = False, multiple: int = 1) -> dic
     row = ids[keep]
     filler = -len(labels) % multiple
     if filler:  # its positions restart like any later example's, so it attends to itself (and the prefix)
-        row = torch.cat([row, row[:filler].repeat(-(-filler // len(row)))[:filler]])
+        row = torch.cat([row, row.new_full((filler,), int(row[0]))])  # any token: no label reads its outputs
         labels = torch.cat([labels, labels.new_full((filler,), IGNORE)])
         positions.append(torch.arange(prefix, prefix + filler))
     return {**batch, "input_ids": row[None], "labels": labels[None],
