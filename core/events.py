@@ -142,9 +142,10 @@ class AnswerSources:
     """The passages the reply was given; empty for a general question or with sources off."""
 
     passages: tuple[Passage, ...] = ()
-    recalled: bool = False
-    """True: the tuned weights answered from what they learned, and the first passage says the same
-    (core/chat/grounding.py); False: the passages were in the model's context as it answered."""
+    quoted: bool = False
+    """True: the reply is the documents' own statement, held by the first passage, that the tuned weights and
+    the search ranked highest (core/chat/grounding.py); False: the passages were in the model's context as it
+    answered."""
 
 
 @dataclass(frozen=True)

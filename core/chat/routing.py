@@ -43,8 +43,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+from core.chat.grounding import run_statements
 from core.dataset import load_examples
 from core.dataset.replay import replay_prompts
 from core.errors import TuneDeskError
@@ -108,13 +109,18 @@ class Router:
     """Embeddings of its general questions (the replay prompts)."""
     everything: bool = False
     """Every question is about the documents: the router only finds passages (`--always-tuned`)."""
+    statements: tuple[str, ...] = ()
+    """The documents' statements the run's questions were trained to answer (core/chat/grounding.py)."""
+    _statement_vectors: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_run(cls, run_path: Path | str, index: PassageIndex | None = None) -> "Router":
         """The run's router, calibrated on first use and remembered in routing.json."""
         run = RunDir(run_path)
         index = index or PassageIndex.for_run(run.root)
-        questions, general = _calibration_questions(run)
+        examples = _examples(run)
+        questions, general = _calibration_questions(examples)
+        statements = run_statements(examples)
         names = document_names([c["text"] for c in index.chunks], general, index.encoder.tokenizer.get_vocab())
         about = index.encoder.encode(questions) if questions else None
         known = index.encoder.encode(general) if general else None
@@ -122,7 +128,7 @@ class Router:
         if path.is_file():
             try:
                 threshold = float(json.loads(path.read_text(encoding="utf-8"))["threshold"])
-                return cls(index, threshold, names, about, known)
+                return cls(index, threshold, names, about, known, statements=statements)
             except (ValueError, KeyError, TypeError):
                 pass  # damaged: calibrate again
         # Questions that name a document name are routed by it; the threshold is for the rest.
@@ -132,7 +138,15 @@ class Router:
             write_json(path, {"threshold": threshold, **figures})
         except (OSError, TuneDeskError):  # a read-only or full run folder: calibrate again next time
             pass
-        return cls(index, threshold, names, about, known)
+        return cls(index, threshold, names, about, known, statements=statements)
+
+    def similarity(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Cosine similarity of the question to each text (a statement's embedding is kept for the session)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._statement_vectors]
+        if missing:
+            self._statement_vectors.update(zip(missing, self.index.encoder.encode(missing)))
+        q = self.index.encoder.encode([question])[0]
+        return [float(self._statement_vectors[t] @ q) for t in texts]
 
     def route(self, question: str, previous: str | None = None, k: int = 2) -> Route:
         vector = self.index.encoder.encode([question])[0]
@@ -172,20 +186,24 @@ def calibrate(index: PassageIndex, about_documents: Any, general: Any) -> tuple[
                        "general_misrouted": round(float((gen >= threshold).float().mean()), 3)}
 
 
-def _calibration_questions(run: RunDir) -> tuple[list[str], list[str]]:
+def _examples(run: RunDir) -> list[Any]:
+    """The run's training and validation examples (none where question writing was off or the files are gone)."""
+    return [e for path in (run.train_file, run.validation_file) if path.is_file() for e in load_examples(path)]
+
+
+def _calibration_questions(examples: Sequence[Any]) -> tuple[list[str], list[str]]:
     """The run's own questions: Q&A examples (about the documents) and replay prompts (general), from its
     training and validation sets both (the more questions, the steadier the threshold: with a few short documents
     the ones left once names route theirs are about twenty, so one question moved the misrouted share by 5%).
     Not key wordings: a few rare words with no sentence around them are a training aid, not how questions come in."""
     about, general = [], []
-    for path in (run.train_file, run.validation_file):
-        for example in load_examples(path) if path.is_file() else []:
-            if not example.question:
-                continue
-            if example.kind == "qa" and not example.key_wording:
-                about.append(example.question)
-            elif example.kind == "replay":
-                general.append(example.question)
+    for example in examples:
+        if not example.question:
+            continue
+        if example.kind == "qa" and not example.key_wording:
+            about.append(example.question)
+        elif example.kind == "replay":
+            general.append(example.question)
     if not general:
         general = replay_prompts()
     return about, general

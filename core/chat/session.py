@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from core.errors import ModelError, RunError
 from core.events import AnsweredBy, AnswerDone, AnswerPiece, AnswerSources, ChatEvent, Passage, never_stop
@@ -103,6 +103,45 @@ class ChatModel:
             return out.logits[0, -1]
         return step
 
+    def reply_likelihoods(self, messages: list[dict[str, str]], replies: Sequence[str], batch: int = 8) -> list[float]:
+        """Mean log-probability per token of each reply to the conversation, its end of turn included: how
+        readily these weights say it (core/chat/grounding.py ranks the documents' statements by it)."""
+        import torch
+
+        prompt = self.prompt_ids(messages)
+        seqs = [self._reply_ids(messages, prompt, r) for r in replies]
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        out: list[float] = []
+        for start in range(0, len(seqs), batch):
+            rows = seqs[start:start + batch]
+            width = max(len(s) for s in rows)
+            ids = torch.full((len(rows), len(prompt) + width), pad, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for i, s in enumerate(rows):
+                ids[i, :len(prompt) + len(s)] = torch.tensor(prompt + s)
+                mask[i, :len(prompt) + len(s)] = 1
+            with torch.inference_mode():
+                # the logits that predict each reply token: from the prompt's last position on
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                    logits_to_keep=width + 1).logits[:, :width].float()
+                logp = torch.log_softmax(logits, dim=-1)
+            for i, s in enumerate(rows):
+                taken = logp[i, torch.arange(len(s)), torch.tensor(s, device=logp.device)]
+                out.append(float(taken.mean()))
+        return out
+
+    def _reply_ids(self, messages: list[dict[str, str]], prompt: list[int], reply: str) -> list[int]:
+        """The reply's tokens as the chat template writes them after the prompt, up to its end of turn."""
+        full = self.tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": reply}], tokenize=True)
+        full = list(full["input_ids"] if hasattr(full, "keys") else full)
+        if full[:len(prompt)] == prompt and len(full) > len(prompt):
+            rest = full[len(prompt):]
+            end = next((i for i, t in enumerate(rest) if t in self.eos_ids), None)
+            return rest if end is None else rest[:end + 1]
+        # a template that rewrites earlier turns once a reply follows: the reply's own tokens and an end
+        ids = self.tokenizer(reply, add_special_tokens=False)["input_ids"]
+        return ids + sorted(self.eos_ids)[:1]
+
     def reply(self, messages: list[dict[str, str]], settings: SamplingSettings | None = None) -> str:
         return "".join(self.stream(messages, settings)).strip()
 
@@ -128,9 +167,10 @@ class ChatSession:
 
     With a router (core/chat/routing.py), each question about the documents is answered
     by the tuned weights. When `passages` is on, its best passages are found (kept in
-    `last_sources`, shown as the answer's sources) and the tuned weights first answer from
-    what they learned; that answer stands when a passage confirms it, else they answer
-    again with the passages in context (core/chat/grounding.py). Any other question
+    `last_sources`, shown as the answer's sources), and the answer is the documents' own
+    statement that those passages hold and the tuned weights and the search rank highest;
+    where the passages hold none of the run's statements, the tuned weights answer with the
+    passages in context (core/chat/grounding.py). Any other question
     is answered by the original weights, which kept their general knowledge. Without
     one, the model answers everything as loaded.
 
@@ -166,16 +206,16 @@ class ChatSession:
         parts: list[str] = []
         try:
             with self.model.adapter(about_documents):
-                recalled = None
+                quoted = None
                 if self.last_route is not None and about_documents and self.passages:
-                    self.last_sources, recalled = self._recall_or_read(messages, text, settings, should_stop)
-                    if recalled is None:  # read: only this turn carries the passages; history keeps the question
+                    self.last_sources, quoted = self._quote_or_read(messages, text)
+                    if quoted is None:  # read: only this turn carries the passages; history keeps the question
                         from core.retrieval import grounded_prompt
 
                         messages = messages[:-1] + [{"role": "user", "content": grounded_prompt(text, self.last_sources)}]
                 yield AnswerSources(tuple(Passage(s.source, s.index, s.text, s.score) for s in self.last_sources),
-                                    recalled=recalled is not None)
-                pieces = iter([recalled]) if recalled is not None else self.model.stream(messages, settings, should_stop)
+                                    quoted=quoted is not None)
+                pieces = iter([quoted]) if quoted is not None else self.model.stream(messages, settings, should_stop)
                 for piece in pieces:
                     parts.append(piece)
                     yield AnswerPiece(piece)
@@ -183,29 +223,21 @@ class ChatSession:
             self.history.append({"role": "assistant", "content": "".join(parts).strip()})
         yield AnswerDone("".join(parts).strip(), stopped=should_stop())
 
-    def _recall_or_read(self, messages: list[dict[str, str]], question: str, settings: SamplingSettings | None,
-                        should_stop: Callable[[], bool]) -> tuple[list[Any], str | None]:
-        """(sources, the recalled answer when a passage confirms it, else None): core/chat/grounding.py.
+    def _quote_or_read(self, messages: list[dict[str, str]], question: str) -> tuple[list[Any], str | None]:
+        """(sources, the documents' statement that answers, else None: read the passages): core/chat/grounding.py.
 
-        The confirming passage is put first among the sources, as the one the answer rests on."""
-        from dataclasses import replace
-
-        from core.chat.grounding import DRAFT_TOKENS, supporting_passage
+        The passage that holds the statement is put first among the sources, as the one the answer rests on."""
+        from core.chat.grounding import best_statement, supported
 
         sources = list(self.last_route.passages)
-        if not sources:
+        candidates = supported(getattr(self.router, "statements", ()), [p.text for p in sources])
+        if not candidates:
             return sources, None
-        s = settings or SamplingSettings()
-        limit = min(s.max_new_tokens, DRAFT_TOKENS)
-        draft = "".join(self.model.stream(messages, replace(s, max_new_tokens=limit), should_stop)).strip()
-        if not draft or should_stop():
-            return sources, None
-        if limit == DRAFT_TOKENS and len(self.model.tokenizer(draft, add_special_tokens=False)["input_ids"]) >= limit - 1:
-            return sources, None  # ran on to the limit: a ramble, not a recollection
-        n = supporting_passage(draft, question, [p.text for p in sources])
-        if n is None:
-            return sources, None
-        return [sources[n]] + sources[:n] + sources[n + 1:], draft
+        texts = [c for c, _ in candidates]
+        best = best_statement(texts, lambda c: self.model.reply_likelihoods(messages, c),
+                              lambda c: self.router.similarity(question, c))
+        statement, n = candidates[best]
+        return [sources[n]] + sources[:n] + sources[n + 1:], statement
 
     def send(self, text: str, settings: SamplingSettings | None = None,
              should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:

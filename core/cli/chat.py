@@ -68,7 +68,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             elif isinstance(event, AnswerSources) and session.router is not None:
                 row["sources"] = [{"document": p.document, "passage": p.index, "score": round(p.score, 3)}
                                   for p in event.passages]
-                row["recalled"] = event.recalled
+                row["quoted"] = event.quoted
         row["answer"] = "".join(pieces).strip()
         lines.append(json.dumps(row, ensure_ascii=False))
         if not args.out:
@@ -112,8 +112,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print()
         if answered_by == "original" and not args.base:
             print("  (a general question: answered by the original model's knowledge)", file=sys.stderr)
-        if sources.recalled:
-            print("  (recalled from training; passage [1] says the same)", file=sys.stderr)
+        if sources.quoted:
+            print("  (quoted from your documents: passage [1])", file=sys.stderr)
         for n, passage in enumerate(sources.passages, 1):
             print(f"  [{n}] {passage.document}, passage {passage.index + 1}: {passage.text[:100]}…", file=sys.stderr)
 

@@ -38,6 +38,11 @@ class Example:
         return next((m["content"] for m in self.messages if m.get("role") == "user"), "")
 
     @property
+    def answer(self) -> str:
+        """What the assistant replies last ('' for none): for a Q&A example, the statement it teaches."""
+        return next((m["content"] for m in reversed(self.messages) if m.get("role") == "assistant"), "")
+
+    @property
     def key_wording(self) -> bool:
         """A fact asked in a few of its key words (taught_wordings): a training aid, not how questions come in."""
         return self.meta.get("wording") == KEY_WORDING

@@ -25,7 +25,9 @@ from gui.theme import icon, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted
 
 ORIGINAL_NOTE = "General question — answered by the original model's knowledge"
+QUOTED_NOTE = "Quoted from your documents — source 1"
 RECALLED_NOTE = "Recalled from training — source 1 says the same"
+"""For answers saved before the chat quoted the documents' statements (chat_history.json's "recalled")."""
 USE_DOCUMENTS_TIP = ("On: a question about your documents is answered with the passages that fit it best, "
                      "and the answer quotes and cites them; they are listed under the answer.\n"
                      "Off: the trained model answers from what it learned alone.")
@@ -194,7 +196,7 @@ class ChatPage(Page):
             bubble.set_stopped(bool(message.get("stopped")))
             if message["role"] == "assistant" and trained:
                 self._show_backing(bubble, message.get("sources") or [], message.get("answered_by", ""),
-                                   bool(message.get("recalled")))
+                                   bool(message.get("quoted")), bool(message.get("recalled")))
         run_id = self.current.get("run") or ""
         if self.ctx.project is not None:
             self.model_picker.select_run(self.ctx.project.runs_dir / run_id if run_id else None)
@@ -271,11 +273,12 @@ class ChatPage(Page):
             self._stopped = self._stopped or event.stopped
 
     def _show_backing(self, bubble: MessageBubble, sources: list[dict[str, Any]], answered_by: str,
-                      recalled: bool = False) -> None:
+                      quoted: bool = False, recalled: bool = False) -> None:
         """What stands behind a trained run's answer: its sources, or a note that the original model wrote it,
-        or that the model recalled it and its first source confirms it (core/chat/grounding.py)."""
+        or that it quotes the documents' statement its first source holds (core/chat/grounding.py)."""
         bubble.set_sources(sources if isinstance(sources, list) else [])
-        bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else RECALLED_NOTE if recalled else "")
+        note = QUOTED_NOTE if quoted else RECALLED_NOTE if recalled else ""
+        bubble.set_note(ORIGINAL_NOTE if answered_by == "original" else note)
         if answered_by == "original":  # the header names who wrote it, as the note does: not "Trained · run"
             bubble.who_label.setText("Original model")
 
@@ -296,7 +299,7 @@ class ChatPage(Page):
             # {"document", "passage" (0-based, as the CLI writes it), "text"}: chat_history.json's form
             sources = [{"document": p.document, "passage": p.index, "text": p.text} for p in self._sources.passages]
             if trained and self._answered_by is not None and self._bubble is not None:
-                self._show_backing(self._bubble, sources, self._answered_by.weights, self._sources.recalled)
+                self._show_backing(self._bubble, sources, self._answered_by.weights, self._sources.quoted)
             if answer:
                 message: dict[str, Any] = {"role": "assistant", "content": answer}
                 if self._stopped:
@@ -305,8 +308,8 @@ class ChatPage(Page):
                     message["answered_by"] = self._answered_by.weights
                     if sources:
                         message["sources"] = sources
-                    if self._sources.recalled:
-                        message["recalled"] = True
+                    if self._sources.quoted:
+                        message["quoted"] = True
                 self.current["messages"].append(message)
             else:  # failed before any text: the question is kept, the empty bubble is not
                 self._bubble.text_label.setText("(no answer)")

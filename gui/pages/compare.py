@@ -2,7 +2,7 @@
 
 Each side says what stood behind its answer (issue #21): the original model never sees your
 documents; the trained run answers as Chat does, with the same "Use my documents" switch, so it
-may have read passages (listed, each opens in full), recalled the answer from training, or
+may have read passages (listed, each opens in full), quoted the documents' own statement, or
 passed a general question to the original weights. Without that a user cannot tell whether
 the two answers differ because of training or because one of them read the documents.
 """
@@ -27,7 +27,7 @@ from gui.widgets import BusyLine, Card, muted
 BASE_BACKING = "No passages: the original model has never seen your documents."
 OFF_BACKING = "No passages: “Use my documents” is off, so it answered from what it learned."
 ORIGINAL_BACKING = "No passages: a general question, answered by the original model's knowledge."
-RECALLED_BACKING = "Recalled from training; source 1 says the same."
+QUOTED_BACKING = "Quoted from your documents: source 1."
 NONE_FOUND_BACKING = "No passages: none fitted the question, so it answered from what it learned."
 UNAVAILABLE_BACKING = "No passages: your documents could not be searched ({why})."
 
@@ -185,7 +185,7 @@ class ComparePanel(QWidget):
             pane = self._pane(self._side)
             pane.set_sources([{"document": p.document, "passage": p.index, "text": p.text} for p in event.passages])
             if self._side == "tuned" and event.passages:
-                pane.backing.setText(RECALLED_BACKING if event.recalled else passages_backing(len(event.passages)))
+                pane.backing.setText(QUOTED_BACKING if event.quoted else passages_backing(len(event.passages)))
             elif self._side == "tuned" and self._passages and self._weights == "tuned":
                 pane.backing.setText(NONE_FOUND_BACKING)
         elif isinstance(event, AnswerPiece):

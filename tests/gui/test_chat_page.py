@@ -12,6 +12,7 @@ from gui_support import (CHAT_TIMEOUT_MS, add_run, home, make_window, tiny_run, 
                          window)
 
 from core import projects
+from gui.pages.chat import QUOTED_NOTE
 
 QUESTION = "Who founded Harbor Lane Bakery?"
 
@@ -29,6 +30,7 @@ def test_streamed_answer_from_the_trained_model_kept_in_history(window, qtbot, t
     chat = window.chat_page
     assert chat.model_picker.run() == run  # a trained run is offered first
     chat.sampling.max_new_tokens.setValue(24)
+    chat.use_documents.setChecked(False)  # decoded token by token (with sources, a quoted statement comes whole)
     pieces: list[str] = []
     chat.piece_received.connect(pieces.append)
 
@@ -79,7 +81,8 @@ def test_answer_lists_its_sources_and_the_switch_turns_them_off(window, qtbot, t
     assert bubble.sources.titles()[0].startswith("harbor_lane_bakery_handbook.md · passage ")
     item = bubble.sources.items[0]
     assert "Harbor Lane" in item.toolTip() and item.snippet.text()  # the whole passage on hover, a snippet shown
-    assert not bubble.note_label.isVisible()
+    assert "Marta Okonkwo" in first and "Marta Okonkwo" in item.toolTip()  # the statement source 1 holds, quoted
+    assert bubble.note_label.isVisible() and bubble.note_label.text() == QUOTED_NOTE
     assert not bubble.is_stopped()  # an answer that ran to its end is not marked
 
     # A click on a source opens its whole passage, not only the one-line snippet.
@@ -101,6 +104,7 @@ def test_answer_lists_its_sources_and_the_switch_turns_them_off(window, qtbot, t
     assert [m["role"] for m in saved] == ["user", "assistant"] * 2  # one conversation: the follow-up kept history
     assert saved[1]["sources"][0]["document"] == "harbor_lane_bakery_handbook.md"
     assert isinstance(saved[1]["sources"][0]["passage"], int) and saved[1]["sources"][0]["text"]
+    assert saved[1]["quoted"] is True and "quoted" not in saved[3]
     assert "sources" not in saved[3] and saved[3]["answered_by"] == "tuned"
 
     # Reopening the project (a fresh read of chat_history.json) brings the sources back under the first answer.
@@ -111,6 +115,7 @@ def test_answer_lists_its_sources_and_the_switch_turns_them_off(window, qtbot, t
     assert [b.text() for b in bubbles] == [first, second]
     shown = [f"{s['document']} · passage {s['passage'] + 1}" for s in saved[1]["sources"]]
     assert bubbles[0].sources.titles() == shown
+    assert bubbles[0].note_label.text() == QUOTED_NOTE and not bubbles[1].note_label.isVisible()
     assert bubbles[1].sources.items == []
 
 
@@ -181,7 +186,7 @@ def test_compare_base_and_tuned_side_by_side(window, qtbot, tiny_run):
 
 
 def test_compare_says_which_side_read_passages_and_follows_the_switch(window, qtbot, tiny_run):
-    from gui.pages.compare import BASE_BACKING, OFF_BACKING
+    from gui.pages.compare import BASE_BACKING, OFF_BACKING, QUOTED_BACKING, passages_backing
 
     _project, _run = open_project_with_run(window, tiny_run)
     chat = window.chat_page
@@ -197,9 +202,8 @@ def test_compare_says_which_side_read_passages_and_follows_the_switch(window, qt
     tuned = compare.tuned_pane
     assert tuned.sources.isVisible() and tuned.sources.items  # the passages the trained side read, listed
     assert tuned.sources.titles()[0].startswith("harbor_lane_bakery_handbook.md · passage ")
-    n = len(tuned.sources.items)
-    assert backing["tuned"] in (f"Read {n} passage{'s' if n != 1 else ''} from your documents before answering.",
-                                "Recalled from training; source 1 says the same.")
+    # the run's statement that a found passage holds, quoted (tests/test_grounding.py), or the passages read
+    assert backing["tuned"] in (QUOTED_BACKING, passages_backing(len(tuned.sources.items)))
     qtbot.mouseClick(tuned.sources.items[0], Qt.MouseButton.LeftButton)  # opens like Chat's sources
     assert tuned.sources.dialog is not None and tuned.sources.dialog.isVisible()
     tuned.sources.dialog.close()
