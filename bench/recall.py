@@ -12,10 +12,13 @@ whose answers are graded as substrings:
 
 One run prints, per kind and overall:
   base closed-book               the base model alone (should be ~0)
-  base + retrieved passages      the base model given the passages the app's search finds: what retrieval alone gives
+  base + retrieved passages      the base model reading the passages the app's search finds: what retrieval alone gives
+  base quoting statements        the chat's pipeline with sources on, the original weights ranking the run's
+                                 statements (core/chat/grounding.py): what the tuning adds to that pipeline
   open-book                      the base model with the whole document in its context
   tuned closed-book              the app's chat without sources: routed (core/chat/routing.py), no passages
-  tuned + passages               the app's chat with sources on (the default)
+  tuned + passages               the app's chat with sources on (the default): the run's statement a found passage
+                                 holds, quoted, or the passages read when they hold none
   tuned weights alone            every question to the tuned weights, closed-book (what an export would answer)
   its own training questions     60 of the run's fact questions as trained, to the tuned weights: recalled word
                                  for word, the facts are in the weights and the gap is the wording people use
@@ -145,9 +148,14 @@ def main() -> int:
 
         router = Router.for_run(out)
         if base is not None:
-            everything = dataclasses.replace(router, everything=True)  # every question gets the search's passages
-            rows["base + retrieved passages"] = per_kind(ask_all(base, questions, router=everything, passages=True),
+            # every question gets the search's passages; the base model reads them, as a peer's retrieval does
+            reading = dataclasses.replace(router, everything=True, statements=())
+            rows["base + retrieved passages"] = per_kind(ask_all(base, questions, router=reading, passages=True),
                                                          questions)
+            # the chat's own pipeline with the original weights ranking the statements: what tuning adds to it
+            quoting = dataclasses.replace(router, everything=True)
+            rows["base quoting statements"] = per_kind(ask_all(base, questions, router=quoting, passages=True),
+                                                       questions)
         tuned = load_chat_model(out, switchable=True)
         closed = ask_all(tuned, questions, router=router)
         rows["tuned closed-book"] = per_kind(closed, questions)
