@@ -54,13 +54,15 @@ def test_a_runs_statements_are_its_one_line_question_answers_each_once_in_order(
     assert run_statements(examples) == ("Marta Okonkwo founded it in 1987.", "It opens at 7:00.")
 
 
-def test_the_two_rankings_are_standardised_and_added_with_ties_to_the_earlier():
+def test_the_rankings_are_standardised_and_added_with_ties_to_the_earlier():
     # the model prefers the first, the search the second by far: together, the second
-    assert best_statement(["a", "b", "c"], lambda c: [-1.0, -2.0, -3.0], lambda c: [0.1, 0.9, 0.2]) == 1
+    assert best_statement([[-1.0, -2.0, -3.0], [0.1, 0.9, 0.2]]) == 1
+    # a third voice that agrees with the first tips it back
+    assert best_statement([[-1.0, -2.0, -3.0], [0.1, 0.9, 0.2], [0.9, 0.1, 0.2]]) == 0
     # a ranking that does not tell them apart counts for nothing; a full tie goes to the earlier
-    assert best_statement(["a", "b"], lambda c: [-1.0, -1.0], lambda c: [0.2, 0.4]) == 1
-    assert best_statement(["a", "b"], lambda c: [-1.0, -1.0], lambda c: [0.3, 0.3]) == 0
-    assert best_statement(["only"], lambda c: [-5.0], lambda c: [0.0]) == 0
+    assert best_statement([[-1.0, -1.0], [0.2, 0.4]]) == 1
+    assert best_statement([[-1.0, -1.0], [0.3, 0.3]]) == 0
+    assert best_statement([[-5.0], [0.0]]) == 0
 
 
 @dataclass
@@ -147,5 +149,5 @@ def test_a_reply_the_model_would_say_is_likelier_than_another_and_batching_chang
     other = "Bread rises because yeast turns sugar into carbon dioxide gas during a long, slow proof."
     together = switchable.reply_likelihoods(messages, [greedy, other])
     alone = switchable.reply_likelihoods(messages, [greedy]) + switchable.reply_likelihoods(messages, [other])
-    assert together[0] > together[1] + 2.0
-    assert together == pytest.approx(alone, abs=0.02)
+    assert together[0] > together[1] + 10.0
+    assert together == pytest.approx(alone, abs=0.3)  # bf16 sums in another order: 0.13 seen over ~10 tokens

@@ -96,9 +96,14 @@ def _standard(values: Sequence[float]) -> list[float]:
     return [(v - mean) / spread if spread > 1e-9 else 0.0 for v in values]
 
 
-def best_statement(candidates: Sequence[str], likelihood: Callable[[Sequence[str]], Sequence[float]],
-                   similarity: Callable[[Sequence[str]], Sequence[float]]) -> int:
-    """Index of the candidate that the tuned model's likelihood and the search's similarity rank highest
-    together (each standardised over the candidates, then added; ties go to the earlier candidate)."""
-    scores = [a + b for a, b in zip(_standard(list(likelihood(candidates))), _standard(list(similarity(candidates))))]
-    return max(range(len(candidates)), key=lambda i: (scores[i], -i))
+DRAFT_TOKENS = 96
+"""The silent closed-book draft's length limit: it is one of the voices that rank the statements, and a
+statement is a sentence or two."""
+
+
+def best_statement(signals: Sequence[Sequence[float]]) -> int:
+    """Index of the candidate the signals rank highest together: each standardised over the candidates, then
+    added, with no weight fitted (a signal that does not tell them apart counts for nothing; ties go to the
+    earlier candidate)."""
+    scores = [sum(values) for values in zip(*(_standard(list(signal)) for signal in signals))]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))

@@ -141,7 +141,7 @@ class Router:
         return cls(index, threshold, names, about, known, statements=statements)
 
     def similarity(self, question: str, texts: Sequence[str]) -> list[float]:
-        """Cosine similarity of the question to each text (a statement's embedding is kept for the session)."""
+        """Cosine similarity of a question (or an answer) to each text; a text's embedding is kept for the session."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._statement_vectors]
         if missing:
             self._statement_vectors.update(zip(missing, self.index.encoder.encode(missing)))

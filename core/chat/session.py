@@ -104,8 +104,10 @@ class ChatModel:
         return step
 
     def reply_likelihoods(self, messages: list[dict[str, str]], replies: Sequence[str], batch: int = 8) -> list[float]:
-        """Mean log-probability per token of each reply to the conversation, its end of turn included: how
-        readily these weights say it (core/chat/grounding.py ranks the documents' statements by it)."""
+        """Log-probability of each reply to the conversation, its end of turn included: how readily these
+        weights say it (core/chat/grounding.py ranks the documents' statements by it). A sum, not a mean per
+        token: once a long statement has begun, its memorised rest is nearly certain, and a mean let such
+        statements outrank the short one a question asks for."""
         import torch
 
         prompt = self.prompt_ids(messages)
@@ -127,7 +129,7 @@ class ChatModel:
                 logp = torch.log_softmax(logits, dim=-1)
             for i, s in enumerate(rows):
                 taken = logp[i, torch.arange(len(s)), torch.tensor(s, device=logp.device)]
-                out.append(float(taken.mean()))
+                out.append(float(taken.sum()))
         return out
 
     def _reply_ids(self, messages: list[dict[str, str]], prompt: list[int], reply: str) -> list[int]:
@@ -168,7 +170,8 @@ class ChatSession:
     With a router (core/chat/routing.py), each question about the documents is answered
     by the tuned weights. When `passages` is on, its best passages are found (kept in
     `last_sources`, shown as the answer's sources), and the answer is the documents' own
-    statement that those passages hold and the tuned weights and the search rank highest;
+    statement that those passages hold and the tuned weights, their silent draft and the search
+    rank highest;
     where the passages hold none of the run's statements, the tuned weights answer with the
     passages in context (core/chat/grounding.py). Any other question
     is answered by the original weights, which kept their general knowledge. Without
@@ -208,7 +211,7 @@ class ChatSession:
             with self.model.adapter(about_documents):
                 quoted = None
                 if self.last_route is not None and about_documents and self.passages:
-                    self.last_sources, quoted = self._quote_or_read(messages, text)
+                    self.last_sources, quoted = self._quote_or_read(messages, text, settings, should_stop)
                     if quoted is None:  # read: only this turn carries the passages; history keeps the question
                         from core.retrieval import grounded_prompt
 
@@ -223,20 +226,31 @@ class ChatSession:
             self.history.append({"role": "assistant", "content": "".join(parts).strip()})
         yield AnswerDone("".join(parts).strip(), stopped=should_stop())
 
-    def _quote_or_read(self, messages: list[dict[str, str]], question: str) -> tuple[list[Any], str | None]:
+    def _quote_or_read(self, messages: list[dict[str, str]], question: str, settings: SamplingSettings | None,
+                       should_stop: Callable[[], bool]) -> tuple[list[Any], str | None]:
         """(sources, the documents' statement that answers, else None: read the passages): core/chat/grounding.py.
 
-        The passage that holds the statement is put first among the sources, as the one the answer rests on."""
-        from core.chat.grounding import best_statement, supported
+        Three voices rank the statements the passages hold: the tuned weights' likelihood of each as the reply,
+        the search's similarity of each to the question, and to the tuned weights' own closed-book answer (a
+        silent draft). The passage that holds the chosen statement is put first among the sources."""
+        from dataclasses import replace
+
+        from core.chat.grounding import DRAFT_TOKENS, best_statement, supported
 
         sources = list(self.last_route.passages)
         candidates = supported(getattr(self.router, "statements", ()), [p.text for p in sources])
         if not candidates:
             return sources, None
         texts = [c for c, _ in candidates]
-        best = best_statement(texts, lambda c: self.model.reply_likelihoods(messages, c),
-                              lambda c: self.router.similarity(question, c))
-        statement, n = candidates[best]
+        s = settings or SamplingSettings()
+        draft = "".join(self.model.stream(messages, replace(s, temperature=0.0, max_new_tokens=min(
+            s.max_new_tokens, DRAFT_TOKENS)), should_stop)).strip()
+        if should_stop():
+            return sources, None
+        signals = [self.model.reply_likelihoods(messages, texts), self.router.similarity(question, texts)]
+        if draft:
+            signals.append(self.router.similarity(draft, texts))
+        statement, n = candidates[best_statement(signals)]
         return [sources[n]] + sources[:n] + sources[n + 1:], statement
 
     def send(self, text: str, settings: SamplingSettings | None = None,
