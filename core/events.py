@@ -143,8 +143,8 @@ class AnswerSources:
 
     passages: tuple[Passage, ...] = ()
     quoted: bool = False
-    """True: the reply is the documents' own statement, held by the first passage, that the tuned weights and
-    the search ranked highest (core/chat/grounding.py); False: the passages were in the model's context as it
+    """True: the reply is the documents' own statement, held by the first passage, ranked highest by the tuned
+    weights and the search (core/chat/grounding.py); False: the passages were in the model's context as it
     answered."""
 
 

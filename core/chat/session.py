@@ -18,6 +18,10 @@ from core.events import AnsweredBy, AnswerDone, AnswerPiece, AnswerSources, Chat
 from core.store import RunDir
 
 
+LOGIT_BUDGET = 25_000_000
+"""Logits held at once while scoring replies (reply_likelihoods): 100 MB in fp32."""
+
+
 @dataclass
 class SamplingSettings:
     max_new_tokens: int = 256
@@ -113,6 +117,11 @@ class ChatModel:
         prompt = self.prompt_ids(messages)
         seqs = [self._reply_ids(messages, prompt, r) for r in replies]
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        # the logits of a batch are rows × width × vocabulary: ~100 MB for the demo model's 49k words at 8 rows,
+        # and five times that for a 262k-word vocabulary (Gemma), so fewer rows at a time there
+        vocabulary = int(getattr(self.model.config, "vocab_size", 0) or len(self.tokenizer))
+        longest = max((len(s) for s in seqs), default=1)
+        batch = max(1, min(batch, LOGIT_BUDGET // max(1, longest * vocabulary)))
         out: list[float] = []
         for start in range(0, len(seqs), batch):
             rows = seqs[start:start + batch]
@@ -171,9 +180,8 @@ class ChatSession:
     by the tuned weights. When `passages` is on, its best passages are found (kept in
     `last_sources`, shown as the answer's sources), and the answer is the documents' own
     statement that those passages hold and the tuned weights, their silent draft and the search
-    rank highest;
-    where the passages hold none of the run's statements, the tuned weights answer with the
-    passages in context (core/chat/grounding.py). Any other question
+    rank highest; where the passages hold none of the run's statements, the tuned weights answer
+    with the passages in context (core/chat/grounding.py). Any other question
     is answered by the original weights, which kept their general knowledge. Without
     one, the model answers everything as loaded.
 
