@@ -12,7 +12,7 @@ from gui_support import (CHAT_TIMEOUT_MS, add_run, home, make_window, tiny_run, 
                          window)
 
 from core import projects
-from gui.pages.chat import QUOTED_NOTE
+from gui.pages.chat import QUOTED_NOTE, RECALLED_NOTE
 
 QUESTION = "Who founded Harbor Lane Bakery?"
 
@@ -129,13 +129,17 @@ def test_general_question_is_answered_by_the_original_model_without_sources(wind
     assert bubble.note_label.isVisible() and "original model" in bubble.note_label.text()
     assert bubble.who_label.text() == "Original model"  # the header agrees with the note (issue #21 item 3)
 
-    # An old history (written before sources existed) still opens: no sources, no note, no error.
+    # An old history (written before sources existed) still opens: no sources, no note, no error; an answer saved
+    # when the chat recalled before quoting keeps the note it had then.
     old = {"id": "old", "run": run.name, "model_label": "Trained", "title": "Old",
-           "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
+           "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."},
+                        {"role": "user", "content": "Who founded it?"},
+                        {"role": "assistant", "content": "Marta Okonkwo.", "answered_by": "tuned", "recalled": True}]}
     projects.save_chat_history(window.ctx.project, [old])
     window.ctx.open_project(projects.open_project("Chat"))
-    assert [b.text() for b in chat.transcript.bubbles] == ["Hi", "Hello."]
+    assert [b.text() for b in chat.transcript.bubbles] == ["Hi", "Hello.", "Who founded it?", "Marta Okonkwo."]
     assert chat.transcript.bubbles[1].sources.items == [] and not chat.transcript.bubbles[1].note_label.isVisible()
+    assert chat.transcript.bubbles[3].note_label.text() == RECALLED_NOTE
 
 
 def test_stop_keeps_the_partial_answer_and_base_model_is_selectable(window, qtbot, tiny_run):
