@@ -142,12 +142,14 @@ def test_with_no_statement_in_its_passages_the_model_reads_them(switchable, rout
 
 def test_a_reply_the_model_would_say_is_likelier_than_another_and_batching_changes_no_score(switchable):
     """reply_likelihoods reads each reply's tokens where the template puts them: its own greedy reply scores far
-    above an unrelated one (an offset by one token, or the prompt's tokens scored instead, loses that), and a reply
-    scored beside a longer one (padded) scores as it does alone."""
+    above an unrelated one (the prompt's tokens scored instead loses that), and a reply scored beside a longer
+    one (padded) scores as it does alone. The exact sums, token by token, are tests/test_model_families.py's."""
     messages = [{"role": "user", "content": "What is the capital of France?"}]
     greedy = switchable.reply(messages, SamplingSettings(max_new_tokens=32, repetition_penalty=1.0))
     other = "Bread rises because yeast turns sugar into carbon dioxide gas during a long, slow proof."
     together = switchable.reply_likelihoods(messages, [greedy, other])
     alone = switchable.reply_likelihoods(messages, [greedy]) + switchable.reply_likelihoods(messages, [other])
     assert together[0] > together[1] + 10.0
-    assert together == pytest.approx(alone, abs=0.3)  # bf16 sums in another order: 0.13 seen over ~10 tokens
+    # bf16 in another order: 0.13 seen over a ~10-token reply, 0.48 over an 83-nat one (0.6%); exactness in fp32,
+    # padded batches on a shared conversation cache included, is tests/test_model_families.py's
+    assert together == pytest.approx(alone, rel=0.01, abs=0.3)

@@ -226,6 +226,27 @@ def test_lean_decoder_decodes_as_transformers_does_or_declines(family: str, requ
     assert_decodes_like_transformers(ours, stepwise, whole)
 
 
+@pytest.mark.parametrize("family", FAMILIES + ["demo"])
+def test_replies_scored_on_the_shared_conversation_score_as_each_alone(family: str, request):
+    """continuation_likelihoods runs the conversation once and scores every candidate reply on a copy of its
+    cache, padded in batches: in fp32 each sum equals one plain forward over that prompt and reply alone,
+    including where a sliding window (8 tokens here) binds over a 20-token prompt and in a smaller last batch."""
+    from core.chat.session import continuation_likelihoods
+    from core.models import load_model
+
+    net = load_model(_folder(request, family), "fp32", "cpu").eval()
+    generator = torch.Generator().manual_seed(3)
+    prompt = torch.randint(3, VOCAB, (20,), generator=generator).tolist()
+    replies = [torch.randint(3, VOCAB, (n,), generator=generator).tolist() for n in (3, 12, 7, 1, 9)]
+    with torch.inference_mode():
+        alone = []
+        for reply in replies:
+            logp = net(input_ids=torch.tensor([prompt + reply])).logits[0, len(prompt) - 1:-1].float().log_softmax(-1)
+            alone.append(float(logp[torch.arange(len(reply)), torch.tensor(reply)].sum()))
+    shared = continuation_likelihoods(net, prompt, replies, pad=0, device="cpu", batch=2)
+    assert shared == pytest.approx(alone, abs=1e-3)
+
+
 def test_lean_decoder_declines_a_llama_with_another_activation():
     """A Llama-type config can name any activation; the lean pass computes SiLU, so it must decline."""
     from transformers import LlamaConfig

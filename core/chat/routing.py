@@ -111,7 +111,8 @@ class Router:
     """Every question is about the documents: the router only finds passages (`--always-tuned`)."""
     statements: tuple[str, ...] = ()
     """The documents' statements the run's questions were trained to answer (core/chat/grounding.py)."""
-    _statement_vectors: dict[str, Any] = field(default_factory=dict, repr=False)
+    _vectors: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Embeddings of the texts this session has compared (statements, questions, drafts): each is encoded once."""
 
     @classmethod
     def for_run(cls, run_path: Path | str, index: PassageIndex | None = None) -> "Router":
@@ -141,15 +142,20 @@ class Router:
         return cls(index, threshold, names, about, known, statements=statements)
 
     def similarity(self, question: str, texts: Sequence[str]) -> list[float]:
-        """Cosine similarity of a question (or an answer) to each text; a text's embedding is kept for the session."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._statement_vectors]
+        """Cosine similarity of a question (or an answer) to each text."""
+        q = self._embedded([question])[0]
+        return [float(v @ q) for v in self._embedded(texts)]
+
+    def _embedded(self, texts: Sequence[str]) -> list[Any]:
+        """Each text's embedding, kept for the session: the question route() found passages for is ranked
+        against statements next, and the same statements come back turn after turn."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            self._statement_vectors.update(zip(missing, self.index.encoder.encode(missing)))
-        q = self.index.encoder.encode([question])[0]
-        return [float(self._statement_vectors[t] @ q) for t in texts]
+            self._vectors.update(zip(missing, self.index.encoder.encode(missing)))
+        return [self._vectors[t] for t in texts]
 
     def route(self, question: str, previous: str | None = None, k: int = 2) -> Route:
-        vector = self.index.encoder.encode([question])[0]
+        vector = self._embedded([question])[0]
         passages = self.index.nearest(vector, k=k)
         score = passages[0].score if passages else 0.0
         if previous and score < self.threshold and _POINTS_BACK.search(question):  # a follow-up leans on the one before

@@ -54,8 +54,7 @@ class ChatModel:
         return self.switch.using(on) if self.switch is not None else nullcontext()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        out = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        return list(out["input_ids"] if hasattr(out, "keys") else out)
+        return self._template_ids(messages, generation_prompt=True)
 
     def stream(self, messages: list[dict[str, str]], settings: SamplingSettings | None = None,
                should_stop: Callable[[], bool] = never_stop) -> Iterator[str]:
@@ -112,39 +111,18 @@ class ChatModel:
         weights say it (core/chat/grounding.py ranks the documents' statements by it). A sum, not a mean per
         token: once a long statement has begun, its memorised rest is nearly certain, and a mean let such
         statements outrank the short one a question asks for."""
-        import torch
-
         prompt = self.prompt_ids(messages)
-        seqs = [self._reply_ids(messages, prompt, r) for r in replies]
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        # the logits of a batch are rows × width × vocabulary: ~100 MB for the demo model's 49k words at 8 rows,
-        # and five times that for a 262k-word vocabulary (Gemma), so fewer rows at a time there
-        vocabulary = int(getattr(self.model.config, "vocab_size", 0) or len(self.tokenizer))
-        longest = max((len(s) for s in seqs), default=1)
-        batch = max(1, min(batch, LOGIT_BUDGET // max(1, longest * vocabulary)))
-        out: list[float] = []
-        for start in range(0, len(seqs), batch):
-            rows = seqs[start:start + batch]
-            width = max(len(s) for s in rows)
-            ids = torch.full((len(rows), len(prompt) + width), pad, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for i, s in enumerate(rows):
-                ids[i, :len(prompt) + len(s)] = torch.tensor(prompt + s)
-                mask[i, :len(prompt) + len(s)] = 1
-            with torch.inference_mode():
-                # the logits that predict each reply token: from the prompt's last position on
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                    logits_to_keep=width + 1).logits[:, :width].float()
-                logp = torch.log_softmax(logits, dim=-1)
-            for i, s in enumerate(rows):
-                taken = logp[i, torch.arange(len(s)), torch.tensor(s, device=logp.device)]
-                out.append(float(taken.sum()))
-        return out
+        return continuation_likelihoods(self.model, prompt, [self._reply_ids(messages, prompt, r) for r in replies],
+                                        pad, self.device, batch)
+
+    def _template_ids(self, messages: list[dict[str, str]], generation_prompt: bool) -> list[int]:
+        out = self.tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt, tokenize=True)
+        return list(out["input_ids"] if hasattr(out, "keys") else out)
 
     def _reply_ids(self, messages: list[dict[str, str]], prompt: list[int], reply: str) -> list[int]:
         """The reply's tokens as the chat template writes them after the prompt, up to its end of turn."""
-        full = self.tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": reply}], tokenize=True)
-        full = list(full["input_ids"] if hasattr(full, "keys") else full)
+        full = self._template_ids(messages + [{"role": "assistant", "content": reply}], generation_prompt=False)
         if full[:len(prompt)] == prompt and len(full) > len(prompt):
             rest = full[len(prompt):]
             end = next((i for i, t in enumerate(rest) if t in self.eos_ids), None)
@@ -159,6 +137,53 @@ class ChatModel:
     def ask(self, question: str, settings: SamplingSettings | None = None) -> str:
         return self.reply([{"role": "user", "content": question}], settings)
 
+
+def continuation_likelihoods(model: Any, prompt: list[int], continuations: Sequence[list[int]], pad: int,
+                             device: str, batch: int = 8) -> list[float]:
+    """Summed log-probability of each continuation after `prompt`, for a causal LM.
+
+    The prompt (a whole conversation, hundreds of tokens by the twelfth turn) runs once; every batch of
+    continuations reads its keys and values from a copy of that cache, so the cost of ranking candidates no
+    longer grows with the conversation times the candidates. Continuations are padded on the right, where
+    causal attention keeps the pads from every real token."""
+    import copy
+
+    import torch
+
+    if not continuations:
+        return []
+    # the logits of a batch are rows × width × vocabulary: ~100 MB for the demo model's 49k words at 8 rows,
+    # and five times that for a 262k-word vocabulary (Gemma), so fewer rows at a time there
+    head_layer = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    vocabulary = int(head_layer.weight.shape[0]) if head_layer is not None else int(model.config.vocab_size)
+    longest = max(len(c) for c in continuations)
+    batch = max(1, min(batch, LOGIT_BUDGET // max(1, (longest + 1) * vocabulary)))
+    head, last = prompt[:-1], prompt[-1:]
+    out: list[float] = []
+    with torch.inference_mode():
+        shared = None
+        if head:  # all of the prompt but its last token, whose logits predict each continuation's first
+            shared = model(input_ids=torch.tensor([head], device=device), use_cache=True,
+                           logits_to_keep=1).past_key_values
+        for start in range(0, len(continuations), batch):
+            rows = continuations[start:start + batch]
+            width = max(len(c) for c in rows)
+            ids = torch.full((len(rows), 1 + width), pad, dtype=torch.long)
+            mask = torch.zeros((len(rows), len(head) + 1 + width), dtype=torch.long)
+            for i, c in enumerate(rows):
+                ids[i, :1 + len(c)] = torch.tensor(last + list(c))
+                mask[i, :len(head) + 1 + len(c)] = 1
+            cache = None
+            if shared is not None:
+                cache = copy.deepcopy(shared)
+                cache.batch_repeat_interleave(len(rows))
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), past_key_values=cache,
+                           use_cache=cache is not None).logits[:, :width].float()
+            logp = torch.log_softmax(logits, dim=-1)
+            for i, c in enumerate(rows):
+                taken = logp[i, torch.arange(len(c)), torch.tensor(c, device=logp.device)]
+                out.append(float(taken.sum()))
+    return out
 
 def _pick(logits: Any, s: SamplingSettings, generator: Any) -> int:
     import torch
