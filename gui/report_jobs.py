@@ -30,6 +30,12 @@ class ReportData:
     questions: int = 0
     """How many questions a check would ask (document and general), for the time it takes."""
     task: str = "chat"
+    own: tuple[Any, ...] = ()
+    """The person's own questions for this run (core.evaluation.own_questions.OwnQuestion)."""
+    own_from: str = ""
+    """When the run has none: the run of the same project whose questions `own` are, offered to start from."""
+    own_problem: TuneDeskError | None = None
+    """A my_questions.jsonl that cannot be read."""
 
 
 def _count_lines(path: Path) -> int:
@@ -49,9 +55,40 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
         state = run_state(run)
         if is_classify_run(run):
             return ReportData(state, task="classify")
-        questions = _count_lines(RunDir(run).heldout_file) + len(general_questions())
+        own, own_from, own_problem = _own_questions(run)
+        questions = _count_lines(RunDir(run).heldout_file) + len(general_questions()) + len(own) * (not own_from)
         try:
-            return ReportData(state, load_summary(run), questions=questions)
+            return ReportData(state, load_summary(run), questions=questions, own=own, own_from=own_from,
+                              own_problem=own_problem)
         except TuneDeskError as exc:
-            return ReportData(state, None, exc, questions)
+            return ReportData(state, None, exc, questions, own=own, own_from=own_from, own_problem=own_problem)
+    return job
+
+
+def _own_questions(run: Path) -> tuple[tuple[Any, ...], str, TuneDeskError | None]:
+    """(questions, the sibling run they come from or '', the problem reading this run's): a new run of a project
+    starts from the questions its newest sibling was checked with, so training again does not mean typing them again."""
+    from core.evaluation.own_questions import OWN_QUESTIONS_FILE, read_own_questions
+
+    try:
+        mine = read_own_questions(run)
+    except TuneDeskError as exc:
+        return (), "", exc
+    if mine or (run / OWN_QUESTIONS_FILE).exists():
+        return tuple(mine), "", None
+    siblings = sorted((p for p in run.parent.glob(f"*/{OWN_QUESTIONS_FILE}") if p.parent != run),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in siblings:
+        try:
+            return tuple(read_own_questions(path.parent)), path.parent.name, None
+        except TuneDeskError:
+            continue
+    return (), "", None
+
+
+def save_own_questions_job(run: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
+    def job(emit: Emit, should_stop: Stop) -> Path:
+        from core.evaluation.own_questions import write_own_questions
+
+        return write_own_questions(run, questions)
     return job

@@ -28,7 +28,7 @@ from core.events import Progress
 from core.runs import RunState, RunStatus
 from gui.context import AppContext
 from core.worker import check_command
-from gui.report_jobs import ReportData, load_report_job
+from gui.report_jobs import ReportData, load_report_job, save_own_questions_job
 from gui.theme import active, set_icon
 from gui.widgets import Card, format_duration, muted, read_only_table
 
@@ -150,9 +150,14 @@ class ReportView(Card):
         self.stop_button = QPushButton("Stop checking")
         set_icon(self.stop_button, "stop")
         self.stop_button.clicked.connect(self.checks.stop)
+        self.own_button = QPushButton("Your own questions…")
+        self.own_button.setToolTip("Questions you write, in your words, with what a right answer contains: the "
+                                   "check asks them too, and reports them apart")
+        self.own_button.clicked.connect(self.edit_own_questions)
+        self.own_dialog: QDialog | None = None
         # compact (the Train page): words left, the button right, a few lines high; full: one above the other
         buttons = QVBoxLayout() if compact else QHBoxLayout()
-        for button in (self.details_button, self.check_button, self.stop_button):
+        for button in (self.details_button, self.check_button, self.stop_button, self.own_button):
             buttons.addWidget(button)
             button.hide()
         if compact:  # side by side when there is room (resizeEvent), else the button under the words
@@ -247,7 +252,7 @@ class ReportView(Card):
         if self.compact:  # the Train page's card: for finished runs; the status line says the rest
             self.setVisible(data.task == "chat" and (data.run.status is RunStatus.FINISHED or checking))
         summary = data.summary
-        for button in (self.details_button, self.check_button, self.stop_button):
+        for button in (self.details_button, self.check_button, self.stop_button, self.own_button):
             button.hide()
         self.bar.setVisible(checking)
         self.general.setText("")
@@ -269,7 +274,7 @@ class ReportView(Card):
             self.headline.setText(summary.headline())
             lines = [summary.before(), summary.weighted_line(),
                      "Asked in words that training never used, so a right answer means the "
-                     "fact was learned, not one sentence memorised."]
+                     "fact was learned, not one sentence memorised.", summary.own_line(), self._own_pending(summary)]
             self.detail.setText(" ".join(line for line in lines if line))
             self.general.setText(summary.general_line())
             self.details_button.setVisible(self.compact)
@@ -283,6 +288,7 @@ class ReportView(Card):
             if not self.compact:
                 self._fill_tables()
                 self._render_items()
+                self.own_button.setVisible(can_check)
         elif data.problem is not None:
             self.headline.setText("The report cannot be read")
             self.detail.setText(f"{data.problem.message} {data.problem.hint}".strip())
@@ -291,10 +297,11 @@ class ReportView(Card):
         else:
             headline, what_to_do = self._why_none(data.run)
             self.headline.setText(headline)
-            self.detail.setText(what_to_do)
+            self.detail.setText(" ".join(filter(None, (what_to_do, self._own_pending(None) if can_check else ""))))
             self.check_button.setText("Check what it learned")
             self.check_button.setVisible(can_check)
             self._set_primary(self.check_button, True)
+            self.own_button.setVisible(can_check and not self.compact)
 
     def _why_none(self, run: RunState) -> tuple[str, str]:
         """(headline, what to do) for a run without a report."""
@@ -361,7 +368,8 @@ class ReportView(Card):
                   or (key == "missed" and not i.general and not i.tuned_correct)]
         parts, doc = [], None
         for item in chosen:
-            heading = "General knowledge" if item.general else (item.doc or "(no document)")
+            heading = "General knowledge" if item.general else "Your own questions" if item.own else (
+                item.doc or "(no document)")
             if heading != doc:
                 doc = heading
                 parts.append(f"<h3 style='margin-top:14px'>{html.escape(heading)}</h3>")
@@ -406,6 +414,105 @@ class ReportView(Card):
     def open_details(self) -> None:
         if self.run is not None:
             open_report(self.ctx, self.run, self)
+
+    def _own_pending(self, summary: Any) -> str:
+        """Whether the person's questions differ from those the report asked: then a check asks them."""
+        data = self.data
+        if data is None:
+            return ""
+        if data.own_problem is not None:
+            return f"{data.own_problem.message} {data.own_problem.hint}".strip()
+        if data.own_from or not data.own:
+            return ""
+        asked = {i.question for i in summary.items if i.own} if summary is not None else set()
+        if asked == {q.question for q in data.own}:
+            return ""
+        n = len(data.own)
+        return (f"Your {n} own question{'s' * (n != 1)} will be asked when you check"
+                f"{' again' if summary is not None else ''}.")
+
+    def edit_own_questions(self) -> None:
+        """Open the editor (window-modal, not a nested event loop); saving writes on a worker, then re-reads."""
+        if self.run is None or self.data is None:
+            return
+        dialog = OwnQuestionsDialog(list(self.data.own), self.data.own_from, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        run = self.run
+        dialog.accepted.connect(lambda: self.ctx.workers.run(
+            save_own_questions_job(run, dialog.questions), "save-own-questions", on_success=lambda _path: self.reload()))
+        self.own_dialog = dialog
+        dialog.open()
+
+
+class OwnQuestionsDialog(QDialog):
+    """Questions a person writes, each with the words a right answer contains; checked before it closes, so a
+    row with no right answer is named and nothing typed is lost."""
+
+    def __init__(self, questions: list[Any], taken_from: str = "", parent: QWidget | None = None) -> None:
+        from core.evaluation.own_questions import ANSWER_SEPARATOR
+
+        super().__init__(parent)
+        self.setWindowTitle("Your own questions")
+        self.resize(760, 460)
+        self.questions: list[Any] = []
+        layout = QVBoxLayout(self)
+        intro = ("Ask what you would ask Chat, in your own words, and write what a right answer contains (several "
+                 f"ways to say it: separate them with {ANSWER_SEPARATOR}). The check asks these too, without your "
+                 "documents in view, and reports them apart: questions made from your documents' own words are "
+                 "easier than yours, so these are the figure to trust.")
+        if taken_from:
+            intro += f" These come from the run “{taken_from}”: change them or keep them."
+        layout.addWidget(muted(intro))
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Your question", "A right answer contains"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        layout.addWidget(self.table, 1)
+        for q in questions:
+            self.add_row(q.question, f" {ANSWER_SEPARATOR} ".join(q.answers))
+        for _ in range(3):
+            self.add_row()
+        row = QHBoxLayout()
+        add = QPushButton("Add a row")
+        add.clicked.connect(lambda: self.add_row())
+        row.addWidget(add)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {active().error}")
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def add_row(self, question: str = "", answers: str = "") -> None:
+        n = self.table.rowCount()
+        self.table.insertRow(n)
+        self.table.setItem(n, 0, QTableWidgetItem(question))
+        self.table.setItem(n, 1, QTableWidgetItem(answers))
+
+    def rows(self) -> list[tuple[str, str]]:
+        def text(r: int, c: int) -> str:
+            item = self.table.item(r, c)
+            return item.text() if item is not None else ""
+        return [(text(r, 0), text(r, 1)) for r in range(self.table.rowCount())]
+
+    def save(self) -> None:
+        from core.errors import TuneDeskError
+        from core.evaluation.own_questions import from_rows
+
+        try:
+            self.questions = from_rows(self.rows())
+        except TuneDeskError as exc:  # said in the dialog, which stays open with everything typed
+            self.error.setText(f"{exc.message} {exc.hint}".strip())
+            self.error.show()
+            return
+        self.accept()
 
 
 class ReportDialog(QDialog):

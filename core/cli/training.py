@@ -53,6 +53,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from core.evaluation.report import evaluate_run, format_report
 
+    if args.questions:  # kept in the run: the app's report asks them too, and the next check again
+        from core.evaluation.own_questions import read_question_file, write_own_questions
+        from core.store import RunDir
+
+        if not RunDir(args.run).root.is_dir():
+            raise TuneDeskError(f"No run folder at {args.run}.", "Name a run folder made by tunedesk train.")
+        saved = write_own_questions(args.run, read_question_file(args.questions))
+        print(f"Your questions are kept in {saved}")
     report = evaluate_run(args.run, on_event=ConsolePrinter(), general=not args.no_general)
     print(format_report(report))
     print(f"Written to {Path(args.run) / 'report.json'}")
@@ -79,4 +87,8 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("eval", help='"did it learn?": held-out fact recall and a general check, base vs tuned')
     p.add_argument("run", help="run folder")
     p.add_argument("--no-general", action="store_true", help="skip the general-knowledge check")
+    p.add_argument("--questions", metavar="FILE",
+                   help="your own questions, each with what a right answer contains: JSON lines "
+                        '({"q": ..., "a": [...]}) or CSV rows (question, right answer, ...); kept in the run, '
+                        "asked and reported apart")
     p.set_defaults(func=cmd_eval)

@@ -6,8 +6,10 @@ that no training question uses (core/dataset/heldout.py split_heldout); the
 fact itself is trained in its other wordings. So a tuned answer that contains
 the fact's key shows the fact was learned, not one wording remembered. The
 report also says how many of the documents' informative elements got training
-questions at all (coverage). The general check shows what the model kept. Base and tuned are evaluated one after the other so only one
-model is in memory at a time.
+questions at all (coverage). The general check shows what the model kept. The person's own
+questions (core/evaluation/own_questions.py), when the run has them, are asked the same way and
+reported apart ("own"): generated questions are easier than people's. Base and tuned are evaluated
+one after the other so only one model is in memory at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import Cancelled, RunError
+from core.evaluation.own_questions import read_own_questions
 from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
 from core.evaluation.weighting import text_weighted, words_of
 from core.events import OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
@@ -40,7 +43,8 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     meta = run.read_run()
     heldout = _jsonl(run.heldout_file)
     checks = general_questions() if general else []
-    if not heldout and not checks:
+    own = [q.as_item() for q in read_own_questions(run.root)]  # read first: a damaged file stops before minutes of work
+    if not heldout and not checks and not own:
         raise RunError("This run has no held-out questions to check.", "Train with question–answer pairs switched on.")
     from core.chat.routing import Router
 
@@ -53,7 +57,7 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     results: dict[str, dict[str, list[Graded]]] = {}
 
     # Every answer is counted: base and tuned each answer all questions, the tuned weights alone the general ones.
-    total, done, phase = 2 * (len(heldout) + len(checks)) + len(checks), [0], [""]
+    total, done, phase = 2 * (len(heldout) + len(checks) + len(own)) + len(checks), [0], [""]
 
     def answered() -> None:
         done[0] += 1
@@ -61,17 +65,18 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
 
     def ask_both(chat: Any, route: Any = None) -> dict[str, list[Graded]]:
         return {k: ask_all(chat, items, should_stop=should_stop, router=route, on_answer=answered)
-                for k, items in (("facts", heldout), ("general", checks))}
+                for k, items in (("facts", heldout), ("general", checks), ("own", own))}
 
     phase[0] = "Asking the original model"
-    on_event(Progress(Stage.EVALUATE, f"Asking the base model {len(heldout) + len(checks)} questions…", 0, total))
+    asked = len(heldout) + len(checks) + len(own)
+    on_event(Progress(Stage.EVALUATE, f"Asking the base model {asked} questions…", 0, total))
     if base_model is not None:
         results["base"] = ask_both(base_model)
     else:
         with model.adapter(False):
             results["base"] = ask_both(model)
     phase[0] = "Asking the trained model"
-    on_event(Progress(Stage.EVALUATE, f"Asking the tuned model {len(heldout) + len(checks)} questions…", done[0], total))
+    on_event(Progress(Stage.EVALUATE, f"Asking the tuned model {asked} questions…", done[0], total))
     results["tuned"] = ask_both(model, router)
     # the tuned weights alone: what routing saves
     always_tuned = ask_all(model, checks, should_stop=should_stop, on_answer=answered)
@@ -104,6 +109,8 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
             "coverage": coverage,
             "text_weighted": {"base": text_weighted(base_kinds, words), "tuned": text_weighted(tuned_kinds, words)},
         },
+        "own": {"questions": len(own), "base": accuracy(results["base"]["own"]), "tuned": accuracy(results["tuned"]["own"]),
+                "answered_by_original": sum(not g.tuned for g in results["tuned"]["own"])},
         "general": {"questions": len(checks), "base": accuracy(results["base"]["general"]),
                     "tuned": accuracy(results["tuned"]["general"]),
                     "tuned_weights_alone": accuracy(always_tuned),
@@ -112,8 +119,9 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
             {"q": b.question, "expected": b.accepted, "doc": b.doc, "kind": item.get("kind", "general"),
              "base": b.answer, "base_correct": b.correct,
              "tuned": t.answer, "tuned_correct": t.correct, "answered_by": "tuned" if t.tuned else "original"}
-            for b, t, item in zip(results["base"]["facts"] + results["base"]["general"],
-                                  results["tuned"]["facts"] + results["tuned"]["general"], heldout + checks)
+            for b, t, item in zip(results["base"]["facts"] + results["base"]["general"] + results["base"]["own"],
+                                  results["tuned"]["facts"] + results["tuned"]["general"] + results["tuned"]["own"],
+                                  heldout + checks + own)
         ],
     }
     write_json(run.report, report)
@@ -138,6 +146,10 @@ def format_report(report: dict[str, Any]) -> str:
         covered = sum(c["covered"] for c in coverage.values())
         lines.append(f"  Coverage: {covered} of {elements} informative elements got training questions"
                      f" ({covered / elements:.0%})" if elements else "  Coverage: no informative elements")
+    o = report.get("own") or {}
+    if o.get("questions"):
+        lines.append(f"  Your own questions: base {o['base']:.0%} → tuned {o['tuned']:.0%}  ({o['questions']} questions, "
+                     "asked as Chat asks them without your documents in view)")
     if g["questions"]:
         verdict = "kept" if g["tuned"] >= g["base"] else "some lost"
         lines.append(f"  General knowledge: base {g['base']:.0%} → tuned {g['tuned']:.0%}  ({verdict})")

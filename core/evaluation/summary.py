@@ -19,6 +19,7 @@ from core.store import RunDir, read_json
 KIND_WORDS = {
     "table": "Table rows", "key_value": "“Name: value” lines", "faq": "FAQ answers",
     "step": "Numbered steps", "list": "List items", "prose": "Running text", "general": "General knowledge",
+    "own": "Your own questions",
 }
 """core/dataset/questions.py REPORT_KIND's values, as a person would name them."""
 
@@ -54,6 +55,11 @@ class Item:
     def general(self) -> bool:
         return self.kind == "general"
 
+    @property
+    def own(self) -> bool:
+        """One of the person's own questions (core/evaluation/own_questions.py)."""
+        return self.kind == "own"
+
 
 @dataclass(frozen=True)
 class ReportSummary:
@@ -63,7 +69,7 @@ class ReportSummary:
     per_kind: list[Tally]
     general: Tally
     items: list[Item]
-    """Document questions first, then the general-knowledge ones (Item.general)."""
+    """Document questions first, then the general-knowledge ones (Item.general), then the person's own (Item.own)."""
     covered: int = 0
     elements: int = 0
     """Informative elements of the documents, and how many got training questions."""
@@ -73,6 +79,8 @@ class ReportSummary:
     general_alone: Tally | None = None
     """The general check answered by the tuned weights alone, without the chat's routing: what an export
     answers. None for a report written before it was measured."""
+    own: Tally | None = None
+    """The person's own questions (core/evaluation/own_questions.py); None when the check asked none."""
 
     def headline(self) -> str:
         f = self.facts
@@ -94,6 +102,14 @@ class ReportSummary:
             return ""
         return (f"Weighing each kind of fact by how much of your text it is: about {self.text_weighted:.0%} "
                 f"learned.")
+
+    def own_line(self) -> str:
+        """The figure to trust most: questions a person wrote, in their own words."""
+        o = self.own
+        if o is None or not o.total:
+            return ""
+        return (f"Your own questions: {o.learned} of {o.total} answered right without your documents in view "
+                f"(the original model: {o.knew_before} of {o.total}).")
 
     def general_line(self) -> str:
         g = self.general
@@ -131,8 +147,9 @@ def summarize(report: dict[str, Any]) -> ReportSummary:
                   bool(a.get("tuned_correct")), str(a.get("base", "")), bool(a.get("base_correct")),
                   str(a.get("answered_by") or "tuned"))
              for a in report.get("answers") or [] if isinstance(a, dict)]
-    facts = [i for i in items if not i.general]
+    facts = [i for i in items if not i.general and not i.own]
     general = [i for i in items if i.general]
+    own = [i for i in items if i.own]
     if items:
         docs: dict[str, list[Item]] = {}
         kinds: dict[str, list[Item]] = {}
@@ -155,8 +172,8 @@ def summarize(report: dict[str, Any]) -> ReportSummary:
     alone_tally = None if alone is None else Tally("On its own", round(float(alone) * general_tally.total),
                                                    general_tally.knew_before, general_tally.total)
     return ReportSummary(str(report.get("created") or ""), fact_tally, per_document, per_kind, general_tally,
-                         facts + general, covered, elements, None if weighted is None else float(weighted),
-                         alone_tally)
+                         facts + general + own, covered, elements, None if weighted is None else float(weighted),
+                         alone_tally, _count(own, "Your questions") if own else None)
 
 
 def load_summary(run: Path | str) -> ReportSummary | None:

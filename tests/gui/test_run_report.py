@@ -191,3 +191,49 @@ def test_deleting_or_renaming_a_run_that_is_training_is_refused(window, qtbot, m
     finally:
         cli.kill()
         cli.wait(30)
+
+
+def test_your_own_questions_are_written_checked_for_an_answer_and_offered_to_the_next_run(window, qtbot, tiny_run):
+    """The full report's "Your own questions…": a row without a right answer is named in the dialog, which stays
+    open with everything typed; saved, the questions are kept in the run and the report says a check will ask
+    them; another run of the project starts from them."""
+    from core.evaluation.own_questions import OwnQuestion, read_own_questions
+
+    project = projects.create_project("Own")
+    window.ctx.open_project(project)
+    run = add_run(project, tiny_run)
+    dialog = ReportDialog(window.ctx, run, "", window)
+    view = dialog.view
+    with qtbot.waitSignal(view.loaded, timeout=30_000):
+        dialog.show()
+    assert view.own_button.isVisible() and "own question" not in view.detail.text()
+
+    view.own_button.click()
+    editor = view.own_dialog
+    assert editor is not None and editor.isVisible() and editor.table.rowCount() == 3  # empty rows to type in
+    editor.table.item(0, 0).setText("Who founded Harbor Lane Bakery?")
+    editor.table.item(0, 1).setText("Marta | Okonkwo")
+    editor.table.item(1, 0).setText("When does the bakery open?")
+    editor.save()
+    assert editor.isVisible() and editor.error.isVisible()
+    assert "row 2 (“When does the bakery open?”) has no right answer" in editor.error.text()
+    assert editor.table.item(0, 0).text() == "Who founded Harbor Lane Bakery?"  # nothing typed is lost
+    editor.table.item(1, 1).setText("7 am")
+    with qtbot.waitSignal(view.loaded, timeout=30_000):
+        editor.save()
+    assert read_own_questions(run) == [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo")),
+                                       OwnQuestion("When does the bakery open?", ("7 am",))]
+    assert "Your 2 own questions will be asked when you check." in view.detail.text()
+
+    second = copy_run(project, tiny_run, "run-20240102-000000")
+    other = ReportDialog(window.ctx, second, "", window)
+    with qtbot.waitSignal(other.view.loaded, timeout=30_000):
+        other.show()
+    assert "own question" not in other.view.detail.text()  # offered, not yet this run's
+    other.view.own_button.click()
+    offered = other.view.own_dialog
+    assert [offered.table.item(r, 0).text() for r in range(2)] == ["Who founded Harbor Lane Bakery?",
+                                                                  "When does the bakery open?"]
+    assert offered.table.item(0, 1).text() == "Marta | Okonkwo"
+    offered.reject()
+    assert read_own_questions(second) == []  # cancelled: nothing written

@@ -1,0 +1,124 @@
+"""Your own questions for the "did it learn?" check: the one measure the check cannot write itself.
+
+The check's held-out questions are made from the documents' own words, and on the realistic benchmark they read
+9-37 points above hand-written questions about the same documents (README, Benchmarks). Session 39 tried to close
+that gap by asking the held-out facts in a few rare words instead: the report came within 13 points on all five
+runs, but only because the chat's routing sent a fifth of those terse questions to the original weights; the
+tuned weights alone answered 71-76% of them against 41-49% of people's. Questions worded from a document stay
+near its wording; people's are not. So a person can add their own questions, each with what a right answer
+contains, and the check asks them the way Chat would and reports them apart, as the figure to trust.
+
+They live in the run folder (OWN_QUESTIONS_FILE), one JSON object per line: {"q": ..., "a": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from core.errors import RunError, TuneDeskError
+from core.store import RunDir, read_jsonl, write_jsonl
+
+OWN_QUESTIONS_FILE = "my_questions.jsonl"
+
+ANSWER_SEPARATOR = "|"
+"""Between right answers typed in one cell: '45p | 45 pence'."""
+
+
+@dataclass(frozen=True)
+class OwnQuestion:
+    question: str
+    answers: tuple[str, ...]
+    """A reply is right when it contains one of these (core/evaluation/scoring.py is_correct)."""
+
+    def as_item(self) -> dict[str, object]:
+        """The form the check's scoring reads (core/evaluation/scoring.py ask_all)."""
+        return {"q": self.question, "a": list(self.answers), "doc": "", "kind": "own"}
+
+
+def own_questions_file(run: Path | str) -> Path:
+    return RunDir(run).root / OWN_QUESTIONS_FILE
+
+
+def from_rows(rows: Iterable[tuple[str, str]]) -> list[OwnQuestion]:
+    """Questions typed as (question, right answers) rows, right answers separated by '|'; rows left blank are
+    skipped. Every problem is named with its row, so a person can fix them all at once and lose nothing typed."""
+    out: list[OwnQuestion] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for n, (question, answers) in enumerate(rows, 1):
+        question = " ".join((question or "").split())
+        accepted = tuple(a.strip() for a in (answers or "").split(ANSWER_SEPARATOR) if a.strip())
+        if not question and not accepted:
+            continue
+        if not question:
+            problems.append(f"row {n} has an answer but no question")
+        elif not accepted:
+            problems.append(f"row {n} (“{question}”) has no right answer")
+        elif question.lower() in seen:
+            problems.append(f"row {n} asks the same as row {seen[question.lower()]}")
+        else:
+            seen[question.lower()] = n
+            out.append(OwnQuestion(question, accepted))
+    if problems:
+        raise TuneDeskError("Some of your questions cannot be checked: " + "; ".join(problems) + ".",
+                            "Give each question the words a right answer must contain (several: separate them "
+                            f"with {ANSWER_SEPARATOR}), or clear the row.")
+    return out
+
+
+def read_own_questions(run: Path | str) -> list[OwnQuestion]:
+    """The run's own questions; [] when it has none. A damaged file is a RunError, not an empty list: a check
+    that silently dropped them would report without the figure the person asked for."""
+    path = own_questions_file(run)
+    if not path.is_file():
+        return []
+    try:
+        rows = read_jsonl(path)
+        return from_rows((str(r["q"]), ANSWER_SEPARATOR.join(str(a) for a in r["a"])) for r in rows)
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, TuneDeskError) as exc:
+        detail = exc.message if isinstance(exc, TuneDeskError) else str(exc)
+        raise RunError(f"Your questions for this run cannot be read ({detail}).",
+                       f"Open them again and save, or fix or delete {path}.") from exc
+
+
+def write_own_questions(run: Path | str, questions: Sequence[OwnQuestion]) -> Path:
+    """Replace the run's own questions (none: the file is removed)."""
+    path = own_questions_file(run)
+    if not questions:
+        path.unlink(missing_ok=True)
+        return path
+    write_jsonl(path, ({"q": q.question, "a": list(q.answers)} for q in questions))
+    return path
+
+
+def read_question_file(path: Path | str) -> list[OwnQuestion]:
+    """Questions from a file a person wrote: JSON lines ({"q": ..., "a": [...] or "..."}) or CSV / TSV rows of
+    question, right answers (`tunedesk eval RUN --questions FILE`)."""
+    import csv
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TuneDeskError(f"{path} cannot be read ({exc}).", "Give a UTF-8 text file of questions.") from exc
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].lstrip().startswith("{"):
+        rows = []
+        for n, line in enumerate(lines, 1):
+            try:
+                row = json.loads(line)
+                answers = row["a"] if isinstance(row["a"], list) else [row["a"]]
+                rows.append((str(row["q"]), ANSWER_SEPARATOR.join(str(a) for a in answers)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise TuneDeskError(f"Line {n} of {path} is not a question ({exc}).",
+                                    'Write one per line: {"q": "What is the mileage rate?", "a": ["45p"]}') from exc
+    else:
+        dialect = csv.excel_tab if path.suffix.lower() == ".tsv" or "\t" in (lines[0] if lines else "") else csv.excel
+        rows = [(r[0], ANSWER_SEPARATOR.join(r[1:])) if r else ("", "") for r in csv.reader(lines, dialect)]
+    questions = from_rows(rows)
+    if not questions:
+        raise TuneDeskError(f"{path} holds no questions.", "Write one question and its right answer per line.")
+    return questions
