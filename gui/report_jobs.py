@@ -66,24 +66,18 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
 
 
 def _own_questions(run: Path) -> tuple[tuple[Any, ...], str, TuneDeskError | None]:
-    """(questions, the sibling run they come from or '', the problem reading this run's): a new run of a project
-    starts from the questions its newest sibling was checked with, so training again does not mean typing them again."""
-    from core.evaluation.own_questions import OWN_QUESTIONS_FILE, read_own_questions
+    """(questions, the sibling run they come from or '', the problem reading this run's): a run with none of its
+    own is offered its newest sibling's (core.evaluation.own_questions.sibling_questions)."""
+    from core.evaluation.own_questions import own_questions_file, read_own_questions, sibling_questions
 
     try:
         mine = read_own_questions(run)
     except TuneDeskError as exc:
         return (), "", exc
-    if mine or (run / OWN_QUESTIONS_FILE).exists():
+    if mine or own_questions_file(run).exists():
         return tuple(mine), "", None
-    siblings = sorted((p for p in run.parent.glob(f"*/{OWN_QUESTIONS_FILE}") if p.parent != run),
-                      key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in siblings:
-        try:
-            return tuple(read_own_questions(path.parent)), path.parent.name, None
-        except TuneDeskError:
-            continue
-    return (), "", None
+    theirs, name = sibling_questions(run)
+    return tuple(theirs), name, None
 
 
 def save_own_questions_job(run: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:

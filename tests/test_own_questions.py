@@ -97,3 +97,39 @@ def test_the_check_asks_them_beside_its_own_and_reports_them_apart(trained_run: 
     assert summary.own is not None and (summary.own.knew_before, summary.own.total) == (1, 2)
     assert summary.facts.total == report["facts"]["questions"]
     assert summary.own_line().startswith(f"Your own questions: {summary.own.learned} of 2 answered right")
+
+
+def test_a_run_the_app_starts_in_a_project_is_checked_on_its_newest_siblings_questions(tmp_path: Path,
+                                                                                          demo_model_dir: Path):
+    """The app prepares a new run in the project's runs folder (request_preparation, then the worker's
+    prepare_requested): it takes the questions of the newest run beside it that has readable ones, so the check
+    after training asks them; a damaged sibling is passed over, and a run with its own keeps them."""
+    import os
+
+    from conftest import SAMPLE_DOCS, quick_config
+
+    from core.pipeline import prepare_requested, request_preparation
+
+    runs = tmp_path / "runs"
+    older, newer, damaged = runs / "run-1", runs / "run-2", runs / "run-3"
+    for folder in (older, newer, damaged):
+        folder.mkdir(parents=True)
+    write_own_questions(older, [OwnQuestion("When was the library founded?", ("2011",))])
+    write_own_questions(newer, [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo"))])
+    (damaged / OWN_QUESTIONS_FILE).write_text("not json\n")
+    for age, folder in ((300, older), (200, newer), (100, damaged)):  # the damaged one is the newest
+        stamp = (damaged / OWN_QUESTIONS_FILE).stat().st_mtime - age
+        os.utime(folder / OWN_QUESTIONS_FILE, (stamp, stamp))
+    os.utime(damaged / OWN_QUESTIONS_FILE)
+
+    config = quick_config(replay=False)
+    request_preparation(runs / "run-4", [SAMPLE_DOCS], config)
+    prepare_requested(runs / "run-4")
+    assert read_own_questions(runs / "run-4") == read_own_questions(newer)
+
+    mine = [OwnQuestion("What does the observatory open with?", ("telescope",))]
+    (runs / "run-5").mkdir()
+    write_own_questions(runs / "run-5", mine)
+    request_preparation(runs / "run-5", [SAMPLE_DOCS], config)
+    prepare_requested(runs / "run-5")
+    assert read_own_questions(runs / "run-5") == mine

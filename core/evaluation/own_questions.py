@@ -94,6 +94,33 @@ def write_own_questions(run: Path | str, questions: Sequence[OwnQuestion]) -> Pa
     return path
 
 
+def sibling_questions(run: Path | str) -> tuple[list[OwnQuestion], str]:
+    """(questions, run name) of the newest other run in the same folder with readable questions of its own; ([], '')
+    when none has. A project keeps its runs side by side (core/projects.py), so a new run is checked on the
+    questions its project was checked on, and training again does not mean typing them again."""
+    root = RunDir(run).root
+    found = sorted((p for p in root.parent.glob(f"*/{OWN_QUESTIONS_FILE}") if p.parent != root),
+                   key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in found:
+        try:
+            questions = read_own_questions(path.parent)
+        except RunError:
+            continue
+        if questions:
+            return questions, path.parent.name
+    return [], ""
+
+
+def carry_sibling_questions(run: Path | str) -> str:
+    """Give a new run of a project its newest sibling's questions, unless it has its own; the sibling's name or ''."""
+    if own_questions_file(run).exists():
+        return ""
+    questions, name = sibling_questions(run)
+    if questions:
+        write_own_questions(run, questions)
+    return name
+
+
 def read_question_file(path: Path | str) -> list[OwnQuestion]:
     """Questions from a file a person wrote: JSON lines ({"q": ..., "a": [...] or "..."}) or CSV / TSV rows of
     question, right answers (`tunedesk eval RUN --questions FILE`)."""
