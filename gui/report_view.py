@@ -285,10 +285,10 @@ class ReportView(Card):
                 self.general.setText(" ".join(filter(None, (
                     summary.general_line(), f"Training asked about {summary.covered} of the {summary.elements} "
                                             f"informative parts of your documents (headings and the like aside)."))))
+            self.own_button.setVisible(can_check)  # the Train page's card too: after a run, where people look
             if not self.compact:
                 self._fill_tables()
                 self._render_items()
-                self.own_button.setVisible(can_check)
         elif data.problem is not None:
             self.headline.setText("The report cannot be read")
             self.detail.setText(f"{data.problem.message} {data.problem.hint}".strip())

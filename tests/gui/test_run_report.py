@@ -84,6 +84,7 @@ def test_report_is_shown_when_a_run_finishes_with_the_counts_of_report_json(wind
     assert f"how much of your text it is: about {weighted:.0%} learned" in view.detail.text()
     assert f"{sum(a['tuned_correct'] for a in general)} of {len(general)} everyday questions" in view.general.text()
     assert view.details_button.isVisible() and not view.check_button.isVisible()
+    assert view.own_button.isVisible()  # your own questions, from the Train page's card too
 
     view.details_button.click()  # the whole report: per document, per kind, every answer
     dialogs_open = [d for d in window.findChildren(ReportDialog) if d.isVisible()]
