@@ -185,6 +185,7 @@ def continuation_likelihoods(model: Any, prompt: list[int], continuations: Seque
                 out.append(float(taken.sum()))
     return out
 
+
 def _pick(logits: Any, s: SamplingSettings, generator: Any) -> int:
     import torch
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from core.errors import RunError, TuneDeskError
-from core.store import RunDir, read_jsonl, write_jsonl
+from core.store import RunDir, write_jsonl
 
 OWN_QUESTIONS_FILE = "my_questions.jsonl"
 
@@ -76,9 +76,9 @@ def read_own_questions(run: Path | str) -> list[OwnQuestion]:
     if not path.is_file():
         return []
     try:
-        rows = read_jsonl(path)
-        return from_rows((str(r["q"]), ANSWER_SEPARATOR.join(str(a) for a in r["a"])) for r in rows)
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, TuneDeskError) as exc:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return from_rows(_json_row(line) for line in lines if line.strip())
+    except (OSError, ValueError, KeyError, TypeError, TuneDeskError) as exc:
         detail = exc.message if isinstance(exc, TuneDeskError) else str(exc)
         raise RunError(f"Your questions for this run cannot be read ({detail}).",
                        f"Open them again and save, or fix or delete {path}.") from exc
@@ -121,6 +121,14 @@ def carry_sibling_questions(run: Path | str) -> str:
     return name
 
 
+def _json_row(line: str) -> tuple[str, str]:
+    """One JSON line {"q": ..., "a": [...] or "..."} as a (question, right answers) row; ValueError, KeyError or
+    TypeError when it is not one."""
+    row = json.loads(line)
+    answers = row["a"] if isinstance(row["a"], list) else [row["a"]]
+    return str(row["q"]), ANSWER_SEPARATOR.join(str(a) for a in answers)
+
+
 def read_question_file(path: Path | str) -> list[OwnQuestion]:
     """Questions from a file a person wrote: JSON lines ({"q": ..., "a": [...] or "..."}) or CSV / TSV rows of
     question, right answers (`tunedesk eval RUN --questions FILE`)."""
@@ -136,9 +144,7 @@ def read_question_file(path: Path | str) -> list[OwnQuestion]:
         rows = []
         for n, line in enumerate(lines, 1):
             try:
-                row = json.loads(line)
-                answers = row["a"] if isinstance(row["a"], list) else [row["a"]]
-                rows.append((str(row["q"]), ANSWER_SEPARATOR.join(str(a) for a in answers)))
+                rows.append(_json_row(line))
             except (ValueError, KeyError, TypeError) as exc:
                 raise TuneDeskError(f"Line {n} of {path} is not a question ({exc}).",
                                     'Write one per line: {"q": "What is the mileage rate?", "a": ["45p"]}') from exc
