@@ -20,7 +20,7 @@ from core.dataset.questions import document_facts, words_by_kind
 from core.dataset.replay import replay_examples
 from core.documents import IngestResult, ingest
 from core.documents.ingest import require_text
-from core.errors import RunError, TuneDeskError
+from core.errors import RunError
 from core.events import Caution, OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
 from core.locks import holding_run_lock
 from core.device import choose_precision, detect
@@ -113,14 +113,6 @@ def prepare_requested(out: Path | str, on_event: OnEvent = ignore_event,
         raise RunError(f"The run in {out} has no readable preparation request ({exc}).",
                        "Start a new run.") from exc
     result = prepare_run(documents, out, config, on_event, should_stop)
-    # a run the app starts in a project is checked on the questions its project was checked on; a copy that
-    # fails (a full disk) must not stop the training it was only to check: the report's editor offers them again
-    from core.evaluation.own_questions import carry_sibling_questions
-
-    try:
-        carry_sibling_questions(out)
-    except (OSError, TuneDeskError):
-        pass
     request_file.unlink(missing_ok=True)
     return result
 

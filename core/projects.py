@@ -10,6 +10,7 @@ other's runs. Qt-free: the GUI and tests call these functions directly.
       project.json        {"name", "model", "created", "task"}   task: "chat" (documents) or "classify" (labelled rows)
       documents/          copies of the files the user added
       runs/<run-id>/      core.pipeline run folders (their state: core.runs)
+      my_questions.jsonl  the person's own questions for the "did it learn?" check (core.evaluation.own_questions)
       chat_history.json   {"conversations": [{"id", "model", "title", "messages"}]}
 """
 
@@ -240,6 +241,15 @@ def new_run_dir(project: Project) -> Path:
         path = project.runs_dir / f"{base}-{n}"
         n += 1
     return path
+
+
+def project_of_run(run: Path | str) -> Path | None:
+    """The project folder a run folder sits in (PROJECT/runs/RUN), or None for a run made elsewhere (the CLI's
+    --out): what a run shares with the other runs of its project, such as the person's own questions."""
+    runs = Path(run).parent
+    if runs.name == "runs" and (runs.parent / PROJECT_FILE).is_file():
+        return runs.parent
+    return None
 
 
 def list_runs(project: Project) -> list[RunState]:

@@ -33,7 +33,7 @@ class ReportData:
     own: tuple[Any, ...] = ()
     """The person's own questions for this run (core.evaluation.own_questions.OwnQuestion)."""
     own_from: str = ""
-    """When the run has none: the run of the same project whose questions `own` are, offered to start from."""
+    """When the run has none: where `own` comes from ("your project", or a run of it), asked at its next check."""
     own_problem: TuneDeskError | None = None
     """A my_questions.jsonl that cannot be read."""
 
@@ -56,7 +56,7 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
         if is_classify_run(run):
             return ReportData(state, task="classify")
         own, own_from, own_problem = _own_questions(run)
-        questions = _count_lines(RunDir(run).heldout_file) + len(general_questions()) + len(own) * (not own_from)
+        questions = _count_lines(RunDir(run).heldout_file) + len(general_questions()) + len(own)
         try:
             return ReportData(state, load_summary(run), questions=questions, own=own, own_from=own_from,
                               own_problem=own_problem)
@@ -66,23 +66,42 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
 
 
 def _own_questions(run: Path) -> tuple[tuple[Any, ...], str, TuneDeskError | None]:
-    """(questions, the sibling run they come from or '', the problem reading this run's): a run with none of its
-    own is offered its newest sibling's (core.evaluation.own_questions.sibling_questions)."""
-    from core.evaluation.own_questions import own_questions_file, read_own_questions, sibling_questions
+    """(questions, where they come from when the run has none of its own or '', the problem reading them): the
+    check asks a run with none its project's (core.evaluation.own_questions.carry_project_questions)."""
+    from core.evaluation.own_questions import own_questions_file, project_questions, read_own_questions
 
     try:
-        mine = read_own_questions(run)
+        if own_questions_file(run).exists():
+            return tuple(read_own_questions(run)), "", None
+        theirs, origin = project_questions(run)
     except TuneDeskError as exc:
         return (), "", exc
-    if mine or own_questions_file(run).exists():
-        return tuple(mine), "", None
-    theirs, name = sibling_questions(run)
-    return tuple(theirs), name, None
+    return tuple(theirs), origin, None
 
 
 def save_own_questions_job(run: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
     def job(emit: Emit, should_stop: Stop) -> Path:
+        from core.evaluation.own_questions import save_own_questions
+
+        return save_own_questions(run, questions)
+    return job
+
+
+def project_questions_job(project: Path) -> Callable[[Emit, Stop], tuple[tuple[Any, ...], str]]:
+    """(the project's own questions, the problem reading them or ''), for the Documents page's editor."""
+    def job(emit: Emit, should_stop: Stop) -> tuple[tuple[Any, ...], str]:
+        from core.evaluation.own_questions import read_own_questions
+
+        try:
+            return tuple(read_own_questions(project)), ""
+        except TuneDeskError as exc:
+            return (), f"{exc.message} {exc.hint}".strip()
+    return job
+
+
+def save_project_questions_job(project: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
+    def job(emit: Emit, should_stop: Stop) -> Path:
         from core.evaluation.own_questions import write_own_questions
 
-        return write_own_questions(run, questions)
+        return write_own_questions(project, questions)
     return job

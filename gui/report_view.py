@@ -28,6 +28,7 @@ from core.events import Progress
 from core.runs import RunState, RunStatus
 from gui.context import AppContext
 from core.worker import check_command
+from gui.own_questions import open_own_questions_editor
 from gui.report_jobs import ReportData, load_report_job, save_own_questions_job
 from gui.theme import active, set_icon
 from gui.widgets import Card, format_duration, muted, read_only_table
@@ -422,7 +423,7 @@ class ReportView(Card):
             return ""
         if data.own_problem is not None:
             return f"{data.own_problem.message} {data.own_problem.hint}".strip()
-        if data.own_from or not data.own:
+        if not data.own:
             return ""
         asked = {i.question for i in summary.items if i.own} if summary is not None else set()
         if asked == {q.question for q in data.own}:
@@ -435,84 +436,10 @@ class ReportView(Card):
         """Open the editor (window-modal, not a nested event loop); saving writes on a worker, then re-reads."""
         if self.run is None or self.data is None:
             return
-        dialog = OwnQuestionsDialog(list(self.data.own), self.data.own_from, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         run = self.run
-        dialog.accepted.connect(lambda: self.ctx.workers.run(
-            save_own_questions_job(run, dialog.questions), "save-own-questions", on_success=lambda _path: self.reload()))
-        self.own_dialog = dialog
-        dialog.open()
-
-
-class OwnQuestionsDialog(QDialog):
-    """Questions a person writes, each with the words a right answer contains; checked before it closes, so a
-    row with no right answer is named and nothing typed is lost."""
-
-    def __init__(self, questions: list[Any], taken_from: str = "", parent: QWidget | None = None) -> None:
-        from core.evaluation.own_questions import ANSWER_SEPARATOR
-
-        super().__init__(parent)
-        self.setWindowTitle("Your own questions")
-        self.resize(760, 460)
-        self.questions: list[Any] = []
-        layout = QVBoxLayout(self)
-        intro = ("Ask what you would ask Chat, in your own words, and write what a right answer contains (several "
-                 f"ways to say it: separate them with {ANSWER_SEPARATOR}). The check asks these too, without your "
-                 "documents in view, and reports them apart: questions made from your documents' own words are "
-                 "easier than yours, so these are the figure to trust.")
-        if taken_from:
-            intro += f" These come from the run “{taken_from}”: change them or keep them."
-        layout.addWidget(muted(intro))
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Your question", "A right answer contains"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        layout.addWidget(self.table, 1)
-        for q in questions:
-            self.add_row(q.question, f" {ANSWER_SEPARATOR} ".join(q.answers))
-        for _ in range(3):
-            self.add_row()
-        row = QHBoxLayout()
-        add = QPushButton("Add a row")
-        add.clicked.connect(lambda: self.add_row())
-        row.addWidget(add)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"color: {active().error}")
-        self.error.hide()
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def add_row(self, question: str = "", answers: str = "") -> None:
-        n = self.table.rowCount()
-        self.table.insertRow(n)
-        self.table.setItem(n, 0, QTableWidgetItem(question))
-        self.table.setItem(n, 1, QTableWidgetItem(answers))
-
-    def rows(self) -> list[tuple[str, str]]:
-        def text(r: int, c: int) -> str:
-            item = self.table.item(r, c)
-            return item.text() if item is not None else ""
-        return [(text(r, 0), text(r, 1)) for r in range(self.table.rowCount())]
-
-    def save(self) -> None:
-        from core.errors import TuneDeskError
-        from core.evaluation.own_questions import from_rows
-
-        try:
-            self.questions = from_rows(self.rows())
-        except TuneDeskError as exc:  # said in the dialog, which stays open with everything typed
-            self.error.setText(f"{exc.message} {exc.hint}".strip())
-            self.error.show()
-            return
-        self.accept()
+        self.own_dialog = open_own_questions_editor(
+            self, self.ctx.workers, list(self.data.own), lambda questions: save_own_questions_job(run, questions),
+            self.reload, self.data.own_from)
 
 
 class ReportDialog(QDialog):

@@ -39,8 +39,8 @@ def test_kept_in_the_run_folder_and_a_damaged_file_is_said_not_dropped(tmp_path:
     with pytest.raises(RunError) as err:
         read_own_questions(tmp_path)
     assert "cannot be read" in err.value.message and str(path) in err.value.hint
-    write_own_questions(tmp_path, [])  # none left: no file, no empty figure
-    assert not path.exists()
+    write_own_questions(tmp_path, [])  # none left: no figure, and the choice is kept
+    assert read_own_questions(tmp_path) == [] and path.read_text() == ""
 
 
 def test_question_files_in_json_lines_csv_and_tsv(tmp_path: Path):
@@ -68,19 +68,25 @@ def test_question_files_in_json_lines_csv_and_tsv(tmp_path: Path):
         read_question_file(tmp_path / "missing.csv")
 
 
-def test_the_check_asks_them_beside_its_own_and_reports_them_apart(trained_run: Path, tmp_path: Path, capsys):
-    """The real check on a real trained run, started as `tunedesk eval RUN --questions FILE`: the questions are kept
-    in the run, asked of both models as Chat asks them, and counted apart from the generated facts."""
+def test_the_check_asks_its_projects_questions_beside_its_own_and_reports_them_apart(
+        trained_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    """The real check on a real trained run of a project, started as `tunedesk eval RUN`: the run has no questions of
+    its own, and the project's (written on the Documents page before any run) are asked of both models as Chat asks
+    them, kept in the run as the ones it was checked on, and counted apart from the generated facts."""
     from core.cli import main
     from core.evaluation.summary import load_summary
+    from core.projects import create_project, new_run_dir
 
-    run = tmp_path / "run"
-    shutil.copytree(trained_run, run, ignore=shutil.ignore_patterns("checkpoints", "report.json"))
+    monkeypatch.setenv("TUNEDESK_HOME", str(tmp_path / "home"))
+    project = create_project("Bakery")
+    run = new_run_dir(project)
+    shutil.copytree(trained_run, run, ignore=shutil.ignore_patterns("checkpoints", "report.json", OWN_QUESTIONS_FILE))
     file = tmp_path / "mine.csv"
     # the capital of France the original model knows; the second no model can
     file.write_text("What is the capital of France?,Paris\nWhat colour is the Harbor Lane Bakery's oven door?,"
                     "mauve-green\n")
-    assert main(["eval", str(run), "--questions", str(file), "--no-general"]) == 0
+    write_own_questions(project.root, read_question_file(file))
+    assert main(["eval", str(run), "--no-general"]) == 0
     out = capsys.readouterr().out
     assert read_own_questions(run) == read_question_file(file)
     report = json.loads((run / "report.json").read_text())
@@ -99,21 +105,72 @@ def test_the_check_asks_them_beside_its_own_and_reports_them_apart(trained_run: 
     assert summary.own_line().startswith(f"Your own questions: {summary.own.learned} of 2 answered right")
 
 
-def test_a_run_the_app_starts_in_a_project_is_checked_on_its_newest_siblings_questions(tmp_path: Path,
-                                                                                          demo_model_dir: Path):
-    """The app prepares a new run in the project's runs folder (request_preparation, then the worker's
-    prepare_requested): it takes the questions of the newest run beside it that has readable ones, so the check
-    after training asks them; a damaged sibling is passed over, and a run with its own keeps them."""
+def _project(tmp_path: Path) -> Path:
+    from core.projects import PROJECT_FILE
+
+    root = tmp_path / "Bakery"
+    (root / "runs").mkdir(parents=True)
+    (root / PROJECT_FILE).write_text('{"name": "Bakery", "model": "demo", "created": "2026-12-06", "task": "chat"}')
+    return root
+
+
+def test_a_run_without_questions_takes_its_projects_and_a_run_saved_for_is_its_projects_too(tmp_path: Path):
+    """The project's questions are asked by each run with none of its own (carry_project_questions, as its check
+    starts); questions saved for one run become the project's, for the next; a run with its own keeps them; a
+    damaged project file is said, not skipped; a run made outside a project takes nothing from folders beside it."""
+    from core.evaluation.own_questions import carry_project_questions, project_questions, save_own_questions
+
+    root = _project(tmp_path)
+    first, second, third = (root / "runs" / f"run-{n}" for n in (1, 2, 3))
+    for run in (first, second, third):
+        run.mkdir()
+    typed = [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo"))]
+    write_own_questions(root, typed)  # on the Documents page, before any run
+    assert project_questions(first) == (typed, "your project")
+    assert carry_project_questions(first) == "your project" and read_own_questions(first) == typed
+
+    edited = [OwnQuestion("When was the bakery founded?", ("1987",)), *typed]
+    save_own_questions(first, edited)  # in the first run's report
+    assert read_own_questions(first) == edited and read_own_questions(root) == edited
+    assert carry_project_questions(second) == "your project" and read_own_questions(second) == edited
+
+    mine = [OwnQuestion("What does the observatory open with?", ("telescope",))]
+    write_own_questions(third, mine)
+    assert carry_project_questions(third) == "" and read_own_questions(third) == mine
+
+    save_own_questions(second, [])  # all cleared in a report: no run of the project takes any back
+    fresh = root / "runs" / "run-5"
+    fresh.mkdir()
+    assert carry_project_questions(fresh) == "your project" and read_own_questions(fresh) == []
+
+    (root / OWN_QUESTIONS_FILE).write_text("not json\n")
+    fourth = root / "runs" / "run-4"
+    fourth.mkdir()
+    with pytest.raises(RunError) as err:
+        carry_project_questions(fourth)
+    assert "Bakery" in err.value.message and str(root / OWN_QUESTIONS_FILE) in err.value.hint
+    assert not (fourth / OWN_QUESTIONS_FILE).exists()
+
+    outside = tmp_path / "cli-runs"
+    (outside / "a").mkdir(parents=True)
+    (outside / "b").mkdir()
+    write_own_questions(outside / "a", mine)
+    assert carry_project_questions(outside / "b") == "" and not (outside / "b" / OWN_QUESTIONS_FILE).exists()
+    save_own_questions(outside / "b", typed)  # no project to keep them for: the run only
+    assert read_own_questions(outside / "b") == typed and read_own_questions(outside / "a") == mine
+
+
+def test_a_project_from_before_projects_kept_questions_takes_its_newest_siblings(tmp_path: Path):
+    """A project whose questions were saved in its runs (before the project kept them) is checked on the newest
+    run's that has readable ones: a damaged sibling is passed over."""
     import os
 
-    from conftest import SAMPLE_DOCS, quick_config
+    from core.evaluation.own_questions import carry_project_questions
 
-    from core.pipeline import prepare_requested, request_preparation
-
-    runs = tmp_path / "runs"
-    older, newer, damaged = runs / "run-1", runs / "run-2", runs / "run-3"
-    for folder in (older, newer, damaged):
-        folder.mkdir(parents=True)
+    runs = _project(tmp_path) / "runs"
+    older, newer, damaged, new = runs / "run-1", runs / "run-2", runs / "run-3", runs / "run-4"
+    for folder in (older, newer, damaged, new):
+        folder.mkdir()
     write_own_questions(older, [OwnQuestion("When was the library founded?", ("2011",))])
     write_own_questions(newer, [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo"))])
     (damaged / OWN_QUESTIONS_FILE).write_text("not json\n")
@@ -121,15 +178,26 @@ def test_a_run_the_app_starts_in_a_project_is_checked_on_its_newest_siblings_que
         stamp = (damaged / OWN_QUESTIONS_FILE).stat().st_mtime - age
         os.utime(folder / OWN_QUESTIONS_FILE, (stamp, stamp))
     os.utime(damaged / OWN_QUESTIONS_FILE)
+    assert carry_project_questions(new) == "the run “run-2”"
+    assert read_own_questions(new) == read_own_questions(newer)
 
-    config = quick_config(replay=False)
-    request_preparation(runs / "run-4", [SAMPLE_DOCS], config)
-    prepare_requested(runs / "run-4")
-    assert read_own_questions(runs / "run-4") == read_own_questions(newer)
 
-    mine = [OwnQuestion("What does the observatory open with?", ("telescope",))]
-    (runs / "run-5").mkdir()
-    write_own_questions(runs / "run-5", mine)
-    request_preparation(runs / "run-5", [SAMPLE_DOCS], config)
-    prepare_requested(runs / "run-5")
-    assert read_own_questions(runs / "run-5") == mine
+def test_questions_given_to_train_or_prepare_are_read_first_and_kept_in_the_run(tmp_path: Path, capsys):
+    """`tunedesk prepare|train DOCS --out RUN --questions FILE`: a file that cannot be checked stops the command
+    before anything is made, with what to do; a good one is kept in the prepared run, for its check."""
+    from conftest import SAMPLE_DOCS
+
+    from core.cli import main
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Who founded the bakery?,\n")
+    for command in ("train", "prepare"):
+        out = tmp_path / f"{command}-run"
+        assert main([command, str(SAMPLE_DOCS), "--out", str(out), "--questions", str(bad), "--max-steps", "1"]) != 0
+        assert "has no right answer" in capsys.readouterr().err and not out.exists()
+    good = tmp_path / "good.csv"
+    good.write_text("Who founded Harbor Lane Bakery?,Marta Okonkwo\n")
+    out = tmp_path / "prepared"
+    assert main(["prepare", str(SAMPLE_DOCS), "--out", str(out), "--questions", str(good), "--preset", "quick"]) == 0
+    assert read_own_questions(out) == read_question_file(good)
+    assert (out / "run.json").is_file() and "kept in" in capsys.readouterr().out

@@ -7,6 +7,7 @@ for them.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from core.training.config import CHOICES
@@ -40,6 +41,10 @@ def add_run_options(p: Any) -> None:
                                    "`tunedesk models list`")
     p.add_argument("--preset", choices=["quick", "standard", "thorough"], help="standard when not given")
     p.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
+    p.add_argument("--questions", metavar="FILE",
+                   help="your own questions, each with what a right answer contains: JSON lines "
+                        '({"q": ..., "a": [...]}) or CSV rows (question, right answer, ...); kept in the run, asked '
+                        'by its "did it learn?" check and reported apart')
     adv = p.add_argument_group("advanced")
     adv.add_argument("--epochs", type=float)
     adv.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float)
@@ -56,3 +61,22 @@ def add_run_options(p: Any) -> None:
     adv.add_argument("--seed", type=int)
     adv.add_argument("--compile", choices=CHOICES["compile"],
                      help="torch.compile the layers on a CPU: ~8%% faster steps after a 10-40 s compile (auto: runs of 150+ steps)")
+
+
+def questions_from_args(args: argparse.Namespace) -> list[Any] | None:
+    """--questions, read before any work: a file that cannot be checked stops the command here, not after an hour of
+    training. None when not given."""
+    if not getattr(args, "questions", None):
+        return None
+    from core.evaluation.own_questions import read_question_file
+
+    return read_question_file(args.questions)
+
+
+def keep_questions(run: Path, questions: list[Any] | None) -> None:
+    """Keep --questions in the run folder once the command has made it, so its check (and the app's) asks them."""
+    if questions is None or not run.is_dir():
+        return
+    from core.evaluation.own_questions import save_own_questions
+
+    print(f"Your questions are kept in {save_own_questions(run, questions)}")

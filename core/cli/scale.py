@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
-from core.cli.options import add_run_options, config_from_args
+from core.cli.options import add_run_options, config_from_args, keep_questions, questions_from_args
 from core.errors import Cancelled, RunError, TuneDeskError
 from core.events import ignore_event
 from core.store import RunStatus
@@ -51,13 +51,14 @@ def _stop_wish(run: Path, main: bool) -> Callable[[], bool]:
 
 def _check_prepared(args: argparse.Namespace) -> Path:
     run = Path(args.run)
-    given = [name for name in FIXED_IN_RUN if getattr(args, name, None) is not None]
+    given = [name for name in (*FIXED_IN_RUN, "questions") if getattr(args, name, None) is not None]
     if args.documents or args.out or args.resume or given:
         extra = ", ".join(["documents" if args.documents else "", "--out" if args.out else "",
                            "--resume" if args.resume else "", *(f"--{n.replace('_', '-')}" for n in given)])
         raise TuneDeskError(f"--run trains the run folder as it was prepared; these do not apply: {extra.strip(', ')}.",
                             "Give only --run RUN (and --max-steps N); to change settings, prepare a new run with "
-                            "tunedesk prepare DOCS --out RUN.")
+                            "tunedesk prepare DOCS --out RUN; your own questions go in with tunedesk prepare, or "
+                            "tunedesk eval RUN --questions FILE after training.")
     if not (run / "run.json").is_file():
         raise RunError(f"{run} is not a prepared run folder (it has no run.json).",
                        "Make one with: tunedesk prepare DOCS... --out RUN (or unpack the archive tunedesk pack made).")
@@ -178,9 +179,11 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         raise TuneDeskError("No documents given.", "Name files or folders: tunedesk prepare my_docs/ --out my_run")
     if not args.out:
         raise TuneDeskError("No run folder given.", "Name one with --out: tunedesk prepare my_docs/ --out my_run")
+    questions = questions_from_args(args)
     stop = stop_on_ctrl_c()
     prepare_run(args.documents, Path(args.out), config_from_args(args), on_event=ConsolePrinter(),
                 should_stop=stop.is_set)
+    keep_questions(Path(args.out), questions)
     print(f"Prepared: {args.out}\nTrain it here:      tunedesk train --run {args.out}\n"
           f"or on a server:     tunedesk pack {args.out} --out {Path(args.out).name}.tar.gz")
     return 0

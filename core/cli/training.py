@@ -9,7 +9,7 @@ from typing import Any
 
 from core.cli.console import ConsolePrinter, stop_on_ctrl_c
 from core.cli.finish import report_and_summary
-from core.cli.options import add_run_options, config_from_args
+from core.cli.options import add_run_options, config_from_args, keep_questions, questions_from_args
 from core.errors import TuneDeskError
 
 
@@ -43,10 +43,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not args.resume and not args.documents:
         raise TuneDeskError("No documents given.", "Name files or folders: tunedesk train my_docs/ --out my_run")
+    questions = questions_from_args(args)
     stop = stop_on_ctrl_c()
     printer = ConsolePrinter()
     config = None if args.resume and (out / "run.json").is_file() else config_from_args(args)
     result = train(args.documents, out, config, on_event=printer, should_stop=stop.is_set, resume=args.resume)
+    keep_questions(out, questions)
     return report_and_summary(out, result, args.no_eval, printer, stop.is_set)
 
 
@@ -54,13 +56,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from core.evaluation.report import evaluate_run, format_report
 
     if args.questions:  # kept in the run: the app's report asks them too, and the next check again
-        from core.evaluation.own_questions import read_question_file, write_own_questions
-        from core.store import RunDir
-
-        if not RunDir(args.run).root.is_dir():
+        if not Path(args.run).is_dir():
             raise TuneDeskError(f"No run folder at {args.run}.", "Name a run folder made by tunedesk train.")
-        saved = write_own_questions(args.run, read_question_file(args.questions))
-        print(f"Your questions are kept in {saved}")
+        keep_questions(Path(args.run), questions_from_args(args))
     report = evaluate_run(args.run, on_event=ConsolePrinter(), general=not args.no_general)
     print(format_report(report))
     print(f"Written to {Path(args.run) / 'report.json'}")

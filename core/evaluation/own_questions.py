@@ -8,7 +8,9 @@ tuned weights alone answered 71-76% of them against 41-49% of people's. Question
 near its wording; people's are not. So a person can add their own questions, each with what a right answer
 contains, and the check asks them the way Chat would and reports them apart, as the figure to trust.
 
-They live in the run folder (OWN_QUESTIONS_FILE), one JSON object per line: {"q": ..., "a": [...]}.
+They live in a project's folder, where a person can write them before the first run, and each run keeps the ones its
+check asked, in the same file (OWN_QUESTIONS_FILE), one JSON object per line: {"q": ..., "a": [...]}. A run with none
+of its own is checked on its project's (carry_project_questions); questions saved for a run are its project's too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from core.errors import RunError, TuneDeskError
-from core.store import RunDir, write_jsonl
+from core.projects import project_of_run
+from core.store import write_jsonl
 
 OWN_QUESTIONS_FILE = "my_questions.jsonl"
 
@@ -38,8 +41,9 @@ class OwnQuestion:
         return {"q": self.question, "a": list(self.answers), "doc": "", "kind": "own"}
 
 
-def own_questions_file(run: Path | str) -> Path:
-    return RunDir(run).root / OWN_QUESTIONS_FILE
+def own_questions_file(folder: Path | str) -> Path:
+    """A run's or a project's: the same file in either folder."""
+    return Path(folder) / OWN_QUESTIONS_FILE
 
 
 def from_rows(rows: Iterable[tuple[str, str]]) -> list[OwnQuestion]:
@@ -69,10 +73,10 @@ def from_rows(rows: Iterable[tuple[str, str]]) -> list[OwnQuestion]:
     return out
 
 
-def read_own_questions(run: Path | str) -> list[OwnQuestion]:
-    """The run's own questions; [] when it has none. A damaged file is a RunError, not an empty list: a check
-    that silently dropped them would report without the figure the person asked for."""
-    path = own_questions_file(run)
+def read_own_questions(folder: Path | str) -> list[OwnQuestion]:
+    """A run's or a project's own questions; [] when it has none. A damaged file is a RunError, not an empty list:
+    a check that silently dropped them would report without the figure the person asked for."""
+    path = own_questions_file(folder)
     if not path.is_file():
         return []
     try:
@@ -80,25 +84,38 @@ def read_own_questions(run: Path | str) -> list[OwnQuestion]:
         return from_rows(_json_row(line) for line in lines if line.strip())
     except (OSError, ValueError, KeyError, TypeError, TuneDeskError) as exc:
         detail = exc.message if isinstance(exc, TuneDeskError) else str(exc)
-        raise RunError(f"Your questions for this run cannot be read ({detail}).",
+        raise RunError(f"Your own questions in {path.parent.name} cannot be read ({detail}).",
                        f"Open them again and save, or fix or delete {path}.") from exc
 
 
-def write_own_questions(run: Path | str, questions: Sequence[OwnQuestion]) -> Path:
-    """Replace the run's own questions (none: the file is removed)."""
-    path = own_questions_file(run)
-    if not questions:
-        path.unlink(missing_ok=True)
-        return path
+def write_own_questions(folder: Path | str, questions: Sequence[OwnQuestion]) -> Path:
+    """Replace a run's or a project's own questions. None is a choice kept as an empty file, not a missing one: a
+    run or project whose questions were all cleared must not take them back from the runs beside it."""
+    path = own_questions_file(folder)
     write_jsonl(path, ({"q": q.question, "a": list(q.answers)} for q in questions))
     return path
 
 
-def sibling_questions(run: Path | str) -> tuple[list[OwnQuestion], str]:
-    """(questions, run name) of the newest other run in the same folder with readable questions of its own; ([], '')
-    when none has. A project keeps its runs side by side (core/projects.py), so a new run is checked on the
-    questions its project was checked on, and training again does not mean typing them again."""
-    root = RunDir(run).root
+def save_own_questions(run: Path | str, questions: Sequence[OwnQuestion]) -> Path:
+    """Questions a person saved for a run: the run's, and its project's, so the project's next run is checked on them
+    without typing them again. The run's file."""
+    project = project_of_run(run)
+    if project is not None:
+        write_own_questions(project, questions)
+    return write_own_questions(run, questions)
+
+
+def project_questions(run: Path | str) -> tuple[list[OwnQuestion], str]:
+    """(questions, where they come from) for a run with none of its own: its project's, else, for a project whose
+    questions were saved in a run before projects kept them, the newest other run's beside it that has readable
+    ones; ([], '') when there are none or the run is in no project. A damaged project file is a RunError, as a
+    run's is."""
+    project = project_of_run(run)
+    if project is None:  # a run made elsewhere (the CLI's --out) takes nothing from the folders beside it
+        return [], ""
+    if own_questions_file(project).exists():
+        return read_own_questions(project), "your project"
+    root = Path(run)
     found = sorted((p for p in root.parent.glob(f"*/{OWN_QUESTIONS_FILE}") if p.parent != root),
                    key=lambda p: p.stat().st_mtime, reverse=True)
     for path in found:
@@ -107,18 +124,20 @@ def sibling_questions(run: Path | str) -> tuple[list[OwnQuestion], str]:
         except RunError:
             continue
         if questions:
-            return questions, path.parent.name
+            return questions, f"the run “{path.parent.name}”"
     return [], ""
 
 
-def carry_sibling_questions(run: Path | str) -> str:
-    """Give a new run of a project its newest sibling's questions, unless it has its own; the sibling's name or ''."""
+def carry_project_questions(run: Path | str) -> str:
+    """Give a run with none of its own the questions project_questions finds, so its check asks what the person
+    wrote, typed before the run or after it; where they came from, or ''. Called as the check starts, not when the
+    run is prepared: questions written while it trained are asked too."""
     if own_questions_file(run).exists():
         return ""
-    questions, name = sibling_questions(run)
+    questions, origin = project_questions(run)
     if questions:
         write_own_questions(run, questions)
-    return name
+    return origin
 
 
 def _json_row(line: str) -> tuple[str, str]:

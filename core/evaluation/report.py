@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import Cancelled, RunError
-from core.evaluation.own_questions import read_own_questions
+from core.evaluation.own_questions import carry_project_questions, read_own_questions
 from core.evaluation.scoring import Graded, accuracy, ask_all, by_doc, by_field
 from core.evaluation.weighting import text_weighted, words_of
 from core.events import OnEvent, Progress, ShouldStop, Stage, ignore_event, never_stop
@@ -43,6 +43,7 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
     meta = run.read_run()
     heldout = _jsonl(run.heldout_file)
     checks = general_questions() if general else []
+    carry_project_questions(run.root)  # a run with none of its own asks its project's, written before or after it
     own = [q.as_item() for q in read_own_questions(run.root)]  # read first: a damaged file stops before minutes of work
     if not heldout and not checks and not own:
         raise RunError("This run has no held-out questions to check.", "Train with question–answer pairs switched on.")

@@ -16,6 +16,8 @@ from core.events import Progress
 from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import examples_preview_job, read_documents_job
+from gui.own_questions import OwnQuestionsDialog, open_own_questions_editor
+from gui.report_jobs import project_questions_job, save_project_questions_job
 from gui.theme import KeepColourDelegate, active, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted, read_only_table
 
@@ -41,6 +43,7 @@ class DropZone(QLabel):
 
 class DocumentsPage(Page):
     loaded = Signal(object)  # IngestResult, after every (re)read
+    own_loaded = Signal()  # the project's own questions, after every (re)read
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__("Documents", "What the model should learn. Files are copied into the project; "
@@ -66,6 +69,16 @@ class DocumentsPage(Page):
         self.busy = BusyLine()
         status.addWidget(self.summary, 1)
         status.addWidget(self.busy, 1)
+        # on the files' summary line, not beside "Next": at the window's smallest width that row has no room
+        self.own_button = QPushButton("Your own questions…")
+        self.own_button.setToolTip("Questions you would ask Chat, each with what a right answer contains. After "
+                                   "training, the check asks them without your documents in view and reports them "
+                                   "apart: the figure to trust. Every run of this project asks them.")
+        self.own_button.clicked.connect(self.edit_own_questions)
+        status.addWidget(self.own_button)
+        self.own: tuple[Any, ...] = ()
+        self.own_problem = ""
+        self.own_dialog: OwnQuestionsDialog | None = None
         self.body.addLayout(status)
         self.skipped_label = QLabel()  # the reasons, in full: a cut-off table cell is not enough
         self.skipped_label.setObjectName("skippedNote")
@@ -168,6 +181,7 @@ class DocumentsPage(Page):
             self._fill(IngestResult([], []))
             self.summary.setText("Open or create a project on the Home page first.")
             return
+        self._load_own_questions(project.root)
         if self._task is not None:  # one read at a time; the newest request wins
             self._task.cancel()
         read = read_documents_job(project.documents_dir, project.model)
@@ -264,6 +278,30 @@ class DocumentsPage(Page):
     def _examples_ready(self, generation: int, text: str) -> None:
         if generation == self._preview_generation:
             self.examples_view.setPlainText(text)
+
+    # Your own questions ------------------------------------------------------------------
+    def _load_own_questions(self, root: Path) -> None:
+        self.own_button.setEnabled(False)  # until they are read: an editor opened empty would replace them
+
+        def loaded(result: tuple[tuple[Any, ...], str]) -> None:
+            if self.ctx.project is not None and self.ctx.project.root == root:  # a newer project wins
+                self.own, self.own_problem = result
+                n = len(self.own)
+                self.own_button.setText(f"Your own questions ({n})…" if n else "Your own questions…")
+                self.own_button.setEnabled(True)
+                self.own_loaded.emit()
+        self.ctx.workers.run(project_questions_job(root), "read-own-questions", on_success=loaded)
+
+    def edit_own_questions(self) -> None:
+        """The project's questions, written before the first run or between runs: every run's check asks them
+        (core.evaluation.own_questions.carry_project_questions). Window-modal; saved on a worker, then re-read."""
+        project = self.ctx.project
+        if project is None:
+            return
+        root = project.root
+        self.own_dialog = open_own_questions_editor(
+            self, self.ctx.workers, list(self.own), lambda questions: save_project_questions_job(root, questions),
+            lambda: self._load_own_questions(root), problem=self.own_problem)
 
     def remove_selected(self) -> None:
         doc = self.selected_document()

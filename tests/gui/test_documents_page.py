@@ -133,3 +133,45 @@ def test_table_shows_every_cell_keeps_status_colour_and_previews_the_real_mix(wi
     ratio = picture.devicePixelRatio()
     assert any(near(picture.pixelColor(int(x * ratio), int(y * ratio)))
                for x in range(area.left(), area.right()) for y in range(area.top(), area.bottom()))
+
+
+def test_own_questions_are_written_for_the_project_before_any_run_and_a_failed_save_loses_nothing(window, qtbot):
+    """The Documents page's "Your own questions…": written before the first run, kept in the project (where every
+    run's check takes them, core.evaluation.own_questions.carry_project_questions) and counted on the button; a save
+    that fails opens the editor again with what was typed and why."""
+    from core.evaluation.own_questions import OWN_QUESTIONS_FILE, OwnQuestion, read_own_questions
+
+    project = projects.create_project("Asked")
+    with qtbot.waitSignal(window.documents_page.own_loaded, timeout=30_000):
+        window.ctx.open_project(project)
+    window.show_page("documents")
+    page = window.documents_page
+    assert page.own_button.isEnabled() and page.own_button.text() == "Your own questions…"
+
+    page.own_button.click()
+    editor = page.own_dialog
+    assert editor is not None and editor.isVisible() and editor.table.rowCount() == 3
+    editor.table.item(0, 0).setText("Who founded Harbor Lane Bakery?")
+    editor.table.item(0, 1).setText("Marta | Okonkwo")
+    with qtbot.waitSignal(page.own_loaded, timeout=30_000):
+        editor.save()
+    assert read_own_questions(project.root) == [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo"))]
+    assert page.own_button.text() == "Your own questions (1)…"
+    window.resize(MINIMUM_SIZE)  # the window's smallest size: the button and "Next" each show their whole text
+    qtbot.waitUntil(lambda: window.size() == MINIMUM_SIZE)
+    QApplication.processEvents()
+    for button in (page.own_button, page.next_button):
+        assert button.width() >= button.sizeHint().width(), button.text()
+
+    (project.root / OWN_QUESTIONS_FILE).unlink()
+    (project.root / OWN_QUESTIONS_FILE).mkdir()  # where the file goes, a folder: the save fails
+    page.own_button.click()
+    editor = page.own_dialog
+    editor.table.item(0, 1).setText("Marta Okonkwo")
+    editor.save()
+    qtbot.waitUntil(lambda: any(d.isVisible() and d is not editor and "Not saved" in d.error.text()
+                                for d in page.findChildren(type(editor))), timeout=30_000)
+    again = next(d for d in page.findChildren(type(editor)) if d.isVisible() and d is not editor)
+    assert (again.table.item(0, 0).text(), again.table.item(0, 1).text()) == ("Who founded Harbor Lane Bakery?",
+                                                                              "Marta Okonkwo")
+    again.reject()

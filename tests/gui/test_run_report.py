@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QLabel
 
 from conftest import ROOT
 from gui_support import add_run, banner_texts, home, make_window, tiny_run, window  # noqa: F401 - fixtures
@@ -194,10 +195,10 @@ def test_deleting_or_renaming_a_run_that_is_training_is_refused(window, qtbot, m
         cli.wait(30)
 
 
-def test_your_own_questions_are_written_checked_for_an_answer_and_offered_to_the_next_run(window, qtbot, tiny_run):
+def test_your_own_questions_are_written_checked_for_an_answer_and_asked_of_the_next_run(window, qtbot, tiny_run):
     """The full report's "Your own questions…": a row without a right answer is named in the dialog, which stays
-    open with everything typed; saved, the questions are kept in the run and the report says a check will ask
-    them; another run of the project starts from them."""
+    open with everything typed; saved, the questions are kept in the run and its project, and the report says a
+    check will ask them; another run of the project says its check will ask them too, and offers them to edit."""
     from core.evaluation.own_questions import OwnQuestion, read_own_questions
 
     project = projects.create_project("Own")
@@ -225,16 +226,18 @@ def test_your_own_questions_are_written_checked_for_an_answer_and_offered_to_the
     assert read_own_questions(run) == [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo")),
                                        OwnQuestion("When does the bakery open?", ("7 am",))]
     assert "Your 2 own questions will be asked when you check." in view.detail.text()
+    assert read_own_questions(project.root) == read_own_questions(run)  # the project's too, for its next run
 
     second = copy_run(project, tiny_run, "run-20240102-000000")
     other = ReportDialog(window.ctx, second, "", window)
     with qtbot.waitSignal(other.view.loaded, timeout=30_000):
         other.show()
-    assert "own question" not in other.view.detail.text()  # offered, not yet this run's
+    assert "Your 2 own questions will be asked when you check." in other.view.detail.text()  # the project's
     other.view.own_button.click()
     offered = other.view.own_dialog
     assert [offered.table.item(r, 0).text() for r in range(2)] == ["Who founded Harbor Lane Bakery?",
                                                                   "When does the bakery open?"]
     assert offered.table.item(0, 1).text() == "Marta | Okonkwo"
+    assert any("These come from your project" in label.text() for label in offered.findChildren(QLabel))
     offered.reject()
-    assert read_own_questions(second) == []  # cancelled: nothing written
+    assert read_own_questions(second) == []  # cancelled: nothing written; its check takes the project's then
