@@ -188,11 +188,15 @@ class ReportView(Card):
         tables.addWidget(self.doc_table, 3)
         tables.addWidget(self.kind_table, 2)
         self.tables = QWidget()
-        self.tables.setLayout(tables)
+        block = QVBoxLayout(self.tables)
+        block.setContentsMargins(0, 0, 0, 0)
+        # whose questions the tables count: under a headline of your own, they are not the headline's figure
+        block.addWidget(muted("Questions made from your documents, by document and by kind of fact:", wrap=False))
+        block.addLayout(tables)
         tables.setContentsMargins(0, 0, 0, 0)
         self.add(self.tables)
         row = QHBoxLayout()
-        row.addWidget(muted("Every question, in words training never used:", wrap=False))
+        row.addWidget(muted("Every question asked, with what each model answered:", wrap=False))
         row.addStretch(1)
         self.filter = QComboBox()
         for text, key in (("All answers", "all"), ("Missed only", "missed"), ("Learned only", "learned"),
@@ -273,9 +277,7 @@ class ReportView(Card):
             self.detail.setText("Its accuracy, per-label scores and worst rows are on the Try it page.")
         elif summary is not None:
             self.headline.setText(summary.headline())
-            lines = [summary.before(), summary.weighted_line(),
-                     "Asked in words that training never used, so a right answer means the "
-                     "fact was learned, not one sentence memorised.", summary.own_line(), self._own_pending(summary)]
+            lines = [*summary.paragraph(), self._own_pending(summary)]
             self.detail.setText(" ".join(line for line in lines if line))
             self.general.setText(summary.general_line())
             self.details_button.setVisible(self.compact)

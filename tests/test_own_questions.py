@@ -102,7 +102,12 @@ def test_the_check_asks_its_projects_questions_beside_its_own_and_reports_them_a
     summary = load_summary(run)
     assert summary.own is not None and (summary.own.knew_before, summary.own.total) == (1, 2)
     assert summary.facts.total == report["facts"]["questions"]
-    assert summary.own_line().startswith(f"Your own questions: {summary.own.learned} of 2 answered right")
+    # yours are the headline; the generated figure stands beside them, said for what it is
+    assert summary.headline() == f"Answered {summary.own.learned} of your 2 own questions right"
+    said = " ".join(summary.paragraph())
+    assert "the original model answered 1 of 2" in said
+    assert (f"It also answered {summary.facts.learned} of {summary.facts.total} questions made from your documents"
+            in said) and "own wording" in said and "Add your own questions" not in said
 
 
 def _project(tmp_path: Path) -> Path:

@@ -132,6 +132,9 @@ def test_report_in_counts_and_plain_words(tmp_path: Path):
     assert (s.facts.learned, s.facts.knew_before, s.facts.total) == (3, 1, 4)
     assert s.headline() == "Learned 3 of 4 facts from your documents"
     assert s.before() == "Before training, the original model knew 1 of them."
+    said = " ".join(s.paragraph())  # no own questions: the generated figure, said for what it is, and what to add
+    assert said.startswith("Before training, the original model knew 1 of them.")
+    assert "your documents' own wording" in said and said.endswith("Add your own questions for the figure to trust.")
     assert [(t.label, t.learned, t.knew_before, t.total) for t in s.per_document] == [("a.md", 2, 1, 3),
                                                                                        ("b.txt", 1, 0, 1)]
     assert [(t.label, t.learned, t.total) for t in s.per_kind] == [("Running text", 1, 2), ("Numbered steps", 1, 1),

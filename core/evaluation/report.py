@@ -131,8 +131,13 @@ def evaluate_run(run_path: Path | str, on_event: OnEvent = ignore_event, should_
 
 def format_report(report: dict[str, Any]) -> str:
     f, g = report["facts"], report["general"]
-    lines = ["Did it learn? (questions about your documents it never saw in training)",
-             f"  Facts recalled:   base {f['base']:.0%} → tuned {f['tuned']:.0%}  ({f['questions']} questions)"]
+    o = report.get("own") or {}
+    lines = ["Did it learn?"]
+    if o.get("questions"):  # the figure to trust first: questions in a person's own words
+        lines.append(f"  Your own questions: base {o['base']:.0%} → tuned {o['tuned']:.0%}  ({o['questions']} questions, "
+                     "asked as Chat asks them without your documents in view)")
+    lines.append(f"  Facts recalled:   base {f['base']:.0%} → tuned {f['tuned']:.0%}  ({f['questions']} questions made "
+                 "from your documents' wording, held out of training; a person's own wording is harder)")
     for doc, d in f["per_document"].items():
         lines.append(f"    {doc}: {d['base']:.0%} → {d['tuned']:.0%} ({d['questions']})")
     if f.get("per_kind"):
@@ -147,10 +152,6 @@ def format_report(report: dict[str, Any]) -> str:
         covered = sum(c["covered"] for c in coverage.values())
         lines.append(f"  Coverage: {covered} of {elements} informative elements got training questions"
                      f" ({covered / elements:.0%})" if elements else "  Coverage: no informative elements")
-    o = report.get("own") or {}
-    if o.get("questions"):
-        lines.append(f"  Your own questions: base {o['base']:.0%} → tuned {o['tuned']:.0%}  ({o['questions']} questions, "
-                     "asked as Chat asks them without your documents in view)")
     if g["questions"]:
         verdict = "kept" if g["tuned"] >= g["base"] else "some lost"
         lines.append(f"  General knowledge: base {g['base']:.0%} → tuned {g['tuned']:.0%}  ({verdict})")

@@ -208,7 +208,7 @@ def test_your_own_questions_are_written_checked_for_an_answer_and_asked_of_the_n
     view = dialog.view
     with qtbot.waitSignal(view.loaded, timeout=30_000):
         dialog.show()
-    assert view.own_button.isVisible() and "own question" not in view.detail.text()
+    assert view.own_button.isVisible() and "will be asked" not in view.detail.text()
 
     view.own_button.click()
     editor = view.own_dialog
