@@ -151,6 +151,10 @@ def test_step_plan_and_memory_follow_the_settings(demo_model_dir: Path):
     floored = estimate(dataclasses.replace(base, min_steps=150), demo, cpu, 84, 115)  # the presets' floor of steps
     assert floored.total_steps == 150
     assert est.total_seconds > est.seconds_per_step * est.total_steps  # plus loading and validation
+    # nothing timed on this computer yet: said to be a first guess, in words a person reads ("about under a second"
+    # was not)
+    assert "a first guess until a run here is timed" in est.message and "about under" not in est.message
+    assert "per step" in est.message and "timed from this computer" not in est.message
 
     bigger = estimate(dataclasses.replace(base, batch_size=8), demo, cpu, 84, 115)
     assert bigger.breakdown["activations"] == pytest.approx(2 * est.breakdown["activations"], rel=0.01)

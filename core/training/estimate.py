@@ -87,6 +87,8 @@ GPU_PEAK_BF16 = {  # dense tensor-core FLOP/s, vendor figures
 }
 GPU_EFFICIENCY = {"bf16": 0.25, "fp16": 0.25, "fp32": 0.25 / 8, "nf4": 0.15}
 MPS_FLOPS = 4e12  # effective, uncalibrated
+FIRST_GUESS = " (a first guess until a run here is timed: computers differ up to 3× in speed)"
+"""What a CPU estimate says before this computer has timed a run of its own (measured_speed.py)."""
 EVAL_BATCH_SHARE = 1.0
 """A validation batch against a training step: forward only, but logits over the whole vocabulary at every
 position (training computes answers' rows only); measured ~3 s per check of 4 batches at 0.9 s/step (quick preset)."""
@@ -277,9 +279,13 @@ def estimate(config: TrainConfig, shape: ModelShape, device: DeviceInfo, n_train
     load_s = 5 + shape.file_bytes / 300e6
     total_s = steps * step_s + eval_s + load_s
     _, calibrated = _throughput(device, precision)
+    # The CPU constants were measured on one CPU; first runs on two others took 2.5-3x (session 15, an EPYC) and
+    # 3.4x (session 40, a Xeon with AMX: 0.31 s a step predicted, 1.05 measured) as long. Say so until one is timed.
     rough = (" (timed from this computer's earlier runs)" if speed_factor else
-             "" if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)")
-    timing = f"about {_duration(step_s)} per step, {steps} steps: roughly {_duration(total_s)} in all{rough}."
+             FIRST_GUESS if calibrated == "calibrated" else " (a rough figure: this device type has not been measured)")
+    per_step = _duration(step_s)
+    timing = (f"{'' if per_step.startswith('under') else 'about '}{per_step} per step, {steps} steps: "
+              f"roughly {_duration(total_s)} in all{rough}.")
     if need <= budget:
         verdict = FITS
         message = (f"Training fits: it needs about {need:.1f} GB of the {device.available_memory_gb:.1f} GB free "
