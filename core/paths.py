@@ -29,6 +29,12 @@ def sample_docs_dir() -> Path:
     return resources_dir() / "sample_docs"
 
 
+def sample_questions_file() -> Path:
+    """Questions about the sample documents in a person's words, with what a right answer contains: a sample
+    project's own questions (core/evaluation/own_questions.py). Beside sample_docs/, not in it: it is no document."""
+    return resources_dir() / "sample_questions.jsonl"
+
+
 def data_dir() -> Path:
     """Per-user data folder (projects, runs, catalogue)."""
     override = os.environ.get("TUNEDESK_HOME")

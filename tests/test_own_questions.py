@@ -206,3 +206,16 @@ def test_questions_given_to_train_or_prepare_are_read_first_and_kept_in_the_run(
     assert main(["prepare", str(SAMPLE_DOCS), "--out", str(out), "--questions", str(good), "--preset", "quick"]) == 0
     assert read_own_questions(out) == read_question_file(good)
     assert (out / "run.json").is_file() and "kept in" in capsys.readouterr().out
+
+
+def test_a_sample_project_gets_the_sample_questions_unless_it_has_its_own(tmp_path: Path):
+    """The sample questions are read with the same checks as a person's file, and never replace a project's."""
+    from core.evaluation.own_questions import add_sample_questions
+    from core.paths import sample_questions_file
+
+    project = _project(tmp_path)
+    given = add_sample_questions(project)
+    assert given and read_own_questions(project) == given == read_question_file(sample_questions_file())
+    mine = [OwnQuestion("What does the observatory open with?", ("telescope",))]
+    write_own_questions(project, mine)
+    assert add_sample_questions(project) == [] and read_own_questions(project) == mine

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from core.errors import RunError, TuneDeskError
+from core.paths import sample_questions_file
 from core.projects import project_of_run
 from core.store import write_jsonl
 
@@ -138,6 +139,17 @@ def carry_project_questions(run: Path | str) -> str:
     if questions:
         write_own_questions(run, questions)
     return origin
+
+
+def add_sample_questions(project: Path | str) -> list[OwnQuestion]:
+    """Give a project made from the sample documents their sample questions (core.paths.sample_questions_file),
+    unless it has questions of its own: its first report then leads with questions in a person's words, and the
+    editor shows what such questions look like. The questions given ([] when it kept its own)."""
+    if own_questions_file(project).exists():
+        return []
+    questions = read_question_file(sample_questions_file())
+    write_own_questions(project, questions)
+    return questions
 
 
 def _json_row(line: str) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QL
                                QMenu, QPushButton, QTableWidgetItem, QWidget)
 
 from core import projects
+from core.evaluation.own_questions import add_sample_questions
 from core.projects import Project
 from core.runs import RunState, RunStatus
 from gui import dialogs
@@ -216,6 +217,7 @@ class HomePage(Page):
         try:
             project = projects.create_project(projects.unique_name("Sample project"), "demo")
             projects.add_sample_documents(project)
+            add_sample_questions(project.root)  # its first report leads with questions in a person's words
         except Exception as exc:  # noqa: BLE001 - shown through the funnel
             self.ctx.notifier.report_exception(exc)
             return

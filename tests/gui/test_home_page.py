@@ -26,6 +26,13 @@ def test_first_run_welcome_creates_the_sample_project_with_the_demo_model(window
     assert "3 read, 0 skipped" in docs.summary.text()
     assert window.nav_buttons["train"].isEnabled()
     assert window.windowTitle().startswith("Sample project")
+    # its own questions come with it, in a person's words, each answerable from the sample documents
+    from core.evaluation.own_questions import read_own_questions
+
+    questions = read_own_questions(project.root)
+    qtbot.waitUntil(lambda: docs.own_button.text() == f"Your own questions ({len(questions)})…", timeout=30_000)
+    text = " ".join(c.text for c in docs.result.chunks)
+    assert len(questions) >= 5 and all(any(a in text for a in q.answers) for q in questions)
 
 
 def test_create_rename_delete_projects(window, qtbot, monkeypatch):
