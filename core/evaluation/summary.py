@@ -97,8 +97,8 @@ class ReportSummary:
     def paragraph(self) -> list[str]:
         """What the headline's figure means and what stands beside it, sentence by sentence."""
         o, f = self.own, self.facts
-        generated_caveat = ("Those questions were made from your documents' own wording, which a model answers far "
-                            "more easily than questions asked in your own words.")
+        generated_caveat = ("Questions made from your documents' own wording are answered far more easily than "
+                            "questions asked in your own words.")
         if o is not None and o.total:
             lines = [f"Asked as Chat asks them with sources off, without your documents in view; the original model "
                      f"answered {o.knew_before} of {o.total}."]

@@ -280,6 +280,12 @@ class DocumentsPage(Page):
             self.examples_view.setPlainText(text)
 
     # Your own questions ------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Read the count again when the page comes back: a run's report saves the project's questions too."""
+        super().showEvent(event)
+        if self.ctx.project is not None and self.own_button.isEnabled():
+            self._load_own_questions(self.ctx.project.root)
+
     def _load_own_questions(self, root: Path) -> None:
         self.own_button.setEnabled(False)  # until they are read: an editor opened empty would replace them
 

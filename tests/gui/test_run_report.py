@@ -227,6 +227,9 @@ def test_your_own_questions_are_written_checked_for_an_answer_and_asked_of_the_n
                                        OwnQuestion("When does the bakery open?", ("7 am",))]
     assert "Your 2 own questions will be asked when you check." in view.detail.text()
     assert read_own_questions(project.root) == read_own_questions(run)  # the project's too, for its next run
+    window.show_page("home")
+    window.show_page("documents")  # its count follows, when the page comes back
+    qtbot.waitUntil(lambda: window.documents_page.own_button.text() == "Your own questions (2)…", timeout=30_000)
 
     second = copy_run(project, tiny_run, "run-20240102-000000")
     other = ReportDialog(window.ctx, second, "", window)
