@@ -284,13 +284,15 @@ class DocumentsPage(Page):
         """Read the count again when the page comes back: a run's report saves the project's questions too."""
         super().showEvent(event)
         if self.ctx.project is not None and self.own_button.isEnabled():
-            self._load_own_questions(self.ctx.project.root)
+            self._load_own_questions(self.ctx.project.root, refresh=True)
 
-    def _load_own_questions(self, root: Path) -> None:
-        self.own_button.setEnabled(False)  # until they are read: an editor opened empty would replace them
+    def _load_own_questions(self, root: Path, refresh: bool = False) -> None:
+        if not refresh:  # a project's first read: an editor opened before it ends would replace them with none
+            self.own_button.setEnabled(False)
+        self._own_generation = generation = getattr(self, "_own_generation", 0) + 1
 
         def loaded(result: tuple[tuple[Any, ...], str]) -> None:
-            if self.ctx.project is not None and self.ctx.project.root == root:  # a newer project wins
+            if generation == self._own_generation:  # the newest read wins: an older one may end after it
                 self.own, self.own_problem = result
                 n = len(self.own)
                 self.own_button.setText(f"Your own questions ({n})…" if n else "Your own questions…")

@@ -153,10 +153,9 @@ def test_own_questions_are_written_for_the_project_before_any_run_and_a_failed_s
     assert editor is not None and editor.isVisible() and editor.table.rowCount() == 3
     editor.table.item(0, 0).setText("Who founded Harbor Lane Bakery?")
     editor.table.item(0, 1).setText("Marta | Okonkwo")
-    with qtbot.waitSignal(page.own_loaded, timeout=30_000):
-        editor.save()
+    editor.save()
+    qtbot.waitUntil(lambda: page.own_button.text() == "Your own questions (1)…", timeout=30_000)
     assert read_own_questions(project.root) == [OwnQuestion("Who founded Harbor Lane Bakery?", ("Marta", "Okonkwo"))]
-    assert page.own_button.text() == "Your own questions (1)…"
     window.resize(MINIMUM_SIZE)  # the window's smallest size: the button and "Next" each show their whole text
     qtbot.waitUntil(lambda: window.size() == MINIMUM_SIZE)
     QApplication.processEvents()
