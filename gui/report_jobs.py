@@ -65,43 +65,33 @@ def load_report_job(run: Path) -> Callable[[Emit, Stop], ReportData]:
     return job
 
 
-def _own_questions(run: Path) -> tuple[tuple[Any, ...], str, TuneDeskError | None]:
-    """(questions, where they come from when the run has none of its own or '', the problem reading them): the
-    check asks a run with none its project's (core.evaluation.own_questions.carry_project_questions)."""
+def _own_questions(folder: Path) -> tuple[tuple[Any, ...], str, TuneDeskError | None]:
+    """(questions, where they come from when a run has none of its own or '', the problem reading them): the
+    check asks a run with none its project's (core.evaluation.own_questions.carry_project_questions). A project
+    folder's are its own."""
     from core.evaluation.own_questions import own_questions_file, project_questions, read_own_questions
 
     try:
-        if own_questions_file(run).exists():
-            return tuple(read_own_questions(run)), "", None
-        theirs, origin = project_questions(run)
+        if own_questions_file(folder).exists():
+            return tuple(read_own_questions(folder)), "", None
+        theirs, origin = project_questions(folder)
     except TuneDeskError as exc:
         return (), "", exc
     return tuple(theirs), origin, None
 
 
-def save_own_questions_job(run: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
+def save_own_questions_job(folder: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
+    """Saves a run's own questions (and its project's), or a project's (core.evaluation.own_questions.save_own_questions)."""
     def job(emit: Emit, should_stop: Stop) -> Path:
         from core.evaluation.own_questions import save_own_questions
 
-        return save_own_questions(run, questions)
+        return save_own_questions(folder, questions)
     return job
 
 
 def project_questions_job(project: Path) -> Callable[[Emit, Stop], tuple[tuple[Any, ...], str]]:
     """(the project's own questions, the problem reading them or ''), for the Documents page's editor."""
     def job(emit: Emit, should_stop: Stop) -> tuple[tuple[Any, ...], str]:
-        from core.evaluation.own_questions import read_own_questions
-
-        try:
-            return tuple(read_own_questions(project)), ""
-        except TuneDeskError as exc:
-            return (), f"{exc.message} {exc.hint}".strip()
-    return job
-
-
-def save_project_questions_job(project: Path, questions: list[Any]) -> Callable[[Emit, Stop], Path]:
-    def job(emit: Emit, should_stop: Stop) -> Path:
-        from core.evaluation.own_questions import write_own_questions
-
-        return write_own_questions(project, questions)
+        questions, _, problem = _own_questions(project)
+        return questions, f"{problem.message} {problem.hint}".strip() if problem else ""
     return job

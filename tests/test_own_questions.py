@@ -106,8 +106,8 @@ def test_the_check_asks_its_projects_questions_beside_its_own_and_reports_them_a
     assert summary.headline() == f"Answered {summary.own.learned} of your 2 own questions right"
     said = " ".join(summary.paragraph())
     assert "the original model answered 1 of 2" in said
-    assert (f"It also answered {summary.facts.learned} of {summary.facts.total} questions made from your documents"
-            in said) and "own wording" in said and "Add your own questions" not in said
+    assert (f"Of {summary.facts.total} questions made from your documents' own wording, far easier than your own, "
+            f"it answered {summary.facts.learned} (the original model:" in said) and "Add your own questions" not in said
 
 
 def _project(tmp_path: Path) -> Path:

@@ -99,7 +99,7 @@ def write_own_questions(folder: Path | str, questions: Sequence[OwnQuestion]) ->
 
 def save_own_questions(run: Path | str, questions: Sequence[OwnQuestion]) -> Path:
     """Questions a person saved for a run: the run's, and its project's, so the project's next run is checked on them
-    without typing them again. The run's file."""
+    without typing them again. The run's file. Given a project folder, the project's alone (no project holds it)."""
     project = project_of_run(run)
     if project is not None:
         write_own_questions(project, questions)

@@ -100,11 +100,11 @@ class ReportSummary:
         generated_caveat = ("Questions made from your documents' own wording are answered far more easily than "
                             "questions asked in your own words.")
         if o is not None and o.total:
-            lines = [f"Asked as Chat asks them with sources off, without your documents in view; the original model "
-                     f"answered {o.knew_before} of {o.total}."]
-            if f.total:
-                lines.append(f"It also answered {f.learned} of {f.total} questions made from your documents "
-                             f"(the original model: {f.knew_before}). {generated_caveat}")
+            lines = [f"Asked as Chat asks them, with sources off; the original model answered {o.knew_before} of "
+                     f"{o.total}."]
+            if f.total:  # the card is read at a glance: the caveat rides in the sentence it qualifies
+                lines.append(f"Of {f.total} questions made from your documents' own wording, far easier than your "
+                             f"own, it answered {f.learned} (the original model: {f.knew_before}).")
             return lines
         return [self.before(), self.weighted_line(),
                 f"{generated_caveat} Add your own questions for the figure to trust." if f.total else ""]

@@ -17,7 +17,7 @@ from gui import dialogs
 from gui.context import AppContext
 from gui.jobs import examples_preview_job, read_documents_job
 from gui.own_questions import OwnQuestionsDialog, open_own_questions_editor
-from gui.report_jobs import project_questions_job, save_project_questions_job
+from gui.report_jobs import project_questions_job, save_own_questions_job
 from gui.theme import KeepColourDelegate, active, mark_primary, set_icon
 from gui.widgets import BusyLine, Page, muted, read_only_table
 
@@ -308,7 +308,7 @@ class DocumentsPage(Page):
             return
         root = project.root
         self.own_dialog = open_own_questions_editor(
-            self, self.ctx.workers, list(self.own), lambda questions: save_project_questions_job(root, questions),
+            self, self.ctx.workers, list(self.own), lambda questions: save_own_questions_job(root, questions),
             lambda: self._load_own_questions(root), problem=self.own_problem)
 
     def remove_selected(self) -> None:
