@@ -20,6 +20,10 @@ class TuneDeskError(Exception):
     def __str__(self) -> str:
         return f"{self.message}\n  → {self.hint}" if self.hint else self.message
 
+    def one_line(self) -> str:
+        """Message and hint run together, for a label in a window where __str__'s arrow line does not belong."""
+        return f"{self.message} {self.hint}".strip()
+
 
 class ConfigError(TuneDeskError):
     """A configuration with one or more invalid fields (all listed at once)."""

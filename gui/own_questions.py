@@ -81,7 +81,7 @@ class OwnQuestionsDialog(QDialog):
         try:
             self.questions = from_rows(self.rows())
         except TuneDeskError as exc:  # said in the dialog, which stays open with everything typed
-            self.error.setText(f"{exc.message} {exc.hint}".strip())
+            self.error.setText(exc.one_line())
             self.error.show()
             return
         self.accept()

@@ -93,5 +93,5 @@ def project_questions_job(project: Path) -> Callable[[Emit, Stop], tuple[tuple[A
     """(the project's own questions, the problem reading them or ''), for the Documents page's editor."""
     def job(emit: Emit, should_stop: Stop) -> tuple[tuple[Any, ...], str]:
         questions, _, problem = _own_questions(project)
-        return questions, f"{problem.message} {problem.hint}".strip() if problem else ""
+        return questions, problem.one_line() if problem else ""
     return job

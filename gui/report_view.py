@@ -294,7 +294,7 @@ class ReportView(Card):
                 self._render_items()
         elif data.problem is not None:
             self.headline.setText("The report cannot be read")
-            self.detail.setText(f"{data.problem.message} {data.problem.hint}".strip())
+            self.detail.setText(data.problem.one_line())
             self.check_button.setText("Check again")
             self.check_button.setVisible(can_check)
         else:
@@ -424,7 +424,7 @@ class ReportView(Card):
         if data is None:
             return ""
         if data.own_problem is not None:
-            return f"{data.own_problem.message} {data.own_problem.hint}".strip()
+            return data.own_problem.one_line()
         if not data.own:
             return ""
         asked = {i.question for i in summary.items if i.own} if summary is not None else set()
