@@ -15,6 +15,7 @@ from typing import Callable
 
 import pytest
 
+from core.documents.formats import site_name
 from core.documents.elements import Element, StructuredText
 from core.documents.structure import read_structured, split_sentences
 from core.errors import DocumentError
@@ -246,7 +247,7 @@ def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
     text = all_text(els)
     for noise in ("navigation link", "banner header", "footer text", "trackingScriptCode", "color: red", "comment"):
         assert noise not in text
-    faq = ("Help Centre", "Frequently asked questions")
+    faq = ("Acme Support", "Help Centre", "Frequently asked questions")  # the <title> names the site above <h1>
     coffee = only(els, "qa", "ground coffee")
     assert coffee.cells == (("Can I use ground coffee?",
                              "Yes, medium-ground coffee works best. Fine powder can block the filter."),)
@@ -256,15 +257,25 @@ def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
 
     row = only(els, "table_row", "CM-200")
     assert row.cells == (("Model", "CM-200"), ("Power", "1200 W"), ("Capacity", "1.8 l"))
-    assert row.table == "Technical data" and row.headings == ("Help Centre", "Models")
+    assert row.table == "Technical data" and row.headings == ("Acme Support", "Help Centre", "Models")
     assert len(kinds(els, "table_row")) == 2
     only(els, "caption", "Technical data")
 
     assert only(els, "key_value", "Descaling").cells == (("Descaling", "Removing lime from the heater."),)
     assert only(els, "qa", "dishwasher").cells == (("Is the carafe dishwasher-safe?", "Only the lid is."),)
     assert [(e.number, e.text) for e in kinds(els, "step")] == [(2, "Open the lid"), (3, "Insert the filter")]
-    assert only(els, "list_item", "permanent").headings == ("Help Centre", "Glossary")
+    assert only(els, "list_item", "permanent").headings == ("Acme Support", "Help Centre", "Glossary")
     assert only(els, "key_value", "Warranty").cells == (("Warranty", "2 years"),)
+
+
+@pytest.mark.parametrize("title,h1,site", [
+    ("FAQ | Harbour Sailing Club", "Frequently asked questions", "Harbour Sailing Club"),  # the h1's initials
+    ("Harbour Sailing Club – FAQ", "Frequently asked questions", "Harbour Sailing Club"),
+    ("Opening times - City Library", "Opening times", "City Library"),  # the part repeating the h1 goes
+    ("City Library", "City Library opening times", ""),  # the h1 says it all: no heading above it
+])
+def test_html_title_names_the_site_above_a_generic_h1(title: str, h1: str, site: str) -> None:
+    assert site_name(title, h1) == site
 
 
 def test_html_title_heads_a_page_without_h1(tmp_path: Path, read: Read) -> None:

@@ -105,10 +105,34 @@ def html_drafts(path: Path, max_chars: int) -> list[Draft]:
         tag.decompose()
     for br in soup.find_all("br"):
         br.append("\n")  # get_text reads it as a line break; replace_with searches the parent: quadratic
+    h1 = soup.find("h1")
     drafts = list(_html_walk(soup.body or soup))
-    if title and not soup.find("h1"):
-        drafts.insert(0, Draft("heading", title, level=0))
+    site = site_name(title, h1.get_text(" ", strip=True) if h1 else "")
+    if site:
+        drafts.insert(0, Draft("heading", site, level=0))
     return drafts
+
+
+_TITLE_PARTS = re.compile(r"\s+[|·•—–:-]\s+|\s*\|\s*")
+
+
+def site_name(title: str, h1: str) -> str:
+    """What a page's <title> adds to its <h1>: the name of what the page is about.
+
+    A page's <h1> is often generic ("Frequently asked questions") and its <title> names the site too
+    ("FAQ | Wrenfield Leisure Pool"); without the site's name, questions about the page are asked "of
+    Frequently asked questions" and none names what a person asks about ("the pool"). Parts of the title that
+    repeat the <h1> (its words, or its initials: "FAQ") are left out; of the rest the last is the site's name,
+    where "Page | Site" puts it. '' when the title says nothing the <h1> does not.
+    """
+    if not title or not h1:
+        return title
+    words = {w.lower() for w in re.findall(r"\w+", h1)}
+    initials = "".join(w[0] for w in re.findall(r"\w+", h1)).lower()
+    parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
+    rest = [p.strip() for p in parts
+            if not {w.lower() for w in re.findall(r"\w+", p)} & words and p.strip().lower() != initials]
+    return rest[-1] if rest else ""
 
 
 def _html_walk(node: Any) -> Iterator[Draft]:
