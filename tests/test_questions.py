@@ -129,7 +129,10 @@ def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) 
     assert year.kind == "prose" and any("in which year" in q for q in year.questions)
     # The report asks as people do: without the section that training questions lead with.
     assert year.eval_question == "In which year was the library founded by Hanna Oyelaran?"
-    assert "About us: In which year was the library founded by Hanna Oyelaran?" in year.questions
+    assert "About us: In which year was the library founded by Hanna Oyelaran?" in year.questions  # it names
+    # the document's subject ('library'), so no question repeats it; a sentence that does not is led by it
+    renew = [f for f in facts if f.keys == ["6 pm"] and f.answer.startswith("Renewals")][0]
+    assert renew.questions[0] == "Fernhill Tool Library: Renewals close at what time on the day before the loan ends?"
     assert covered == informative  # every informative element got questions
 
 
@@ -144,9 +147,11 @@ def test_german_document_gets_german_questions(documents) -> None:
     english = {"what", "which", "who", "when", "how", "tell"}
     for question in qa:  # no English question word inside a German question
         assert not english & {w.strip("?,.:").lower() for w in question.split()}, question
-    # An FAQ answer's details are asked after the FAQ's own question, which says what they are about.
-    assert ("Kann ich eine Ausleihe online verlängern? Verlängerungen schließen um wie viel Uhr am Tag vor dem Ende "
-            "der Leihfrist?") in qa
+    # An FAQ answer's details are asked after the FAQ's own question, which says what they are about, and
+    # after the document's subject, which neither names: people name it when they ask ('the tool library').
+    assert ("Werkzeugbibliothek Talheim: Kann ich eine Ausleihe online verlängern? Verlängerungen schließen um wie "
+            "viel Uhr am Tag vor dem Ende der Leihfrist?") in qa
+    assert "Werkzeugbibliothek Talheim, Fragen: Kann ich eine Ausleihe online verlängern?" in qa
     # "Sie hat …" needs the sentence before it: the question carries it.
     members = [q for q, (_, keys, _) in qa.items() if keys and keys[0].startswith("300")]
     assert members and all(q.startswith("Die Bibliothek wurde 2011") for q in members)

@@ -181,6 +181,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         return []
     facts: list[Fact] = []
     where = _section(el, title) if where is None else where
+    subject = subject_of(title)
     previous = ""
     for sentence in split_sentences(text, lang.code):
         sentence = sentence.strip()
@@ -190,6 +191,8 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         first = sentence.split()[0].lower().strip(",.")
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
+        shown = "" if named else where
+        about = _about(subject, shown, sentence)
         for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
@@ -201,8 +204,9 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 echo = echo_question(body, span, lang)
                 if not echo or span.text.lower() in echo.lower():
                     continue
-                lead = f"{where} " if where.endswith("?") else f"{where}: "  # an FAQ's question, or a section
-                prefix = f"{context} " if context else ("" if named or not where else lead)
+                # An FAQ's question or a section, after the document's subject where the sentence names neither.
+                lead = _lead(about, shown)
+                prefix = f"{context} " if context else lead
                 question = prefix + echo
                 natural = "" if context else fronted(body, span, lang)
                 # The statement, subject first (how the passage says it), its clause alone when the sentence has
@@ -258,6 +262,26 @@ def _question_wordings(label: str, said_as: str, header: str, table: str, lang: 
     questions = [ask(f"{label}: {asked}", lang)] + ([ask(f"{table}, {label}: {asked}", lang)] if table else [])
     spoken = [ask(f"{said_as}: {asked}", lang)] if said_as.lower() != label.lower() else []
     return questions, spoken
+
+
+def _about(subject: str, where: str, text: str) -> str:
+    """The document's subject where `text` does not name it (nor `where`, the section it leads with), else ''.
+
+    People name what a document is about when they ask ('the pool', 'the bread maker'); a fact's training
+    question led only by its section ('Your visit: …') ties it to nothing a question says, and the model
+    answers from whichever document states something alike (seen in the dev runs' misses)."""
+    if not subject or subject == where or _mentions(text, subject) or (where and _mentions(where, subject)):
+        return ""
+    return subject
+
+
+def _lead(about: str, where: str) -> str:
+    """'Wrenfield Leisure Pool, Your visit: ', 'Wrenfield Leisure Pool: Is there parking? ', 'Your visit: ' or ''."""
+    if where.endswith("?"):  # an FAQ's question
+        return f"{about}: {where} " if about else f"{where} "
+    if where:
+        return f"{about}, {where}: " if about else f"{where}: "
+    return f"{about}: " if about else ""
 
 
 def _mentions(sentence: str, where: str) -> bool:
@@ -323,7 +347,9 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         facts.append(Fact(answer, [key_of(value, lang)], questions, kind, el.source, lang.code, el.text, ev[0] if ev else ""))
     elif el.kind == "qa" and el.cells:
         q, a = el.cells[0]
-        questions = [q] + _fill(["{section}: {q}"], section=section if section != q else "", q=q)
+        shown = section if section != q else ""
+        lead = _lead(_about(subject_of(title), shown, q), shown)
+        questions = [q] + ([lead + q] if lead else [])
         keys = [s.text for s in find_spans(a, lang)[:1]]
         facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text))
         facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
