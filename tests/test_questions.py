@@ -133,6 +133,8 @@ def test_english_table_row_bullet_key_value_and_faq_become_questions(documents) 
     # the document's subject ('library'), so no question repeats it; a sentence that does not is led by it
     renew = [f for f in facts if f.keys == ["6 pm"] and f.answer.startswith("Renewals")][0]
     assert renew.questions[0] == "Fernhill Tool Library: Renewals close at what time on the day before the loan ends?"
+    # Routing compares people's questions with the wording without it (a question naming it is routed by the name)
+    assert renew.unled(renew.questions[0]) == "Renewals close at what time on the day before the loan ends?"
     assert covered == informative  # every informative element got questions
 
 

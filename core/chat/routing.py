@@ -201,13 +201,16 @@ def _calibration_questions(examples: Sequence[Any]) -> tuple[list[str], list[str
     """The run's own questions: Q&A examples (about the documents) and replay prompts (general), from its
     training and validation sets both (the more questions, the steadier the threshold: with a few short documents
     the ones left once names route theirs are about twenty, so one question moved the misrouted share by 5%).
-    Not key wordings: a few rare words with no sentence around them are a training aid, not how questions come in."""
+    Not key wordings: a few rare words with no sentence around them are a training aid, not how questions come in.
+    Each as a person asks it (Example.asked): without the document's subject its training wording leads with
+    ("Harbor Lane Bakery, Staff: …"); led, the sample run's threshold rose from 0.26 to 0.31 and 2 of 8 document
+    questions in plain words went to the original weights, against 1 without the lead."""
     about, general = [], []
     for example in examples:
         if not example.question:
             continue
         if example.kind == "qa" and not example.key_wording:
-            about.append(example.question)
+            about.append(example.asked)
         elif example.kind == "replay":
             general.append(example.question)
     if not general:

@@ -43,6 +43,12 @@ class Example:
         return next((m["content"] for m in reversed(self.messages) if m.get("role") == "assistant"), "")
 
     @property
+    def asked(self) -> str:
+        """The question as a person asks it: without the document's subject its training wording leads with
+        (core/dataset/questions.py Fact.unled); what routing compares people's questions with."""
+        return self.meta.get("asked") or self.question
+
+    @property
     def key_wording(self) -> bool:
         """A fact asked in a few of its key words (taught_wordings): a training aid, not how questions come in."""
         return self.meta.get("wording") == KEY_WORDING
@@ -196,9 +202,11 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
     for n, fact in enumerate(facts):
         meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
         for question in taught_wordings(fact, n, seed, rarity):
-            wording = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
+            said = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
+            if fact.unled(question) != question:  # how a person asks it, for routing (Example.asked)
+                said["asked"] = fact.unled(question)
             out.append(Example([{"role": "user", "content": question}, {"role": "assistant", "content": fact.answer}],
-                               fact.source, "qa", {**meta, **wording}))
+                               fact.source, "qa", {**meta, **said}))
         seen[fact.source] = seen.get(fact.source, -1) + 1
         if not in_context or not chunks or seen[fact.source] % every:  # each document's first fact, then every n-th
             continue

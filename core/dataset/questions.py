@@ -64,6 +64,17 @@ class Fact:
     spoken: list[str] = field(default_factory=list)
     """Training wordings (also in `questions`) that name the thing as people do ('team leader' for 'G3 Team
     leader'); left out for a fact the report asks, whose eval wording names it that way."""
+    subject: str = ""
+    """The document's subject that its questions lead with (_about), '' where they name it themselves."""
+
+    def unled(self, question: str) -> str:
+        """`question` without the subject it leads with: how a person asks it, for routing to compare
+        questions with. Training names the subject so the model ties the fact to its document; a question
+        that names it reaches the documents by its name anyway (core/chat/routing.py)."""
+        for joint in (", ", ": "):
+            if self.subject and question.startswith(self.subject + joint):
+                return question[len(self.subject) + len(joint):]
+        return question
 
 
 # ---------------------------------------------------------------- one element → its facts
@@ -219,7 +230,8 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # The report asks without the section or context that training questions lead with, as
                 # people do: the natural order in English, else the bare echo (when training had a lead).
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
-                facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev))
+                facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev,
+                                  subject=about))
     return facts
 
 
@@ -348,10 +360,11 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     elif el.kind == "qa" and el.cells:
         q, a = el.cells[0]
         shown = section if section != q else ""
-        lead = _lead(_about(subject_of(title), shown, q), shown)
+        about = _about(subject_of(title), shown, q)
+        lead = _lead(about, shown)
         questions = [q] + ([lead + q] if lead else [])
         keys = [s.text for s in find_spans(a, lang)[:1]]
-        facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text))
+        facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text, subject=about))
         facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
     elif el.kind == "step":
         where = section
