@@ -191,6 +191,17 @@ def test_a_gguf_written_without_llamas_query_key_reordering_fails_its_check(expo
     assert (out / next(iter(result.files))).is_file()
 
 
+def test_a_q4_0_gguf_with_the_rope_bug_falls_below_the_agreement_floor(export_run, tmp_path, monkeypatch):
+    """A quantised file cannot match word for word, so its check is a floor on token agreement; the floor must sit
+    below faithful files (72-93% on six adapters) and above the classic bug (28% on the sample run)."""
+    from core.export import gguf_file
+
+    monkeypatch.setattr(gguf_file, "_permute", lambda weights, n_head: weights)
+    result, _ = _export(export_run, "gguf", tmp_path / "gguf", "q4_0")
+    check = _check(result, "q4_0 GGUF")
+    assert check.passed is False and not result.passed, check
+
+
 @pytest.mark.skipif(not LLAMA_CPP, reason="needs llama-cpp-python (CMAKE_BUILD_PARALLEL_LEVEL=1 pip install llama-cpp-python)")
 def test_a_gguf_llama_cpp_cannot_load_fails_its_check_with_llama_cpps_reason(export_run, tmp_path, monkeypatch):
     """A file llama.cpp refuses (here: a pre-tokenizer name it does not know, what every export wrote before this

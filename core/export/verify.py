@@ -36,8 +36,11 @@ from core.store import RunDir, read_jsonl
 GENERAL_PROMPTS = ("What is the capital of France?", "Write one sentence about the sea.")
 DOCUMENT_PROMPTS = 2
 MAX_NEW_TOKENS = 20
-AGREEMENT_FLOOR = {"q8_0": 0.95, "q4_0": 0.75}
-"""Least teacher-forced token agreement a quantised GGUF passes with (measured on the demo model: README)."""
+AGREEMENT_FLOOR = {"q8_0": 0.95, "q4_0": 0.6}
+"""Least teacher-forced token agreement a quantised GGUF passes with: between faithful files and broken ones,
+measured on the demo model. q4_0 of six adapters (four benchmark runs, two 10-step test runs): 72.4-92.5%;
+the same file written with the classic rope bug (q/k rows not reordered): 27.6%. A floor at 75%, set from one
+89.8% file, failed a faithful export of a run whose answers are near-ties (README, Export)."""
 
 
 def verification_prompts(run: Path) -> list[str]:
