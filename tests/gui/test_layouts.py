@@ -137,6 +137,33 @@ def test_step_axis_counts_whole_steps(qtbot):
     assert plots.loss_plot.getAxis("left").style["showValues"]
 
 
+def test_training_loss_is_drawn_each_step_faint_under_its_running_average(qtbot):
+    """A loss per step of four examples swings by more than its whole fall (0.3-1.8 around step 100 of a
+    realistic run): the trend line, the one the legend names, must show the fall without the swings."""
+    from gui.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(700, 420)
+    plots.show()
+    losses = [2.0 - step / 50 + (0.8 if step % 2 else -0.8) for step in range(1, 41)]
+    for step, loss in enumerate(losses, 1):
+        plots.add_step(StepMetrics(step, 40, step / 40, loss, 1e-3, 500.0, step, 0.0))
+    qtbot.waitUntil(lambda: plots.points("loss_trend") == 40)
+    _, raw = plots.curves["loss"].getData()
+    _, trend = plots.curves["loss_trend"].getData()
+    assert list(raw) == losses  # every step as it came
+    assert trend[0] == losses[0]  # debiased: the first point is the first loss, not a tenth of it
+
+    def largest_swing(ys) -> float:
+        return max(abs(b - a) for a, b in zip(ys[10:], ys[11:]))
+
+    assert largest_swing(trend) < 0.25 * largest_swing(raw)
+    assert abs(trend[-1] - (2.0 - 40 / 50)) < 0.3  # follows the fall (a ten-step lag), not a swing's end
+    legend = plots.loss_plot.getPlotItem().legend
+    assert [label.text for _, label in legend.items] == ["training", "validation"]
+
+
 def test_value_axes_have_room_for_their_widest_label(qtbot):
     """An axis sized while its chart was empty drew only the labels that fitted once values came: "0" for a
     learning rate of 0.001, "800" and "900" but not "1100" tokens/s (seen on the classify Train page)."""
