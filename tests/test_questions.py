@@ -159,6 +159,20 @@ def test_german_document_gets_german_questions(documents) -> None:
     assert members and all(q.startswith("Die Bibliothek wurde 2011") for q in members)
 
 
+def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path) -> None:
+    """A pronoun's sentence is asked after the sentence it points back to, not after the document's subject.
+    Routing compares people's questions with training questions less the subject they lead with (Fact.unled):
+    a context sentence that happens to begin with the subject's name must not be cut as if it were that lead."""
+    (tmp_path / "bakery.md").write_text("# Harbor Lane Bakery\n\n## Hours\n\nHarbor Lane Bakery, founded in 1987, "
+                                        "bakes sourdough every night. It opens at 07:00 on weekdays.\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, result.languages()["bakery.md"])
+    opens = [f for f in facts if f.keys == ["07:00"]][0]
+    question = opens.questions[0]
+    assert question.startswith("Harbor Lane Bakery, founded in 1987, bakes sourdough every night. It opens at what")
+    assert opens.unled(question) == question
+
+
 @pytest.mark.parametrize("code,sentence,span,expected", [
     ("en", "The workshop opens at 9:30 on Saturdays", "9:30", "The workshop opens at what time on Saturdays?"),
     ("de", "Die Werkstatt öffnet um 9:30 Uhr am Samstag", "9:30 Uhr", "Die Werkstatt öffnet um wie viel Uhr am Samstag?"),

@@ -203,8 +203,9 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
         meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
         for question in taught_wordings(fact, n, seed, rarity):
             said = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
-            if fact.unled(question) != question:  # how a person asks it, for routing (Example.asked)
-                said["asked"] = fact.unled(question)
+            asked = fact.unled(question)
+            if asked != question:  # how a person asks it, for routing (Example.asked)
+                said["asked"] = asked
             out.append(Example([{"role": "user", "content": question}, {"role": "assistant", "content": fact.answer}],
                                fact.source, "qa", {**meta, **said}))
         seen[fact.source] = seen.get(fact.source, -1) + 1

@@ -231,7 +231,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # people do: the natural order in English, else the bare echo (when training had a lead).
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev,
-                                  subject=about))
+                                  subject="" if context else about))  # a context sentence leads instead
     return facts
 
 
