@@ -306,6 +306,24 @@ def test_an_export_into_a_file_says_it_needs_a_folder(export_run, tmp_path, caps
     assert target.read_text() == "mine"  # the user's file is untouched
 
 
+def test_an_export_of_a_folder_that_is_no_trained_run_says_which_it_is(export_run, tmp_path, capsys):
+    """A mistyped path is not a run 'with no adapter yet'; a run still training (or stopped before its first
+    adapter) is: each is told what it is, and nothing is written."""
+    from core.cli import main
+
+    out = tmp_path / "out"
+    for folder in (tmp_path / "no-such-run", tmp_path):
+        assert main(["export", str(folder), "--format", "adapter", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"Error: {folder} is not a TuneDesk run folder (no run.json)." in err, err
+    untrained = tmp_path / "untrained"
+    shutil.copytree(export_run, untrained, ignore=shutil.ignore_patterns("exports", "adapter"))
+    assert main(["export", str(untrained), "--format", "gguf", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"Error: The run in {untrained} has no trained adapter yet" in err and "Finish (or resume)" in err, err
+    assert not out.exists()
+
+
 def test_export_after_the_base_model_changed_is_refused(export_run, tmp_path):
     """run.json records which weights the adapter was trained on; a base folder that holds others is refused."""
     run = tmp_path / "changed-base"

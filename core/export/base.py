@@ -32,11 +32,11 @@ def trained_on(run: Path) -> tuple[dict[str, Any], str]:
 def base_for_export(run: Path, model: str | None = None) -> Path:
     """The checked base model folder to merge the run's adapter into; ModelError/RunError if it is not the one."""
     run = Path(run)
+    meta, spec = trained_on(run)  # first: a folder that is no run (or is not there) is told so, not 'untrained'
     adapter = RunDir(run).adapter
     if not (adapter / "adapter_config.json").is_file():
         raise RunError(f"The run in {run} has no trained adapter yet, so there is nothing to export.",
                        "Finish (or resume) its training first.")
-    meta, spec = trained_on(run)
     own = Path(spec)
     if model is None and not own.exists() and own.is_absolute():
         raise ModelError(f"The model this run was trained on is gone: {own}",
