@@ -203,7 +203,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         context = prev if first in lang.pronouns and prev else ""
         named = where and _mentions(sentence, where)
         shown = "" if named else where
-        about = _about(subject, shown, sentence)
+        about = "" if context else _about(subject, shown, sentence)  # a context sentence leads instead
         for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
@@ -231,7 +231,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # people do: the natural order in English, else the bare echo (when training had a lead).
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev,
-                                  subject="" if context else about))  # a context sentence leads instead
+                                  subject=about))
     return facts
 
 
