@@ -65,7 +65,8 @@ class Fact:
     """Training wordings (also in `questions`) that name the thing as people do ('team leader' for 'G3 Team
     leader'); left out for a fact the report asks, whose eval wording names it that way."""
     subject: str = ""
-    """The document's subject that its questions lead with (_about), '' where they name it themselves."""
+    """The document's subject that its questions lead with (_about); '' where they name it themselves or the
+    sentence before leads instead (a context sentence: 'It opens at 6.' is asked after what 'it' is)."""
 
     def unled(self, question: str) -> str:
         """`question` without the subject it leads with: how a person asks it, for routing to compare
