@@ -116,6 +116,20 @@ def test_markdown_elements_keep_headings_numbers_tables_and_pairs(tmp_path: Path
     assert "**" not in all_text(els) and "](" not in all_text(els)
 
 
+def test_markdown_faq_with_its_answer_on_the_line_below_the_bold_question(tmp_path: Path, read: Read) -> None:
+    """No blank line between a bold question and its answer makes them one Markdown paragraph: still a pair."""
+    path = tmp_path / "faq.md"
+    path.write_text("# Sailing club\n\n## Questions\n\n**Can I rent a boat without being a member?**\n"
+                    "No, rentals are for members whose fee is paid.\nAsk at the office to join.\n\n"
+                    "**Do I need to swim?**  \nYes, 50 metres.\n\n"
+                    "## Notes\n\n**Boats are checked every Monday.**\nThe harbour master signs the log.\n", encoding="utf-8")
+    els = read(path, source="faq.md").elements
+    assert only(els, "qa", "rent").cells == (("Can I rent a boat without being a member?",
+                                             "No, rentals are for members whose fee is paid. Ask at the office to join."),)
+    assert only(els, "qa", "swim").cells == (("Do I need to swim?", "Yes, 50 metres."),)  # a hard line break too
+    assert only(els, "paragraph", "Monday").text == "Boats are checked every Monday. The harbour master signs the log."
+
+
 MARKDOWN_DE = """# Kundenservice
 
 Wir helfen Ihnen gerne weiter, wenn Ihre Kaffeemaschine nicht mehr richtig funktioniert.

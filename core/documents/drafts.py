@@ -52,9 +52,15 @@ def pair(line: str) -> tuple[str, str] | None:
     return None
 
 
-def paragraph_drafts(text: str, bold: bool = False) -> list[Draft]:
-    """A paragraph; one key_value per line when every line is "Key: value"; a bold question awaits its answer."""
+def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) -> list[Draft]:
+    """A paragraph; one key_value per line when every line is "Key: value"; a bold question awaits its answer.
+
+    `bold_first`: only the first line is bold. A bold question line with its answer on the next line, in one
+    paragraph, is how FAQs are often written in Markdown ("**Can I rent a boat?**" then "No, only members …"):
+    the question and its answer, as when a blank line parts them."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if bold_first and len(lines) > 1 and lines[0].endswith("?"):
+        return [Draft("question", lines[0], take=ALL), Draft("paragraph", " ".join(lines[1:]))]
     pairs = [pair(line) for line in lines]
     if len(lines) > 1 and all(pairs):
         return [Draft("key_value", cells=(p,)) for p in pairs if p]

@@ -60,7 +60,7 @@ def md_drafts(text: str) -> list[Draft]:
             content = re.sub(r"<!--.*?-->|<[^>]+>", " ", tok.content, flags=re.S) if t == "html_block" else tok.content
             out.append(Draft("paragraph", content))
         elif t == "inline":
-            content, bold = _md_inline(tok)
+            content, bold, bold_first = _md_inline(tok)
             if row is not None:
                 row.append(content)
             elif heading:
@@ -68,12 +68,13 @@ def md_drafts(text: str) -> list[Draft]:
             elif item is not None:
                 item.text = f"{item.text}\n{content}" if item.text else content
             else:
-                out.extend(paragraph_drafts(content, bold))
+                out.extend(paragraph_drafts(content, bold, bold_first))
     return out
 
 
-def _md_inline(tok: Any) -> tuple[str, bool]:
-    """Inline text without markup (links keep their text), and whether it is all bold."""
+def _md_inline(tok: Any) -> tuple[str, bool, bool]:
+    """Inline text without markup (links keep their text), whether it is all bold, and whether its first line
+    is all bold while more lines follow."""
     parts, marks = [], []
     for child in tok.children or []:
         if child.type.startswith("text") or child.type == "code_inline":
@@ -82,8 +83,13 @@ def _md_inline(tok: Any) -> tuple[str, bool]:
             parts.append("\n")
         if child.content.strip() or not child.type.startswith("text"):
             marks.append(child.type)
-    bold = len(marks) >= 3 and marks[0] == "strong_open" and marks[-1] == "strong_close" and marks.count("strong_open") == 1
-    return "".join(parts), bold
+    breaks = [i for i, m in enumerate(marks) if m in ("softbreak", "hardbreak")]
+    first = marks[: breaks[0]] if breaks else []
+    return "".join(parts), _all_bold(marks), bool(first) and _all_bold(first) and len(marks) > len(first) + 1
+
+
+def _all_bold(marks: list[str]) -> bool:
+    return len(marks) >= 3 and marks[0] == "strong_open" and marks[-1] == "strong_close" and marks.count("strong_open") == 1
 
 
 # ----------------------------------------------------------------------- html
