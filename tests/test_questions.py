@@ -173,6 +173,21 @@ def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path
     assert opens.unled(question) == question
 
 
+def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_with_a_vowel(tmp_path) -> None:
+    """'Parle-moi de Hélène' and 'combien de ans' are not French; the documents' own words are left as written."""
+    (tmp_path / "club.md").write_text(
+        "# Club de voile des Sables-Verts\n\n## Présentation\n\nHélène Marchand a fondé le club en 1974. "
+        "Hélène Marchand a dirigé le club pendant 22 ans.\n\n## Équipe\n\n- Adjoint : Octave Leroux\n"
+        "- Trésorière : Inès Morel\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    assert result.languages()["club.md"] == "fr"
+    facts, _, _ = document_facts(result.elements, "fr")
+    questions = [q for f in facts for q in f.questions] + [f.eval_question for f in facts if f.eval_question]
+    assert "Parle-moi d'Hélène Marchand." in questions
+    assert any("combien d'ans" in q for q in questions)
+    assert not [q for q in questions if re.search(r"\bde (?:[aeiouyàâéèêîô]|h[éeô])", q, re.I)]
+
+
 @pytest.mark.parametrize("code,sentence,span,expected", [
     ("en", "The workshop opens at 9:30 on Saturdays", "9:30", "The workshop opens at what time on Saturdays?"),
     ("de", "Die Werkstatt öffnet um 9:30 Uhr am Samstag", "9:30 Uhr", "Die Werkstatt öffnet um wie viel Uhr am Samstag?"),
@@ -188,6 +203,9 @@ def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path
     ("de", "Der Kurs umfasst zehn Termine", "zehn Termine", "Der Kurs umfasst wie viele Termine?"),
     ("de", "Elf Mitglieder fehlen", "Elf Mitglieder", "Wie viele Mitglieder fehlen?"),
     ("fr", "Le cours dure dix semaines", "dix semaines", "Le cours dure combien de semaines ?"),
+    # French elides 'de' before a vowel sound, and not before an aspirated h
+    ("fr", "Elle a dirigé le club pendant 22 ans", "22 ans", "Elle a dirigé le club pendant combien d'ans ?"),
+    ("fr", "Le port loue 6 hangars aux pêcheurs", "6 hangars", "Le port loue combien de hangars aux pêcheurs ?"),
     ("es", "El club tiene doce socios", "doce socios", "¿El club tiene cuántos socios?"),
     ("en", "Leave is 10 – 12 weeks for drivers", "10 – 12 weeks", "Leave is how many weeks for drivers?"),
     # a date that opens the sentence takes its comma with it; 'vom … bis …' is asked 'wann'

@@ -15,6 +15,7 @@ answer shows the fact was learned, not a trained wording remembered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -77,6 +78,9 @@ class Lang:
     plural: tuple[tuple[str, str], ...] = ()
     """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
     times'), the plural piece replaces the singular one ('What are the opening times?')."""
+    elisions: tuple[tuple[str, str], ...] = ()
+    """(word, elided) of the templates' own words before a field that opens with a vowel sound: French 'de'
+    before 'ans' is 'd'ans' ('combien d'ans', 'Parle-moi d'Hélène Marchand')."""
     plural_endings: tuple[str, ...] = ()
     """Endings of a plural noun's last word; `singular_endings` are the exceptions ('address', 'status')."""
     singular_endings: tuple[str, ...] = ()
@@ -155,7 +159,7 @@ FR = Lang(
     drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
-    open_q="", close_q=" ?",
+    open_q="", close_q=" ?", elisions=(("de", "d'"), ("que", "qu'")),
     cell=("Pour {label}, quelle est la valeur de « {h} » ?", "{title} : pour {label}, « {h} » ?",
           "Qu'indique la colonne « {h} » pour {label} ?"),
     cell_generic=("Quelle est la valeur de « {label} » ?", "{title} : « {label} », c'est quoi ?"),
@@ -239,6 +243,27 @@ def is_plural(noun: str, lang: Lang) -> bool:
     last = words[-1] if words else ""
     return (len(last) > 3 and last.endswith(lang.plural_endings) and not last.endswith(lang.singular_endings)
             if lang.plural_endings else False)
+
+
+_ASPIRATED_H = ("ach", "aie", "ain", "all", "alt", "am", "an", "ar", "as", "ât", "au", "ern", "ér", "êtr", "ibou", "ié",
+                "ock", "oll", "omard", "on", "ors", "ot", "ou", "uit", "url")
+"""What follows the h of the common French words whose h is aspirated ('hauteur', 'huit', 'hangar')."""
+_MUTE_START = re.compile(rf"^(?:[aeiouyàâäéèêëîïôöûùü]|h(?!{'|'.join(_ASPIRATED_H)}))", re.I)
+"""A word that a French 'de' elides before: a vowel, or an h other than the common aspirated ones ('de hauteur',
+'de huit': those keep their 'de')."""
+
+
+def fill(template: str, lang: Lang, **fields: str) -> str:
+    """`template` with its fields, the language's elisions made where a field's text opens with a vowel sound
+    ('combien de {unit}' with 'ans' → 'combien d'ans'). Only the template's own words change: the documents'
+    text in the fields is theirs."""
+    for word, short in lang.elisions:
+        def _elide(m: re.Match[str]) -> str:
+            value = fields.get(m.group(2), "")
+            word_like = len(value) > 1 and value[1].islower()  # a code ('E-03') is said letter by letter
+            return f"{m.group(1)}{short}{{{m.group(2)}}}" if word_like and _MUTE_START.match(value) else m.group(0)
+        template = re.sub(rf"(^|[\s'(«]){word} \{{(\w+)\}}", _elide, template)
+    return template.format(**fields)
 
 
 def lang_for(code: str) -> Lang:

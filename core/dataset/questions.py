@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from core.dataset.language import NEUTRAL, Lang, asking_phrases, is_plural, lang_for
+from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -80,16 +80,17 @@ class Fact:
 
 # ---------------------------------------------------------------- one element → its facts
 
-def _fill(templates: Iterable[str], lang: Lang | None = None, **fields: str) -> list[str]:
+def _fill(templates: Iterable[str], lang: Lang, agree: bool = True, **fields: str) -> list[str]:
     """Templates whose fields are all known; a missing title or section drops that wording.
 
-    With `lang`, the verb agrees with a plural field ('What are the opening times?')."""
+    With `agree`, the verb agrees with a plural field ('What are the opening times?'). The language's
+    elisions are always made (language.fill)."""
     out = []
     for t in templates:
-        t = _agree(t, lang, fields) if lang else t
+        t = _agree(t, lang, fields) if agree else t
         names = re.findall(r"\{(\w+)\}", t)
         if all(fields.get(n) for n in names):
-            out.append(t.format(**fields))
+            out.append(fill(t, lang, **fields))
     return out
 
 
@@ -127,9 +128,9 @@ def typed_questions(value: str, x: str, title: str, lang: Lang, noun: str = "") 
     template, unit = _typed_template(value, noun, lang)
     if not template:
         return []
-    out = [template.format(x=x, unit=unit)]
+    out = [fill(template, lang, x=x, unit=unit)]
     if title:
-        out.append(template.format(x=lang.x_of.format(x=x, title=title), unit=unit))
+        out.append(fill(template, lang, x=lang.x_of.format(x=x, title=title), unit=unit))
     return out
 
 
@@ -152,7 +153,7 @@ def _is_code_like(text: str) -> bool:
 def eval_typed(value: str, x: str, lang: Lang, noun: str = "") -> str:
     """The report's question for a value of a known type about `x` in people's words, else ''."""
     template, unit = _typed_template(value, noun, lang)
-    return template.format(x=x, unit=unit) if template else ""
+    return fill(template, lang, x=x, unit=unit) if template else ""
 
 
 def split_label(text: str) -> tuple[str, str] | None:
@@ -369,7 +370,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
     elif el.kind == "step":
         where = section
-        questions = _fill(lang.step, n=str(el.number), section=where) if el.number else []
+        questions = _fill(lang.step, lang, False, n=str(el.number), section=where) if el.number else []
         ev: list[str] = []  # nobody asks for step 3 by number: the report asks about what the step says
         answer = f"{el.text} ({where}, {el.number}.)" if where and el.number else el.text
         facts.append(Fact(answer, [key_of(el.text, lang)], questions, kind, el.source, lang.code, el.text,
@@ -380,19 +381,19 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         where = section
         if labelled and where:
             label, value = labelled
-            questions = _fill(lang.item, section=where, label=label)
+            questions = _fill(lang.item, lang, False, section=where, label=label)
             # A person's name is said as written ('Gwen', not 'gwen'), and what is noted for them is an action,
             # not a thing their name is ('When is the priya?').
             person = _person(label)
             said = label if person else spoken_name(label, lang)
             typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
-            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], section=where, label=said)
+            ev = [typed_ev] if typed_ev else _fill([lang.eval_item], lang, False, section=where, label=said)
             facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             if _person(label) and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
-                facts.append(Fact(f"{label} — {task}.", [label], _fill(lang.item_who, section=where, value=task), kind,
-                                  el.source, lang.code, el.text))
+                who = _fill(lang.item_who, lang, False, section=where, value=task)
+                facts.append(Fact(f"{label} — {task}.", [label], who, kind, el.source, lang.code, el.text))
         facts.extend(prose_facts(el.text, el, lang, title, kind, limit=2))
     else:  # paragraph, caption
         facts.extend(prose_facts(el.text, el, lang, title, kind))
@@ -412,7 +413,7 @@ def group_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fac
         where = _section(items[0], title)
         templates = lang.steps if kind == "step" else lang.listing
         answer = "\n".join(f"{e.number}. {e.text}" if e.number else f"- {e.text}" for e in items[:10])
-        facts.append(Fact(answer, [], _fill(templates, section=where), REPORT_KIND[kind], items[0].source,
+        facts.append(Fact(answer, [], _fill(templates, lang, False, section=where), REPORT_KIND[kind], items[0].source,
                           lang.code, items[0].text))
     return [f for f in facts if f.questions]
 
@@ -444,8 +445,8 @@ def profile_facts(facts: Sequence[Fact], lang: Lang, max_answers: int = 4) -> li
         if len(answers) < 2:
             continue  # named once: its one statement is already asked about
         first = next(f for f in facts if f.answer == answers[0])
-        out.append(Fact("\n".join(answers[:max_answers]), [], _fill(lang.profile, x=name), first.kind, first.source,
-                        lang.code, first.element))
+        out.append(Fact("\n".join(answers[:max_answers]), [], _fill(lang.profile, lang, False, x=name), first.kind,
+                        first.source, lang.code, first.element))
     return [f for f in out if f.questions]
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang
+from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang, fill
 
 
 MONTHS = ("january february march april may june july august september october november december "
@@ -188,7 +188,7 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     if span.kind == "phone":
         return "", lang.which_number
     if span.kind == "number":
-        return "", lang.how_many.format(unit=number_unit(span.text)).strip()
+        return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
     return "", lang.what
@@ -258,7 +258,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
             or (aux in ("has", "have", "had") and (not middle or middle[0].lower() in ARTICLES))):
         return ""
     if span.kind == "number":
-        phrase = lang.how_many.format(unit=number_unit(span.text)).strip()
+        phrase = fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if middle and middle[-1].lower() in PREPOSITIONS and not phrase.startswith(middle[-1].lower()):
         phrase, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
     if subject.split()[0] in ("The", "A", "An", "Our", "Your", "This"):
