@@ -130,6 +130,20 @@ def test_markdown_faq_with_its_answer_on_the_line_below_the_bold_question(tmp_pa
     assert only(els, "paragraph", "Monday").text == "Boats are checked every Monday. The harbour master signs the log."
 
 
+@pytest.mark.parametrize("name,text", [
+    ("q.md", "# Club\n\n## FAQ\n\nQ: Is there parking?\nA: Yes, behind the hall.\n"),
+    ("bold.md", "# Club\n\n## FAQ\n\n**Q: Is there parking?**\nA: Yes, behind the hall.\n"),
+    ("apart.md", "# Club\n\n## FAQ\n\nQ: Is there parking?\n\nA: Yes, behind the hall.\n"),
+    ("plain.txt", "Club\n\nQ: Is there parking?\nA: Yes, behind the hall.\n"),
+])
+def test_a_q_and_a_marked_faq_is_a_pair_without_its_markers(tmp_path: Path, read: Read, name: str, text: str) -> None:
+    """'Q: …?' / 'A: …' lines were read in Markdown as two "Key: value" lines with the keys 'Q' and 'A'."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    els = read(path, source=name).elements
+    assert [e.cells for e in els if e.kind != "heading"] == [(("Is there parking?", "Yes, behind the hall."),)]
+
+
 MARKDOWN_DE = """# Kundenservice
 
 Wir helfen Ihnen gerne weiter, wenn Ihre Kaffeemaschine nicht mehr richtig funktioniert.

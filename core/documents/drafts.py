@@ -18,6 +18,10 @@ ALL = 10**9  # a heading question takes every paragraph up to the next other ele
 WS = re.compile(r"\s+")
 _KV = re.compile(r"^([^\W\d_][^:]{0,58}?)\s*:\s+(\S.*)$")
 _CODE = re.compile(r"^([A-Z]{1,3}-?\d{1,4})(\s*[:–—]\s*|\s+-\s+|\t\s*|\s+)(\S.*)$")
+QUESTION_LINE = re.compile(r"^(?:Q|F|P|Frage|Question|Pregunta)\s*[:.)]\s*(\S.*\?)$", re.IGNORECASE)
+"""'Q: Is there parking?' (Frage, Question, Pregunta): an FAQ's question, its marker not part of it."""
+ANSWER_LINE = re.compile(r"^(?:A|R|Antwort|Answer|Réponse|Respuesta)\s*[:.)]\s*(\S.*)$", re.IGNORECASE)
+"""'A: Yes, behind the hall.': the answer after a QUESTION_LINE, without its marker."""
 
 
 @dataclass
@@ -59,8 +63,14 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     paragraph, is how FAQs are often written in Markdown ("**Can I rent a boat?**" then "No, only members …"):
     the question and its answer, as when a blank line parts them."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if bold_first and len(lines) > 1 and lines[0].endswith("?"):
-        return [Draft("question", lines[0], take=ALL), Draft("paragraph", " ".join(lines[1:]))]
+    asked = QUESTION_LINE.match(lines[0]) if lines else None  # 'Q: …?' (bold or not): a pair, never a 'Q' key
+    if len(lines) > 1 and (asked or (bold_first and lines[0].endswith("?"))):
+        rest = " ".join(lines[1:])
+        answer = ANSWER_LINE.match(rest)
+        return [Draft("question", asked.group(1) if asked else lines[0], take=ALL),
+                Draft("paragraph", answer.group(1) if answer else rest)]
+    if asked:  # its answer is the next paragraph
+        return [Draft("question", asked.group(1), take=ALL)]
     pairs = [pair(line) for line in lines]
     if len(lines) > 1 and all(pairs):
         return [Draft("key_value", cells=(p,)) for p in pairs if p]

@@ -13,14 +13,12 @@ from dataclasses import replace
 from typing import Any, Iterator
 
 from core.documents.cleaning import PAGE_BREAK, _edges, _line_key, boilerplate_keys, clean_text, is_noise_line, normalise
-from core.documents.drafts import WS, Draft, pair, table_drafts
+from core.documents.drafts import ANSWER_LINE, QUESTION_LINE, WS, Draft, pair, table_drafts
 
 _BULLET = re.compile(r"^(?:[-*•◦▪–—]|[a-z]\))\s+(\S.*)$")
 _STEP = re.compile(r"^(\d{1,3})[.)]\s+(\S.*)$")
 _STEP_WORD = re.compile(r"^(?:step|schritt|étape|paso|passo)\s+(\d{1,3})\s*[:.)–-]?\s*(\S.*)$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
-_QUESTION = re.compile(r"^(?:Q|F|Frage|Question)\s*[:.)]\s*(\S.*\?)$", re.IGNORECASE)
-_ANSWER = re.compile(r"^(?:A|Antwort|Answer)\s*[:.)]\s*(\S.*)$", re.IGNORECASE)
 _COLUMNS = re.compile(r"\t+| {2,}")
 _SENTENCE_END = re.compile(r"[.!?:;,…。\"”’')\]]$")
 
@@ -114,9 +112,9 @@ def _line_draft(line: str, prev: Draft | None, question_ok: bool) -> Draft | Non
     """One line that is structure on its own, or None for prose."""
     if m := _MD_HEADING.match(line):
         return Draft("heading", m.group(2), level=len(m.group(1)))
-    if m := _QUESTION.match(line):
+    if m := QUESTION_LINE.match(line):
         return Draft("question", m.group(1))
-    if prev is not None and prev.kind == "question" and (m := _ANSWER.match(line)):
+    if prev is not None and prev.kind == "question" and (m := ANSWER_LINE.match(line)):
         return Draft("paragraph", m.group(1))  # an answer; its wrapped lines follow
     if m := _BULLET.match(line):
         return Draft("list_item", m.group(1))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from core.documents import chunking
 from core.documents.cleaning import clean_text
-from core.documents.drafts import ALL, WS, Draft, clean, pair
+from core.documents.drafts import ALL, ANSWER_LINE, WS, Draft, clean, pair
 from core.documents.elements import Element, StructuredText, render
 from core.documents.formats import docx_drafts, html_drafts, md_drafts, pdf_drafts
 from core.documents.lines import text_drafts
@@ -78,6 +78,7 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
                 n += 1
             if n:
                 answer = " ".join(x.text for x in drafts[i : i + n])
+                answer = m.group(1) if (m := ANSWER_LINE.match(answer)) else answer  # 'A: …' after 'Q: …?'
                 el, i = replace(el, kind="qa", cells=((d.text, answer),)), i + n
             elif d.kind == "question":
                 el = replace(el, kind="paragraph")
