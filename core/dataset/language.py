@@ -71,7 +71,7 @@ class Lang:
     x_key: str = "{key}"
     """How a key-value line's key is named inside a typed question ('the phone number')."""
     x_of: str = "{x} — {title}"
-    """Naming the document's subject too ('the weight of the Corvane BM-220')."""
+    """Naming the document's subject too ('the weight of the Kestrel K-40 kettle')."""
     typed: tuple[tuple[str, str], ...] = ()
     """(value type, template over {x} and {unit}): the question word a value of that type is asked with
     ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""

@@ -176,7 +176,7 @@ def heading_text(heading: str) -> str:
 
 
 def subject_of(title: str) -> str:
-    """'Tarrowby Freight Ltd — Staff Handbook' → 'Tarrowby Freight Ltd': what a person names in a question."""
+    """'Fernhill Tool Library — Members' Guide' → 'Fernhill Tool Library': what a person names in a question."""
     return re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
 
 
@@ -209,7 +209,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
         for body in clauses(sentence.rstrip(".!? ")):
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
-                    continue  # the clause is little but the span ('Corvane Home Appliances.'): 'What?' asks nothing
+                    continue  # the clause is little but the span ('Kestrel Home Appliances.'): 'What?' asks nothing
                 if re.search(r"[^\W\d_]-$", body[:span.start]):
                     continue  # inside a word: 'Under-4s' is asked 'Under- how many s'
                 if _in_short_aside(body, span.start):
@@ -290,7 +290,7 @@ def _about(subject: str, where: str, text: str) -> str:
 
 
 def _lead(about: str, where: str) -> str:
-    """'Wrenfield Leisure Pool, Your visit: ', 'Wrenfield Leisure Pool: Is there parking? ', 'Your visit: ' or ''."""
+    """'Fernhill Tool Library, Your visit: ', 'Fernhill Tool Library: Is there parking? ', 'Your visit: ' or ''."""
     if where.endswith("?"):  # an FAQ's question
         return f"{about}: {where} " if about else f"{where} "
     if where:
@@ -425,8 +425,8 @@ def profile_facts(facts: Sequence[Fact], lang: Lang, max_answers: int = 4) -> li
     its sections; a profile ties a name's facts to the name. Names of two words or more, and codes,
     named in two statements or more: a single capitalised word is too often an ordinary word, and a
     name's only statement is already asked about. A name counts where the element itself says it, not
-    in the heading an answer carries after it: otherwise a document's title ('TV Hohenmoor') names
-    every statement under it, and 'Tell me about TV Hohenmoor.' is taught its first two statements,
+    in the heading an answer carries after it: otherwise a document's title ('Harbour Rowing Club') names
+    every statement under it, and 'Tell me about Harbour Rowing Club.' is taught its first two statements,
     which the model then recites for any question that names the club.
     """
     if lang is NEUTRAL:

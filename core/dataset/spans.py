@@ -92,7 +92,7 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
     for m in sorted(matches, key=lambda m: m.start()):
         kind, text, start = m.lastgroup or "name", m.group(0).strip(), m.start()
         words = text.split()
-        if kind == "name" and len(words) > 1 and words[0].lower() in ARTICLES:  # 'The Mill Lane' → 'Mill Lane'
+        if kind == "name" and len(words) > 1 and words[0].lower() in ARTICLES:  # 'The Harbor Lane' → 'Harbor Lane'
             start = sentence.index(words[1], start)
             text = sentence[start: m.start() + len(m.group(0).rstrip())]
         if kind == "phone" and sum(ch.isdigit() for ch in text) < 6:

@@ -126,7 +126,7 @@ def site_name(title: str, h1: str) -> str:
     """What a page's <title> adds to its <h1>: the name of what the page is about.
 
     A page's <h1> is often generic ("Frequently asked questions") and its <title> names the site too
-    ("FAQ | Wrenfield Leisure Pool"); without the site's name, questions about the page are asked "of
+    ("FAQ | Fernhill Leisure Pool"); without the site's name, questions about the page are asked "of
     Frequently asked questions" and none names what a person asks about ("the pool"). Parts of the title that
     repeat the <h1> (its words, or its initials: "FAQ") are left out; of the rest the last is the site's name,
     where "Page | Site" puts it. '' when the title says nothing the <h1> does not.
