@@ -173,6 +173,21 @@ def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path
     assert opens.unled(question) == question
 
 
+@pytest.mark.parametrize("code,sentence,days", [
+    ("en", "Members who do not pay are so late they sat down in the sun", []),
+    ("en", "Do not leave bags in the hall after 6 pm", []),
+    ("fr", "Sa directrice est Carmen Ibáñez depuis 2019", []),
+    ("de", "So haben wir so viel Spaß gehabt", []),
+    ("en", "The desk is open Sat 10:00 to 14:00 and on Mon, Wed, Fri", ["Sat", "Mon", "Wed", "Fri"]),
+    ("de", "Geöffnet Mo–Fr 9–17 Uhr, Sa 10–12 Uhr", ["Mo–Fr", "Sa"]),
+    ("de", "Sa, 12. April: Flohmarkt", ["Sa, 12. April"]),
+    ("en", "Closed on Sunday and open Monday to Friday", ["Sunday", "Monday to Friday"]),
+])
+def test_short_day_names_are_days_only_where_a_timetable_writes_them(code: str, sentence: str, days: list[str]) -> None:
+    """'do', 'so', 'sat', 'sun' and French 'sa' are words: taken for days, they made 'When not leave bags …?'."""
+    assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "date"] == days
+
+
 def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_with_a_vowel(tmp_path) -> None:
     """'Parle-moi de Hélène' and 'combien de ans' are not French; the documents' own words are left as written."""
     (tmp_path / "club.md").write_text(

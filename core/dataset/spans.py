@@ -24,7 +24,10 @@ MONTHS = ("january february march april may june july august september october n
           "jan feb mar apr jun jul aug sep sept oct nov dec okt dez")
 WEEKDAYS = ("monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag "
             "samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles "
-            "jueves viernes sábado domingo mon tue tues wed thu thur thurs fri sat sun mo di mi do fr sa so")
+            "jueves viernes sábado domingo")
+DAY_ABBREVIATIONS = "mon tue tues wed thu thur thurs fri sat sun mo di mi do fr sa so"
+"""Short day names are words too ('do', 'so', 'sat', 'sun', French 'sa'): one counts as a day only as a timetable
+writes it, capitalised and followed by a range, a time, a date or a separator ('Mo–Fr', 'Sat 10:00', 'Sa, 12. April')."""
 FUNCTION_WORDS = frozenset("""a an the and or but of to in on at by for with from as is are was were be been has have had
 will would can could may must not no if than then that this these those it its who which what when before after per
 der die das ein eine und oder von zu im am um für mit aus ist sind war hat haben wird kann nicht bis pro
@@ -38,12 +41,17 @@ def _alternation(words: str) -> str:
 
 
 _MONTH = _alternation(MONTHS)
-_DAY = _alternation(WEEKDAYS)
+_ABBREVIATED = _alternation(" ".join(f"{w.capitalize()} {w.upper()}" for w in DAY_ABBREVIATIONS.split()))
+_DAY_NAME = rf"(?:(?i:{_alternation(WEEKDAYS)})|{_ABBREVIATED})"
+"""Any day as a timetable writes it: the end of a range ('Mo–Fr')."""
+_DAY = (rf"(?:(?i:{_alternation(WEEKDAYS)})|(?:{_ABBREVIATED})"
+        r"(?=\.?(?:\s*[–—/,:-]|\s*\d|\s*$|\s+(?:to|bis|au|à|a|al|und|and|et|y)\s)))")
+"""A day where a sentence names one: a full name, or an abbreviation as a timetable writes it (DAY_ABBREVIATIONS)."""
 _CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
-_DATE = (rf"(?:(?i:{_DAY})\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
+_DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
-         rf"|\b(?i:{_DAY})\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+)(?i:{_DAY})\b)?")
+         rf"|\b{_DAY}\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+){_DAY_NAME}\b)?")
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _SPANS = re.compile(
     rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to)\s*(?:{_CLOCK}))?)"
@@ -57,7 +65,7 @@ _SPANS = re.compile(
     rf"|(?P<number>\b{_NUMBER}(?:\s*[–—-]\s*{_NUMBER})?(?:\s?(?:%|°C|°F|[^\W\d_]{{1,14}}\b))?)"
 )
 _NAMES = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’\-]*(?:\s+(?:of|de|la|del|von|van|der|du|&)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]*)*")
-_MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY})\.?,?$", re.IGNORECASE)
+_MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY_NAME})\.?,?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
