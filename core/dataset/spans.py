@@ -41,10 +41,11 @@ def _alternation(words: str) -> str:
 
 
 _MONTH = _alternation(MONTHS)
+_FULL_DAY = _alternation(WEEKDAYS)
 _ABBREVIATED = _alternation(" ".join(f"{w.capitalize()} {w.upper()}" for w in DAY_ABBREVIATIONS.split()))
-_DAY_NAME = rf"(?:(?i:{_alternation(WEEKDAYS)})|{_ABBREVIATED})"
+_DAY_NAME = rf"(?:(?i:{_FULL_DAY})|{_ABBREVIATED})"
 """Any day as a timetable writes it: the end of a range ('Mo–Fr')."""
-_DAY = (rf"(?:(?i:{_alternation(WEEKDAYS)})|(?:{_ABBREVIATED})"
+_DAY = (rf"(?:(?i:{_FULL_DAY})|(?:{_ABBREVIATED})"
         r"(?=\.?(?:\s*[–—/,:-]|\s*\d|\s*$|\s+(?:to|bis|au|à|a|al|und|and|et|y)\s)))")
 """A day where a sentence names one: a full name, or an abbreviation as a timetable writes it (DAY_ABBREVIATIONS)."""
 _CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"

@@ -64,11 +64,9 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     the question and its answer, as when a blank line parts them."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     asked = QUESTION_LINE.match(lines[0]) if lines else None  # 'Q: …?' (bold or not): a pair, never a 'Q' key
-    if len(lines) > 1 and (asked or (bold_first and lines[0].endswith("?"))):
-        rest = " ".join(lines[1:])
-        answer = ANSWER_LINE.match(rest)
-        return [Draft("question", asked.group(1) if asked else lines[0], take=ALL),
-                Draft("paragraph", answer.group(1) if answer else rest)]
+    if len(lines) > 1 and (asked or (bold_first and lines[0].endswith("?"))):  # 'A:' is cut in structure._finish
+        question = asked.group(1) if asked else lines[0]
+        return [Draft("question", question, take=ALL), Draft("paragraph", " ".join(lines[1:]))]
     if asked:  # its answer is the next paragraph
         return [Draft("question", asked.group(1), take=ALL)]
     pairs = [pair(line) for line in lines]
