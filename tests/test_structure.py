@@ -144,6 +144,28 @@ def test_a_q_and_a_marked_faq_is_a_pair_without_its_markers(tmp_path: Path, read
     assert [e.cells for e in els if e.kind != "heading"] == [(("Is there parking?", "Yes, behind the hall."),)]
 
 
+
+@pytest.mark.parametrize("name,text,pair_", [
+    ("heading.md", "# Club\n\n### Who runs the course?\n\nA. Smith runs it.\n",
+     ("Who runs the course?", "A. Smith runs it.")),
+    ("bold.md", "# Club\n\n**Who runs the course?**\nA. Smith runs it.\n", ("Who runs the course?", "A. Smith runs it.")),
+    ("marked.txt", "Club\n\nQ: Who runs the course?\nA: A. Smith runs it.\n", ("Who runs the course?", "A. Smith runs it.")),
+])
+def test_an_answer_that_opens_with_an_initial_keeps_it(tmp_path: Path, read: Read, name: str, text: str,
+                                                      pair_: tuple[str, str]) -> None:
+    """'A.' was cut from every question's answer as if it were the 'A:' marker, even where no 'Q:' came first."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert [e.cells for e in read(path, source=name).elements if e.kind == "qa"] == [(pair_,)]
+
+
+def test_a_postscript_is_no_marked_question(tmp_path: Path, read: Read) -> None:
+    """'P' marks a Spanish FAQ question ('P: ¿…?'), and "P.S. Did you know …?" was read as the question 'S. Did …'."""
+    path = tmp_path / "club.md"
+    path.write_text("# Club\n\nP.S. Did you know the hall has a piano?\n\nIt was a gift in 1990.\n", encoding="utf-8")
+    assert not any(text.startswith("S.") for e in read(path).elements for cell in e.cells for text in cell)
+
+
 MARKDOWN_DE = """# Kundenservice
 
 Wir helfen Ihnen gerne weiter, wenn Ihre Kaffeemaschine nicht mehr richtig funktioniert.

@@ -18,10 +18,15 @@ ALL = 10**9  # a heading question takes every paragraph up to the next other ele
 WS = re.compile(r"\s+")
 _KV = re.compile(r"^([^\W\d_][^:]{0,58}?)\s*:\s+(\S.*)$")
 _CODE = re.compile(r"^([A-Z]{1,3}-?\d{1,4})(\s*[:–—]\s*|\s+-\s+|\t\s*|\s+)(\S.*)$")
-QUESTION_LINE = re.compile(r"^(?:Q|F|P|Frage|Question|Pregunta)\s*[:.)]\s*(\S.*\?)$", re.IGNORECASE)
-"""'Q: Is there parking?' (Frage, Question, Pregunta): an FAQ's question, its marker not part of it."""
-ANSWER_LINE = re.compile(r"^(?:A|R|Antwort|Answer|Réponse|Respuesta)\s*[:.)]\s*(\S.*)$", re.IGNORECASE)
-"""'A: Yes, behind the hall.': the answer after a QUESTION_LINE, without its marker."""
+QUESTION_LINE = re.compile(r"^(?:[QFP]\s*(?::\s*|[.)]\s+)|(?:Frage|Question|Pregunta)\s*[:.)]\s*)(\S.*\?)$", re.IGNORECASE)
+"""'Q: Is there parking?' (Frage, Question, Pregunta): an FAQ's question, its marker not part of it.
+
+A one-letter marker with '.' or ')' needs a space after it, so "P.S. Did you know …?" is no question 'S. …'."""
+ANSWER_LINE = re.compile(r"^(?:[AR]\s*(?::\s*|[.)]\s+)|(?:Antwort|Answer|Réponse|Respuesta)\s*[:.)]\s*)(\S.*)$",
+                         re.IGNORECASE)
+"""'A: Yes, behind the hall.': the answer after a marked question (Draft.marked), without its marker.
+
+Only there: after an unmarked question, "A. Smith runs it." opens with an initial, not a marker."""
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Draft:
     page: int = 0
     table: str = ""  # table_row: the caption the reader saw
     take: int = 1  # question: how many following paragraphs may form its answer
+    marked: bool = False  # question: it came with a 'Q:' marker, so its answer may open with 'A:'
 
 
 def clean(text: str) -> str:
@@ -66,9 +72,9 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     asked = QUESTION_LINE.match(lines[0]) if lines else None  # 'Q: …?' (bold or not): a pair, never a 'Q' key
     if len(lines) > 1 and (asked or (bold_first and lines[0].endswith("?"))):  # 'A:' is cut in structure._finish
         question = asked.group(1) if asked else lines[0]
-        return [Draft("question", question, take=ALL), Draft("paragraph", " ".join(lines[1:]))]
+        return [Draft("question", question, take=ALL, marked=bool(asked)), Draft("paragraph", " ".join(lines[1:]))]
     if asked:  # its answer is the next paragraph
-        return [Draft("question", asked.group(1), take=ALL)]
+        return [Draft("question", asked.group(1), take=ALL, marked=True)]
     pairs = [pair(line) for line in lines]
     if len(lines) > 1 and all(pairs):
         return [Draft("key_value", cells=(p,)) for p in pairs if p]

@@ -113,9 +113,9 @@ def _line_draft(line: str, prev: Draft | None, question_ok: bool) -> Draft | Non
     if m := _MD_HEADING.match(line):
         return Draft("heading", m.group(2), level=len(m.group(1)))
     if m := QUESTION_LINE.match(line):
-        return Draft("question", m.group(1))
-    if prev is not None and prev.kind == "question" and (m := ANSWER_LINE.match(line)):
-        return Draft("paragraph", m.group(1))  # an answer; its wrapped lines follow
+        return Draft("question", m.group(1), marked=True)
+    if prev is not None and prev.marked and ANSWER_LINE.match(line):
+        return Draft("paragraph", line)  # an answer (structure._finish cuts its marker); its wrapped lines follow
     if m := _BULLET.match(line):
         return Draft("list_item", m.group(1))
     if m := _STEP.match(line) or _STEP_WORD.match(line):

@@ -78,7 +78,8 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
                 n += 1
             if n:
                 answer = " ".join(x.text for x in drafts[i : i + n])
-                answer = m.group(1) if (m := ANSWER_LINE.match(answer)) else answer  # 'A: …' after 'Q: …?'
+                if d.marked and (m := ANSWER_LINE.match(answer)):  # 'A: …' after 'Q: …?'
+                    answer = m.group(1)
                 el, i = replace(el, kind="qa", cells=((d.text, answer),)), i + n
             elif d.kind == "question":
                 el = replace(el, kind="paragraph")
