@@ -173,6 +173,22 @@ def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path
     assert opens.unled(question) == question
 
 
+
+def test_steps_are_asked_by_their_lead_in_and_a_task_by_who_does_it(tmp_path) -> None:
+    """How people ask: 'How do I …' names the lead-in the steps follow, and an action item is asked 'who will'."""
+    (tmp_path / "notes.md").write_text(
+        "# Harbour Choir\n\n## Hall\n\nTo book the hall:\n\n1. Ring the verger.\n2. Pay the deposit.\n\n"
+        "## Action items\n\n- [ ] Priya: update the website\n- [x] Ann: renew the insurance\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, "en")
+    questions = {q: f.answer for f in facts for q in f.questions}
+    assert questions["To book the hall: what do I do in step 1?"].startswith("Ring the verger.")
+    assert [a for q, a in questions.items() if "steps for" in q and "book the hall" in q] == [
+        "1. Ring the verger.\n2. Pay the deposit."]
+    assert questions["Who will update the website?"].startswith("Priya")
+    assert not any("[" in q or "the priya" in q.lower() for q in questions), sorted(questions)
+
+
 @pytest.mark.parametrize("code,sentence,days", [
     ("en", "Members who do not pay are so late they sat down in the sun", []),
     ("en", "Do not leave bags in the hall after 6 pm", []),

@@ -314,7 +314,7 @@ def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
     assert only(els, "key_value", "Descaling").cells == (("Descaling", "Removing lime from the heater."),)
     assert only(els, "qa", "dishwasher").cells == (("Is the carafe dishwasher-safe?", "Only the lid is."),)
     assert [(e.number, e.text) for e in kinds(els, "step")] == [(2, "Open the lid"), (3, "Insert the filter")]
-    assert only(els, "list_item", "permanent").headings == ("Acme Support", "Help Centre", "Glossary")
+    assert only(els, "list_item", "permanent").headings == ("Acme Support", "Help Centre", "Glossary", "Insert the filter")
     assert only(els, "key_value", "Warranty").cells == (("Warranty", "2 years"),)
 
 
@@ -388,6 +388,94 @@ def test_docx_styles_lists_and_tables(tmp_path: Path, read: Read) -> None:
         (("Room", "Borealis"), ("Floor", "3"), ("Seats", "6")),
         (("Team", "IT"), ("Contact", "it@example.com"))]  # the merged cell once
     assert rows[0].table == "Rooms" and rows[0].headings == ("Office Handbook", "Getting started", "Rooms")
+
+
+
+def _write_lists(path: Path) -> Path:
+    """A lead-in line before numbered steps, a list nested under an item, a paragraph after each."""
+    steps, after = ("Open the main tap.", "Read the meter."), "The water is off from November to March."
+    if path.suffix == ".docx":
+        import docx
+
+        document = docx.Document()
+        document.add_paragraph("Riverside Allotments", style="Title")
+        document.add_heading("Water", level=1)
+        document.add_paragraph("To turn on the water:")
+        for step in steps:
+            document.add_paragraph(step, style="List Number")
+        document.add_paragraph(after)
+        document.add_heading("Rules", level=1)
+        document.add_paragraph("Sheds:", style="List Bullet")
+        document.add_paragraph("no taller than 2.1 metres", style="List Bullet 2")
+        document.add_paragraph("painted green", style="List Bullet 2")
+        document.add_paragraph("Dogs stay on a lead.", style="List Bullet")
+        document.save(str(path))
+    elif path.suffix == ".html":
+        path.write_text("<h1>Riverside Allotments</h1><h2>Water</h2><p>To turn on the water:</p><ol>"
+                        + "".join(f"<li>{s}</li>" for s in steps) + f"</ol><p>{after}</p><h2>Rules</h2><ul>"
+                        "<li>Sheds:<ul><li>no taller than 2.1 metres</li><li>painted green</li></ul></li>"
+                        "<li>Dogs stay on a lead.</li></ul>", encoding="utf-8")
+    else:
+        path.write_text(f"# Riverside Allotments\n\n## Water\n\nTo turn on the water:\n\n1. {steps[0]}\n2. {steps[1]}\n\n"
+                        f"{after}\n\n## Rules\n\n- Sheds:\n  - no taller than 2.1 metres\n  - painted green\n"
+                        "- Dogs stay on a lead.\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["lists.md", "lists.html", "lists.docx"])
+def test_a_lead_in_heads_its_steps_and_an_item_heads_its_nested_list(tmp_path: Path, read: Read, name: str) -> None:
+    """'To turn on the water:' before steps, and 'Sheds:' over a nested list, were lost: the steps sat under the
+    section's heading only and were asked 'What is step 1 of Water?', the nested items under no 'Sheds' at all."""
+    els = read(_write_lists(tmp_path / name)).elements
+    water, rules = ("Riverside Allotments", "Water"), ("Riverside Allotments", "Rules")
+    assert [(s.text, s.headings) for s in kinds(els, "step")] == [
+        ("Open the main tap.", water + ("To turn on the water",)), ("Read the meter.", water + ("To turn on the water",))]
+    assert only(els, "paragraph", "November").headings == water  # the lead-in heads its list only
+    assert only(els, "list_item", "taller").headings == rules + ("Sheds",)
+    assert only(els, "list_item", "green").headings == rules + ("Sheds",)
+    assert only(els, "list_item", "Dogs").headings == rules
+
+
+def test_a_lead_in_heads_steps_in_plain_german_text(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "mitteilung.txt"
+    path.write_text("Kleingartenverein Am Weiher\n\nWasser anstellen:\n1. Haupthahn im Schacht öffnen.\n"
+                    "2. Zähler ablesen und notieren.\n\nDas Wasser wird am 31. Oktober abgestellt.\n", encoding="utf-8")
+    els = read(path).elements
+    assert [s.headings for s in kinds(els, "step")] == [("Kleingartenverein Am Weiher", "Wasser anstellen")] * 2
+    assert only(els, "paragraph", "Oktober").headings == ("Kleingartenverein Am Weiher",)
+
+
+def test_a_task_list_item_is_an_action_not_a_key_value_line(tmp_path: Path, read: Read) -> None:
+    """'- [ ] Priya: update the website' kept its box as text ('[ ] what : update …?'); without the box, its
+    'Priya:' made it a "Key: value" line asked 'What is the priya?'. A box marks an action item."""
+    path = tmp_path / "notes.md"
+    path.write_text("# Choir committee\n\n## Action items\n\n- [ ] Priya: update the website\n"
+                    "- [x] Ann: renew the insurance\n- Venue: St Brides Church\n", encoding="utf-8")
+    els = read(path).elements
+    assert [e.text for e in kinds(els, "list_item")] == ["Priya: update the website", "Ann: renew the insurance"]
+    assert [e.cells for e in kinds(els, "key_value")] == [(("Venue", "St Brides Church"),)]
+
+
+@pytest.mark.parametrize("name", ["faq.md", "faq.docx"])
+def test_a_key_value_line_after_an_faq_answer_is_a_line_of_its_own(tmp_path: Path, read: Read, name: str) -> None:
+    """An FAQ's answer took every paragraph up to the next question, so the office's phone line became part of
+    the answer about parking, and was asked '¿Dónde aparco? ¿Teléfono de la oficina: qué número?'."""
+    lines = ["Guía del voluntario", "P: ¿Dónde aparco?", "R: En el aparcamiento de la piscina, a 200 metros.",
+             "Teléfono de la oficina: 918 650 221"]
+    path = tmp_path / name
+    if name.endswith(".docx"):
+        import docx
+
+        document = docx.Document()
+        document.add_heading(lines[0], 0)
+        for line in lines[1:]:
+            document.add_paragraph(line)
+        document.save(str(path))
+    else:
+        path.write_text(f"# {lines[0]}\n\n" + "\n\n".join(lines[1:]) + "\n", encoding="utf-8")
+    els = read(path).elements
+    assert [e.cells for e in kinds(els, "qa")] == [(("¿Dónde aparco?", "En el aparcamiento de la piscina, a 200 metros."),)]
+    assert [e.cells for e in kinds(els, "key_value")] == [(("Teléfono de la oficina", "918 650 221"),)]
 
 
 # ------------------------------------------------------------------------ pdf

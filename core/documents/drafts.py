@@ -42,6 +42,7 @@ class Draft:
     table: str = ""  # table_row: the caption the reader saw
     take: int = 1  # question: how many following paragraphs may form its answer
     marked: bool = False  # question: it came with a 'Q:' marker, so its answer may open with 'A:'
+    parent: str = ""  # list_item, step: the item its list is nested under ("Sheds:"), which heads it
 
 
 def clean(text: str) -> str:

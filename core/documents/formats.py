@@ -29,6 +29,7 @@ def md_drafts(text: str) -> list[Draft]:
     out: list[Draft] = []
     lists: list[list[int]] = []  # [ordered, items so far]
     item: Draft | None = None
+    items: list[Draft] = []  # the open items, outermost first: a nested list's parent is the last
     heading = 0
     row: list[str | None] | None = None  # the table row being read
     rows: list[list[str | None]] = []  # the table's rows so far
@@ -45,7 +46,11 @@ def md_drafts(text: str) -> list[Draft]:
         elif t == "list_item_open":
             lists[-1][1] += 1
             ordered, n = lists[-1]
-            item = Draft("step", number=n) if ordered else Draft("list_item")
+            parent = items[-1].text if items else ""
+            item = Draft("step", number=n, parent=parent) if ordered else Draft("list_item", parent=parent)
+            items.append(item)
+        elif t == "list_item_close":
+            items.pop()
         elif t in ("heading_open", "heading_close"):
             heading = int(tok.tag[1]) if t == "heading_open" else 0
         elif t == "tr_open":
@@ -188,7 +193,7 @@ def _html_block(tag: Any) -> Iterator[Draft]:
         yield from _html_walk(tag)
 
 
-def _html_list(tag: Any) -> Iterator[Draft]:
+def _html_list(tag: Any, parent: str = "") -> Iterator[Draft]:
     """ul → list_item, ol → step numbered from its start (or an item's value); nested lists follow their item."""
     ordered = tag.name == "ol"
     n = _int(tag.get("start"), 1) - 1
@@ -196,9 +201,9 @@ def _html_list(tag: Any) -> Iterator[Draft]:
         n = _int(li.get("value"), n + 1)
         nested = [sub for sub in li.find_all(("ul", "ol")) if sub.find_parent("li") is li]
         own = "".join(_html_text(c) for c in li.children if not any(c is sub for sub in nested))
-        yield Draft("step", own, number=n) if ordered else Draft("list_item", own)
+        yield Draft("step", own, number=n, parent=parent) if ordered else Draft("list_item", own, parent=parent)
         for sub in nested:
-            yield from _html_list(sub)
+            yield from _html_list(sub, own)
 
 
 def _html_table(tag: Any) -> Iterator[Draft]:
@@ -248,9 +253,11 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
 
     out: list[Draft] = []
     counters: dict[int, int] = {}
+    items: dict[int, str] = {}  # the last list item's text at each depth: the parent of the next depth's
     for item in docx.Document(str(path)).iter_inner_content():
         if isinstance(item, Table):
             counters.clear()
+            items.clear()
             out.extend(table_drafts(_docx_rows(item)))
             continue
         text = item.text
@@ -262,18 +269,23 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
         numbered = item._p.pPr is not None and item._p.pPr.numPr is not None
         if style == "Title" or style.startswith("Heading"):  # numbered headings ("1. Introduction") too
             counters.clear()
+            items.clear()
             out.append(Draft("heading", text, level=0 if style == "Title" else depth))
         elif style.startswith("List Number"):
             counters = {k: v for k, v in counters.items() if k <= depth}  # a deeper list starts again
             counters[depth] = counters.get(depth, 0) + 1
-            out.append(Draft("step", text, number=counters[depth]))
+            out.append(Draft("step", text, number=counters[depth], parent=items.get(depth - 1, "")))
+            items = {k: v for k, v in items.items() if k < depth} | {depth: text}
         elif style.startswith("List Bullet") or numbered:
-            out.append(Draft("list_item", text))
+            out.append(Draft("list_item", text, parent=items.get(depth - 1, "")))
+            items = {k: v for k, v in items.items() if k < depth} | {depth: text}
         elif style == "Caption":
             counters.clear()
+            items.clear()
             out.append(Draft("caption", text))
         else:
             counters.clear()
+            items.clear()
             runs = [r for r in item.runs if r.text.strip()]
             out.extend(paragraph_drafts(text, bool(runs) and all(r.bold for r in runs)))
     return out

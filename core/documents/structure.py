@@ -59,22 +59,33 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
 
     A heading pops the stack down to its level. An explicit title (DOCX Title, HTML <title>) is level 0
     and stays first; a lone level-1 heading stays first the same way, but several level-1 headings are
-    chapters, and the first is no title for the others.
+    chapters, and the first is no title for the others. A lead-in ("To turn on the water:") heads the
+    list right below it, and only that list; a nested list's items sit under the item they are nested in
+    (Draft.parent).
     """
     drafts = [d for d in map(_tidy, drafts) if d.text or d.cells]
     out: list[Element] = []
     stack: list[tuple[int, str]] = []
-    caption, used, i = "", 0, 0
+    caption, used, i, lead = "", 0, 0, False
     while i < len(drafts):
         d, i = drafts[i], i + 1
+        box = _TASK_BOX.match(d.text) if d.kind in ("list_item", "step") else None
+        if box:  # an action item, whose "Priya: update the website" is no "Key: value" line
+            d = replace(d, text=d.text[box.end():])
+        if lead and d.kind not in ("list_item", "step"):
+            stack.pop()  # a lead-in heads its list only
+            lead = False
+        if _lead_in(d) and i < len(drafts) and drafts[i].kind in ("list_item", "step"):
+            d, lead = replace(d, kind="heading", text=d.text[:-1].rstrip(), level=(stack[-1][0] if stack else 0) + 1), True
         while d.kind == "heading" and stack and stack[-1][0] >= d.level:
             stack.pop()  # a heading's path is its ancestors
-        path = tuple(text for _, text in stack)
+        path = tuple(text for _, text in stack) + ((d.parent,) if d.parent else ())
         el = Element(d.kind, d.text, path, source, d.page, d.cells, d.number)
         if d.kind in ("heading", "question"):
             take = d.take if d.kind == "question" else ALL if d.text.endswith("?") else 0
             n = 0
-            while n < take and i + n < len(drafts) and drafts[i + n].kind == "paragraph":
+            while n < take and i + n < len(drafts) and drafts[i + n].kind == "paragraph" \
+                    and not (n and pair(drafts[i + n].text)):  # "Phone: 918 650 221" after it is a line of its own
                 n += 1
             if n:
                 answer = " ".join(x.text for x in drafts[i : i + n])
@@ -87,7 +98,7 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
                 stack.append((d.level, d.text))
         elif d.kind == "table_row":
             el = replace(el, table=d.table or caption or (path[-1] if path else ""))
-        elif d.kind in ("paragraph", "list_item") and (kv := pair(d.text)):
+        elif d.kind in ("paragraph", "list_item") and not box and (kv := pair(d.text)):
             el = replace(el, kind="key_value", cells=(kv,))
         if el.kind in ("table_row", "key_value", "qa"):
             el = replace(el, text=render(el))
@@ -99,12 +110,27 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
     return out, False
 
 
+def _lead_in(d: Draft) -> bool:
+    """'To turn on the water:' before numbered steps: the steps' own heading, which people ask by ("How do I
+    turn on the water?"); without it they sit under the section's, or the document's, title."""
+    return d.kind == "paragraph" and d.text.endswith(":") and _heading_like(d.text)
+
+
+def _heading_like(text: str) -> bool:
+    """A few words holding no sentence of their own: a lead-in, or an item a nested list sits under."""
+    return len(text.split()) <= 12 and not re.search(r"[.!?;]\s", text)
+
+
+_TASK_BOX = re.compile(r"^\[[ xX]\]\s+")  # '- [ ] Priya: update the website': a task list's box is no text
+
+
 def _tidy(d: Draft) -> Draft:
     """NFKC, collapsed whitespace; a row without any cell text, or a pair without a value, is nothing."""
     cells = tuple((clean(h), clean(c)) for h, c in d.cells)
     if not any(c for _, c in cells) or (d.kind != "table_row" and not all(k and v for k, v in cells)):
         cells = ()
-    return replace(d, text=clean(d.text), cells=cells)
+    parent = _TASK_BOX.sub("", clean(d.parent)).rstrip(":").rstrip()
+    return replace(d, text=clean(d.text), cells=cells, parent=parent if _heading_like(parent) else "")
 
 
 # ------------------------------------------------------------ language, sentences
