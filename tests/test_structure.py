@@ -478,6 +478,48 @@ def test_a_key_value_line_after_an_faq_answer_is_a_line_of_its_own(tmp_path: Pat
     assert [e.cells for e in kinds(els, "key_value")] == [(("Teléfono de la oficina", "918 650 221"),)]
 
 
+
+def make_word_list_docx(path: Path) -> Path:
+    """A list as Word writes it: 'List Paragraph's with a numbering (decimal, bullets one level down) of its own."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="o"/></w:lvl>'
+        '</w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    document.add_paragraph("Office Handbook", style="Title")
+    document.add_heading("Fire drill", 1)
+
+    def item(text: str, level: int) -> None:
+        paragraph = document.add_paragraph(text, style="List Paragraph")
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+
+    item("Leave by the nearest exit.", 0)
+    item("Meet at the car park:", 0)
+    item("row A for the first floor", 1)
+    document.add_paragraph("The fire warden counts everyone.")
+    item("Wait for the all-clear.", 0)
+    document.save(str(path))
+    return path
+
+
+def test_docx_word_numbered_list_is_steps(tmp_path: Path, read: Read) -> None:
+    """Word's own numbered lists were read as bullets: a procedure written in Word had no steps to ask about."""
+    els = read(make_word_list_docx(tmp_path / "drill.docx")).elements
+    drill = ("Office Handbook", "Fire drill")
+    assert [(s.number, s.text) for s in kinds(els, "step")] == [
+        (1, "Leave by the nearest exit."), (2, "Meet at the car park:"), (3, "Wait for the all-clear.")]  # as Word shows
+    assert only(els, "list_item", "row A").headings == drill + ("Meet at the car park",)
+    assert only(els, "paragraph", "warden").headings == drill
+
+
 # ------------------------------------------------------------------------ pdf
 
 

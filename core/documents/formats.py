@@ -246,15 +246,22 @@ def _int(value: Any, default: int) -> int:
 def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
     """Paragraph styles tell headings and lists; numbered items are counted here (Word keeps no numbers).
 
+    Word's own lists are 'List Paragraph's with a numbering of their own (w:numPr), and only the document's
+    numbering part says whether that numbering is bullets or numbers (_docx_list_formats): read as bullets,
+    a numbered procedure written in Word had no steps. Its count runs on across paragraphs, as Word shows it;
+    the 'List Number' style's (what python-docx writes) restarts after one, as before.
     max_chars is not needed: _finish stops there, and a .docx is as big as its zip allows.
     """
     import docx
     from docx.table import Table
 
+    document = docx.Document(str(path))
+    formats = _docx_list_formats(document)
     out: list[Draft] = []
-    counters: dict[int, int] = {}
+    counters: dict[int, int] = {}  # 'List Number' style items by depth
+    counts: dict[tuple[int, int], int] = {}  # Word list items by (numbering, level)
     items: dict[int, str] = {}  # the last list item's text at each depth: the parent of the next depth's
-    for item in docx.Document(str(path)).iter_inner_content():
+    for item in document.iter_inner_content():
         if isinstance(item, Table):
             counters.clear()
             items.clear()
@@ -266,17 +273,30 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
         style = (item.style.name if item.style is not None else "") or ""
         level = re.fullmatch(r"(?:List Number|List Bullet|Heading) ?(\d?)", style)
         depth = int(level.group(1) or 1) if level else 1
-        numbered = item._p.pPr is not None and item._p.pPr.numPr is not None
+        num = item._p.pPr.numPr if item._p.pPr is not None else None
+        num_id = num.numId.val if num is not None and num.numId is not None else 0  # 0: numbering removed
         if style == "Title" or style.startswith("Heading"):  # numbered headings ("1. Introduction") too
             counters.clear()
             items.clear()
             out.append(Draft("heading", text, level=0 if style == "Title" else depth))
+        elif num_id and not style.startswith(("List Number", "List Bullet")):
+            ilvl = num.ilvl.val if num.ilvl is not None else 0
+            depth = ilvl + 1
+            fmt, first = formats.get((num_id, ilvl)) or formats.get((num_id, 0)) or ("bullet", 1)
+            parent = items.get(depth - 1, "")
+            if fmt in ("bullet", "none"):
+                out.append(Draft("list_item", text, parent=parent))
+            else:
+                counts = {k: v for k, v in counts.items() if k[0] != num_id or k[1] <= ilvl}  # a deeper level restarts
+                counts[(num_id, ilvl)] = counts.get((num_id, ilvl), first - 1) + 1
+                out.append(Draft("step", text, number=counts[(num_id, ilvl)], parent=parent))
+            items = {k: v for k, v in items.items() if k < depth} | {depth: text}
         elif style.startswith("List Number"):
             counters = {k: v for k, v in counters.items() if k <= depth}  # a deeper list starts again
             counters[depth] = counters.get(depth, 0) + 1
             out.append(Draft("step", text, number=counters[depth], parent=items.get(depth - 1, "")))
             items = {k: v for k, v in items.items() if k < depth} | {depth: text}
-        elif style.startswith("List Bullet") or numbered:
+        elif style.startswith("List Bullet") or num_id:
             out.append(Draft("list_item", text, parent=items.get(depth - 1, "")))
             items = {k: v for k, v in items.items() if k < depth} | {depth: text}
         elif style == "Caption":
@@ -289,6 +309,45 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
             runs = [r for r in item.runs if r.text.strip()]
             out.extend(paragraph_drafts(text, bool(runs) and all(r.bold for r in runs)))
     return out
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_list_formats(document: Any) -> dict[tuple[int, int], tuple[str, int]]:
+    """(numbering id, level) → (its w:numFmt, 'bullet' or 'decimal' or …, and the number it starts at)."""
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):  # a document without any list has no numbering part
+        return {}
+    abstract: dict[str, dict[int, tuple[str, int]]] = {}
+    for definition in numbering.findall(f"{_W}abstractNum"):
+        levels = {}
+        for lvl in definition.findall(f"{_W}lvl"):
+            fmt, start = lvl.find(f"{_W}numFmt"), lvl.find(f"{_W}start")
+            levels[_whole(lvl.get(f"{_W}ilvl"))] = (fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                                                    _int(start.get(f"{_W}val") if start is not None else None, 1))
+        abstract[definition.get(f"{_W}abstractNumId") or ""] = levels
+    out: dict[tuple[int, int], tuple[str, int]] = {}
+    for num in numbering.findall(f"{_W}num"):
+        ref = num.find(f"{_W}abstractNumId")
+        levels = dict(abstract.get(ref.get(f"{_W}val") or "", {})) if ref is not None else {}
+        for override in num.findall(f"{_W}lvlOverride"):  # 'Restart numbering' in Word
+            start = override.find(f"{_W}startOverride")
+            at = _whole(override.get(f"{_W}ilvl"))
+            if start is not None:
+                levels[at] = (levels.get(at, ("decimal", 1))[0], _int(start.get(f"{_W}val"), 1))
+        for at, value in levels.items():
+            out[(_whole(num.get(f"{_W}numId")), at)] = value
+    return out
+
+
+def _whole(value: Any) -> int:
+    """A level or numbering id from the XML, where 0 is a value (_int's floor of 1 is for list numbers)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _docx_rows(table: Any) -> list[list[str | None]]:
