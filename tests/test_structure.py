@@ -677,6 +677,27 @@ def test_pdf_prose_and_lists_are_no_tables(tmp_path: Path, read: Read) -> None:
     assert [e.text for e in kinds(els, "heading")] == ["Garantie", "Before first use", "Packing list"]
 
 
+def test_pdf_lead_in_heads_its_steps_and_unnamed_bullet_glyphs_are_bullets(tmp_path: Path, read: Read) -> None:
+    """A '•' the PDF's font does not name comes back from pdfplumber as '(cid:127)', which was kept as text:
+    '(cid:127) a soft cloth' was a paragraph, not a bullet under 'You will need'."""
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph
+
+    ss = getSampleStyleSheet()
+    lines = ["Wipe the outside with a damp cloth.", "To descale the kettle:", "1. Fill it with water and one tablet.",
+             "2. Boil it twice.", "Descale it every month.", "You will need:", "• descaling tablets", "• a soft cloth"]
+    story = [Paragraph("Kettle Manual", ss["Title"]), Paragraph("Cleaning", ss["Heading2"])]
+    els = read(make_story_pdf(tmp_path / "kettle.pdf", story + [Paragraph(t, ss["BodyText"]) for t in lines])).elements
+    cleaning = ("Kettle Manual", "Cleaning")
+    assert [(e.text, e.headings) for e in kinds(els, "step")] == [
+        ("Fill it with water and one tablet.", cleaning + ("To descale the kettle",)),
+        ("Boil it twice.", cleaning + ("To descale the kettle",))]
+    assert [(e.text, e.headings) for e in kinds(els, "list_item")] == [
+        ("descaling tablets", cleaning + ("You will need",)), ("a soft cloth", cleaning + ("You will need",))]
+    assert only(els, "paragraph", "every month").headings == cleaning
+    assert "cid:" not in all_text(els)
+
+
 def test_pdf_pdfplumber_cannot_open_is_read_as_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """An interrupted download: pypdf salvages the pages (readers._salvage_truncated), pdfplumber gives up."""
     data = pdf_bytes([["Cleaning", "Rinse the carafe every day with warm water."],

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from core.documents.cleaning import PAGE_BREAK, _edges, _line_key, boilerplate_keys, clean_text, is_noise_line, normalise
 from core.documents.drafts import ANSWER_LINE, QUESTION_LINE, WS, Draft, pair, table_drafts
 
-_BULLET = re.compile(r"^(?:[-*•◦▪–—]|[a-z]\))\s+(\S.*)$")
+_BULLET = re.compile(r"^(?:[-*•◦▪–—]|[a-z]\)|\(cid:\d+\))\s+(\S.*)$")  # '(cid:127)': a bullet glyph without a name
 _STEP = re.compile(r"^(\d{1,3})[.)]\s+(\S.*)$")
 _STEP_WORD = re.compile(r"^(?:step|schritt|étape|paso|passo)\s+(\d{1,3})\s*[:.)–-]?\s*(\S.*)$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
