@@ -204,6 +204,20 @@ def test_short_day_names_are_days_only_where_a_timetable_writes_them(code: str, 
     assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "date"] == days
 
 
+
+@pytest.mark.parametrize("code,sentence,times", [
+    ("fr", "Le bureau ouvre de 9 h à 13 h et le trajet dure 2 h", ["9 h à 13 h"]),
+    ("fr", "Rendez-vous à 9h30, départ à 13 h 45", ["9h30", "13 h 45"]),
+    ("es", "La oficina abre de 9:00 a 13:00", ["9:00 a 13:00"]),
+    ("de", "Das Büro ist von 9 bis 13 Uhr geöffnet", ["9 bis 13 Uhr"]),
+    ("en", "The pool is open 24 h a day", []),
+])
+def test_clock_times_as_each_language_writes_them(code: str, sentence: str, times: list[str]) -> None:
+    """French '9 h', '13 h 45' and ranges of hours were numbers ('de combien de h à 13 h ?'), Spanish '9:00 a
+    13:00' two times, German '9 bis 13 Uhr' a count ('von wie viele bis 13 Uhr'); an hour alone stays a duration."""
+    assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "time"] == times
+
+
 def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_with_a_vowel(tmp_path) -> None:
     """'Parle-moi de Hélène' and 'combien de ans' are not French; the documents' own words are left as written."""
     (tmp_path / "club.md").write_text(
@@ -224,6 +238,8 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("de", "Die Werkstatt öffnet um 9:30 Uhr am Samstag", "9:30 Uhr", "Die Werkstatt öffnet um wie viel Uhr am Samstag?"),
     ("fr", "L'atelier ouvre à 9:30 le samedi", "9:30", "L'atelier ouvre à quelle heure le samedi ?"),
     ("es", "El taller abre a las 9:30 los sábados", "9:30", "¿El taller abre a qué hora los sábados?"),
+    ("fr", "Le car part à 7 h 45 devant la mairie", "7 h 45", "Le car part à quelle heure devant la mairie ?"),
+    ("es", "El taller cierra a las 14:00 los lunes", "lunes", "¿El taller cierra a las 14:00 cuándo?"),
     ("en", "The deposit is €35 per ladder", "€35", "The deposit is how much per ladder?"),
     ("en", "Mileage is refunded at 45p per mile", "45p", "Mileage is refunded at how much per mile?"),
     ("en", "There are 48 places left on the course", "48 places", "There are how many places left on the course?"),

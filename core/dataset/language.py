@@ -187,7 +187,7 @@ FR = Lang(
 ES = Lang(
     code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
-    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la"}), time_words=frozenset({"h", "horas"}),
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "los"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",

@@ -48,14 +48,19 @@ _DAY_NAME = rf"(?:(?i:{_FULL_DAY})|{_ABBREVIATED})"
 _DAY = (rf"(?:(?i:{_FULL_DAY})|(?:{_ABBREVIATED})"
         r"(?=\.?(?:\s*[–—/,:-]|\s*\d|\s*$|\s+(?:to|bis|au|à|a|al|und|and|et|y)\s)))")
 """A day where a sentence names one: a full name, or an abbreviation as a timetable writes it (DAY_ABBREVIATIONS)."""
-_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
+_HOUR_H = r"(?:[01]?\d|2[0-3])\s?h"  # French and Spanish clocks: '9 h', '13 h 30', '9h30'
+_CLOCK = (r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
+          rf"|{_HOUR_H}\s?[0-5]\d\b|{_HOUR_H}(?=\s*(?:[–-]|à|a)\s*{_HOUR_H}\b)"
+          r"|(?:[01]?\d|2[0-3])(?=\s*(?:[–-]|bis)\s*\d{1,2}\s*Uhr\b)")
+"""A clock time. '2 h' alone is as often a duration, so an hour in 'h' is a time with its minutes, or where a
+range of hours opens ('de 9 h à 13 h'); a bare hour is one where a range ends in 'Uhr' ('von 9 bis 13 Uhr')."""
 _DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
          rf"|\b{_DAY}\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+){_DAY_NAME}\b)?")
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _SPANS = re.compile(
-    rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to)\s*(?:{_CLOCK}))?)"
+    rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to|à|a|al)\s*(?:{_CLOCK}|{_HOUR_H}\b))?)"
     rf"|(?P<date>\b{_DATE})"
     r"|(?P<phone>\+?\(?\d[\d()/.-]*(?:\s\d[\d()/.-]*){1,4}(?=\D|$))"
     rf"|(?P<money>(?:[€$£]|\b(?:CHF|EUR|USD|GBP)\b)\s?{_NUMBER}|\b{_NUMBER}p\b(?!\.)"  # 45p, not '48 places'
