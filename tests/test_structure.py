@@ -520,6 +520,52 @@ def test_docx_word_numbered_list_is_steps(tmp_path: Path, read: Read) -> None:
     assert only(els, "paragraph", "warden").headings == drill
 
 
+
+def test_docx_two_column_tables_without_a_header_are_label_value_lines(tmp_path: Path, read: Read) -> None:
+    """A contact or spec table typed in Word has no header row; its first row was read as one, so every row
+    said 'Boathouse phone: Head coach; 01632 960 118: Martin Okoye'. A header Word marks (bold) stays one."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Lakeside Rowing Club", 0)
+    tables = {"Contact": [("Boathouse phone", "01632 960 118"), ("Head coach", "Martin Okoye")],
+              "Boat": [("Length", "8.2 m"), ("Weight", "27 kg"), ("Crew", "4 rowers")],
+              "Fees": [("Season", "2025 fee"), ("Summer", "£40"), ("Winter", "£25")]}
+    for name, rows in tables.items():
+        document.add_heading(name, 1)
+        table = document.add_table(rows=len(rows), cols=2)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).paragraphs[0].add_run(text).bold = name == "Fees" and r == 0
+    paragraph = document.add_paragraph("Boathouse Lane 4")
+    for line in ("Kenmore", "Email: info@lakeside.example"):  # Shift+Enter line breaks
+        paragraph.add_run().add_break()
+        paragraph.add_run(line)
+    document.save(str(tmp_path / "club.docx"))
+    els = read(tmp_path / "club.docx").elements
+    assert [e.cells for e in kinds(els, "key_value")] == [
+        (("Boathouse phone", "01632 960 118"),), (("Head coach", "Martin Okoye"),),
+        (("Length", "8.2 m"),), (("Weight", "27 kg"),), (("Crew", "4 rowers"),),
+        (("Email", "info@lakeside.example"),)]
+    assert [r.cells for r in kinds(els, "table_row")] == [  # its first row reads like data, but it is bold
+        (("Season", "Summer"), ("2025 fee", "£40")), (("Season", "Winter"), ("2025 fee", "£25"))]
+    assert only(els, "paragraph", "Boathouse Lane").text == "Boathouse Lane 4 Kenmore"
+
+
+def test_html_line_breaks_set_a_key_value_line_apart(tmp_path: Path, read: Read) -> None:
+    """<br>-broken lines ran together, so an address, a phone line and an e-mail line were one "Key: value"
+    line keyed 'Boathouse Lane 4 Kenmore Phone'. A line break in the HTML source is no such break."""
+    path = tmp_path / "visit.html"
+    path.write_text("<h1>Visit us</h1><p>Boathouse Lane 4<br>Kenmore<br>Phone: 01632 960 118<br>"
+                    "Email: info@lakeside.example</p><p>Parking is free for members and their families on any weekday\n"
+                    "Note: guests pay £3.</p>", encoding="utf-8")
+    els = read(path).elements
+    assert [(e.kind, e.text) for e in els if e.kind != "heading"] == [
+        ("paragraph", "Boathouse Lane 4 Kenmore"), ("key_value", "Phone: 01632 960 118"),
+        ("key_value", "Email: info@lakeside.example"),
+        ("paragraph", "Parking is free for members and their families on any weekday Note: guests pay £3.")]
+
+
 # ------------------------------------------------------------------------ pdf
 
 

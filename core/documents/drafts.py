@@ -22,6 +22,9 @@ QUESTION_LINE = re.compile(r"^(?:[QFP]\s*(?::\s*|[.)]\s+)|(?:Frage|Question|Preg
 """'Q: Is there parking?' (Frage, Question, Pregunta): an FAQ's question, its marker not part of it.
 
 A one-letter marker with '.' or ')' needs a space after it, so "P.S. Did you know …?" is no question 'S. …'."""
+HARD_BREAK = "\u2028"
+"""A line break the writer made (<br>, Shift+Enter in Word), not one a source file wraps its text at: a
+"Key: value" line after it is a line of its own."""
 ANSWER_LINE = re.compile(r"^(?:[AR]\s*(?::\s*|[.)]\s+)|(?:Antwort|Answer|Réponse|Respuesta)\s*[:.)]\s*)(\S.*)$",
                          re.IGNORECASE)
 """'A: Yes, behind the hall.': the answer after a marked question (Draft.marked), without its marker.
@@ -64,12 +67,13 @@ def pair(line: str) -> tuple[str, str] | None:
 
 
 def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) -> list[Draft]:
-    """A paragraph; one key_value per line when every line is "Key: value"; a bold question awaits its answer.
+    """A paragraph; one key_value per line when every line is "Key: value", or per line after a HARD_BREAK;
+    a bold question awaits its answer.
 
     `bold_first`: only the first line is bold. A bold question line with its answer on the next line, in one
     paragraph, is how FAQs are often written in Markdown ("**Can I rent a boat?**" then "No, only members …"):
     the question and its answer, as when a blank line parts them."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    lines = [line.strip() for line in re.split(f"[\n{HARD_BREAK}]", text) if line.strip()]
     asked = QUESTION_LINE.match(lines[0]) if lines else None  # 'Q: …?' (bold or not): a pair, never a 'Q' key
     if len(lines) > 1 and (asked or (bold_first and lines[0].endswith("?"))):  # 'A:' is cut in structure._finish
         question = asked.group(1) if asked else lines[0]
@@ -79,10 +83,34 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     pairs = [pair(line) for line in lines]
     if len(lines) > 1 and all(pairs):
         return [Draft("key_value", cells=(p,)) for p in pairs if p]
+    if HARD_BREAK in text and any(pairs):  # an address, then 'Phone: …' on a line of its own
+        out: list[Draft] = []
+        for k, (line, p) in enumerate(zip(lines, pairs)):
+            if p:
+                out.append(Draft("key_value", cells=(p,)))
+            elif k and not pairs[k - 1] and out:
+                out[-1].text += " " + line
+            else:
+                out.append(Draft("paragraph", line))
+        return out
     joined = " ".join(lines)
     if bold and joined.endswith("?"):
         return [Draft("question", joined, take=ALL)]
     return [Draft("paragraph", joined)]
+
+
+def first_row_is_header(rows: list[list[str]]) -> bool:
+    """Is a table's first row its header, where no markup or font says so? No when it reads like the body:
+    "Weight:" labels down the first column, a number in a column that holds numbers all the way down
+    ("Weight | 5.8 kg" over "Power | 900 W": a spec sheet with no header), or two columns whose first row is
+    a label and a number."""
+    first, body = rows[0], rows[1:]
+    if all(r[0].rstrip().endswith(":") for r in rows if r and r[0]):
+        return False
+    if len(first) == 2 and re.search(r"\d", first[1]) and not re.search(r"\d", first[0]):
+        return False  # 'Boathouse phone | 01632 960 118': a label and its value, as in every row below
+    numeric = [c for c in range(len(first)) if body and all(c < len(r) and re.search(r"\d", r[c]) for r in body)]
+    return not any(re.search(r"\d", first[c]) for c in numeric)
 
 
 def table_drafts(rows: list[list[str | None]], caption: str = "") -> Iterator[Draft]:

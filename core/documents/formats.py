@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core.documents.cleaning import normalise
-from core.documents.drafts import ALL, Draft, paragraph_drafts, table_drafts
+from core.documents.drafts import ALL, HARD_BREAK, Draft, first_row_is_header, paragraph_drafts, table_drafts
 from core.documents.lines import lines_drafts
 from core.documents.pdf_columns import column_tables
 from core.documents.readers import _DROP_TAGS, decode_text
@@ -115,7 +115,7 @@ def html_drafts(path: Path, max_chars: int) -> list[Draft]:
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     for br in soup.find_all("br"):
-        br.append("\n")  # get_text reads it as a line break; replace_with searches the parent: quadratic
+        br.append(HARD_BREAK)  # a line break get_text keeps; replace_with searches the parent: quadratic
     h1 = soup.find("h1")
     drafts = list(_html_walk(soup.body or soup))
     site = site_name(title, h1.get_text(" ", strip=True) if h1 else "")
@@ -265,7 +265,11 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
         if isinstance(item, Table):
             counters.clear()
             items.clear()
-            out.extend(table_drafts(_docx_rows(item)))
+            rows = _docx_rows(item)
+            if len(rows) >= 2 and not _docx_header_marked(item) \
+                    and not first_row_is_header([[c or "" for c in r] for r in rows]):
+                rows.insert(0, [None] * len(rows[0]))  # a table of "label | value" rows, no header
+            out.extend(table_drafts(rows))
             continue
         text = item.text
         if not text.strip():
@@ -307,7 +311,7 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
             counters.clear()
             items.clear()
             runs = [r for r in item.runs if r.text.strip()]
-            out.extend(paragraph_drafts(text, bool(runs) and all(r.bold for r in runs)))
+            out.extend(paragraph_drafts(text.replace("\n", HARD_BREAK), bool(runs) and all(r.bold for r in runs)))
     return out
 
 
@@ -348,6 +352,21 @@ def _whole(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _docx_header_marked(table: Any) -> bool:
+    """Word says a first row is the header when it repeats on each page (w:tblHeader), or its text is all bold
+    where the next row's is not."""
+    rows = list(table.rows)
+    tr_pr = rows[0]._tr.trPr if rows else None
+    if tr_pr is not None and tr_pr.find(f"{_W}tblHeader") is not None:
+        return True
+
+    def bold(row: Any) -> bool:
+        runs = [r for cell in row.cells for p in cell.paragraphs for r in p.runs if r.text.strip()]
+        return bool(runs) and all(r.bold for r in runs)
+
+    return len(rows) >= 2 and bold(rows[0]) and not bold(rows[1])
 
 
 def _docx_rows(table: Any) -> list[list[str | None]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.documents.cleaning import normalise
+from core.documents.drafts import first_row_is_header
 
 _WIDE = 0.8  # a gap at least this many font sizes wide separates cells (a space is ~0.28)
 _CHANNEL = 0.3  # the empty channel kept by every line of a table is at least this wide
@@ -28,7 +29,6 @@ _TIGHT = 0.5  # a line this close below the one before continues its cells (a wr
 # a list's marker: "•", "1.", "3", "a)", or a bullet glyph without a name ("(cid:127)")
 _MARKER = re.compile(r"^(?:(?:[^\w\s]|\(cid:\d+\))+|\(?\d{1,3}[.)]?|\(?[a-zA-Z][.)])$")
 _BULLET = re.compile(r"^(?:[^\w\s]|\(cid:\d+\))+$")
-_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -189,10 +189,4 @@ def _has_header(window: list[_Line], rows: list[list[str]]) -> bool:
     """Is the first row a header? Yes when set in a font the body does not use (bold); no when it looks
     like the body: "Weight:  5.8 kg" lines, or numbers in a column that holds numbers all the way down."""
     body_fonts = frozenset().union(*(ln.fonts for ln in window[1:]))
-    if window[0].fonts - body_fonts:
-        return True
-    first, body = rows[0], rows[1:]
-    if all(r[0].endswith(":") for r in rows if r[0]):
-        return False
-    numeric = [c for c in range(len(first)) if all(_DIGIT.search(r[c]) for r in body)]
-    return not any(_DIGIT.search(first[c]) for c in numeric)
+    return bool(window[0].fonts - body_fonts) or first_row_is_header(rows)
