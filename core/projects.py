@@ -172,12 +172,12 @@ def free_path(folder: Path, name: str) -> Path:
     return target
 
 
-def add_documents(project: Project, paths: Iterable[str | Path]) -> list[Path]:
+def add_documents(project: Project, paths: Iterable[str | Path], left_out: list[Path] | None = None) -> list[Path]:
     """Copy files (and folders, keeping their layout) into the project's documents/.
 
-    Unsupported files inside a folder are left out; a file given by itself is
-    copied whatever its type so that ingest can say why it is skipped.
-    Returns the copies made.
+    Unsupported files inside a folder are left out, and listed in `left_out` so the person can be told
+    (readers.left_out_notice); a file given by itself is copied whatever its type so that ingest can say
+    why it is skipped. Returns the copies made.
     """
     project.documents_dir.mkdir(parents=True, exist_ok=True)
     copied: list[Path] = []
@@ -188,12 +188,16 @@ def add_documents(project: Project, paths: Iterable[str | Path]) -> list[Path]:
                 dest_root = free_path(project.documents_dir, src.name)
                 for file in sorted(src.rglob("*")):
                     rel = file.relative_to(src)
-                    if (file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES
-                            and not any(part.startswith(".") for part in rel.parts)):
-                        dest = dest_root / rel
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copy2(file, dest)
-                        copied.append(dest)
+                    if not file.is_file() or any(part.startswith(".") for part in rel.parts):
+                        continue
+                    if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        if left_out is not None:
+                            left_out.append(file)
+                        continue
+                    dest = dest_root / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(file, dest)
+                    copied.append(dest)
             elif src.is_file():
                 dest = free_path(project.documents_dir, src.name)
                 shutil.copy2(src, dest)

@@ -75,9 +75,11 @@ def test_documents_are_copied_kept_apart_and_removable(tmp_path: Path):
     (folder / "sub" / "a.md").write_text("# A\nSome text.")
     (folder / "photo.jpg").write_bytes(b"\xff\xd8")
     (folder / ".secret.txt").write_text("hidden")
-    P.add_documents(project, [folder])
+    left_out: list[Path] = []
+    P.add_documents(project, [folder], left_out)
     names = [p.relative_to(project.documents_dir).as_posix() for p in P.document_files(project)]
     assert "notes/sub/a.md" in names and "notes/photo.jpg" not in names and "notes/.secret.txt" not in names
+    assert left_out == [folder / "photo.jpg"]  # named to the person; a hidden file is nobody's document
 
     P.remove_document(project, "notes/sub/a.md")
     assert not (project.documents_dir / "notes").exists()  # empty folders go too

@@ -772,6 +772,16 @@ def test_unsupported_and_empty_files_raise_like_read_raw(tmp_path: Path) -> None
         read_structured(tmp_path / "sheet.xlsx")
 
 
+@pytest.mark.parametrize("name,step", [("Handbook.DOC", "save it as .docx"), ("slides.pptx", "export the slides as PDF"),
+                                       ("scan.jpg", "OCR it"), ("notes.xyz", "use .txt .md .pdf .docx .html")])
+def test_a_file_people_often_have_is_told_the_step_that_makes_it_readable(tmp_path: Path, name: str, step: str) -> None:
+    """'unsupported type .doc — use .txt .md .pdf .docx .html' left a person to find out how to get a .docx."""
+    (tmp_path / name).write_bytes(b"\xd0\xcf\x11\xe0 old format")
+    with pytest.raises(DocumentError) as caught:
+        read_structured(tmp_path / name)
+    assert step in str(caught.value)
+
+
 # ------------------------------------------------------------------ sentences
 
 

@@ -12,5 +12,6 @@ from core.documents.ingest import (
     ingest,
     require_text,
 )
+from core.documents.readers import left_out_notice
 
-__all__ = ["SUPPORTED_SUFFIXES", "Chunk", "DocumentRecord", "IngestResult", "ingest", "require_text"]
+__all__ = ["SUPPORTED_SUFFIXES", "Chunk", "DocumentRecord", "IngestResult", "ingest", "left_out_notice", "require_text"]

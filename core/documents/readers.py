@@ -19,7 +19,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from core.errors import DocumentError
 
@@ -52,6 +52,28 @@ class RawText:
     truncated: bool = False
 
 
+_CONVERT = {suffix: hint for suffixes, hint in (
+    (".doc .rtf .odt .wpd .wps", "open it in Word or LibreOffice Writer, save it as .docx and add that"),
+    (".pages", "in Pages choose File › Export To › Word, and add the .docx"),
+    (".ppt .pptx .odp .key", "export the slides as PDF and add the .pdf"),
+    (".xls .xlsx .ods .numbers .csv .tsv", "copy the table into a Word document (.docx) or a Markdown table (.md)"),
+    (".png .jpg .jpeg .gif .tif .tiff .heic .webp .bmp",
+     "a picture holds no text this app can read: add the document it shows, or OCR it to PDF first"),
+    (".eml .msg", "save the message as text (.txt) or PDF and add that"),
+    (".epub .mobi", "convert the book to PDF or .docx (Calibre does) and add that"),
+) for suffix in suffixes.split()}
+"""What to do with a file people often have that is no supported type: the one step that makes it one."""
+
+
+def left_out_notice(files: Sequence[Path]) -> tuple[str, str]:
+    """(message, what to do) for files a folder held that no reader takes, so leaving them out is never silent."""
+    names = ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    kinds = sorted({f.suffix.lower() for f in files})
+    steps = [f"{suffix}: {_CONVERT[suffix]}" for suffix in kinds if suffix in _CONVERT][:2]
+    message = f"Left out {len(files)} file{'' if len(files) == 1 else 's'} of a kind this app cannot read: {names}."
+    return message, "; ".join(steps) if steps else f"Only {SUPPORTED_HUMAN} files are read."
+
+
 def read_document(path: Path) -> tuple[str, int]:
     """Return (text, pages) of one file or raise `DocumentError` with the reason."""
     raw = read_raw(Path(path))
@@ -64,7 +86,7 @@ def read_raw(path: Path, max_chars: int = MAX_CHARS) -> RawText:
     kind = READERS.get(path.suffix.lower())
     if kind is None:
         suffix = path.suffix.lower() or "(no extension)"
-        raise DocumentError(f"unsupported type {suffix}", f"use {SUPPORTED_HUMAN}")
+        raise DocumentError(f"unsupported type {suffix}", _CONVERT.get(suffix, f"use {SUPPORTED_HUMAN}"))
     try:
         size = path.stat().st_size
     except FileNotFoundError:

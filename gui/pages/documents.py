@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QSplitter, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core import projects
-from core.documents import SUPPORTED_SUFFIXES, IngestResult
+from core.documents import SUPPORTED_SUFFIXES, IngestResult, left_out_notice
 from core.events import Progress
 from gui import dialogs
 from gui.context import AppContext
@@ -186,10 +186,14 @@ class DocumentsPage(Page):
             self._task.cancel()
         read = read_documents_job(project.documents_dir, project.model)
 
+        left_out: list[Path] = []  # files a folder held that no reader takes: said, never dropped silently
+
         def job(emit: Any, should_stop: Any) -> IngestResult:
             if add:
                 emit(Progress("copy", "Copying documents into the project…"))
-                projects.add_documents(project, add)
+                projects.add_documents(project, add, left_out)
+            if left_out:
+                self.ctx.notifier.warning(*left_out_notice(left_out), page="documents")
             return read(emit, should_stop)
 
         self.busy.start("Reading documents…")

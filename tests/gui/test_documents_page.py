@@ -174,3 +174,24 @@ def test_own_questions_are_written_for_the_project_before_any_run_and_a_failed_s
     assert (again.table.item(0, 0).text(), again.table.item(0, 1).text()) == ("Who founded Harbor Lane Bakery?",
                                                                               "Marta Okonkwo")
     again.reject()
+
+
+def test_a_folder_s_files_of_other_kinds_are_named_with_what_to_do(window, qtbot, tmp_path):
+    """A folder's .doc and .xlsx files were left out without a word: the person saw fewer files and no reason."""
+    project = projects.create_project("Folder")
+    window.ctx.open_project(project)
+    window.show_page("documents")
+    page = window.documents_page
+    folder = tmp_path / "Club papers"
+    folder.mkdir()
+    (folder / "minutes.md").write_text("# Minutes\n\nThe hall is booked for 4 June.\n", encoding="utf-8")
+    (folder / "Handbook.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (folder / "rota.xlsx").write_bytes(b"PK")
+    (folder / ".~lock.rota.xlsx").write_bytes(b"x")  # an office program's lock file: hidden, not named
+    drop(page, [folder])
+    qtbot.waitUntil(lambda: page.result is not None and len(page.result.documents) == 1 and page._task is None,
+                    timeout=120_000)
+    warnings = [n for n in window.ctx.notifier.history if n.message.startswith("Left out")]
+    assert len(warnings) == 1
+    assert "2 files" in warnings[0].message and "Handbook.doc" in warnings[0].message and "rota.xlsx" in warnings[0].message
+    assert ".doc: open it in Word or LibreOffice Writer" in warnings[0].hint and ".xlsx:" in warnings[0].hint
