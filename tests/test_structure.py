@@ -552,6 +552,19 @@ def test_docx_two_column_tables_without_a_header_are_label_value_lines(tmp_path:
     assert only(els, "paragraph", "Boathouse Lane").text == "Boathouse Lane 4 Kenmore"
 
 
+def test_html_label_value_tables_without_a_header_row(tmp_path: Path, read: Read) -> None:
+    """A web page's contact table ('Phone | 01632 960 118') had its first row taken for a header, as in Word."""
+    path = tmp_path / "club.html"
+    path.write_text("<h1>Club</h1><table><tr><td>Phone</td><td>01632 960 118</td></tr><tr><td>Coach</td>"
+                    "<td>Martin Okoye</td></tr></table><table><tr><th>Weight</th><td>27 kg</td></tr><tr><th>Length</th>"
+                    "<td>8.2 m</td></tr></table><table><tr><td>Item</td><td>Deposit</td></tr><tr><td>Oar</td>"
+                    "<td>€35</td></tr><tr><td>Jacket</td><td>€10</td></tr></table>", encoding="utf-8")
+    els = read(path).elements
+    assert [e.text for e in kinds(els, "key_value")] == [
+        "Phone: 01632 960 118", "Coach: Martin Okoye", "Weight: 27 kg", "Length: 8.2 m"]
+    assert [e.text for e in kinds(els, "table_row")] == ["Item: Oar; Deposit: €35", "Item: Jacket; Deposit: €10"]
+
+
 def test_html_line_breaks_set_a_key_value_line_apart(tmp_path: Path, read: Read) -> None:
     """<br>-broken lines ran together, so an address, a phone line and an e-mail line were one "Key: value"
     line keyed 'Boathouse Lane 4 Kenmore Phone'. A line break in the HTML source is no such break."""

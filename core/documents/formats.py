@@ -207,22 +207,28 @@ def _html_list(tag: Any, parent: str = "") -> Iterator[Draft]:
 
 
 def _html_table(tag: Any) -> Iterator[Draft]:
-    """Headers from <thead> or an all-<th> first row (else the first row); colspan repeats a header."""
+    """Headers from <thead> or an all-<th> first row, else the first row unless it reads like the rows below it
+    (drafts.first_row_is_header); colspan repeats a header."""
     caption_tag = tag.find("caption")
     caption = caption_tag.get_text(" ") if caption_tag and caption_tag.find_parent("table") is tag else ""
     if caption:
         yield Draft("caption", caption)
-    head, body = None, []
+    head, body, first_th = None, [], False
     for tr in tag.find_all("tr"):
         if tr.find_parent("table") is not tag:
             continue
         cells: list[str | None] = []
-        for cell in tr.find_all(("td", "th"), recursive=False):
+        found = tr.find_all(("td", "th"), recursive=False)
+        for cell in found:
             cells += [cell.get_text(" ")] + [None] * (_int(cell.get("colspan"), 1) - 1)
         if tr.find_parent("thead") is not None:
             head = cells
         elif cells:
+            first_th = first_th or (not body and all(c.name == "th" for c in found))
             body.append(cells)
+    if head is None and not first_th and len(body) >= 2 \
+            and not first_row_is_header([[c or "" for c in r] for r in body]):
+        head = [None] * len(body[0])  # "Phone | 01632 960 118" rows: no header row
     yield from table_drafts(([head] if head else []) + body, caption)
 
 
