@@ -757,6 +757,78 @@ def test_pdf_lead_in_heads_its_steps_and_unnamed_bullet_glyphs_are_bullets(tmp_p
     assert "cid:" not in all_text(els)
 
 
+NEWS = {
+    "Spring fair": "The spring fair takes place on 12 April in the village hall. Stalls cost £15 and must be booked by "
+                   "1 April with Helen Marsh, who runs the fair this year. Tables and chairs are provided.",
+    "Choir": "The choir meets every Thursday at 19:30 in St Anne's church. New singers are welcome and the first three "
+             "rehearsals are free. The summer concert is on 21 June in the church.",
+    "Library": "The mobile library stops outside the post office every second Tuesday from 10:00 to 11:30. "
+               "Large-print books can be ordered a week ahead at the counter.",
+}
+
+
+def make_newsletter_pdf(path: Path) -> Path:
+    """A masthead across the page over two columns of text that share their baselines, as newsletters are set."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import BaseDocTemplate, Frame, FrameBreak, PageTemplate, Paragraph
+
+    ss, (width, height) = getSampleStyleSheet(), A4
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    column = (width - 120) / 2
+    doc.addPageTemplates([PageTemplate(frames=[
+        Frame(50, height - 120, width - 100, 70), Frame(50, 50, column, height - 180),
+        Frame(70 + column, 50, column, height - 180)])])
+    story: list[object] = [Paragraph("Village News", ss["Title"]), FrameBreak()]
+    for heading, text in NEWS.items():
+        story += [Paragraph(heading, ss["Heading2"])] + [Paragraph(text, ss["BodyText"]) for _ in range(4)]
+    doc.build(story)
+    return path
+
+
+def test_pdf_two_columns_are_read_one_after_the_other(tmp_path: Path, read: Read) -> None:
+    """Lines were read across the page, so the columns interleaved ('St Spring fair Anne's church') and their
+    side-by-side lines were even taken for table rows."""
+    els = read(make_newsletter_pdf(tmp_path / "news.pdf")).elements
+    assert not kinds(els, "table_row")
+    assert [e.text for e in kinds(els, "heading")] == ["Village News", *NEWS]
+    for heading, text in NEWS.items():
+        assert [p.text for p in kinds(els, "paragraph") if p.headings[-1] == heading] == [text] * 4
+
+
+def test_pdf_unruled_table_with_a_wide_gutter_keeps_its_rows(tmp_path: Path, read: Read) -> None:
+    """Its cells fill two columns with a clear gutter between them, but each row starts both cells together."""
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    cell, ss = ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11), getSampleStyleSheet()
+    pairs = [("The kettle does not switch on.", "Check that the base is plugged in and the kettle sits flat on it."),
+             ("Water tastes of metal.", "Descale the kettle with one tablet and rinse it three times."),
+             ("It switches off too early.", "Clean the steam sensor under the lid with a dry brush."),
+             ("The lid does not open.", "Let the kettle cool for ten minutes before you try again.")]
+    rows = [["Problem", "What to do"]] + [[f"{p} It happens most often when the kettle has stood unused for a long "
+                                           "holiday, or was moved.", f"{a} If it happens again after that, call the "
+                                           "service line on any weekday."] for p, a in pairs]
+    table = Table([[Paragraph(c, cell) for c in r] for r in rows], colWidths=[230, 230], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 14),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 14), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+    story = [Paragraph("Kettle Manual", ss["Title"]), Paragraph("Troubleshooting", ss["Heading2"]), table]
+    els = read(make_story_pdf(tmp_path / "kettle.pdf", story)).elements
+    assert [r.cells[0][1].split(".")[0] + "." for r in kinds(els, "table_row")] == [p for p, _ in pairs]
+
+
+def test_a_wrapped_key_value_line_goes_on_in_plain_text(tmp_path: Path, read: Read) -> None:
+    """A 'Key: value' line's value wrapped onto the next line was a paragraph of its own ('tions.')."""
+    path = tmp_path / "api.txt"
+    path.write_text("Parser manual\n\ninputFileName: the path of the file that holds the ASN.1 declara-\n"
+                    "tions to read.\nReturns: zero on success.\n", encoding="utf-8")
+    els = read(path).elements
+    assert [e.cells for e in kinds(els, "key_value")] == [
+        (("inputFileName", "the path of the file that holds the ASN.1 declarations to read."),),
+        (("Returns", "zero on success."),)]
+    assert not kinds(els, "paragraph")
+
+
 def test_pdf_pdfplumber_cannot_open_is_read_as_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """An interrupted download: pypdf salvages the pages (readers._salvage_truncated), pdfplumber gives up."""
     data = pdf_bytes([["Cleaning", "Rinse the carafe every day with warm water."],

@@ -394,38 +394,117 @@ def _docx_rows(table: Any) -> list[list[str | None]]:
 
 def pdf_drafts(path: Path, max_chars: int) -> list[Draft]:
     """pdfplumber: ruled tables and column-aligned unruled ones (pdf_columns) as rows, the text around
-    them as lines, page by page in reading order."""
+    them as lines, page by page in reading order; a page set in two columns is read a column at a time."""
     import pdfplumber
 
     pages: list[list[Any]] = []
     total = 0
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
-            tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
-            boxes = [t.bbox for t in tables]
-            text_page = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
-            items: list[tuple[float, Any]] = [(t.bbox[1], t.extract()) for t in tables]
-            lines = text_page.extract_text_lines(return_chars=True)
-            unruled = {t.first: t for t in column_tables(lines)}
-            bottom, skip = None, 0
-            for k, line in enumerate(lines):
-                total += len(line["text"])
-                if k < skip:
-                    continue
-                if k in unruled:  # a table without ruling lines: its lines become its rows
-                    items.append((line["top"], unruled[k].rows))
-                    bottom, skip = unruled[k].bottom, unruled[k].end
-                    continue
-                height = line["bottom"] - line["top"]
-                if bottom is not None and line["top"] - bottom > 0.6 * height:
-                    items.append((line["top"] - 0.01, ""))  # a gap between lines ends a paragraph
-                items.append((line["top"], normalise(line["text"])))
-                bottom = line["bottom"]
-            pages.append([x for _, x in sorted(items, key=lambda it: it[0])])
+            items: list[Any] = []
+            for region in _reading_regions(page):
+                part = page.filter(lambda o, r=region: _inside(o, r)) if region else page  # by centre: no line cut
+                region_items, chars = _region_items(part)
+                if items and region_items and not (region and region[0] > page.bbox[0]):
+                    items.append("")  # what spans the page never runs on into a column, nor the other way
+                items += region_items
+                total += chars
+            pages.append(items)
             page.close()
             if total > max_chars:
                 break
     return lines_drafts(pages, paged=True)
+
+
+def _region_items(page: Any) -> tuple[list[Any], int]:
+    """A page's (or one column's) tables and lines in reading order, '' where a gap ends a paragraph; and
+    how many characters its lines hold."""
+    tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+    boxes = [t.bbox for t in tables]
+    text_page = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
+    items: list[tuple[float, Any]] = [(t.bbox[1], t.extract()) for t in tables]
+    lines = text_page.extract_text_lines(return_chars=True)
+    unruled = {t.first: t for t in column_tables(lines)}
+    bottom, skip, total = None, 0, 0
+    for k, line in enumerate(lines):
+        total += len(line["text"])
+        if k < skip:
+            continue
+        if k in unruled:  # a table without ruling lines: its lines become its rows
+            items.append((line["top"], unruled[k].rows))
+            bottom, skip = unruled[k].bottom, unruled[k].end
+            continue
+        height = line["bottom"] - line["top"]
+        if bottom is not None and line["top"] - bottom > 0.6 * height:
+            items.append((line["top"] - 0.01, ""))  # a gap between lines ends a paragraph
+        items.append((line["top"], normalise(line["text"])))
+        bottom = line["bottom"]
+    return [x for _, x in sorted(items, key=lambda it: it[0])], total
+
+
+def _reading_regions(page: Any) -> list[tuple[float, float, float, float] | None]:
+    """[None] for a page read whole; for a page set in two columns, the bands in reading order: what spans
+    the page above the columns (a masthead), the left column, the right one, and what spans it below.
+
+    Lines are read across the whole page, so two columns interleave line by line ('St Spring fair Anne's
+    church'). Two columns are a gutter no word crosses, with lines on both sides that fill their column:
+    an unruled two-column table (pdf_columns) has a gutter too, but its labels are short."""
+    words = page.extract_words()
+    if len(words) < 30:
+        return [None]
+    left_edge = min(w["x0"] for w in words)
+    right_edge = max(w["x1"] for w in words)
+    best: tuple[int, float, float, float] | None = None
+    for step in range(31):
+        x = left_edge + (right_edge - left_edge) * (0.3 + 0.4 * step / 30)
+        crossing = sorted((w["top"], w["bottom"]) for w in words if w["x0"] - _GUTTER < x < w["x1"] + _GUTTER)
+        edges = [page.bbox[1]] + [y for top, bottom in crossing for y in (top, bottom)] + [page.bbox[3]]
+        top, bottom = max(((edges[k], edges[k + 1]) for k in range(0, len(edges), 2)), key=lambda g: g[1] - g[0])
+        inside = [w for w in words if w["top"] >= top - 1 and w["bottom"] <= bottom + 1]
+        sides = [[w for w in inside if w["x1"] <= x], [w for w in inside if w["x0"] >= x]]
+        lines = [_side_lines(side) for side in sides]
+        if min(len(side) for side in lines) < 4:
+            continue
+        widths = [(left_edge, x), (x, right_edge)]  # a column's lines run from the margin to the gutter
+        filled = all(sorted(ln[3] - ln[2] for ln in side)[len(side) // 2] >= 0.6 * (hi - lo)
+                     for side, (lo, hi) in zip(lines, widths))
+        score = min(len(side) for side in lines)
+        if filled and not _rows_align(*lines) and (best is None or score > best[0]):
+            best = (score, x, top, bottom)
+    if best is None:
+        return [None]
+    _, x, top, bottom = best
+    x0, y0, x1, y1 = page.bbox
+    bands = [(x0, y0, x1, top), (x0, top, x, bottom), (x, top, x1, bottom), (x0, bottom, x1, y1)]
+    return [b for b in bands if b[3] - b[1] > 1]
+
+
+_GUTTER = 6.0
+"""Half the gap, in points, that a gutter between columns keeps clear: wider than the spaces justified prose
+stretches between its words, so a single column is never cut down a run of aligned spaces."""
+
+
+def _side_lines(words: list[dict[str, Any]]) -> list[tuple[float, float, float, float]]:
+    """(top, bottom, x0, x1) of each line the words make, top to bottom; a line is the words sharing a top."""
+    rows: dict[int, list[float]] = {}
+    for w in words:
+        row = rows.setdefault(round(w["top"]), [w["top"], w["bottom"], w["x0"], w["x1"]])
+        row[1], row[2], row[3] = max(row[1], w["bottom"]), min(row[2], w["x0"]), max(row[3], w["x1"])
+    return sorted((a, b, c, d) for a, b, c, d in rows.values())
+
+
+def _rows_align(left: list[tuple[float, ...]], right: list[tuple[float, ...]]) -> bool:
+    """Do the two sides start their blocks (a line after a gap) on the same tops, as a table's cells start
+    each row together? Columns of prose start their paragraphs where each happens to end."""
+    def starts(lines: list[tuple[float, ...]]) -> list[float]:
+        return [ln[0] for k, ln in enumerate(lines)
+                if k == 0 or ln[0] - lines[k - 1][1] > 0.6 * (ln[1] - ln[0])]
+
+    a, b = starts(left), starts(right)
+    if min(len(a), len(b)) < 2:
+        return False
+    shared = sum(any(abs(t - u) <= 1.5 for u in b) for t in a)
+    return shared >= 0.6 * min(len(a), len(b))
 
 
 def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:

@@ -12,7 +12,8 @@ import re
 from dataclasses import replace
 from typing import Any, Iterator
 
-from core.documents.cleaning import PAGE_BREAK, _edges, _line_key, boilerplate_keys, clean_text, is_noise_line, normalise
+from core.documents.cleaning import (PAGE_BREAK, _edges, _join, _line_key, boilerplate_keys, clean_text, is_noise_line,
+                                     normalise)
 from core.documents.drafts import ANSWER_LINE, QUESTION_LINE, WS, Draft, pair, table_drafts
 
 _BULLET = re.compile(r"^(?:[-*•◦▪–—]|[a-z]\)|\(cid:\d+\))\s+(\S.*)$")  # '(cid:127)': a bullet glyph without a name
@@ -88,6 +89,10 @@ def _classify(entries: list[tuple[int, Any]]) -> list[Draft]:
             table.append(list(cols))
             continue
         opened = state["open"]
+        if draft is None and opened is not None and not prose and opened.kind == "key_value" and line[:1].islower():
+            (key, value), = opened.cells
+            opened.cells = ((key, _join(value, line, True)),)  # 'Returns: the pointer to' / 'the new element.'
+            continue
         if draft is None and opened is not None and not prose and (
                 opened.kind == "paragraph" or line[:1].islower() or x[:1].isspace()):
             opened.text += " " + line  # a wrapped bullet or answer goes on
@@ -103,7 +108,7 @@ def _classify(entries: list[tuple[int, Any]]) -> list[Draft]:
         flush()
         draft.page = page
         out.append(draft)
-        state["open"] = draft if draft.kind in ("list_item", "step", "paragraph") else None  # paragraph: an answer
+        state["open"] = draft if draft.kind in ("list_item", "step", "paragraph", "key_value") else None  # paragraph: an answer
     flush()
     return out
 
