@@ -565,6 +565,40 @@ def test_html_label_value_tables_without_a_header_row(tmp_path: Path, read: Read
     assert [e.text for e in kinds(els, "table_row")] == ["Item: Oar; Deposit: €35", "Item: Jacket; Deposit: €10"]
 
 
+@pytest.mark.parametrize("name", ["cafe.docx", "cafe.md", "cafe.html"])
+def test_bold_lines_head_a_document_that_has_no_headings(tmp_path: Path, read: Read, name: str) -> None:
+    """Many people head their sections with a bold line, not a heading style: every section then sat under
+    the title alone ('What is listed under Riverside Café?'). A bold sentence is no heading."""
+    blocks = [("Riverside Café — Staff notes", True), ("Please read these notes before your first shift.", False),
+              ("Opening hours", True), ("We open at 7:30 on weekdays.", False), ("Breaks", True),
+              ("Every shift longer than six hours has a break.", False), ("Never leave the till open.", True),
+              ("Lock it whenever you step away.", False)]
+    path = tmp_path / name
+    if name.endswith(".docx"):
+        import docx
+
+        document = docx.Document()
+        for text, bold in blocks:
+            document.add_paragraph().add_run(text).bold = bold
+        document.save(str(path))
+    elif name.endswith(".md"):
+        path.write_text("\n\n".join(f"**{t}**" if b else t for t, b in blocks) + "\n", encoding="utf-8")
+    else:
+        path.write_text("".join(f"<p><strong>{t}</strong></p>" if b else f"<p>{t}</p>" for t, b in blocks), encoding="utf-8")
+    els = read(path).elements
+    title = ("Riverside Café — Staff notes",)
+    assert [(e.text, e.headings) for e in kinds(els, "heading")] == [
+        (title[0], ()), ("Opening hours", title), ("Breaks", title)]
+    assert only(els, "paragraph", "7:30").headings == title + ("Opening hours",)
+    assert only(els, "paragraph", "till").headings == title + ("Breaks",)  # a bold sentence stays a sentence
+
+
+def test_bold_lines_stay_text_where_the_document_has_headings(tmp_path: Path, read: Read) -> None:
+    path = tmp_path / "cafe.md"
+    path.write_text("# Café\n\n## Rules\n\n**No dogs inside**\n\nGuide dogs are welcome.\n", encoding="utf-8")
+    assert only(read(path).elements, "paragraph", "No dogs").headings == ("Café", "Rules")
+
+
 def test_html_line_breaks_set_a_key_value_line_apart(tmp_path: Path, read: Read) -> None:
     """<br>-broken lines ran together, so an address, a phone line and an e-mail line were one "Key: value"
     line keyed 'Boathouse Lane 4 Kenmore Phone'. A line break in the HTML source is no such break."""

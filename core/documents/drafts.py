@@ -46,6 +46,7 @@ class Draft:
     take: int = 1  # question: how many following paragraphs may form its answer
     marked: bool = False  # question: it came with a 'Q:' marker, so its answer may open with 'A:'
     parent: str = ""  # list_item, step: the item its list is nested under ("Sheds:"), which heads it
+    emphasis: bool = False  # paragraph: a few words set all in bold, which head what follows where nothing else does
 
 
 def clean(text: str) -> str:
@@ -96,7 +97,8 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     joined = " ".join(lines)
     if bold and joined.endswith("?"):
         return [Draft("question", joined, take=ALL)]
-    return [Draft("paragraph", joined)]
+    short = bold and len(lines) == 1 and len(joined.split()) <= 8 and not re.search(r"[.!;,:]$", joined)
+    return [Draft("paragraph", joined, emphasis=short)]
 
 
 def first_row_is_header(rows: list[list[str]]) -> bool:

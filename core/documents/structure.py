@@ -64,6 +64,9 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
     (Draft.parent).
     """
     drafts = [d for d in map(_tidy, drafts) if d.text or d.cells]
+    if sum(d.kind == "heading" for d in drafts[1:]) == 0:  # no heading but a title: bold lines are its headings
+        drafts = [replace(d, kind="heading", level=2 if k else 1) if d.emphasis and k + 1 < len(drafts) else d
+                  for k, d in enumerate(drafts)]
     out: list[Element] = []
     stack: list[tuple[int, str]] = []
     caption, used, i, lead = "", 0, 0, False
