@@ -599,6 +599,32 @@ def test_bold_lines_stay_text_where_the_document_has_headings(tmp_path: Path, re
     assert only(read(path).elements, "paragraph", "No dogs").headings == ("Café", "Rules")
 
 
+@pytest.mark.parametrize("name", ["fees.docx", "fees.html"])
+def test_a_table_title_merged_across_its_first_row_is_its_caption(tmp_path: Path, read: Read, name: str) -> None:
+    """'Fees 2025' merged across the first row was taken for every column's header ('Fees 2025: £180')."""
+    rows = [("Membership", "Adult", "Junior"), ("Annual fee", "£180", "£60"), ("Boat storage", "£45", "£20")]
+    path = tmp_path / name
+    if name.endswith(".docx"):
+        import docx
+
+        document = docx.Document()
+        document.add_heading("Club", 0)
+        table = document.add_table(rows=4, cols=3)
+        table.cell(0, 0).merge(table.cell(0, 2)).text = "Fees 2025"
+        for r, row in enumerate(rows, 1):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
+        document.save(str(path))
+    else:
+        path.write_text("<h1>Club</h1><table><tr><th colspan=3>Fees 2025</th></tr>" + "".join(
+            "<tr>" + "".join(f"<{t}>{c}</{t}>" for c in row) + "</tr>" for t, row in zip(["th", "td", "td"], rows))
+            + "</table>", encoding="utf-8")
+    els = read(path).elements
+    assert [(r.text, r.table) for r in kinds(els, "table_row")] == [
+        ("Membership: Annual fee; Adult: £180; Junior: £60", "Fees 2025"),
+        ("Membership: Boat storage; Adult: £45; Junior: £20", "Fees 2025")]
+
+
 def test_html_line_breaks_set_a_key_value_line_apart(tmp_path: Path, read: Read) -> None:
     """<br>-broken lines ran together, so an address, a phone line and an e-mail line were one "Key: value"
     line keyed 'Boathouse Lane 4 Kenmore Phone'. A line break in the HTML source is no such break."""

@@ -101,6 +101,17 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     return [Draft("paragraph", joined, emphasis=short)]
 
 
+def title_row(rows: list[list[str | None]]) -> tuple[str, list[list[str | None]]]:
+    """('Fees 2025', the rows below it) for a table whose first row is one cell merged across every column:
+    its title, not the header of each column ('Fees 2025: £180'); ('', rows) otherwise."""
+    if len(rows) < 3 or len(rows[0]) < 2:
+        return "", rows
+    given = [c for c in rows[0] if c is not None]
+    if given and given[0].strip() and len(set(given)) == 1 and len(given) in (1, len(rows[0])):
+        return given[0].strip(), rows[1:]
+    return "", rows
+
+
 def first_row_is_header(rows: list[list[str]]) -> bool:
     """Is a table's first row its header, where no markup or font says so? No when it reads like the body:
     "Weight:" labels down the first column, a number in a column that holds numbers all the way down

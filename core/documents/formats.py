@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core.documents.cleaning import normalise
-from core.documents.drafts import ALL, HARD_BREAK, Draft, first_row_is_header, paragraph_drafts, table_drafts
+from core.documents.drafts import (ALL, HARD_BREAK, Draft, first_row_is_header, paragraph_drafts, table_drafts,
+                                   title_row)
 from core.documents.lines import lines_drafts
 from core.documents.pdf_columns import column_tables
 from core.documents.readers import _DROP_TAGS, decode_text
@@ -208,12 +209,10 @@ def _html_list(tag: Any, parent: str = "") -> Iterator[Draft]:
 
 def _html_table(tag: Any) -> Iterator[Draft]:
     """Headers from <thead> or an all-<th> first row, else the first row unless it reads like the rows below it
-    (drafts.first_row_is_header); colspan repeats a header."""
+    (drafts.first_row_is_header); a first row merged across the table is its title; colspan repeats a header."""
     caption_tag = tag.find("caption")
     caption = caption_tag.get_text(" ") if caption_tag and caption_tag.find_parent("table") is tag else ""
-    if caption:
-        yield Draft("caption", caption)
-    head, body, first_th = None, [], False
+    head, body, th_rows = None, [], []
     for tr in tag.find_all("tr"):
         if tr.find_parent("table") is not tag:
             continue
@@ -224,9 +223,16 @@ def _html_table(tag: Any) -> Iterator[Draft]:
         if tr.find_parent("thead") is not None:
             head = cells
         elif cells:
-            first_th = first_th or (not body and all(c.name == "th" for c in found))
             body.append(cells)
-    if head is None and not first_th and len(body) >= 2 \
+            th_rows.append(all(c.name == "th" for c in found))
+    title = ""
+    if head is None:
+        title, body = title_row(body)
+        th_rows = th_rows[len(th_rows) - len(body):]
+    caption = caption or title
+    if caption:
+        yield Draft("caption", caption)
+    if head is None and not (th_rows and th_rows[0]) and len(body) >= 2 \
             and not first_row_is_header([[c or "" for c in r] for r in body]):
         head = [None] * len(body[0])  # "Phone | 01632 960 118" rows: no header row
     yield from table_drafts(([head] if head else []) + body, caption)
@@ -271,11 +277,13 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
         if isinstance(item, Table):
             counters.clear()
             items.clear()
-            rows = _docx_rows(item)
-            if len(rows) >= 2 and not _docx_header_marked(item) \
+            title, rows = title_row(_docx_rows(item))
+            if len(rows) >= 2 and not (_docx_header_marked(item) and not title) \
                     and not first_row_is_header([[c or "" for c in r] for r in rows]):
                 rows.insert(0, [None] * len(rows[0]))  # a table of "label | value" rows, no header
-            out.extend(table_drafts(rows))
+            if title:
+                out.append(Draft("caption", title))
+            out.extend(table_drafts(rows, title))
             continue
         text = item.text
         if not text.strip():
