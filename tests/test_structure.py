@@ -856,6 +856,39 @@ def test_pdf_two_columns_are_read_one_after_the_other(tmp_path: Path, read: Read
         assert [p.text for p in kinds(els, "paragraph") if p.headings[-1] == heading] == [text] * 4
 
 
+def test_pdf_articles_side_by_side_above_and_below_a_band_across_the_page(tmp_path: Path, read: Read) -> None:
+    """Two articles that open side by side share their first lines' tops, as a table's cells do; and a page
+    can hold two such pairs of columns, parted by a line across the page. (A line too short to reach across
+    the gutter is read as the left column's: not handled.)"""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import BaseDocTemplate, Frame, FrameBreak, PageTemplate, Paragraph
+
+    ss, (width, height) = getSampleStyleSheet(), A4
+    column = (width - 120) / 2
+    doc = BaseDocTemplate(str(tmp_path / "parish.pdf"), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=[
+        Frame(50, height - 110, width - 100, 60), Frame(50, height / 2 + 40, column, height / 2 - 160),
+        Frame(70 + column, height / 2 + 40, column, height / 2 - 160), Frame(50, height / 2 - 30, width - 100, 60),
+        Frame(50, 50, column, height / 2 - 90), Frame(70 + column, 50, column, height / 2 - 90)])])
+    body = "The committee meets on Tuesdays in the hall to plan the summer fair and the winter market for everyone. "
+    story: list[object] = [Paragraph("Parish Magazine", ss["Title"]), FrameBreak()]
+    for n, (heading, text) in enumerate(NEWS.items()):
+        story += [Paragraph(heading, ss["Heading3"]), Paragraph(text + " " + body * 2, ss["BodyText"]), FrameBreak()]
+        if n == 1:
+            story += [Paragraph("Notices from the parish council for the spring months", ss["Heading2"]), FrameBreak()]
+    story += [Paragraph("Bowls", ss["Heading3"]), Paragraph("The bowls club opens its green on 3 May. " + body * 2,
+                                                             ss["BodyText"])]
+    doc.build(story)
+    els = read(tmp_path / "parish.pdf").elements
+    assert not kinds(els, "table_row")
+    assert [e.text for e in kinds(els, "heading")] == [
+        "Parish Magazine", "Spring fair", "Choir", "Notices from the parish council for the spring months", "Library",
+        "Bowls"]
+    for heading, text in [*NEWS.items(), ("Bowls", "The bowls club opens its green on 3 May.")]:
+        assert only(els, "paragraph", text).headings[-1] == heading
+
+
 def test_pdf_unruled_table_with_a_wide_gutter_keeps_its_rows(tmp_path: Path, read: Read) -> None:
     """Its cells fill two columns with a clear gutter between them, but each row starts both cells together."""
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet

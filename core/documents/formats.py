@@ -410,10 +410,12 @@ def pdf_drafts(path: Path, max_chars: int) -> list[Draft]:
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
             items: list[Any] = []
-            for region in _reading_regions(page):
-                part = page.filter(lambda o, r=region: _inside(o, r)) if region else page  # by centre: no line cut
+            regions = _reading_regions(page)
+            for region in regions:
+                whole = len(regions) == 1
+                part = page if whole else page.filter(lambda o, r=region: _inside(o, r))  # by centre: no line cut
                 region_items, chars = _region_items(part)
-                if items and region_items and not (region and region[0] > page.bbox[0]):
+                if items and region_items and region[0] <= page.bbox[0]:
                     items.append("")  # what spans the page never runs on into a column, nor the other way
                 items += region_items
                 total += chars
@@ -450,23 +452,32 @@ def _region_items(page: Any) -> tuple[list[Any], int]:
     return [x for _, x in sorted(items, key=lambda it: it[0])], total
 
 
-def _reading_regions(page: Any) -> list[tuple[float, float, float, float] | None]:
-    """[None] for a page read whole; for a page set in two columns, the bands in reading order: what spans
-    the page above the columns (a masthead), the left column, the right one, and what spans it below.
+Box = tuple[float, float, float, float]
+
+
+def _reading_regions(page: Any) -> list[Box]:
+    """[the page] for a page read whole; for a page set in two columns, its parts in reading order: what
+    spans the page above the columns (a masthead), the left column, the right one, and what spans it below
+    (which may hold two columns of its own).
 
     Lines are read across the whole page, so two columns interleave line by line ('St Spring fair Anne's
-    church'). Two columns are a gutter no word crosses, with lines on both sides that fill their column:
-    an unruled two-column table (pdf_columns) has a gutter too, but its labels are short."""
-    words = page.extract_words()
-    if len(words) < 30:
-        return [None]
+    church'). Two columns are a gutter no word comes near, with lines on both sides that fill their column:
+    an unruled two-column table (pdf_columns) has a gutter too, but its cells start each row together."""
+    return _split_columns(page.extract_words(), tuple(page.bbox), depth=2)
+
+
+def _split_columns(words: list[dict[str, Any]], box: Box, depth: int) -> list[Box]:
+    x0, y0, x1, y1 = box
+    words = [w for w in words if _inside(w, box)]
+    if depth < 0 or len(words) < 30:
+        return [box]
     left_edge = min(w["x0"] for w in words)
     right_edge = max(w["x1"] for w in words)
     best: tuple[int, float, float, float] | None = None
     for step in range(31):
         x = left_edge + (right_edge - left_edge) * (0.3 + 0.4 * step / 30)
         crossing = sorted((w["top"], w["bottom"]) for w in words if w["x0"] - _GUTTER < x < w["x1"] + _GUTTER)
-        edges = [page.bbox[1]] + [y for top, bottom in crossing for y in (top, bottom)] + [page.bbox[3]]
+        edges = [y0] + [y for top, bottom in crossing for y in (top, bottom)] + [y1]
         top, bottom = max(((edges[k], edges[k + 1]) for k in range(0, len(edges), 2)), key=lambda g: g[1] - g[0])
         inside = [w for w in words if w["top"] >= top - 1 and w["bottom"] <= bottom + 1]
         sides = [[w for w in inside if w["x1"] <= x], [w for w in inside if w["x0"] >= x]]
@@ -480,11 +491,11 @@ def _reading_regions(page: Any) -> list[tuple[float, float, float, float] | None
         if filled and not _rows_align(*lines) and (best is None or score > best[0]):
             best = (score, x, top, bottom)
     if best is None:
-        return [None]
+        return [box]
     _, x, top, bottom = best
-    x0, y0, x1, y1 = page.bbox
-    bands = [(x0, y0, x1, top), (x0, top, x, bottom), (x, top, x1, bottom), (x0, bottom, x1, y1)]
-    return [b for b in bands if b[3] - b[1] > 1]
+    above = _split_columns(words, (x0, y0, x1, top), depth - 1) if top - y0 > 1 else []
+    below = _split_columns(words, (x0, bottom, x1, y1), depth - 1) if y1 - bottom > 1 else []
+    return above + [(x0, top, x, bottom), (x, top, x1, bottom)] + below
 
 
 _GUTTER = 6.0
@@ -502,17 +513,21 @@ def _side_lines(words: list[dict[str, Any]]) -> list[tuple[float, float, float, 
 
 
 def _rows_align(left: list[tuple[float, ...]], right: list[tuple[float, ...]]) -> bool:
-    """Do the two sides start their blocks (a line after a gap) on the same tops, as a table's cells start
-    each row together? Columns of prose start their paragraphs where each happens to end."""
-    def starts(lines: list[tuple[float, ...]]) -> list[float]:
-        return [ln[0] for k, ln in enumerate(lines)
-                if k == 0 or ln[0] - lines[k - 1][1] > 0.6 * (ln[1] - ln[0])]
+    """Do the two sides hold short blocks (lines between gaps) that start on the same tops, as a table's
+    cells start each row together? Articles side by side can start together too, heading by heading, but
+    their paragraphs run on for more lines than a table's cells do."""
+    def blocks(lines: list[tuple[float, ...]]) -> list[tuple[float, int]]:
+        out: list[tuple[float, int]] = []
+        for k, ln in enumerate(lines):
+            if k == 0 or ln[0] - lines[k - 1][1] > 0.6 * (ln[1] - ln[0]):
+                out.append((ln[0], 0))
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        return out
 
-    a, b = starts(left), starts(right)
-    if min(len(a), len(b)) < 2:
-        return False
-    shared = sum(any(abs(t - u) <= 1.5 for u in b) for t in a)
-    return shared >= 0.6 * min(len(a), len(b))
+    a, b = blocks(left), blocks(right)
+    shared = sum(any(abs(t - u) <= 1.5 for u, _ in b) for t, _ in a)
+    short = all(sorted(n for _, n in side)[len(side) // 2] <= 4 for side in (a, b))
+    return shared >= 3 and shared >= 0.6 * min(len(a), len(b)) and short
 
 
 def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
