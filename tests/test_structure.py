@@ -593,6 +593,14 @@ def test_bold_lines_head_a_document_that_has_no_headings(tmp_path: Path, read: R
     assert only(els, "paragraph", "till").headings == title + ("Breaks",)  # a bold sentence stays a sentence
 
 
+def test_bold_lines_head_a_web_page_under_its_site_name_and_h1(tmp_path: Path, read: Read) -> None:
+    """A page's <title> and <h1> are both titles: its bold lines are still the only section headings."""
+    path = tmp_path / "cafe.html"
+    path.write_text("<title>Riverside Café</title><h1>Staff notes</h1><p><b>Opening hours</b></p><p>We open at 7:30."
+                    "</p><p><b>Breaks</b></p><p>Every shift has a break.</p>", encoding="utf-8")
+    assert only(read(path).elements, "paragraph", "7:30").headings == ("Riverside Café", "Staff notes", "Opening hours")
+
+
 def test_bold_lines_stay_text_where_the_document_has_headings(tmp_path: Path, read: Read) -> None:
     path = tmp_path / "cafe.md"
     path.write_text("# Café\n\n## Rules\n\n**No dogs inside**\n\nGuide dogs are welcome.\n", encoding="utf-8")

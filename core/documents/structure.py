@@ -61,10 +61,12 @@ def _finish(drafts: list[Draft], source: str, max_chars: int) -> tuple[list[Elem
     and stays first; a lone level-1 heading stays first the same way, but several level-1 headings are
     chapters, and the first is no title for the others. A lead-in ("To turn on the water:") heads the
     list right below it, and only that list; a nested list's items sit under the item they are nested in
-    (Draft.parent).
+    (Draft.parent). In a document with no heading below its title, short bold lines (Draft.emphasis) are
+    its section headings.
     """
     drafts = [d for d in map(_tidy, drafts) if d.text or d.cells]
-    if sum(d.kind == "heading" for d in drafts[1:]) == 0:  # no heading but a title: bold lines are its headings
+    levels = [d.level for d in drafts if d.kind == "heading"]
+    if max(levels, default=0) < 2 and levels.count(1) <= 1:  # no heading but a title: bold lines are its headings
         drafts = [replace(d, kind="heading", level=2 if k else 1) if d.emphasis and k + 1 < len(drafts) else d
                   for k, d in enumerate(drafts)]
     out: list[Element] = []
