@@ -922,12 +922,12 @@ def test_a_wrapped_key_value_line_goes_on_in_plain_text(tmp_path: Path, read: Re
     """A 'Key: value' line's value wrapped onto the next line was a paragraph of its own ('tions.')."""
     path = tmp_path / "api.txt"
     path.write_text("Parser manual\n\ninputFileName: the path of the file that holds the ASN.1 declara-\n"
-                    "tions to read.\nReturns: zero on success.\n", encoding="utf-8")
+                    "tions to read.\nReturns: zero on success.\n    Check it before you go on.\n", encoding="utf-8")
     els = read(path).elements
     assert [e.cells for e in kinds(els, "key_value")] == [
         (("inputFileName", "the path of the file that holds the ASN.1 declarations to read."),),
         (("Returns", "zero on success."),)]
-    assert not kinds(els, "paragraph")
+    assert [e.text for e in kinds(els, "paragraph")] == ["Check it before you go on."]  # indented: not lost
 
 
 def test_pdf_pdfplumber_cannot_open_is_read_as_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -93,7 +93,7 @@ def _classify(entries: list[tuple[int, Any]]) -> list[Draft]:
             (key, value), = opened.cells
             opened.cells = ((key, _join(value, line, True)),)  # 'Returns: the pointer to' / 'the new element.'
             continue
-        if draft is None and opened is not None and not prose and (
+        if draft is None and opened is not None and not prose and opened.kind != "key_value" and (
                 opened.kind == "paragraph" or line[:1].islower() or x[:1].isspace()):
             opened.text += " " + line  # a wrapped bullet or answer goes on
             continue
