@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from core.documents.cleaning import normalise
 
@@ -112,11 +112,12 @@ def title_row(rows: list[list[str | None]]) -> tuple[str, list[list[str | None]]
     return "", rows
 
 
-def first_row_is_header(rows: list[list[str]]) -> bool:
+def first_row_is_header(rows: Sequence[Sequence[str | None]]) -> bool:
     """Is a table's first row its header, where no markup or font says so? No when it reads like the body:
     "Weight:" labels down the first column, a number in a column that holds numbers all the way down
     ("Weight | 5.8 kg" over "Power | 900 W": a spec sheet with no header), or two columns whose first row is
     a label and a number."""
+    rows = [[c or "" for c in r] for r in rows]  # None: a merged cell already given
     first, body = rows[0], rows[1:]
     if all(r[0].rstrip().endswith(":") for r in rows if r and r[0]):
         return False

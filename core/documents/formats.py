@@ -233,7 +233,7 @@ def _html_table(tag: Any) -> Iterator[Draft]:
     if caption:
         yield Draft("caption", caption)
     if head is None and not (th_rows and th_rows[0]) and len(body) >= 2 \
-            and not first_row_is_header([[c or "" for c in r] for r in body]):
+            and not first_row_is_header(body):
         head = [None] * len(body[0])  # "Phone | 01632 960 118" rows: no header row
     yield from table_drafts(([head] if head else []) + body, caption)
 
@@ -279,7 +279,7 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
             items.clear()
             title, rows = title_row(_docx_rows(item))
             if len(rows) >= 2 and not (_docx_header_marked(item) and not title) \
-                    and not first_row_is_header([[c or "" for c in r] for r in rows]):
+                    and not first_row_is_header(rows):
                 rows.insert(0, [None] * len(rows[0]))  # a table of "label | value" rows, no header
             if title:
                 out.append(Draft("caption", title))
