@@ -128,16 +128,22 @@ def key_wording(question: str, rarity: Counter[str], rng: random.Random,
         at += max(1, len(phrase))
     # in the question's order, so ties are broken the same way in every process (a set's order is not)
     content = sorted(dict.fromkeys(b for b, a in zip(bare, asked)
-                                   if b and not a and rarity.get(b) and b not in stop and b not in skip),
+                                   if _worded(b) and not a and rarity.get(b) and b not in stop and b not in skip),
                      key=lambda b: (rarity[b], rng.random()))
     chosen = set(content[:KEY_WORDS])
     kept = [w.strip(",:;.?") for w, b, a in zip(words, bare, asked) if b and (a or b in chosen or not rarity.get(b))]
     kept = [w.strip("()") if w.count("(") != w.count(")") else w for w in kept]
-    kept = [w for w in kept if w]
+    kept = [w for w in kept if _worded(w)]
     if len(chosen) < 2 or len(kept) >= len(words) - 1:
         return ""
     out = " ".join(kept)
     return out[0].upper() + out[1:] + "?"
+
+
+def _worded(word: str) -> bool:
+    """A word with a letter or digit in it: a dash of a title ('Weiher –') asks nothing, so it is neither one of
+    a key wording's rare words nor kept in it."""
+    return any(ch.isalnum() for ch in word)
 
 
 def plain_word(word: str) -> str:
@@ -145,7 +151,7 @@ def plain_word(word: str) -> str:
     return word.lower().strip("¿?¡!,:;.()[]\"'«»„“”")
 
 
-def taught_wordings(fact: Any, index: int, seed: int, rarity: Counter[str] | None = None) -> list[str]:
+def taught_wordings(fact: Any, seed: int, rarity: Counter[str] | None = None) -> list[str]:
     """The wordings a fact is trained on: its own, and for any fact but a table cell up to KEY_WORDINGS key
     wordings of them (key_wording, with the rarity of words in the run's facts), each from rare words the ones
     before it left. A second one, measured on the dev half (three seeds, against the same day's runs with one):
@@ -154,9 +160,10 @@ def taught_wordings(fact: Any, index: int, seed: int, rarity: Counter[str] | Non
 
     A table cell is already asked up to seven ways (the row and column forms, people's names for the row) and was
     learned best of every kind; cutting those to three or five lost more on tables than the other kinds gained
-    (dev half, Session 16). Random per fact (its index and the seed), so the examples made around it do not change
-    with it."""
-    rng = random.Random(f"{seed}:{index}")
+    (dev half, Session 16). Random per fact, drawn from the seed and the fact itself (its document and answer),
+    not its place in the run: a fact added or mended earlier in the documents used to re-draw every later fact's
+    wordings, so a one-row change moved a benchmark as much as a new seed does (session 45)."""
+    rng = random.Random(f"{seed}:{fact.source}:{fact.answer}")
     wordings = list(fact.questions)
     if fact.kind == "table" or not wordings:  # a cell already has its row and column forms and people's names
         return wordings
@@ -201,7 +208,7 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
     rarity = word_rarity(facts)
     for n, fact in enumerate(facts):
         meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
-        for question in taught_wordings(fact, n, seed, rarity):
+        for question in taught_wordings(fact, seed, rarity):
             said = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
             asked = fact.unled(question)
             if asked != question:  # how a person asks it, for routing (Example.asked)

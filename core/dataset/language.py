@@ -41,6 +41,9 @@ class Lang:
     """A phone or reference number."""
     drop_before: frozenset[str]
     """Prepositions that the question phrase replaces with the span ('on 4 June' → 'when')."""
+    range_from: frozenset[str]
+    """Words that open a range ('from Monday to Friday', 'de 9 h à 13 h'): the question asks 'when' in their
+    place, since the answer is the whole range ('open from when' asks for its start alone)."""
     time_words: frozenset[str]
     """Words that follow a time and go with it ('10:00 Uhr')."""
     pronouns: frozenset[str]
@@ -70,6 +73,12 @@ class Lang:
     """How a table cell is named inside a typed question ('the deposit for Ladder')."""
     x_key: str = "{key}"
     """How a key-value line's key is named inside a typed question ('the phone number')."""
+    who: str = "?"
+    """The question word for a person's name after a copula ('Its chair is who?', core/dataset/spans.py _phrase)."""
+    copulas: frozenset[str] = frozenset()
+    """Forms of 'to be' after which a name says who someone is ('Our director is Helen Marsh'). Only there is a
+    two-word name asked with `who`: elsewhere it is as often a thing or a place ('the Silver Heron', 'stands on
+    Kestrel Ridge'), and German 'wer' is right only in the nominative."""
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Kestrel K-40 kettle')."""
     typed: tuple[tuple[str, str], ...] = ()
@@ -90,9 +99,10 @@ class Lang:
 
 
 EN = Lang(
-    code="en", what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
+    code="en", who="who", copulas=frozenset({"is", "was", "are", "were", "remains"}),
+    what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
-    drop_before=frozenset({"on", "at", "in"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
+    drop_before=frozenset({"on", "at", "in"}), range_from=frozenset({"from"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
     generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
                                "specification", "spec", "setting", "amount", ""}),
@@ -124,9 +134,11 @@ EN = Lang(
 )
 
 DE = Lang(
-    code="de", what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
+    code="de", who="wer", copulas=frozenset({"ist", "sind", "war", "waren", "bleibt", "wird"}),
+    what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
-    drop_before=frozenset({"am", "um", "im", "an", "vom"}), time_words=frozenset({"uhr", "h"}),
+    drop_before=frozenset({"am", "um", "im", "an", "vom"}), range_from=frozenset({"von", "vom"}),
+    time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),
     generic_headers=frozenset({"wert", "werte", "angabe", "angaben", "details", "beschreibung", "info", ""}),
     open_q="", close_q="?",
@@ -154,9 +166,10 @@ DE = Lang(
 )
 
 FR = Lang(
-    code="fr", what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
+    code="fr", who="qui", copulas=frozenset({"est", "était", "sont", "reste"}),
+    what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
-    drop_before=frozenset({"le", "à", "en"}), time_words=frozenset({"h", "heures"}),
+    drop_before=frozenset({"le", "à", "en"}), range_from=frozenset({"de", "du", "des"}), time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
     open_q="", close_q=" ?", elisions=(("de", "d'"), ("que", "qu'")),
@@ -185,9 +198,10 @@ FR = Lang(
 )
 
 ES = Lang(
-    code="es", what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
+    code="es", who="quién", copulas=frozenset({"es", "era", "fue", "son"}),
+    what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
-    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "los"}), time_words=frozenset({"h", "horas"}),
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "los"}), range_from=frozenset({"de", "del", "desde"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",
@@ -217,7 +231,7 @@ ES = Lang(
 
 NEUTRAL = Lang(
     code="", what="?", by_whom=("", "?"), when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
-    which_code="?", which_number="?", drop_before=frozenset(), time_words=frozenset(), pronouns=frozenset(),
+    which_code="?", which_number="?", drop_before=frozenset(), range_from=frozenset(), time_words=frozenset(), pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
     key_value=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
@@ -232,6 +246,35 @@ month months year years sekunde sekunden minute minuten stunde stunden tag tage 
 monaten jahr jahre jahren seconde secondes heure heures jour jours semaine semaines mois an ans année années
 segundo segundos minuto minutos hora horas día días semana semanas mes meses año años""".split())
 """Units of time in the supported languages: '13 hours' is asked with 'how long', '5.8 kg' with 'how many kg'."""
+
+PLACE_WORDS = frozenset("""church chapel cathedral centre center street road avenue square park gardens school college
+university library museum station hotel pub theatre theater cinema stadium arena pool clubhouse gallery market hospital
+surgery clinic office building quay harbour harbor wharf airport campus society association council committee trust
+company ltd limited inc llc plc gmbh ag e.v. bank foundation institute agency ministry department club
+kirche halle haus straße strasse platz schule bahnhof zentrum saal rathaus verein stadion museum bibliothek
+église eglise salle rue boulevard place parc école ecole collège college lycée mairie gare maison théâtre musée
+bibliothèque piscine stade gymnase société hôtel marché
+iglesia sala calle avenida plaza parque escuela colegio instituto biblioteca museo estación casa centro teatro
+polideportivo piscina estadio ayuntamiento mercado asociación fundación banco hospital""".split())
+"""Nouns that name a place or an organisation in the supported languages ('St Brides Church', 'Salle Pleyel',
+'Sporthalle Nord'): a capitalised name holding one is not a person, so it is not asked with 'who'. Words that
+are as often surnames ('Hall', 'Wood', 'Green', 'Field', 'Lane') are not here: a person asked 'what' is a
+smaller fault than a chair asked 'what is the chair'."""
+
+PLACE_ENDINGS = ("halle", "haus", "straße", "strasse", "platz", "kirche", "schule", "bahnhof", "zentrum", "saal",
+                 "verein", "stadion")
+"""German writes a place as one compound ('Stadthalle', 'Bürgerhaus', 'Hauptstraße')."""
+
+
+def names_a_place(name: str) -> bool:
+    """Whether a capitalised name is a place or an organisation by its own words (PLACE_WORDS, PLACE_ENDINGS)."""
+    for word in name.lower().replace(",", " ").split():
+        word = word.strip(".'’()")
+        if word in PLACE_WORDS or f"{word}." in PLACE_WORDS or any(
+                word.endswith(end) and len(word) > len(end) + 2 for end in PLACE_ENDINGS):
+            return True
+    return False
+
 
 LANGUAGES: dict[str, Lang] = {lang.code: lang for lang in (EN, DE, FR, ES)}
 """The languages questions are written in; others get NEUTRAL's forms."""

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_plural, lang_for
+from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_plural, lang_for, names_a_place
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -165,9 +165,11 @@ def split_label(text: str) -> tuple[str, str] | None:
 
 
 def _person(label: str) -> bool:
-    """'Priya', 'Declan Moss', 'Dr. Hale': one to three capitalised words, no digits."""
+    """'Priya', 'Declan Moss', 'Dr. Hale': one to three capitalised words, no digits, no place ('Community Centre' is
+    no one to do a task)."""
     words = label.replace(".", "").split()
-    return 1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+    return (1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+            and not names_a_place(label))
 
 
 def heading_text(heading: str) -> str:

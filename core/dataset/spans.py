@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang, fill
+from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang, fill, names_a_place
 
 
 MONTHS = ("january february march april may june july august september october november december "
@@ -181,6 +181,10 @@ def key_of(text: str, lang: Lang) -> str:
 
 # ---------------------------------------------------------------- echo questions from a sentence's spans
 
+_RANGE = re.compile(r"\S\s*(?:[–—-]|\s(?:to|bis|au|à|a|al|y|et)\s)\s*\S")
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$")  # '2024-05-12' is one day, not a range
+
+
 def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     """(words before the span that the phrase replaces, the question phrase)."""
     words = before.lower().split()
@@ -189,6 +193,9 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     if span.kind in ("date", "time", "year"):  # 'a las 9:30' → 'a qué hora': the longest preposition that goes
         drop = next((" ".join(words[-n:]) for n in (2, 1) if len(words) >= n
                      and " ".join(words[-n:]) in lang.drop_before), "")
+    if span.kind in ("date", "time") and prev in lang.range_from and _RANGE.search(span.text) \
+            and not _NUMERIC_DATE.match(span.text):
+        return prev, lang.when  # 'open from Monday to Friday' → 'open when', not 'open from when'
     if span.kind == "time":
         return drop, lang.what_time if drop else lang.what_time_bare
     if span.kind == "date":
@@ -205,6 +212,8 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
+    if span.kind == "name" and prev in lang.copulas and is_person(span.text):
+        return "", lang.who  # 'Our director is who since 2019?', not 'is what'
     return "", lang.what
 
 
@@ -222,6 +231,8 @@ def ask(text: str, lang: Lang) -> str:
 
 def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     before, after = sentence[: span.start], sentence[span.end:]
+    if span.kind == "name" and is_person(span.text) and _apposition(before, after):
+        return _who_is(before.rstrip()[:-1].strip(), lang)  # 'Our secretary, Dorothy Penhale, keeps …'
     drop, phrase = _phrase(span, before, lang)
     if drop:
         before = before.rstrip()[: -len(drop)]
@@ -230,6 +241,23 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
         after = re.sub(r"^\s*,", "", after)
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
+
+
+def _apposition(before: str, after: str) -> bool:
+    """A name set between commas after the few words it names ('Our secretary, Dorothy Penhale, keeps …'): an
+    echo would ask 'Our secretary, who, keeps …?'."""
+    head = before.rstrip()
+    return (head.endswith(",") and after.lstrip().startswith(",") and "," not in head[:-1]
+            and 1 <= len(head.split()) <= 5)
+
+
+def _who_is(noun: str, lang: Lang) -> str:
+    """'Our secretary' → 'Who is our secretary?' in the language's own words; '' where it has none."""
+    template = dict(lang.typed).get("person", "")
+    words = noun.split()
+    if len(words) < 2 or not words[1][:1].isupper() or lang.code == "de":  # its capital was the sentence's
+        noun = noun[0].lower() + noun[1:]
+    return fill(template, lang, x=noun) if template else ""
 
 
 AUXILIARIES = {"is", "are", "was", "were", "has", "have", "had", "can", "could", "will", "would"}
@@ -295,7 +323,15 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
         if unit.lower() in DURATION_UNITS:
             return "duration", unit
         return ("count", unit) if unit and unit.isalpha() else ("", "")
-    if (span.kind == "name" and span.start == 0 and 2 <= len(span.text.split()) <= 3
-            and all(w[:1].isupper() and not w[1:].isupper() for w in span.text.split())):  # not 'Motor BLOCKED'
+    if (span.kind == "name" and span.start == 0 and is_person(span.text)
+            and re.match(r"\s*(?:$|[,;(]|[—–-]\s)", value[span.end:])):  # not 'Mill Lane car park'
         return "person", ""
     return "", ""
+
+
+def is_person(name: str) -> bool:
+    """A name span that reads as a person's: two or three capitalised words ('Priya Raman'), none in capitals
+    ('Motor BLOCKED') and none naming a place or an organisation ('St Brides Church', 'Sporthalle Nord')."""
+    words = name.split()
+    return (2 <= len(words) <= 3 and all(w[:1].isupper() and not w[1:].isupper() for w in words)
+            and not names_a_place(name))
