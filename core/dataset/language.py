@@ -79,6 +79,10 @@ class Lang:
     """Forms of 'to be' after which a name says who someone is ('Our director is Helen Marsh'). Only there is a
     two-word name asked with `who`: elsewhere it is as often a thing or a place ('the Silver Heron', 'stands on
     Kestrel Ridge'), and German 'wer' is right only in the nominative."""
+    purposes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    """(pattern, steps, step) for a lead-in that says what its steps are for ('To book the hall:'): the pattern's
+    `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
+    'How do I book the hall?', where 'What are the steps for To book the hall?' asked nothing a person would."""
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Kestrel K-40 kettle')."""
     typed: tuple[tuple[str, str], ...] = ()
@@ -122,6 +126,8 @@ EN = Lang(
     eval_cell_generic="Can you tell me the {label} of {title}?",
     eval_code="I see {key}. What does it mean?",
     eval_item="Under {section}, what is noted for {label}?",
+    purposes=((r"To\s+(?P<goal>\S+\s.+)", ("How do I {goal}?", "What are the steps to {goal}?"),
+               ("What is step {n} to {goal}?", "{section}: what do I do in step {n}?")),),
     x_cell="the {h} for {label}", x_key="the {key}", x_of="{x} of {title}",
     typed=(("duration", "How long is {x}?"), ("money", "How much is {x}?"), ("time", "What time is {x}?"),
            ("date", "When is {x}?"), ("count", "How many {unit} is {x}?"), ("person", "Who is {x}?"),
@@ -157,6 +163,9 @@ DE = Lang(
     eval_cell_generic="Kannst du mir {label} von {title} nennen?",
     eval_code="Ich sehe {key}. Was bedeutet das?",
     eval_item="Unter {section}: Was ist zu {label} vermerkt?",
+    purposes=((r"Um\s+(?P<goal>.+\bzu\s+\S+)", ("Was muss ich tun, um {goal}?",),
+               ("Was ist Schritt {n}, um {goal}?", "{section}: Was mache ich in Schritt {n}?")),
+              (r"So\s+(?P<goal>\S+\s.+)", ("Wie {goal}?",), ("{section}: Was mache ich in Schritt {n}?",))),
     x_cell="{h} bei {label}", x_key="{key}", x_of="{x} ({title})",
     typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
            ("date", "Wann ist {x}?"), ("count", "Wie viele {unit} sind es bei {x}?"), ("person", "Wer ist {x}?"),
@@ -189,6 +198,8 @@ FR = Lang(
     eval_cell_generic="Peux-tu me donner « {label} » pour {title} ?",
     eval_code="J'ai {key}. Qu'est-ce que cela veut dire ?",
     eval_item="Dans « {section} », qu'est-il noté pour {label} ?",
+    purposes=((r"Pour\s+(?P<goal>\S+\s.+)", ("Comment {goal} ?", "Quelles sont les étapes pour {goal} ?"),
+               ("Quelle est l'étape {n} pour {goal} ?", "{section} : que faire à l'étape {n} ?")),),
     x_cell="« {h} » pour {label}", x_key="« {key} »", x_of="{x} ({title})",
     typed=(("duration", "Combien de temps pour {x} ?"), ("money", "Combien coûte {x} ?"),
            ("time", "À quelle heure est {x} ?"), ("date", "Quand est {x} ?"), ("count", "Combien de {unit} pour {x} ?"),
@@ -221,6 +232,8 @@ ES = Lang(
     eval_cell_generic="¿Puedes decirme «{label}» de {title}?",
     eval_code="Tengo {key}. ¿Qué significa?",
     eval_item="En «{section}», ¿qué se anota para {label}?",
+    purposes=((r"Para\s+(?P<goal>\S+\s.+)", ("¿Qué hay que hacer para {goal}?", "¿Cuáles son los pasos para {goal}?"),
+               ("¿Cuál es el paso {n} para {goal}?", "{section}: ¿qué hago en el paso {n}?")),),
     x_cell="«{h}» para {label}", x_key="«{key}»", x_of="{x} ({title})",
     typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
            ("date", "¿Cuándo es {x}?"), ("count", "¿Cuántos {unit} son {x}?"), ("person", "¿Quién es {x}?"),

@@ -182,6 +182,16 @@ def subject_of(title: str) -> str:
     return re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
 
 
+def _procedure(section: str, lang: Lang) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(steps templates, step templates, goal) for steps under `section`: a lead-in that says what they are for
+    ('To book the hall') is asked by its goal (Lang.purposes), any other section by name."""
+    for pattern, steps, step in lang.purposes:
+        m = re.fullmatch(pattern, section.strip().rstrip(":"))
+        if m:
+            return steps, step, m.group("goal").strip()
+    return lang.steps, lang.step, ""
+
+
 def _section(el: Element, title: str) -> str:
     return heading_text(el.section) if el.section else title
 
@@ -372,7 +382,8 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
     elif el.kind == "step":
         where = section
-        questions = _fill(lang.step, lang, False, n=str(el.number), section=where) if el.number else []
+        _, step, goal = _procedure(where, lang)
+        questions = _fill(step, lang, False, n=str(el.number), section=where, goal=goal) if el.number else []
         ev: list[str] = []  # nobody asks for step 3 by number: the report asks about what the step says
         answer = f"{el.text} ({where}, {el.number}.)" if where and el.number else el.text
         facts.append(Fact(answer, [key_of(el.text, lang)], questions, kind, el.source, lang.code, el.text,
@@ -413,9 +424,9 @@ def group_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fac
         if len(items) < 2:
             continue
         where = _section(items[0], title)
-        templates = lang.steps if kind == "step" else lang.listing
+        templates, _, goal = _procedure(where, lang) if kind == "step" else (lang.listing, (), "")
         answer = "\n".join(f"{e.number}. {e.text}" if e.number else f"- {e.text}" for e in items[:10])
-        facts.append(Fact(answer, [], _fill(templates, lang, False, section=where), REPORT_KIND[kind], items[0].source,
+        facts.append(Fact(answer, [], _fill(templates, lang, False, section=where, goal=goal), REPORT_KIND[kind], items[0].source,
                           lang.code, items[0].text))
     return [f for f in facts if f.questions]
 
