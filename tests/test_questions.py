@@ -196,12 +196,15 @@ def test_a_place_or_a_thing_is_not_asked_who(tmp_path) -> None:
     (tmp_path / "choir.md").write_text(
         "# Harbour Choir\n\n## Summer concert\n\nVenue: St Brides Church\n\nConductor: Helen Marsh\n\n"
         "Parking: Mill Lane car park\n\nTreffpunkt: Sporthalle Nord\n\n## Rooms\n\n- Community Centre — open the doors at 18:00\n"
-        "- Ann Fielding — bring the music stands\n", encoding="utf-8")
+        "- Ann Fielding — bring the music stands\n- Tom Okafor: prints the programmes\n", encoding="utf-8")
     result = ingest([tmp_path])
     facts, _, _ = document_facts(result.elements, "en")
     questions = {q: f.answer for f in facts for q in f.questions}
     assert any(q.startswith("Who is the conductor") for q in questions), sorted(questions)
     assert questions["Who will bring the music stands?"].startswith("Ann Fielding")  # a person's task: who
+    # 'Name: a note' is a note for a person, not a thing their name is ('What is the tom Okafor?')
+    assert questions["What does Rooms say about Tom Okafor?"].startswith("Tom Okafor: prints the programmes")
+    assert not [q for q in questions if re.search(r"the tom okafor", q, re.I)], sorted(questions)
     asked_who = [q for q in questions if q.lower().startswith("who") or ": who" in q.lower()]
     assert not [q for q in asked_who if re.search(r"venue|parking|treffpunkt|doors", q, re.I)], asked_who
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_plural, lang_for, names_a_place
-from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, key_of, value_type
+from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
 
@@ -360,6 +360,14 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     elif el.kind == "key_value" and el.cells:
         key, value = el.cells[0]
         code = bool(_CODE.match(key.strip()))
+        if is_person(key) and value[:1].islower() and section:
+            # 'Ann Fielding: brings the music stands' is a note for a person, not a thing her name is
+            # ('What is the ann Fielding?'): asked as a list's note for a name is.
+            questions = _fill(lang.item, lang, False, section=section, label=key)
+            ev = _fill([lang.eval_item], lang, False, section=section, label=key)
+            facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], questions, kind, el.source,
+                              lang.code, el.text, ev[0] if ev else ""))
+            return [f for f in facts if f.questions]
         name = key if code else as_noun(key, lang)
         fields = dict(key=name, section=section)
         questions = _fill(lang.code_meaning if code else lang.key_value, lang, **fields)
