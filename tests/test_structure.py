@@ -647,6 +647,23 @@ def test_html_line_breaks_set_a_key_value_line_apart(tmp_path: Path, read: Read)
         ("paragraph", "Parking is free for members and their families on any weekday Note: guests pay £3.")]
 
 
+def test_key_value_lines_typed_one_under_another_in_markdown_stay_apart(tmp_path: Path, read: Read) -> None:
+    """Markdown joins a paragraph's lines, so a contact block typed line by line ('Manager: …', 'Phone: …', then a
+    sentence) was one "Key: value" line whose value held the phone line and the sentence. Where two lines or more
+    of a paragraph are "Key: value" lines, each is its own; a lower-case line goes on with the value above it."""
+    path = tmp_path / "club.md"
+    path.write_text("# Club\n\n## Contacts\n\nManager: Claire Vasser\nPhone: 01632 960 118\n"
+                    "Our coach, Lea Morin, runs the Saturday session.\n\nAddress: 14 Mill Lane,\nnear the station\n"
+                    "Email: info@club.example\n\nWe meet at the hall every week\non Mondays: bring shoes.\n",
+                    encoding="utf-8")
+    els = read(path).elements
+    assert [(e.kind, e.text) for e in els if e.kind != "heading"] == [
+        ("key_value", "Manager: Claire Vasser"), ("key_value", "Phone: 01632 960 118"),
+        ("paragraph", "Our coach, Lea Morin, runs the Saturday session."),
+        ("key_value", "Address: 14 Mill Lane, near the station"), ("key_value", "Email: info@club.example"),
+        ("paragraph", "We meet at the hall every week on Mondays: bring shoes.")]
+
+
 # ------------------------------------------------------------------------ pdf
 
 

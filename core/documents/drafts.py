@@ -84,11 +84,16 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     pairs = [pair(line) for line in lines]
     if len(lines) > 1 and all(pairs):
         return [Draft("key_value", cells=(p,)) for p in pairs if p]
-    if HARD_BREAK in text and any(pairs):  # an address, then 'Phone: …' on a line of its own
+    if (HARD_BREAK in text and any(pairs)) or sum(map(bool, pairs)) >= 2:
+        # an address, then 'Phone: …' on a line of its own; or a contact block typed line by line in Markdown
+        # ('Manager: …', 'Phone: …', then a sentence), where the lines of one paragraph would glue into one value
         out: list[Draft] = []
         for k, (line, p) in enumerate(zip(lines, pairs)):
             if p:
                 out.append(Draft("key_value", cells=(p,)))
+            elif out and out[-1].kind == "key_value" and line[:1].islower():  # a value wrapped onto the next line
+                (key, value), = out[-1].cells
+                out[-1].cells = ((key, f"{value} {line}"),)
             elif k and not pairs[k - 1] and out:
                 out[-1].text += " " + line
             else:
