@@ -190,12 +190,25 @@ def test_steps_are_asked_by_their_lead_in_and_a_task_by_who_does_it(tmp_path) ->
     assert not any("[" in q or "the priya" in q.lower() for q in questions), sorted(questions)
 
 
+@pytest.mark.parametrize("text,labelled", [
+    ("First Saturday of each month, 10:00–13:00", None),  # a clock's colon labels nothing
+    ("Opening: 9:00–17:00", ("Opening", "9:00–17:00")),
+    ("Priya — send the budget by Friday", ("Priya", "send the budget by Friday")),
+])
+def test_a_list_items_label_is_never_cut_at_a_clocks_colon(text: str, labelled: tuple[str, str] | None) -> None:
+    from core.dataset.questions import split_label
+
+    assert split_label(text) == labelled
+
+
 def test_a_place_or_a_thing_is_not_asked_who(tmp_path) -> None:
     """'Who is the venue?' for 'Venue: St Brides Church', and 'Who will open …' for a hall, were asked of names
     shaped like a person's. A place or organisation's own words, or a noun after the name, say it is none."""
     (tmp_path / "choir.md").write_text(
         "# Harbour Choir\n\n## Summer concert\n\nVenue: St Brides Church\n\nConductor: Helen Marsh\n\n"
-        "Parking: Mill Lane car park\n\nTreffpunkt: Sporthalle Nord\n\n## Rooms\n\n- Community Centre — open the doors at 18:00\n"
+        "Parking: Mill Lane car park\n\nTreffpunkt: Sporthalle Nord\n\n"
+        "| Month | Venue | Host |\n|---|---|---|\n| April | St Jude's Hall | Dev Patel |\n| May | Oak Hall | Ann Price |\n\n"
+        "## Rooms\n\n- Community Centre — open the doors at 18:00\n"
         "- Ann Fielding — bring the music stands\n- Tom Okafor: prints the programmes\n", encoding="utf-8")
     result = ingest([tmp_path])
     facts, _, _ = document_facts(result.elements, "en")
@@ -207,6 +220,7 @@ def test_a_place_or_a_thing_is_not_asked_who(tmp_path) -> None:
     assert not [q for q in questions if re.search(r"the tom okafor", q, re.I)], sorted(questions)
     asked_who = [q for q in questions if q.lower().startswith("who") or ": who" in q.lower()]
     assert not [q for q in asked_who if re.search(r"venue|parking|treffpunkt|doors", q, re.I)], asked_who
+    assert {"Who is the host for April?", "Who is the host for May?"} <= set(questions)  # a column of people
 
 
 @pytest.mark.parametrize("name,text,asked", [

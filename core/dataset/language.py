@@ -264,13 +264,16 @@ PLACE_WORDS = frozenset("""church chapel cathedral centre center street road ave
 university library museum station hotel pub theatre theater cinema stadium arena pool clubhouse gallery market hospital
 surgery clinic office building quay harbour harbor wharf airport campus society association council committee trust
 company ltd limited inc llc plc gmbh ag e.v. bank foundation institute agency ministry department club
+venue location address room site st saint sainte san santa sankt
+ort treffpunkt veranstaltungsort adresse raum lieu lugar dirección sede
 kirche halle haus straße strasse platz schule bahnhof zentrum saal rathaus verein stadion museum bibliothek
 église eglise salle rue boulevard place parc école ecole collège college lycée mairie gare maison théâtre musée
 bibliothèque piscine stade gymnase société hôtel marché
 iglesia sala calle avenida plaza parque escuela colegio instituto biblioteca museo estación casa centro teatro
 polideportivo piscina estadio ayuntamiento mercado asociación fundación banco hospital""".split())
 """Nouns that name a place or an organisation in the supported languages ('St Brides Church', 'Salle Pleyel',
-'Sporthalle Nord'): a capitalised name holding one is not a person, so it is not asked with 'who'. Words that
+'Sporthalle Nord'): a capitalised name holding one is not a person, so it is not asked with 'who'; nor is a
+value under a key or column that holds one ('Venue: St Jude's Hall'). Words that
 are as often surnames ('Hall', 'Wood', 'Green', 'Field', 'Lane') are not here: a person asked 'what' is a
 smaller fault than a chair asked 'what is the chair'."""
 

@@ -102,13 +102,16 @@ def as_noun(text: str, lang: Lang) -> str:
     return text
 
 
-_SEPARATOR = re.compile(r"^(?P<label>[^:—–]{2,60}?)\s*(?::|\s[—–-]\s)\s*(?P<value>\S.*)$")
+_SEPARATOR = re.compile(r"^(?P<label>[^:—–]{2,60}?)\s*(?::(?!\d)|\s[—–-]\s)\s*(?P<value>\S.*)$")
+"""'Priya — send the budget', 'Lockers: bring a coin'; never a clock's colon ('First Saturday, 10:00–13:00')."""
 _CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
 
 
 def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
     """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
     kind, unit = value_type(value, lang)
+    if kind == "person" and names_a_place(noun):  # 'Venue: St Jude's Hall': 'Hall' is as often a surname
+        kind = ""
     template = dict(lang.typed).get(kind, "")
     return _agree(template, lang, {"x": noun}), unit
 
