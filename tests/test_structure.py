@@ -323,6 +323,11 @@ def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
     ("Harbour Sailing Club – FAQ", "Frequently asked questions", "Harbour Sailing Club"),
     ("Opening times - City Library", "Opening times", "City Library"),  # the part repeating the h1 goes
     ("City Library", "City Library opening times", ""),  # the h1 says it all: no heading above it
+    # the h1 is the name and the title adds the page's ('FAQ'): the document was titled 'FAQ', so every question
+    # was asked 'of FAQ' ('Who is the teacher for Dolphins of FAQ?')
+    ("Brookside Swim School — FAQ", "Brookside Swim School", ""),
+    ("Home | Kingsmead Repair Café", "Kingsmead Repair Café", ""),
+    ("Visit us — Lakeside Rowing Club", "Visit us", "Lakeside Rowing Club"),
 ])
 def test_html_title_names_the_site_above_a_generic_h1(title: str, h1: str, site: str) -> None:
     assert site_name(title, h1) == site

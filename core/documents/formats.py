@@ -144,7 +144,16 @@ def site_name(title: str, h1: str) -> str:
     parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
     rest = [p.strip() for p in parts
             if not {w.lower() for w in re.findall(r"\w+", p)} & words and p.strip().lower() != initials]
+    if rest and _name_like(h1) and not _name_like(rest[-1]):
+        return ""  # 'Brookside Swim School — FAQ' over <h1>Brookside Swim School</h1>: the <h1> is the name
     return rest[-1] if rest else ""
+
+
+def _name_like(text: str) -> bool:
+    """'Brookside Swim School', 'Fernhill Leisure Pool': two capitalised words or more, and no other word
+    but short ones ('of', 'la'); 'FAQ', 'Opening times' and 'Contact us' name a page, not what it is about."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    return sum(w[0].isupper() for w in words) >= 2 and all(w[0].isupper() or len(w) <= 3 for w in words)
 
 
 def _html_walk(node: Any) -> Iterator[Draft]:
