@@ -201,6 +201,19 @@ def test_a_list_items_label_is_never_cut_at_a_clocks_colon(text: str, labelled: 
     assert split_label(text) == labelled
 
 
+def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
+    """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
+    (tmp_path / "dates.md").write_text(
+        "# Kita\n\n## Dates\n\n| Date | Event | Time |\n|---|---|---|\n| 12 September | Lantern making | 15:00 |\n"
+        "| 3 October | closed (holiday) | — |\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, "en")
+    answers = [f.answer for f in facts]
+    assert any("3 October, event: closed (holiday)" in a for a in answers), answers
+    assert any("12 September, time: 15:00" in a for a in answers), answers
+    assert not [a for a in answers if "3 October, time" in a], answers
+
+
 def test_a_place_or_a_thing_is_not_asked_who(tmp_path) -> None:
     """'Who is the venue?' for 'Venue: St Brides Church', and 'Who will open …' for a hall, were asked of names
     shaped like a person's. A place or organisation's own words, or a noun after the name, say it is none."""

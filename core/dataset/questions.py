@@ -328,7 +328,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     if el.kind == "table_row" and len(el.cells) >= 2:
         label_header, label = el.cells[0]
         for header, value in el.cells[1:6]:
-            if not value or not label:
+            if not label or not any(ch.isalnum() for ch in value):  # '—', '-', '/': the row has nothing there
                 continue
             generic = header.lower().strip() in lang.generic_headers
             # 'Specification | Value' tables describe the document's subject: 'the weight of the BM-220'.
