@@ -201,6 +201,18 @@ def test_a_list_items_label_is_never_cut_at_a_clocks_colon(text: str, labelled: 
     assert split_label(text) == labelled
 
 
+@pytest.mark.parametrize("code,label,said", [
+    ("en", "G3 Team leader", "team leader"),  # a code before a name is what people leave out
+    ("en", "Early swim (lanes only)", "early swim"),
+    ("de", "12. September", "12. September"),  # a day is no code: 'Veranstaltung für September' lost it
+    ("en", "14 March", "14 March"),
+])
+def test_a_row_is_named_as_people_name_it_and_a_day_keeps_its_number(code: str, label: str, said: str) -> None:
+    from core.dataset.questions import spoken_name
+
+    assert spoken_name(label, lang_for(code)) == said
+
+
 def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
     (tmp_path / "dates.md").write_text(

@@ -143,6 +143,9 @@ def spoken_name(text: str, lang: Lang) -> str:
     out; a name made only of them stays whole. The report's questions name things this way; training asks
     table rows this way too, except for the facts the report asks (core/dataset/heldout.py)."""
     words = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", text).split()
+    if words and re.search(r"\d", words[0]) and any(s.kind in ("date", "time") and s.start == 0
+                                                     for s in find_spans(" ".join(words), lang)):
+        return " ".join(words)  # '12. September' opens with no code: the day is what tells the rows apart
     while len(words) > 1 and re.search(r"\d", words[0]):  # a leading code or grade; 'Grade 3' keeps its number
         words = words[1:]
     name = " ".join(words) if words else text
