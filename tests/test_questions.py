@@ -375,6 +375,10 @@ def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, sp
     # 'after' is a preposition here, not a clause: it moves with the question phrase
     ("Parental leave is available after 12 weeks for drivers", "12 weeks",
      "After how many weeks is Parental leave available for drivers?"),
+    # a hedge before the quantity goes, and the word a quantity takes after it comes along
+    ("Members can book up to 7 days ahead", "7 days", "How many days ahead can Members book?"),
+    ("Children can join the class from 3 years old", "3 years", "From how many years old can Children join the class?"),
+    ("The lease was signed 3 years ago", "3 years", "How many years ago was the lease signed?"),
 ])
 def test_the_fronted_question_carries_the_rest_of_its_clause(sentence: str, span: str, expected: str) -> None:
     lang = lang_for("en")

@@ -269,6 +269,14 @@ PREPOSITIONS = {"in", "on", "at", "from", "to", "by", "of", "for", "with", "near
                 "before", "within", "during", "since"}
 
 
+HEDGES = [["up", "to"], ["at", "least"], ["at", "most"], ["more", "than"], ["less", "than"], ["fewer", "than"],
+          ["over"], ["under"], ["about"], ["around"], ["nearly"], ["almost"]]
+"""Words that hedge a quantity ('up to 7 days'): the question asks the quantity, 'how many days'."""
+MEASURES = frozenset("old ahead long wide high tall deep away ago later earlier apart".split())
+"""Adjectives and adverbs a quantity takes after it ('3 years old', '7 days ahead'): they go with the question
+phrase ('how many years old'), or stay behind it garbled ('From how many years can children join … old?')."""
+
+
 def fronted(sentence: str, span: Span, lang: Lang) -> str:
     """English only: the order people ask in, when the sentence has an auxiliary verb before the span.
 
@@ -301,6 +309,12 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
         return ""
     if span.kind == "number":
         phrase = fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
+    hedge = next((n for n in (2, 1) if [w.lower() for w in middle[-n:]] in HEDGES), 0)
+    if hedge and len(middle) > hedge:  # 'book up to 7 days ahead' asks 'how many days', not 'to how many'
+        middle = middle[:-hedge]
+    measure = re.match(r"\s+([a-z]+)\b", after)
+    if measure and measure.group(1) in MEASURES and span.kind in ("number", "date"):
+        phrase, after = f"{phrase} {measure.group(1)}", after[measure.end():]  # 'how many years old'
     if middle and middle[-1].lower() in PREPOSITIONS and not phrase.startswith(middle[-1].lower()):
         phrase, middle = f"{middle[-1].lower()} {phrase}", middle[:-1]
     if subject.split()[0] in ("The", "A", "An", "Our", "Your", "This"):
