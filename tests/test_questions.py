@@ -213,6 +213,17 @@ def test_a_row_is_named_as_people_name_it_and_a_day_keeps_its_number(code: str, 
     assert spoken_name(label, lang_for(code)) == said
 
 
+@pytest.mark.parametrize("title,subject", [
+    ("WESTBURY TENNIS CLUB - WINTER NOTICE", "Westbury Tennis Club"),  # as people type it
+    ("TSV HOHENMOOR 1908 E.V.", "TSV Hohenmoor 1908 E.V."),  # acronyms and abbreviations stay
+    ("Fernhill Tool Library — Members' Guide", "Fernhill Tool Library"),
+])
+def test_a_documents_subject_is_named_as_people_type_it(title: str, subject: str) -> None:
+    from core.dataset.questions import subject_of
+
+    assert subject_of(title) == subject
+
+
 def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
     (tmp_path / "dates.md").write_text(

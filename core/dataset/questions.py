@@ -184,8 +184,15 @@ def heading_text(heading: str) -> str:
 
 
 def subject_of(title: str) -> str:
-    """'Fernhill Tool Library — Members' Guide' → 'Fernhill Tool Library': what a person names in a question."""
-    return re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
+    """'Fernhill Tool Library — Members' Guide' → 'Fernhill Tool Library': what a person names in a question.
+    A title set in capitals ('WESTBURY TENNIS CLUB') is named as people type it ('Westbury Tennis Club'); words
+    of three letters or fewer, with no vowel or not all letters, stay ('FC', 'TSV', 'E.V.')."""
+    subject = re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
+    words = subject.split()
+    if len(words) >= 2 and subject.isupper():
+        subject = " ".join(w.capitalize() if len(w) > 3 and w.isalpha() and re.search(r"[AEIOUYÄÖÜÉÈÁÍÓÚ]", w)
+                           else w for w in words)
+    return subject
 
 
 def _procedure(section: str, lang: Lang) -> tuple[tuple[str, ...], tuple[str, ...], str]:
