@@ -224,6 +224,32 @@ def test_a_documents_subject_is_named_as_people_type_it(title: str, subject: str
     assert subject_of(title) == subject
 
 
+def test_a_schedule_is_asked_when_each_thing_on_it_happens(tmp_path) -> None:
+    """People ask when the lantern walk is, not what is on 7 November. A thing on two rows is not asked: it would
+    be taught two answers."""
+    (tmp_path / "dates.md").write_text(
+        "# Kita\n\n## Dates\n\n| Date | Event | Time |\n|---|---|---|\n| 12 September | Lantern making | 15:00 |\n"
+        "| 7 November | Lantern walk | 17:30 |\n| 9 November | Lantern making | 10:00 |\n\n"
+        "Children are collected by 16:30 and bring their own lanterns to every event.\n", encoding="utf-8")
+    (tmp_path / "termine.md").write_text(
+        "# Kita Sonnenblume\n\n## Termine\n\n| Datum | Veranstaltung |\n|---|---|\n| 7. November | Martinsumzug |\n"
+        "| 12. Dezember | Weihnachtsfeier |\n\nDie Kinder werden bis 16:30 Uhr abgeholt und bringen Laternen mit.\n",
+        encoding="utf-8")
+    result = ingest([tmp_path])
+    languages = result.languages()
+    assert (languages["dates.md"], languages["termine.md"]) == ("en", "de")
+    asked: dict[str, list] = {}
+    for name in ("dates.md", "termine.md"):
+        facts = document_facts([e for e in result.elements if e.source == name], languages[name])[0]
+        for f in facts:
+            for q in f.questions:
+                asked.setdefault(q, []).append(f)
+    walk, = asked["When is Lantern walk?"]
+    assert walk.keys == ["7 November"] and walk.answer == "7 November, event: Lantern walk (Dates)"
+    assert asked["Wann ist Martinsumzug?"][0].keys == ["7. November"]
+    assert not [q for q in asked if "Lantern making" in q and q.startswith("When")], sorted(asked)
+
+
 def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
     (tmp_path / "dates.md").write_text(

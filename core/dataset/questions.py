@@ -434,6 +434,36 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     return [f for f in facts if f.questions]
 
 
+def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
+    """'When is the Martinsumzug?' → its row's day. A schedule's rows are days ('7. November | Martinsumzug'), and
+    people ask when a thing happens more than what happens on a day. Asked of a cell that names a thing
+    (capitalised, a few words, no number, time or name span in it) and that no other row of its table holds:
+    a thing on two days would be taught two answers."""
+    template = dict(lang.typed).get("date", "")
+    cells: dict[tuple[tuple[str, ...], str, str], list[tuple[Element, str, str]]] = {}
+    for el in elements:
+        if el.kind != "table_row" or len(el.cells) < 2 or not template:
+            continue
+        label = el.cells[0][1]
+        spans = find_spans(label, lang)
+        if not (spans and spans[0].kind in ("date", "time") and spans[0].start == 0):
+            continue
+        for header, value in el.cells[1:6]:
+            if value[:1].isupper() and len(value.split()) <= 6 and not find_spans(value, lang):
+                cells.setdefault((el.headings, header, value.lower()), []).append((el, label, value))
+    facts = []
+    for (_, header, _), rows in cells.items():
+        if len(rows) != 1:
+            continue
+        el, label, value = rows[0]
+        section = _section(el, title)
+        table = heading_text(el.table) if el.table else section
+        answer = f"{label}, {as_noun(header, lang)}: {value}" + (f" ({table})" if table else "")
+        asked = _fill([template], lang, False, x=value)
+        facts.append(Fact(answer, [key_of(label, lang)], asked, REPORT_KIND[el.kind], el.source, lang.code, el.text))
+    return [f for f in facts if f.questions]
+
+
 def group_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
     """Whole lists and procedures: 'What are the steps for …?' → every step, in order."""
     groups: dict[tuple[str, tuple[str, ...]], list[Element]] = {}
@@ -521,5 +551,6 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
         covered += bool(made)
         facts.extend(made)
     facts.extend(group_facts(elements, lang, title))
+    facts.extend(schedule_facts(elements, lang, title))
     facts.extend(profile_facts(facts, lang))
     return facts, informative, covered
