@@ -173,14 +173,17 @@ def test_a_question_led_by_the_sentence_before_it_is_asked_as_it_stands(tmp_path
     assert opens.unled(question) == question
 
 
+def _english_facts(folder: Path, name: str, text: str) -> list:
+    """The facts of one English document written into `folder`."""
+    (folder / name).write_text(text, encoding="utf-8")
+    return document_facts(ingest([folder]).elements, "en")[0]
+
 
 def test_steps_are_asked_by_their_lead_in_and_a_task_by_who_does_it(tmp_path) -> None:
     """How people ask: 'How do I …' names the lead-in the steps follow, and an action item is asked 'who will'."""
-    (tmp_path / "notes.md").write_text(
+    facts = _english_facts(tmp_path, "notes.md",
         "# Harbour Choir\n\n## Hall\n\nTo book the hall:\n\n1. Ring the verger.\n2. Pay the deposit.\n\n"
-        "## Action items\n\n- [ ] Priya: update the website\n- [x] Ann: renew the insurance\n", encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, "en")
+        "## Action items\n\n- [ ] Priya: update the website\n- [x] Ann: renew the insurance\n")
     questions = {q: f.answer for f in facts for q in f.questions}
     assert questions["To book the hall: what do I do in step 1?"].startswith("Ring the verger.")
     assert questions["How do I book the hall?"] == "1. Ring the verger.\n2. Pay the deposit."
@@ -252,11 +255,9 @@ def test_a_schedule_is_asked_when_each_thing_on_it_happens(tmp_path) -> None:
 
 def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
-    (tmp_path / "dates.md").write_text(
+    facts = _english_facts(tmp_path, "dates.md",
         "# Kita\n\n## Dates\n\n| Date | Event | Time |\n|---|---|---|\n| 12 September | Lantern making | 15:00 |\n"
-        "| 3 October | closed (holiday) | — |\n", encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, "en")
+        "| 3 October | closed (holiday) | — |\n")
     answers = [f.answer for f in facts]
     assert any("3 October, event: closed (holiday)" in a for a in answers), answers
     assert any("12 September, time: 15:00" in a for a in answers), answers
@@ -266,14 +267,12 @@ def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
 def test_a_place_or_a_thing_is_not_asked_who(tmp_path) -> None:
     """'Who is the venue?' for 'Venue: St Brides Church', and 'Who will open …' for a hall, were asked of names
     shaped like a person's. A place or organisation's own words, or a noun after the name, say it is none."""
-    (tmp_path / "choir.md").write_text(
+    facts = _english_facts(tmp_path, "choir.md",
         "# Harbour Choir\n\n## Summer concert\n\nVenue: St Brides Church\n\nConductor: Helen Marsh\n\n"
         "Parking: Mill Lane car park\n\nTreffpunkt: Sporthalle Nord\n\n"
         "| Month | Venue | Host |\n|---|---|---|\n| April | St Jude's Hall | Dev Patel |\n| May | Oak Hall | Ann Price |\n\n"
         "## Rooms\n\n- Community Centre — open the doors at 18:00\n"
-        "- Ann Fielding — bring the music stands\n- Tom Okafor: prints the programmes\n", encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, "en")
+        "- Ann Fielding — bring the music stands\n- Tom Okafor: prints the programmes\n")
     questions = {q: f.answer for f in facts for q in f.questions}
     assert any(q.startswith("Who is the conductor") for q in questions), sorted(questions)
     assert questions["Who will bring the music stands?"].startswith("Ann Fielding")  # a person's task: who
