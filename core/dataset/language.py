@@ -106,7 +106,8 @@ EN = Lang(
     code="en", who="who", copulas=frozenset({"is", "was", "are", "were", "remains"}),
     what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
-    drop_before=frozenset({"on", "at", "in"}), range_from=frozenset({"from"}), time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
+    drop_before=frozenset({"on", "at", "in"}), range_from=frozenset({"from"}),
+    time_words=frozenset({"am", "pm", "a.m.", "p.m.", "h", "hrs"}),
     pronouns=frozenset({"he", "she", "they", "we", "it", "its", "his", "her", "their", "our", "this", "these", "there"}),
     generic_headers=frozenset({"value", "values", "details", "detail", "description", "info", "information",
                                "specification", "spec", "setting", "amount", ""}),
@@ -178,7 +179,8 @@ FR = Lang(
     code="fr", who="qui", copulas=frozenset({"est", "était", "sont", "reste"}),
     what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
-    drop_before=frozenset({"le", "à", "en"}), range_from=frozenset({"de", "du", "des"}), time_words=frozenset({"h", "heures"}),
+    drop_before=frozenset({"le", "à", "en"}), range_from=frozenset({"de", "du", "des"}),
+    time_words=frozenset({"h", "heures"}),
     pronouns=frozenset({"il", "elle", "ils", "elles", "nous", "on", "son", "sa", "ses", "leur", "cela", "ceci", "y"}),
     generic_headers=frozenset({"valeur", "valeurs", "détails", "description", "info", "informations", ""}),
     open_q="", close_q=" ?", elisions=(("de", "d'"), ("que", "qu'")),
@@ -212,7 +214,8 @@ ES = Lang(
     code="es", who="quién", copulas=frozenset({"es", "era", "fue", "son"}),
     what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
-    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "los"}), range_from=frozenset({"de", "del", "desde"}), time_words=frozenset({"h", "horas"}),
+    drop_before=frozenset({"el", "a", "en", "a las", "a la", "las", "la", "los"}),
+    range_from=frozenset({"de", "del", "desde"}), time_words=frozenset({"h", "horas"}),
     pronouns=frozenset({"él", "ella", "ellos", "ellas", "nosotros", "su", "sus", "esto", "esta", "este", "allí"}),
     generic_headers=frozenset({"valor", "valores", "detalles", "descripción", "información", ""}),
     open_q="¿", close_q="?",
@@ -232,7 +235,8 @@ ES = Lang(
     eval_cell_generic="¿Puedes decirme «{label}» de {title}?",
     eval_code="Tengo {key}. ¿Qué significa?",
     eval_item="En «{section}», ¿qué se anota para {label}?",
-    purposes=((r"Para\s+(?P<goal>\S+\s.+)", ("¿Qué hay que hacer para {goal}?", "¿Cuáles son los pasos para {goal}?"),
+    purposes=((r"Para\s+(?P<goal>\S+\s.+)",
+               ("¿Qué hay que hacer para {goal}?", "¿Cuáles son los pasos para {goal}?"),
                ("¿Cuál es el paso {n} para {goal}?", "{section}: ¿qué hago en el paso {n}?")),),
     x_cell="«{h}» para {label}", x_key="«{key}»", x_of="{x} ({title})",
     typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
@@ -244,7 +248,8 @@ ES = Lang(
 
 NEUTRAL = Lang(
     code="", what="?", by_whom=("", "?"), when="?", which_year="?", what_time="?", what_time_bare="?", how_much="?", how_many="?",
-    which_code="?", which_number="?", drop_before=frozenset(), range_from=frozenset(), time_words=frozenset(), pronouns=frozenset(),
+    which_code="?", which_number="?", drop_before=frozenset(), range_from=frozenset(), time_words=frozenset(),
+    pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
     key_value=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
@@ -273,9 +278,9 @@ iglesia sala calle avenida plaza parque escuela colegio instituto biblioteca mus
 polideportivo piscina estadio ayuntamiento mercado asociación fundación banco hospital""".split())
 """Nouns that name a place or an organisation in the supported languages ('St Brides Church', 'Salle Pleyel',
 'Sporthalle Nord'): a capitalised name holding one is not a person, so it is not asked with 'who'; nor is a
-value under a key or column that holds one ('Venue: St Jude's Hall'). Words that
-are as often surnames ('Hall', 'Wood', 'Green', 'Field', 'Lane') are not here: a person asked 'what' is a
-smaller fault than a chair asked 'what is the chair'."""
+value under a key or column that holds one ('Venue: St Jude's Hall'). Words that are as often surnames ('Hall',
+'Wood', 'Green', 'Field', 'Lane') are not here: a person asked 'what' is a smaller fault than a chair asked
+'what is the chair'."""
 
 PLACE_ENDINGS = ("halle", "haus", "straße", "strasse", "platz", "kirche", "schule", "bahnhof", "zentrum", "saal",
                  "verein", "stadion")

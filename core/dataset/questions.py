@@ -477,8 +477,8 @@ def group_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fac
         where = _section(items[0], title)
         templates, _, goal = _procedure(where, lang) if kind == "step" else (lang.listing, (), "")
         answer = "\n".join(f"{e.number}. {e.text}" if e.number else f"- {e.text}" for e in items[:10])
-        facts.append(Fact(answer, [], _fill(templates, lang, False, section=where, goal=goal), REPORT_KIND[kind], items[0].source,
-                          lang.code, items[0].text))
+        asked = _fill(templates, lang, False, section=where, goal=goal)
+        facts.append(Fact(answer, [], asked, REPORT_KIND[kind], items[0].source, lang.code, items[0].text))
     return [f for f in facts if f.questions]
 
 
