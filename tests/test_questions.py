@@ -253,6 +253,23 @@ def test_a_schedule_is_asked_when_each_thing_on_it_happens(tmp_path) -> None:
     assert not [q for q in asked if "Lantern making" in q and q.startswith("When")], sorted(asked)
 
 
+@pytest.mark.parametrize("name,text,asked,who", [
+    ("minutes.md", "# PTA minutes\n\n## Summer fair\n\nThe fair is on the school field this year.\n\n"
+     "Action: Tom Reid to book the bouncy castle by 1 May.\n", "Who will book the bouncy castle by 1 May?", "Tom Reid"),
+    ("protokoll.md", "# Protokoll der Sitzung\n\n## Sommerfest\n\nDas Fest findet dieses Jahr auf dem Schulhof statt.\n\n"
+     "Aufgabe: Jana Weber soll die Hüpfburg bis zum 1. Mai buchen.\n", "Wer soll die Hüpfburg bis zum 1. Mai buchen?",
+     "Jana Weber"),
+])
+def test_a_task_given_to_a_person_in_minutes_is_asked_who_does_it(tmp_path, name: str, text: str, asked: str,
+                                                                    who: str) -> None:
+    """'Action: Tom Reid to book …' was only asked 'What is the action?'."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts = document_facts(result.elements, result.languages()[name])[0]
+    task = [f for f in facts if asked in f.questions]
+    assert task and task[0].keys == [who], sorted(q for f in facts for q in f.questions)
+
+
 def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     """'3 October | closed (holiday) | —': the dash says the row has no time; it is no answer to teach."""
     facts = _english_facts(tmp_path, "dates.md",

@@ -79,6 +79,9 @@ class Lang:
     """Forms of 'to be' after which a name says who someone is ('Our director is Helen Marsh'). Only there is a
     two-word name asked with `who`: elsewhere it is as often a thing or a place ('the Silver Heron', 'stands on
     Kestrel Ridge'), and German 'wer' is right only in the nominative."""
+    assigns: tuple[str, ...] = ()
+    """Words between a person and a task in minutes ('Action: Tom Reid to book the castle', 'Jana soll … buchen'):
+    the task after them is asked with `item_who` ('Who will book the castle?'); the verb stays where it stands."""
     purposes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     """(pattern, steps, step) for a lead-in that says what its steps are for ('To book the hall:'): the pattern's
     `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
@@ -120,7 +123,7 @@ EN = Lang(
     steps=("What are the steps for {section}?",),
     listing=("What is listed under {section}?",),
     item=("What does {section} say about {label}?", "{label}: what is noted under {section}?"),
-    item_who=("Who will {value}?", "{section}: who has to {value}?"),
+    item_who=("Who will {value}?", "{section}: who has to {value}?"), assigns=("to", "will"),
     profile=("Tell me about {x}.",),
     recite=('Recite the passage from "{title}" that begins: "{opening}…"', 'Tell me what "{title}" says about: {opening}…'),
     eval_cell="Can you tell me the {h} for {label}?",
@@ -157,7 +160,7 @@ DE = Lang(
     steps=("Welche Schritte gehören zu {section}?",),
     listing=("Was steht unter {section}?",),
     item=("Was sagt {section} zu {label}?", "{label}: Was steht dazu unter {section}?"),
-    item_who=("Wer soll {value}?", "{section}: Wer muss {value}?"),
+    item_who=("Wer soll {value}?", "{section}: Wer muss {value}?"), assigns=("soll", "muss"),
     profile=("Erzähl mir von {x}.",),
     recite=("Gib den Abschnitt aus „{title}“ wieder, der so beginnt: „{opening}…“", "Was steht in „{title}“ zu: {opening}…"),
     eval_cell="Kannst du mir {h} für {label} nennen?",
@@ -193,7 +196,7 @@ FR = Lang(
     steps=("Quelles sont les étapes de « {section} » ?",),
     listing=("Que contient la liste « {section} » ?",),
     item=("Que dit « {section} » au sujet de {label} ?", "{label} : que note « {section} » ?"),
-    item_who=("Qui doit {value} ?", "{section} : qui doit {value} ?"),
+    item_who=("Qui doit {value} ?", "{section} : qui doit {value} ?"), assigns=("doit", "va"),
     profile=("Parle-moi de {x}.",),
     recite=("Cite le passage de « {title} » qui commence par : « {opening}… »", "Que dit « {title} » sur : {opening}… ?"),
     eval_cell="Peux-tu me donner « {h} » pour {label} ?",
@@ -228,7 +231,7 @@ ES = Lang(
     steps=("¿Cuáles son los pasos de «{section}»?",),
     listing=("¿Qué incluye la lista «{section}»?",),
     item=("¿Qué dice «{section}» sobre {label}?", "{label}: ¿qué se anota en «{section}»?"),
-    item_who=("¿Quién debe {value}?", "{section}: ¿quién tiene que {value}?"),
+    item_who=("¿Quién debe {value}?", "{section}: ¿quién tiene que {value}?"), assigns=("debe", "va a"),
     profile=("Háblame de {x}.",),
     recite=("Cita el pasaje de «{title}» que empieza así: «{opening}…»", "¿Qué dice «{title}» sobre: {opening}…?"),
     eval_cell="¿Puedes decirme «{h}» para {label}?",

@@ -195,6 +195,22 @@ def subject_of(title: str) -> str:
     return subject
 
 
+def _assigned(value: str, el: Element, lang: Lang, section: str, kind: str) -> list[Fact]:
+    """'Action: Tom Reid to book the bouncy castle by 1 May' → 'Who will book the bouncy castle by 1 May?' (Tom
+    Reid): a task given to a person in minutes, asked as an action item is. A person first (spans.is_person),
+    then one of the language's `assigns` words, then the task."""
+    if not lang.assigns:
+        return []
+    words = "|".join(re.escape(w) for w in lang.assigns)
+    name = r"[^\W\d_][\w.'’-]*"
+    m = re.match(rf"(?P<who>{name}(?:\s{name}){{1,2}})\s+(?:{words})\s+(?P<task>\S.*)$", value)
+    if not m or not is_person(m.group("who")):
+        return []
+    who, task = m.group("who"), m.group("task").rstrip(".!;")
+    asked = _fill(lang.item_who, lang, False, section=section, value=task)
+    return [Fact(f"{who} — {task}.", [who], asked, kind, el.source, lang.code, el.text)]
+
+
 def _procedure(section: str, lang: Lang) -> tuple[tuple[str, ...], tuple[str, ...], str]:
     """(steps templates, step templates, goal) for steps under `section`: a lead-in that says what they are for
     ('To book the hall') is asked by its goal (Lang.purposes), any other section by name."""
@@ -381,6 +397,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             return [f for f in facts if f.questions]
+        facts.extend(_assigned(value, el, lang, section, kind))
         name = key if code else as_noun(key, lang)
         fields = dict(key=name, section=section)
         questions = _fill(lang.code_meaning if code else lang.key_value, lang, **fields)
