@@ -123,13 +123,37 @@ def f16_export(export_run, tmp_path_factory):
     return out, result
 
 
+def _f16_reference(export_run):
+    """The reference the f16 check compares with, from the export's cache: the tuned model's answers in full
+    precision and with its weights rounded to f16 as the file stores them."""
+    from core.export import verify
+    from core.export.base import base_for_export
+    from core.models import load_tokenizer
+    from core.models.identity import model_fingerprint
+
+    base = base_for_export(export_run)
+    cached = json.loads((export_run / "exports" / "reference.json").read_text())
+    ref = verify.reference(export_run, base, load_tokenizer(export_run / "adapter"), cached["key"]["eos"],
+                           model_fingerprint(base), f16=True)
+    assert ref.f16_answers is not None and len(ref.f16_answers) == 4
+    return ref
+
+
 def test_gguf_f16_export_round_trips_through_transformers(export_run, f16_export):
     from gguf import GGUFReader
 
     out, result = f16_export
     check = _check(result, "f16 GGUF")
     assert check.passed and check.detail.startswith("4/4 greedy answers identical"), check
-    assert "token agreement 100.0%" in check.detail
+    # Teacher-forced on the full-precision answers, the file agrees on every token unless rounding to f16 flips a
+    # near-tie in one of them (the training data decides: session 46's question mends gave the sample run one),
+    # and then the check says how many it changes.
+    ref = _f16_reference(export_run)
+    rounding = sum(int(a != b) for a, b in zip(ref.f16_answers, ref.answers))
+    if rounding:
+        assert f"rounding to f16 alone changes {rounding} of the 4 answers" in check.detail, check
+    else:
+        assert "token agreement 100.0%" in check.detail and "rounding" not in check.detail, check
     llama_cpp = _check(result, "llama-cpp-python")
     if LLAMA_CPP:  # llama.cpp itself loads the file and every answer ends by itself
         assert llama_cpp.passed and llama_cpp.detail == "4/4 prompts answered, 4/4 stopped by themselves", llama_cpp
@@ -160,21 +184,16 @@ def test_the_f16_check_holds_the_file_to_the_tuned_models_f16_twin(export_run, f
     whose adapter moved a little): the file is then still a faithful export, and the check passes and says so,
     because it compares with the tuned weights rounded as the file stores them, which it reproduces bit for bit."""
     from core.export import verify
-    from core.export.base import base_for_export
-    from core.models import load_tokenizer
-    from core.models.identity import model_fingerprint
 
     out, result = f16_export
-    base = base_for_export(export_run)
-    cached = json.loads((export_run / "exports" / "reference.json").read_text())
-    ref = verify.reference(export_run, base, load_tokenizer(export_run / "adapter"), cached["key"]["eos"],
-                           model_fingerprint(base), f16=True)  # the export's own, from its cache
-    assert ref.f16_answers is not None and len(ref.f16_answers) == 4
-    # The full-precision answer to the first prompt goes another way at its third word: a near-tie flipped.
-    ref.answers[0] = ref.answers[0][:2] + [ref.answers[0][2] + 1] + ref.answers[0][3:]
+    ref = _f16_reference(export_run)  # the export's own, from its cache
+    rounding = sum(int(a != b) for a, b in zip(ref.f16_answers, ref.answers))
+    # A full-precision answer that rounding leaves alone goes another way at its third word: a near-tie flipped.
+    i = next(k for k, (a, b) in enumerate(zip(ref.f16_answers, ref.answers)) if a == b)
+    ref.answers[i] = ref.answers[i][:2] + [ref.answers[i][2] + 1] + ref.answers[i][3:]
     check = verify.check_gguf(out / next(iter(result.files)), "f16", ref)
     assert check.passed, check
-    assert "rounding to f16 alone changes 1 of the 4 answers" in check.detail, check
+    assert f"rounding to f16 alone changes {rounding + 1} of the 4 answers" in check.detail, check
 
 
 def test_a_gguf_written_without_llamas_query_key_reordering_fails_its_check(export_run, tmp_path, monkeypatch):
