@@ -86,6 +86,13 @@ class Lang:
     """(pattern, steps, step) for a lead-in that says what its steps are for ('To book the hall:'): the pattern's
     `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
     'How do I book the hall?', where 'What are the steps for To book the hall?' asked nothing a person would."""
+    every: frozenset[str] = frozenset()
+    """Words for 'every' before a day or month ('every Monday', 'jeden Donnerstag', 'tous les lundis'): the question
+    phrase takes their place too, since 'every when?' asks nothing."""
+    attendance: tuple[tuple[frozenset[str], tuple[str, ...], str], ...] = ()
+    """(keys, templates over {section}, the report's wording) for a meeting's attendance lines ('Present: Sarah
+    Lowe, Tom Reid', 'Apologies: Ben Carter'): the names are who was there or not, asked 'Who was present?',
+    where the key-value form asked 'Who is the present?'."""
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Kestrel K-40 kettle')."""
     typed: tuple[tuple[str, str], ...] = ()
@@ -106,6 +113,11 @@ class Lang:
 
 
 EN = Lang(
+    every=frozenset({"every", "each"}),
+    attendance=((frozenset({"present", "attendees", "attending", "in attendance", "attendance", "participants"}),
+                 ("Who was present?", "{section}: who was present?"), "Who attended?"),
+                (frozenset({"apologies", "apologies received", "absent", "absentees", "excused"}),
+                 ("Who sent apologies?", "{section}: who was absent?"), "Who could not come?")),
     code="en", who="who", copulas=frozenset({"is", "was", "are", "were", "remains"}),
     what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
@@ -144,6 +156,11 @@ EN = Lang(
 )
 
 DE = Lang(
+    every=frozenset({"jeden", "jede", "jedes", "jeweils"}),
+    attendance=((frozenset({"anwesend", "anwesende", "anwesenheit", "teilnehmer", "teilnehmende", "teilnehmer:innen"}),
+                 ("Wer war anwesend?", "{section}: Wer war dabei?"), "Wer hat teilgenommen?"),
+                (frozenset({"entschuldigt", "abwesend", "es fehlten", "fehlend"}),
+                 ("Wer war entschuldigt?", "{section}: Wer fehlte?"), "Wer konnte nicht kommen?")),
     code="de", who="wer", copulas=frozenset({"ist", "sind", "war", "waren", "bleibt", "wird"}),
     what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
@@ -179,6 +196,11 @@ DE = Lang(
 )
 
 FR = Lang(
+    every=frozenset({"chaque", "tous les", "toutes les"}),
+    attendance=((frozenset({"présents", "présentes", "présent", "présente", "participants", "participantes"}),
+                 ("Qui était présent ?", "{section} : qui était là ?"), "Qui a participé ?"),
+                (frozenset({"excusés", "excusées", "excusé", "excusée", "absents", "absentes", "absent"}),
+                 ("Qui était excusé ?", "{section} : qui était absent ?"), "Qui n'a pas pu venir ?")),
     code="fr", who="qui", copulas=frozenset({"est", "était", "sont", "reste"}),
     what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
@@ -214,6 +236,11 @@ FR = Lang(
 )
 
 ES = Lang(
+    every=frozenset({"cada", "todos los", "todas las"}),
+    attendance=((frozenset({"asistentes", "presentes", "participantes", "asistencia"}),
+                 ("¿Quién asistió?", "{section}: ¿quién estuvo presente?"), "¿Quiénes participaron?"),
+                (frozenset({"ausentes", "excusados", "excusas", "disculpas"}),
+                 ("¿Quién se excusó?", "{section}: ¿quién estuvo ausente?"), "¿Quién no pudo venir?")),
     code="es", who="quién", copulas=frozenset({"es", "era", "fue", "son"}),
     what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",

@@ -178,6 +178,12 @@ def _person(label: str) -> bool:
             and not names_a_place(label))
 
 
+def _attendance(key: str, lang: Lang) -> tuple[tuple[str, ...], str] | None:
+    """(templates, report wording) where a key lists who was at a meeting or not ('Present:', 'Apologies:')."""
+    said = key.strip().rstrip(":").lower()
+    return next(((templates, eval_q) for keys, templates, eval_q in lang.attendance if said in keys), None)
+
+
 def heading_text(heading: str) -> str:
     """'2.1 Entitlement by grade' → 'Entitlement by grade': section numbers are not how people name a section."""
     return re.sub(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVX]+\.)\s+(?=\S)", "", heading).strip()
@@ -396,6 +402,14 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             ev = _fill([lang.eval_item], lang, False, section=section, label=key)
             facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
+            return [f for f in facts if f.questions]
+        attendance = _attendance(key, lang)
+        if attendance and value[:1].isupper():  # names; "Present: none" is no list of people
+            templates, eval_q = attendance
+            questions = _fill(templates, lang, False, section=section)
+            answer = f"{key}: {value}" + (f" ({section})" if section else "")
+            first = re.sub(r"\s*\([^)]*\)", "", re.split(r"[,;]| und | and | et | y ", value)[0]).strip()
+            facts.append(Fact(answer, [first], questions, kind, el.source, lang.code, el.text, eval_q))  # first named
             return [f for f in facts if f.questions]
         facts.extend(_assigned(value, el, lang, section, kind))
         name = key if code else as_noun(key, lang)

@@ -65,6 +65,8 @@ _SPANS = re.compile(
     r"|(?P<phone>\+?\(?\d[\d()/.-]*(?:\s\d[\d()/.-]*){1,4}(?=\D|$))"
     rf"|(?P<money>(?:[€$£]|\b(?:CHF|EUR|USD|GBP)\b)\s?{_NUMBER}|\b{_NUMBER}p\b(?!\.)"  # 45p, not '48 places'
     rf"|\b{_NUMBER}\s?(?:[€$£]|(?:CHF|EUR|USD|GBP|euros?|Euro|dollars?|pounds?|francs?|pence)\b))"
+    rf"|(?P<month>\b(?i:{_MONTH})\b(?:(?:\s*[–—-]\s*|\s+(?:to|until|bis|au|à|a|al|hasta)\s+)(?i:{_MONTH})\b)?"
+    r"(?:\s+\d{4}\b)?)"
     r"|(?P<code>\b[A-Z]{1,4}-?\d{1,4}[A-Z]?\b)"
     r"|(?P<year>\b(?:1[6-9]|20)\d{2}\b)"
     rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b)"
@@ -117,6 +119,10 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
             parts = text.split()
             if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS:
                 text = " ".join(parts[:-1])
+        if kind == "month":
+            if not _month_is_date(sentence[:start], text, lang):
+                continue
+            kind = "date"
         if kind == "ordinal":
             continue  # '20th of the month': no question phrase asks for it in every language
         if kind == "year" and not re.search(rf"\b(?:{'|'.join(map(re.escape, lang.drop_before)) or '$^'})\s*$",
@@ -124,6 +130,18 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
             continue  # 'their 2025 rent' is not a date: only 'in 2011' asks 'in which year'
         out.append(Span(kind, start, start + len(text), text))
     return out
+
+
+def _month_is_date(before: str, text: str, lang: Lang) -> bool:
+    """A month named alone is a date where a preposition of time leads it ('from April to September', 'im März',
+    'en mars', 'every October') or it is a range or carries its year; not the English modal 'may'."""
+    if lang.code in ("en", "de") and not text[:1].isupper():
+        return False
+    words = before.lower().split()
+    prev = words[-1] if words else ""
+    two = " ".join(words[-2:])
+    return (prev in lang.drop_before or prev in lang.range_from or prev in lang.every or two in lang.every
+            or bool(re.search(r"\d{4}$|\s\S", text)))
 
 
 @lru_cache(maxsize=None)
@@ -185,6 +203,15 @@ _RANGE = re.compile(r"\S\s*(?:[–—-]|\s(?:to|bis|au|à|a|al|y|et)\s)\s*\S")
 _NUMERIC_DATE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{2,4}$")  # '2024-05-12' is one day, not a range
 
 
+def _label_number(span: Span, before: str) -> bool:
+    """A number with no unit that follows a capitalised word ('Molino 14', 'Room 4') or has a decimal point
+    ('Version 4.2') names something; only a whole number after a verb or noun ('seats 120') counts."""
+    if number_unit(span.text):
+        return False
+    words = before.split()
+    return bool(re.search(r"\d[.,]\d", span.text)) or bool(words and words[-1][:1].isupper())
+
+
 def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     """(words before the span that the phrase replaces, the question phrase)."""
     words = before.lower().split()
@@ -192,7 +219,7 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
     drop = ""
     if span.kind in ("date", "time", "year"):  # 'a las 9:30' → 'a qué hora': the longest preposition that goes
         drop = next((" ".join(words[-n:]) for n in (2, 1) if len(words) >= n
-                     and " ".join(words[-n:]) in lang.drop_before), "")
+                     and " ".join(words[-n:]) in lang.drop_before | lang.every), "")
     if span.kind in ("date", "time") and prev in lang.range_from and _RANGE.search(span.text) \
             and not _NUMERIC_DATE.match(span.text):
         return prev, lang.when  # 'open from Monday to Friday' → 'open when', not 'open from when'
@@ -208,6 +235,8 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", lang.which_code
     if span.kind == "phone":
         return "", lang.which_number
+    if span.kind == "number" and _label_number(span, before):
+        return "", lang.which_number  # 'calle del Molino 14', 'Room 4', 'Version 4.2': a label, not a count
     if span.kind == "number":
         return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
