@@ -170,14 +170,6 @@ def split_label(text: str) -> tuple[str, str] | None:
     return m.group("label").strip(), m.group("value").strip()
 
 
-def _person(label: str) -> bool:
-    """'Priya', 'Declan Moss', 'Dr. Hale': one to three capitalised words, no digits, no place ('Community Centre' is
-    no one to do a task)."""
-    words = label.replace(".", "").split()
-    return (1 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
-            and not names_a_place(label))
-
-
 def _attendance(key: str, lang: Lang) -> tuple[tuple[str, ...], str] | None:
     """(templates, report wording) where a key lists who was at a meeting or not ('Present:', 'Apologies:')."""
     said = key.strip().rstrip(":").lower()
@@ -449,13 +441,13 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             questions = _fill(lang.item, lang, False, section=where, label=label)
             # A person's name is said as written ('Gwen', not 'gwen'), and what is noted for them is an action,
             # not a thing their name is ('When is the priya?').
-            person = _person(label)
+            person = is_person(label, least=1)
             said = label if person else spoken_name(label, lang)
             typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
             ev = [typed_ev] if typed_ev else _fill([lang.eval_item], lang, False, section=where, label=said)
             facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
-            if _person(label) and value[:1].islower():  # an action item: who does it
+            if person and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
                 who = _fill(lang.item_who, lang, False, section=where, value=task)
                 facts.append(Fact(f"{label} — {task}.", [label], who, kind, el.source, lang.code, el.text))
@@ -558,7 +550,7 @@ def distinct_row_labels(elements: Sequence[Element]) -> list[Element]:
     out = []
     for el in elements:
         if el.kind == "table_row" and len(el.cells) >= 3 and counts.get((el.headings, el.cells[0][1]), 0) > 1:
-            (h0, label), (h1, second) = el.cells[0], el.cells[1]
+            (h0, label), (_, second) = el.cells[0], el.cells[1]
             el = replace(el, cells=((h0, f"{label} ({second})"), *el.cells[1:]))
         out.append(el)
     return out

@@ -372,9 +372,11 @@ def value_type(value: str, lang: Lang) -> tuple[str, str]:
     return "", ""
 
 
-def is_person(name: str) -> bool:
-    """A name span that reads as a person's: two or three capitalised words ('Priya Raman'), none in capitals
-    ('Motor BLOCKED') and none naming a place or an organisation ('St Brides Church', 'Sporthalle Nord')."""
-    words = name.split()
-    return (2 <= len(words) <= 3 and all(w[:1].isupper() and not w[1:].isupper() for w in words)
-            and not names_a_place(name))
+def is_person(name: str, least: int = 2) -> bool:
+    """A name that reads as a person's: `least` to three capitalised words ('Priya Raman', 'Dr. Hale'), none in
+    capitals ('Motor BLOCKED'), none with a digit ('G3 Driver'), none naming a place or an organisation ('St
+    Brides Church', 'Sporthalle Nord'). One word is a person only where a label stands for one ('Gwen — book
+    the hall'): in a sentence a single capitalised word is as often a thing."""
+    words = name.replace(".", "").split()
+    return (least <= len(words) <= 3 and all(w[:1].isupper() and not w[1:].isupper() for w in words)
+            and not re.search(r"\d", name) and not names_a_place(name))
