@@ -381,8 +381,8 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
                 if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
                     spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
             # Subject first, then the value, as the row reads: 'Ladder, loan period: 3 days (Loans)'.
-            said, where = (name if generic else f"{label}, {h}"), f" ({table})" if table else ""
-            facts.append(Fact(f"{said}: {value}{where}", [key_of(value, lang)], questions + spoken, kind, el.source,
+            answer = cell_answer(name if generic else f"{label}, {h}", value, table)
+            facts.append(Fact(answer, [key_of(value, lang)], questions + spoken, kind, el.source,
                               lang.code, el.text, ev[0] if ev else "", spoken))
     elif el.kind == "key_value" and el.cells:
         key, value = el.cells[0]
@@ -457,6 +457,12 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     return [f for f in facts if f.questions]
 
 
+def cell_answer(said: str, value: str, table: str) -> str:
+    """A table cell's answer: its row and column, the value, then its table ('Ladder, loan period: 3 days (Loans)').
+    One wording for every fact made from a cell, so two rules never teach the same cell two ways."""
+    return f"{said}: {value}" + (f" ({table})" if table else "")
+
+
 def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
     """'When is the Martinsumzug?' → its row's day. A schedule's rows are days ('7. November | Martinsumzug'), and
     people ask when a thing happens more than what happens on a day. Asked of a cell that names a thing
@@ -481,7 +487,7 @@ def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[
         el, label, value = rows[0]
         section = _section(el, title)
         table = heading_text(el.table) if el.table else section
-        answer = f"{label}, {as_noun(header, lang)}: {value}" + (f" ({table})" if table else "")
+        answer = cell_answer(f"{label}, {as_noun(header, lang)}", value, table)
         asked = _fill([template], lang, False, x=value)
         facts.append(Fact(answer, [key_of(label, lang)], asked, REPORT_KIND[el.kind], el.source, lang.code, el.text))
     return [f for f in facts if f.questions]
