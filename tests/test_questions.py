@@ -442,6 +442,9 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("en", "Drivers' rotas are published every Wednesday", "Wednesday", "Drivers' rotas are published when?"),
     ("de", "Wir spielen jeden Donnerstag im Gemeindehaus", "Donnerstag", "Wir spielen wann im Gemeindehaus?"),
     ("fr", "Le club se réunit chaque mardi au local", "mardi", "Le club se réunit quand au local ?"),
+    # Spanish writes 'de' between a day and its month: '6 de junio' is one date, not the number 6
+    ("es", "La fiesta será el sábado 6 de junio en la plaza", "sábado 6 de junio", "¿La fiesta será cuándo en la plaza?"),
+    ("es", "La piscina cierra del 2 al 9 de agosto", "2 al 9 de agosto", "¿La piscina cierra cuándo?"),
     # one day written in numbers is no range, and 'from' before it is still asked as it stands
     ("en", "The lease runs from 2025-06-01", "2025-06-01", "The lease runs from when?"),
 ])
