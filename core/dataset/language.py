@@ -93,6 +93,9 @@ class Lang:
     """(keys, templates over {section}, the report's wording) for a meeting's attendance lines ('Present: Sarah
     Lowe, Tom Reid', 'Apologies: Ben Carter'): the names are who was there or not, asked 'Who was present?',
     where the key-value form asked 'Who is the present?'."""
+    head_first: bool = False
+    """Whether a noun phrase's head comes first ('Secrétaire du club', 'Lugar de encuentro'), not last ('Club
+    secretary', 'Vereinsheim'): what a key names is its head's kind of thing (`is_place_noun`)."""
     x_of: str = "{x} — {title}"
     """Naming the document's subject too ('the weight of the Kestrel K-40 kettle')."""
     typed: tuple[tuple[str, str], ...] = ()
@@ -196,6 +199,7 @@ DE = Lang(
 )
 
 FR = Lang(
+    head_first=True,
     every=frozenset({"chaque", "tous les", "toutes les"}),
     attendance=((frozenset({"présents", "présentes", "présent", "présente", "participants", "participantes"}),
                  ("Qui était présent ?", "{section} : qui était là ?"), "Qui a participé ?"),
@@ -236,6 +240,7 @@ FR = Lang(
 )
 
 ES = Lang(
+    head_first=True,
     every=frozenset({"cada", "todos los", "todas las"}),
     attendance=((frozenset({"asistentes", "presentes", "participantes", "asistencia"}),
                  ("¿Quién asistió?", "{section}: ¿quién estuvo presente?"), "¿Quiénes participaron?"),
@@ -325,6 +330,13 @@ def names_a_place(name: str) -> bool:
                 word.endswith(end) and len(word) > len(end) + 2 for end in PLACE_ENDINGS):
             return True
     return False
+
+
+def is_place_noun(noun: str, lang: Lang) -> bool:
+    """Whether a key or column names a place or an organisation ('Venue', 'Meeting place', 'Lieu du rendez-vous'),
+    by its head noun: 'Club secretary' names a person who belongs to a club, and is asked 'who'."""
+    words = noun.split()
+    return bool(words) and names_a_place(words[0] if lang.head_first else words[-1])
 
 
 LANGUAGES: dict[str, Lang] = {lang.code: lang for lang in (EN, DE, FR, ES)}

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_plural, lang_for, names_a_place
+from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_place_noun, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -110,7 +110,7 @@ _CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
 def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
     """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
     kind, unit = value_type(value, lang)
-    if kind == "person" and names_a_place(noun):  # 'Venue: St Jude's Hall': 'Hall' is as often a surname
+    if kind == "person" and is_place_noun(noun, lang):  # 'Venue: St Jude's Hall': 'Hall' is as often a surname
         kind = ""
     template = dict(lang.typed).get(kind, "")
     return _agree(template, lang, {"x": noun}), unit
