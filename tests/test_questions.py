@@ -281,6 +281,27 @@ def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     assert not [a for a in answers if "3 October, time" in a], answers
 
 
+@pytest.mark.parametrize("name,text,asked,answer", [
+    ("club.md", "# Bowls Club\n\n## Opening times\n\nWeekdays: 10:00 to 20:00\n\nSaturday: 9:00 to 18:00\n\n"
+     "Bank holidays: Closed\n", ["What are the opening times on weekdays?", "Opening times on Saturday?",
+                                  "What are the opening times on bank holidays?"], ["10:00 to 20:00", "9:00", "Closed"]),
+    ("horaires.md", "# Médiathèque\n\n## Horaires d'ouverture\n\nLundi : fermé\n\nMardi : 10 h – 18 h\n",
+     ["Horaires d'ouverture le lundi ?", "Horaires d'ouverture : et le mardi ?"], ["fermé", "10 h – 18 h"]),
+])
+def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str, text: str, asked: list[str],
+                                                             answer: list[str]) -> None:
+    """'Weekdays: 10:00 to 20:00' under 'Opening times' was asked 'What are the weekdays?', and 'Mardi : 10 h – 18 h'
+    'À quelle heure est « mardi » ?': the key is the day the section's hours are for."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, result.languages()[name])
+    by_question = {q: f for f in facts for q in f.questions}
+    for question, key in zip(asked, answer):
+        assert question in by_question, sorted(by_question)
+        assert by_question[question].keys[0].startswith(key), by_question[question]
+    assert not [q for q in by_question if re.search(r"what are the weekdays|est « mardi »", q, re.I)], sorted(by_question)
+
+
 @pytest.mark.parametrize("name,text,present,absent", [
     ("minutes.md", "# Oakfield PTA\n\n## Minutes, 3 March\n\nPresent: Sarah Lowe (chair), Tom Reid, Aisha Khan\n\n"
      "Apologies: Ben Carter\n\nThe fair will be held on 20 June.\n", "Who was present?", "Who sent apologies?"),

@@ -93,6 +93,16 @@ class Lang:
     """(keys, templates over {section}, the report's wording) for a meeting's attendance lines ('Present: Sarah
     Lowe, Tom Reid', 'Apologies: Ben Carter'): the names are who was there or not, asked 'Who was present?',
     where the key-value form asked 'Who is the present?'."""
+    on_day: tuple[str, ...] = ()
+    """A timetable's line for a day ('Weekdays: 10:00 to 20:00', 'Mardi : 10 h – 18 h') under its section ('Opening
+    times'), over {key} (the section as a noun), {section} and {label} (the day): 'What are the opening times on
+    weekdays?', where the key-value form asked 'What are the weekdays?'."""
+    eval_on_day: str = ""
+    periods: frozenset[str] = frozenset()
+    """Keys that name days without naming a day ('weekends', 'bank holidays'), taking the same preposition a day
+    does in `on_day`."""
+    closed: frozenset[str] = frozenset()
+    """A timetable's word for no hours ('Closed', 'fermé'): a day's value as much as a time is."""
     head_first: bool = False
     """Whether a noun phrase's head comes first ('Secrétaire du club', 'Lugar de encuentro'), not last ('Club
     secretary', 'Vereinsheim'): what a key names is its head's kind of thing (`is_place_noun`)."""
@@ -116,6 +126,10 @@ class Lang:
 
 
 EN = Lang(
+    on_day=("What is the {key} on {label}?", "{section} on {label}?"),
+    eval_on_day="Could you tell me the {key} on {label}?",
+    periods=frozenset({"weekdays", "weekends", "bank holidays", "public holidays", "holidays", "school holidays"}),
+    closed=frozenset({"closed", "shut"}),
     every=frozenset({"every", "each"}),
     attendance=((frozenset({"present", "attendees", "attending", "in attendance", "attendance", "participants"}),
                  ("Who was present?", "{section}: who was present?"), "Who attended?"),
@@ -159,6 +173,9 @@ EN = Lang(
 )
 
 DE = Lang(
+    on_day=("{section} am {label}?", "{section}: Was gilt am {label}?"),
+    eval_on_day="Kannst du mir {section} am {label} nennen?",
+    periods=frozenset({"wochenende"}), closed=frozenset({"geschlossen", "zu", "kein betrieb"}),
     every=frozenset({"jeden", "jede", "jedes", "jeweils"}),
     attendance=((frozenset({"anwesend", "anwesende", "anwesenheit", "teilnehmer", "teilnehmende", "teilnehmer:innen"}),
                  ("Wer war anwesend?", "{section}: Wer war dabei?"), "Wer hat teilgenommen?"),
@@ -199,6 +216,9 @@ DE = Lang(
 )
 
 FR = Lang(
+    on_day=("{section} le {label} ?", "{section} : et le {label} ?"),
+    eval_on_day="Peux-tu me donner « {key} » pour le {label} ?",
+    periods=frozenset({"week-end"}), closed=frozenset({"fermé", "fermée", "fermeture"}),
     head_first=True,
     every=frozenset({"chaque", "tous les", "toutes les"}),
     attendance=((frozenset({"présents", "présentes", "présent", "présente", "participants", "participantes"}),
@@ -240,6 +260,9 @@ FR = Lang(
 )
 
 ES = Lang(
+    on_day=("¿{section} el {label}?", "{section}: ¿y el {label}?"),
+    eval_on_day="¿Puedes decirme «{key}» para el {label}?",
+    periods=frozenset({"fin de semana"}), closed=frozenset({"cerrado", "cerrada"}),
     head_first=True,
     every=frozenset({"cada", "todos los", "todas las"}),
     attendance=((frozenset({"asistentes", "presentes", "participantes", "asistencia"}),

@@ -170,6 +170,20 @@ def split_label(text: str) -> tuple[str, str] | None:
     return m.group("label").strip(), m.group("value").strip()
 
 
+def _timetable_day(key: str, value: str, lang: Lang) -> str:
+    """The day a timetable's line is for, as a question names it ('Tuesday', 'weekends'), where the key is a day
+    or a range of days and the value its hours or 'Closed'; '' for any other line."""
+    key = key.strip()
+    spans = find_spans(value, lang)
+    if not ((spans and spans[0].kind == "time" and spans[0].start == 0) or value.strip(" .").lower() in lang.closed):
+        return ""
+    if key.lower() in lang.periods:
+        return as_noun(key, lang)
+    days = find_spans(key, lang)
+    whole = len(days) == 1 and days[0].kind == "date" and days[0].start == 0 and days[0].end == len(key)
+    return (key if lang.code in ("en", "de") else key.lower()) if whole else ""
+
+
 def _attendance(key: str, lang: Lang) -> tuple[tuple[str, ...], str] | None:
     """(templates, report wording) where a key lists who was at a meeting or not ('Present:', 'Apologies:')."""
     said = key.strip().rstrip(":").lower()
@@ -402,6 +416,13 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             answer = f"{key}: {value}" + (f" ({section})" if section else "")
             first = re.sub(r"\s*\([^)]*\)", "", re.split(r"[,;]| und | and | et | y ", value)[0]).strip()
             facts.append(Fact(answer, [first], questions, kind, el.source, lang.code, el.text, eval_q))  # first named
+            return [f for f in facts if f.questions]
+        day = _timetable_day(key, value, lang)
+        if day and section:
+            fields = dict(key=as_noun(section, lang), section=section, label=day)
+            ev = _fill([lang.eval_on_day], lang, **fields)
+            facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], _fill(lang.on_day, lang, **fields),
+                              kind, el.source, lang.code, el.text, ev[0] if ev else ""))
             return [f for f in facts if f.questions]
         facts.extend(_assigned(value, el, lang, section, kind))
         name = key if code else as_noun(key, lang)
