@@ -219,6 +219,7 @@ def test_a_row_is_named_as_people_name_it_and_a_day_keeps_its_number(code: str, 
 @pytest.mark.parametrize("title,subject", [
     ("WESTBURY TENNIS CLUB - WINTER NOTICE", "Westbury Tennis Club"),  # as people type it
     ("TSV HOHENMOOR 1908 E.V.", "TSV Hohenmoor 1908 E.V."),  # acronyms and abbreviations stay
+    ("MÉDIATHÈQUE DU VIEUX-PORT", "Médiathèque du Vieux-Port"),  # small words, hyphenated parts
     ("Fernhill Tool Library — Members' Guide", "Fernhill Tool Library"),
 ])
 def test_a_documents_subject_is_named_as_people_type_it(title: str, subject: str) -> None:

@@ -197,14 +197,20 @@ def heading_text(heading: str) -> str:
 
 def subject_of(title: str) -> str:
     """'Fernhill Tool Library — Members' Guide' → 'Fernhill Tool Library': what a person names in a question.
-    A title set in capitals ('WESTBURY TENNIS CLUB') is named as people type it ('Westbury Tennis Club'); words
-    of three letters or fewer, with no vowel or not all letters, stay ('FC', 'TSV', 'E.V.')."""
+    A title set in capitals ('WESTBURY TENNIS CLUB', 'MÉDIATHÈQUE DU VIEUX-PORT') is named as people type it
+    ('Westbury Tennis Club', 'Médiathèque du Vieux-Port'): small words in lower case, each part of a hyphenated
+    word capitalised; words of three letters or fewer, with no vowel or not all letters, stay ('FC', 'TSV')."""
     subject = re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
     words = subject.split()
     if len(words) >= 2 and subject.isupper():
-        subject = " ".join(w.capitalize() if len(w) > 3 and w.isalpha() and re.search(r"[AEIOUYÄÖÜÉÈÁÍÓÚ]", w)
-                           else w for w in words)
+        subject = " ".join(w.lower() if i and w.lower() in FUNCTION_WORDS else "-".join(map(_typed_as_word, w.split("-")))
+                           for i, w in enumerate(words))
     return subject
+
+
+def _typed_as_word(word: str) -> str:
+    """A word of a title set in capitals as people type it: 'PORT' → 'Port'; 'FC', 'TSV', 'E.V.' stay."""
+    return word.capitalize() if len(word) > 3 and word.isalpha() and re.search(r"[AEIOUYÄÖÜÉÈÁÍÓÚ]", word) else word
 
 
 def _assigned(value: str, el: Element, lang: Lang, section: str, kind: str) -> list[Fact]:
