@@ -282,6 +282,22 @@ def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
     assert not [a for a in answers if "3 October, time" in a], answers
 
 
+@pytest.mark.parametrize("name,text,number,before", [
+    ("verein.md", "# Schachverein\n\n## Kontakt\n\nBitte melden Sie sich bei Gisela Brandt, Tel. 07531 448210, an. "
+     "Wir freuen uns.\n", "07531 448210", "Gisela Brandt"),
+    ("club.md", "# Bowls Club\n\n## Contact\n\nFor bookings call the office on ext. 2140 before noon. Thank you.\n",
+     "2140", "the office"),
+])
+def test_a_number_after_its_abbreviation_stays_in_its_sentence(tmp_path, name: str, text: str, number: str,
+                                                                before: str) -> None:
+    """pysbd ended a sentence at 'Tel.': the phone number became a sentence of its own and was never asked."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, result.languages()[name])
+    assert [f for f in facts if f.keys and f.keys[0] == number and before in f.answer], \
+        [(f.keys, f.answer) for f in facts]
+
+
 @pytest.mark.parametrize("name,text,asked,answer", [
     ("club.md", "# Bowls Club\n\n## Opening times\n\nWeekdays: 10:00 to 20:00\n\nSaturday: 9:00 to 18:00\n\n"
      "Bank holidays: Closed\n", ["What are the opening times on weekdays?", "Opening times on Saturday?",

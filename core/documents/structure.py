@@ -187,4 +187,22 @@ def split_sentences(text: str, language: str = "") -> list[str]:
             out.extend(s.sent for s in cache[lang].segment(block))
     except Exception:  # pysbd has crashed on odd input; the regex splitter never does
         return chunking.split_sentences(text)
-    return [WS.sub(" ", s).strip() for s in out if s.strip()]
+    return _rejoin_numbered([WS.sub(" ", s).strip() for s in out if s.strip()])
+
+
+NUMBER_ABBREVIATIONS = frozenset("""tel fon fax nr no nos num núm ext str ca art abs vol p pp s ch fig ref apt tfno
+tlf tél""".split())
+"""Abbreviations that a number follows ('Tel. 07531 448210', 'ext. 2140', 'Nr. 4', 'S. 12'), in the supported
+languages: pysbd ends a sentence at some of them ('… Gisela Brandt, Tel.' | '07531 448210')."""
+
+
+def _rejoin_numbered(sentences: list[str]) -> list[str]:
+    """Sentences with a split after a number's abbreviation joined again, so the number stays with its sentence."""
+    out: list[str] = []
+    for sentence in sentences:
+        last = out[-1].rsplit(None, 1)[-1] if out else ""
+        if last.endswith(".") and last[:-1].lower() in NUMBER_ABBREVIATIONS and sentence[:1].isdigit():
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+    return out
