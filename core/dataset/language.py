@@ -103,6 +103,14 @@ class Lang:
     does in `on_day`."""
     closed: frozenset[str] = frozenset()
     """A timetable's word for no hours ('Closed', 'fermé'): a day's value as much as a time is."""
+    yes_no: str = ""
+    """How a statement with no span becomes a yes/no question (core/dataset/yes_no.py): 'invert' puts its
+    auxiliary first ('Are dogs allowed …?'), else a template over {s}, the statement ('Est-ce que {s} ?')."""
+    auxiliaries: frozenset[str] = frozenset()
+    """Verbs a yes/no question turns on ('are', 'must', 'sind', 'peut', 'se'); a statement with none of them
+    among its first words gets no yes/no question."""
+    negations: frozenset[str] = frozenset()
+    """Words a yes/no question leaves out ('not', 'nicht', 'ne', "n'", 'pas', 'no'); an elided one ends in "'"."""
     head_first: bool = False
     """Whether a noun phrase's head comes first ('Secrétaire du club', 'Lugar de encuentro'), not last ('Club
     secretary', 'Vereinsheim'): what a key names is its head's kind of thing (`is_place_noun`)."""
@@ -126,6 +134,9 @@ class Lang:
 
 
 EN = Lang(
+    yes_no="invert", auxiliaries=frozenset({"is", "are", "was", "were", "must", "can", "may", "should", "will",
+                                          "would", "could", "do", "does"}),
+    negations=frozenset({"not", "never"}),
     on_day=("What is the {key} on {label}?", "{section} on {label}?"),
     eval_on_day="Could you tell me the {key} on {label}?",
     periods=frozenset({"weekdays", "weekends", "bank holidays", "public holidays", "holidays", "school holidays"}),
@@ -173,6 +184,9 @@ EN = Lang(
 )
 
 DE = Lang(
+    yes_no="invert", auxiliaries=frozenset({"ist", "sind", "war", "waren", "muss", "müssen", "darf", "dürfen",
+                                          "kann", "können", "soll", "sollen", "wird", "werden"}),
+    negations=frozenset({"nicht", "nie"}),
     on_day=("{section} am {label}?", "{section}: Was gilt am {label}?"),
     eval_on_day="Kannst du mir {section} am {label} nennen?",
     periods=frozenset({"wochenende"}), closed=frozenset({"geschlossen", "zu", "kein betrieb"}),
@@ -216,6 +230,9 @@ DE = Lang(
 )
 
 FR = Lang(
+    yes_no="Est-ce que {s} ?", auxiliaries=frozenset({"est", "sont", "était", "peut", "peuvent", "doit", "doivent",
+                                                     "faut", "sera", "seront"}),
+    negations=frozenset({"ne", "n'", "pas", "jamais"}),
     on_day=("{section} le {label} ?", "{section} : et le {label} ?"),
     eval_on_day="Peux-tu me donner « {key} » pour le {label} ?",
     periods=frozenset({"week-end"}), closed=frozenset({"fermé", "fermée", "fermeture"}),
@@ -260,6 +277,9 @@ FR = Lang(
 )
 
 ES = Lang(
+    yes_no="¿{s}?", auxiliaries=frozenset({"es", "son", "está", "están", "se", "puede", "pueden", "debe", "deben",
+                                          "hay", "será"}),
+    negations=frozenset({"no", "nunca"}),
     on_day=("¿{section} el {label}?", "{section}: ¿y el {label}?"),
     eval_on_day="¿Puedes decirme «{key}» para el {label}?",
     periods=frozenset({"fin de semana"}), closed=frozenset({"cerrado", "cerrada"}),

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_place_noun, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
+from core.dataset.yes_no import yes_no_question
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
 
@@ -490,6 +491,29 @@ def cell_answer(said: str, value: str, table: str) -> str:
     return f"{said}: {value}" + (f" ({table})" if table else "")
 
 
+def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str]) -> list[Fact]:
+    """'Are dogs allowed in the growing areas?' → 'Dogs are not allowed in the growing areas. (Rules)': each
+    sentence of a paragraph or list item that no other rule asks about, led as prose questions are. No key: the
+    answer is the statement, so the report does not grade it."""
+    kind = REPORT_KIND.get(el.kind)
+    if el.kind not in ("paragraph", "list_item") or kind is None:
+        return []
+    where = _section(el, title)
+    facts = []
+    for sentence in split_sentences(el.text, lang.code)[:3]:
+        question = yes_no_question(sentence, lang, common)
+        if not question:
+            continue
+        named = bool(where) and _mentions(sentence, where)
+        shown = "" if named else where
+        lead = _lead(_about(subject_of(title), shown, sentence), shown)
+        body = sentence.strip().rstrip(".!;")
+        answer = f"{body}." + (f" ({where})" if where and not named else "")
+        facts.append(Fact(answer, [], [question] + ([lead + question] if lead else []), kind, el.source, lang.code,
+                          el.text))
+    return facts
+
+
 def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
     """'When is the Martinsumzug?' → its row's day. A schedule's rows are days ('7. November | Martinsumzug'), and
     people ask when a thing happens more than what happens on a day. Asked of a cell that names a thing
@@ -597,11 +621,14 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
     facts: list[Fact] = []
     informative = covered = 0
     seen: set[str] = set()
+    common = {w for el in elements for w in re.findall(r"[^\W\d_]+", el.text) if w.islower()}
     for el in elements:
         if el.kind == "heading" or len(el.text.split()) < 2:
             continue
         informative += 1
         made = [f for f in element_facts(el, lang, title) if f.answer not in seen or f.questions[0] not in seen]
+        if not made:  # a rule or a decision that names nothing to ask for: asked yes or no
+            made = [f for f in yes_no_facts(el, lang, title, common) if f.answer not in seen]
         for f in made:
             seen.add(f.answer)
         covered += bool(made)

@@ -1,0 +1,74 @@
+"""Yes/no questions for statements that name nothing to ask for: 'Dogs are not allowed in the growing areas.'
+
+A rule, a condition or a decision ('Children must be supervised at all times', 'No se permite comer en las
+gradas') holds no name, number or date, so the span rules (core/dataset/spans.py) find nothing to put a question
+word in place of, and such an element got no question at all. People ask about it with yes or no: 'Are dogs
+allowed in the growing areas?'. The statement itself is the answer, negation and all, so a 'no' is taught as
+plainly as a 'yes'.
+
+How a statement becomes a question is the language's (`Lang.yes_no`): English and German put the auxiliary
+first ('Are dogs allowed …?', 'Sind Hunde … erlaubt?'), French leads with 'Est-ce que', Spanish only marks it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Collection
+
+from core.dataset.language import NEUTRAL, Lang, fill
+from core.dataset.spans import ARTICLES, FUNCTION_WORDS
+
+MAX_SUBJECT_WORDS = 5
+"""An auxiliary further in than this is not the main verb's ('Members who joined before 2020 and … can …')."""
+CLAUSE_WORDS = frozenset("""as that which who whom whose when where if because while than weil dass wenn als welche
+welcher welches qui quand si lorsque parce quien cuando porque como donde""".split())
+"""Words that open a clause of its own in the supported languages: an auxiliary after one is that clause's
+('Rents stay as they are for 2025'), not the sentence's."""
+
+
+def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> str:
+    """The yes/no question a statement answers, in its language; '' where the language has no rule or the
+    statement has no auxiliary (`Lang.auxiliaries`) among its first words. `common` holds the document's words
+    seen in lower case: a sentence's first word among them is an ordinary word ('Dogs'), lower-cased inside the
+    question, where a name ('Declan') keeps its capital."""
+    if lang is NEUTRAL or not lang.yes_no:
+        return ""
+    words = sentence.strip().rstrip(".!;").split()
+    if len(words) < 3 or sentence.rstrip().endswith("?"):
+        return ""
+    at = next((i for i, w in enumerate(words[:MAX_SUBJECT_WORDS + 1]) if _plain(w, lang) in lang.auxiliaries), -1)
+    if at < 0 or words[0].lower() in lang.pronouns:  # 'It is free': what 'it' is, the question would not say
+        return ""
+    if any(re.search(r"[,;:()—–]", w) or w.lower() in CLAUSE_WORDS or w.lower() in lang.pronouns for w in words[:at]):
+        return ""
+    if lang.yes_no == "invert":
+        if at == 0:
+            return ""  # an order or a question already ('Must be …'), not a statement with a subject
+        rest = _without_negation(words[at + 1:], lang)
+        body = " ".join([words[at].capitalize(), _inside(words[0], common), *words[1:at], *rest])
+        return f"{lang.open_q}{body}{lang.close_q}"
+    body = _without_negation(words, lang)
+    if lang.yes_no.startswith(lang.open_q + "{s}"):  # the statement opens the question: its capital stays
+        text = " ".join(body)
+        return fill(lang.yes_no, lang, s=text[:1].upper() + text[1:])
+    return fill(lang.yes_no, lang, s=" ".join([_inside(body[0], common), *body[1:]]))
+
+
+def _plain(word: str, lang: Lang) -> str:
+    """A word without an elided negation ("n'est" → 'est'), in lower case."""
+    plain = word.lower()
+    return next((plain[len(n):] for n in lang.negations if n.endswith("'") and plain.startswith(n)), plain)
+
+
+def _inside(word: str, common: Collection[str]) -> str:
+    """A sentence's first word as it is written inside one: lower case where it is an ordinary word."""
+    plain = word.lower()
+    if word[1:].islower() and (plain in common or plain in ARTICLES or plain in FUNCTION_WORDS):
+        return plain
+    return word
+
+
+def _without_negation(words: list[str], lang: Lang) -> list[str]:
+    """The words with the language's negation dropped ('not', 'nicht', 'ne … pas', 'no'): the question asks
+    whether, and the answer says no."""
+    return [word[len(word) - len(_plain(word, lang)):] for word in words if word.lower() not in lang.negations]

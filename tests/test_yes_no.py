@@ -1,0 +1,56 @@
+"""Yes/no questions for rules and decisions that name nothing a question word could ask for.
+
+'Dogs are not allowed in the growing areas.' has no name, number or date, so it got no training question at all
+(the coverage line counted it as missed); people ask it 'Are dogs allowed …?'.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.dataset.language import lang_for
+from core.dataset.questions import document_facts
+from core.dataset.yes_no import yes_no_question
+from core.documents import ingest
+
+
+@pytest.mark.parametrize("code,sentence,common,question", [
+    ("en", "Dogs are not allowed in the growing areas.", {"dogs"}, "Are dogs allowed in the growing areas?"),
+    ("en", "Declan will send the reminder letters.", set(), "Will Declan send the reminder letters?"),  # a name
+    ("de", "Hunde sind im Garten nicht erlaubt.", set(), "Sind Hunde im Garten erlaubt?"),
+    ("de", "Kinder unter 12 Jahren müssen begleitet werden.", set(), "Müssen Kinder unter 12 Jahren begleitet werden?"),
+    ("fr", "Les chiens ne sont pas admis dans le jardin.", set(), "Est-ce que les chiens sont admis dans le jardin ?"),
+    ("es", "No se permite comer en las gradas.", set(), "¿Se permite comer en las gradas?"),
+    ("es", "Es obligatorio usar gorro en la piscina.", set(), "¿Es obligatorio usar gorro en la piscina?"),
+    # no question where the auxiliary is a clause's, the subject a pronoun, or there is none
+    ("en", "Rents stay as they are for 2025.", set(), ""),
+    ("en", "Members who joined before 2020 are exempt.", set(), ""),
+    ("en", "It is free for members.", set(), ""),
+    ("en", "Bring your own gloves.", set(), ""),
+    ("fr", "Pas de chiens dans le jardin.", set(), ""),
+])
+def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence: str, common: set[str],
+                                                             question: str) -> None:
+    assert yes_no_question(sentence, lang_for(code), common) == question
+
+
+@pytest.mark.parametrize("name,text,asked,answer", [
+    ("garden.md", "# Hollow Lane Garden\n\n## Rules\n\n- Dogs are not allowed in the growing areas.\n"
+     "- Children must be supervised at all times.\n\nWe keep dogs out because of the seedlings.\n",
+     "Hollow Lane Garden, Rules: Are dogs allowed in the growing areas?",
+     "Dogs are not allowed in the growing areas. (Rules)"),
+    ("normas.md", "# Polideportivo La Vega\n\n## Normas\n\n- No se permite comer en las gradas.\n"
+     "- Es obligatorio usar gorro en la piscina.\n", "¿Se permite comer en las gradas?",
+     "No se permite comer en las gradas. (Normas)"),
+])
+def test_a_rule_with_nothing_to_ask_for_is_asked_yes_or_no(tmp_path, name: str, text: str, asked: str,
+                                                           answer: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, informative, covered = document_facts(result.elements, result.languages()[name])
+    by_question = {q: f for f in facts for q in f.questions}
+    assert asked in by_question, sorted(by_question)
+    assert by_question[asked].answer == answer
+    assert by_question[asked].keys == []  # the report grades a key; a yes or no has none to grade
+    rules = [e for e in result.elements if e.kind == "list_item"]
+    assert covered >= len(rules), (covered, informative)
