@@ -319,6 +319,21 @@ def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str
     assert not [q for q in by_question if re.search(r"what are the weekdays|est « mardi »", q, re.I)], sorted(by_question)
 
 
+def test_a_german_role_key_asks_who_its_person_is(tmp_path) -> None:
+    """Every German noun is capitalised, so 'Dr. Thomas Keller' at the start of a value was no name and
+    'Vorsitzender: Dr. Thomas Keller' was asked 'Was ist Vorsitzender?'. A key that ends like a role decides."""
+    (tmp_path / "verein.md").write_text(
+        "# Schachfreunde Lindau\n\n## Kontakt\n\nVorsitzender: Dr. Thomas Keller\n\n"
+        "Trainerin: Jana Vogel, Tel. 0171 2233445\n\nMitbringen: Warme Kleidung\n\n"
+        "Wir spielen jeden Donnerstag im Gemeindehaus und freuen uns über neue Mitglieder.\n", encoding="utf-8")
+    result = ingest([tmp_path])
+    facts, _, _ = document_facts(result.elements, result.languages()["verein.md"])
+    asked = {q: f for f in facts for q in f.questions}
+    assert asked["Wer ist Vorsitzender?"].answer.startswith("Vorsitzender: Dr. Thomas Keller"), sorted(asked)
+    assert asked["Wer ist Trainerin?"].answer.startswith("Trainerin: Jana Vogel"), sorted(asked)
+    assert not [q for q in asked if q.startswith("Wer") and "Mitbringen" in q], sorted(asked)
+
+
 @pytest.mark.parametrize("name,text,present,absent", [
     ("minutes.md", "# Oakfield PTA\n\n## Minutes, 3 March\n\nPresent: Sarah Lowe (chair), Tom Reid, Aisha Khan\n\n"
      "Apologies: Ben Carter\n\nThe fair will be held on 20 June.\n", "Who was present?", "Who sent apologies?"),

@@ -111,6 +111,9 @@ class Lang:
     among its first words gets no yes/no question."""
     negations: frozenset[str] = frozenset()
     """Words a yes/no question leaves out ('not', 'nicht', 'ne', "n'", 'pas', 'no'); an elided one ends in "'"."""
+    role_endings: tuple[str, ...] = ()
+    """Where every noun is capitalised (German), a name at the start of a value is told from a noun phrase only by
+    its key: a key that ends like a role ('Vorsitzender', 'Trainerin', 'Kassenwart') holds a person."""
     head_first: bool = False
     """Whether a noun phrase's head comes first ('Secrétaire du club', 'Lugar de encuentro'), not last ('Club
     secretary', 'Vereinsheim'): what a key names is its head's kind of thing (`is_place_noun`)."""
@@ -184,6 +187,7 @@ EN = Lang(
 )
 
 DE = Lang(
+    role_endings=("er", "erin", "in", "wart", "wartin", "ende", "ender", "leitung"),
     yes_no="invert", auxiliaries=frozenset({"ist", "sind", "war", "waren", "muss", "müssen", "darf", "dürfen",
                                           "kann", "können", "soll", "sollen", "wird", "werden"}),
     negations=frozenset({"nicht", "nie"}),

@@ -111,6 +111,10 @@ _CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
 def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
     """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
     kind, unit = value_type(value, lang)
+    if lang.role_endings and noun.lower().endswith(lang.role_endings):  # 'Vorsitzender: Dr. Thomas Keller, Tel. …'
+        lead = re.split(r"\s*(?:[,;(]|[—–-]\s)", value.strip(), maxsplit=1)[0]
+        if is_person(lead) and not find_spans(lead, lang):
+            kind, unit = "person", ""
     if kind == "person" and is_place_noun(noun, lang):  # 'Venue: St Jude's Hall': 'Hall' is as often a surname
         kind = ""
     template = dict(lang.typed).get(kind, "")
