@@ -162,3 +162,15 @@ def unruled_table(rows: list[list[str]], widths: list[float] | None = None, bold
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
     return table
+
+
+def facts_of(folder: Path, name: str, text: str) -> dict[str, object]:
+    """Each training question of one document written into `folder`, with the fact it asks for, in the language
+    detected for it: what a user's run would be taught."""
+    from core.dataset.questions import document_facts
+    from core.documents import ingest
+
+    (folder / name).write_text(text, encoding="utf-8")
+    result = ingest([folder])
+    facts, _, _ = document_facts(result.elements, result.languages()[name])
+    return {q: f for f in facts for q in f.questions}

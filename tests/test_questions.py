@@ -21,6 +21,11 @@ from core.dataset.questions import document_facts
 from core.dataset.spans import echo_question, find_spans, fronted
 from core.documents import ingest
 
+try:
+    from tests.doc_fixtures import facts_of
+except ImportError:  # tests/ on sys.path rather than the repo root
+    from doc_fixtures import facts_of  # type: ignore[no-redef]
+
 HANDBOOK_EN = """# Fernhill Tool Library
 
 ## Loan periods
@@ -291,9 +296,7 @@ def test_a_table_cell_holding_only_a_dash_is_asked_nothing(tmp_path) -> None:
 def test_a_number_after_its_abbreviation_stays_in_its_sentence(tmp_path, name: str, text: str, number: str,
                                                                 before: str) -> None:
     """pysbd ended a sentence at 'Tel.': the phone number became a sentence of its own and was never asked."""
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, result.languages()[name])
+    facts = facts_of(tmp_path, name, text).values()
     assert [f for f in facts if f.keys and f.keys[0] == number and before in f.answer], \
         [(f.keys, f.answer) for f in facts]
 
@@ -309,10 +312,7 @@ def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str
                                                              answer: list[str]) -> None:
     """'Weekdays: 10:00 to 20:00' under 'Opening times' was asked 'What are the weekdays?', and 'Mardi : 10 h – 18 h'
     'À quelle heure est « mardi » ?': the key is the day the section's hours are for."""
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, result.languages()[name])
-    by_question = {q: f for f in facts for q in f.questions}
+    by_question = facts_of(tmp_path, name, text)
     for question, key in zip(asked, answer):
         assert question in by_question, sorted(by_question)
         assert by_question[question].keys[0].startswith(key), by_question[question]
@@ -322,13 +322,10 @@ def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str
 def test_a_german_role_key_asks_who_its_person_is(tmp_path) -> None:
     """Every German noun is capitalised, so 'Dr. Thomas Keller' at the start of a value was no name and
     'Vorsitzender: Dr. Thomas Keller' was asked 'Was ist Vorsitzender?'. A key that ends like a role decides."""
-    (tmp_path / "verein.md").write_text(
+    asked = facts_of(tmp_path, "verein.md",
         "# Schachfreunde Lindau\n\n## Kontakt\n\nVorsitzender: Dr. Thomas Keller\n\n"
         "Trainerin: Jana Vogel, Tel. 0171 2233445\n\nMitbringen: Warme Kleidung\n\n"
-        "Wir spielen jeden Donnerstag im Gemeindehaus und freuen uns über neue Mitglieder.\n", encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, result.languages()["verein.md"])
-    asked = {q: f for f in facts for q in f.questions}
+        "Wir spielen jeden Donnerstag im Gemeindehaus und freuen uns über neue Mitglieder.\n")
     assert asked["Wer ist Vorsitzender?"].answer.startswith("Vorsitzender: Dr. Thomas Keller"), sorted(asked)
     assert asked["Wer ist Trainerin?"].answer.startswith("Trainerin: Jana Vogel"), sorted(asked)
     assert not [q for q in asked if q.startswith("Wer") and "Mitbringen" in q], sorted(asked)
@@ -344,10 +341,7 @@ def test_a_meetings_attendance_lines_ask_who_was_there(tmp_path, name: str, text
                                                        absent: str) -> None:
     """'Present: Sarah Lowe, Tom Reid' was asked 'Who is the present?' and 'Apologies: Ben Carter' 'What are the
     apologies?': the key names no role, it says the names were there, or not."""
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, _, _ = document_facts(result.elements, result.languages()[name])
-    asked = {q: f for f in facts for q in f.questions}
+    asked = facts_of(tmp_path, name, text)
     assert present in asked and absent in asked, sorted(asked)
     assert asked[present].keys[0] in ("Sarah Lowe", "Jana Vogel"), asked[present]
     assert asked[absent].keys[0] in ("Ben Carter", "Karl Meier"), asked[absent]

@@ -13,6 +13,11 @@ from core.dataset.questions import document_facts
 from core.dataset.yes_no import yes_no_question
 from core.documents import ingest
 
+try:
+    from tests.doc_fixtures import facts_of
+except ImportError:  # tests/ on sys.path rather than the repo root
+    from doc_fixtures import facts_of  # type: ignore[no-redef]
+
 
 @pytest.mark.parametrize("code,sentence,common,question", [
     ("en", "Dogs are not allowed in the growing areas.", {"dogs"}, "Are dogs allowed in the growing areas?"),
@@ -45,12 +50,11 @@ def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence:
 ])
 def test_a_rule_with_nothing_to_ask_for_is_asked_yes_or_no(tmp_path, name: str, text: str, asked: str,
                                                            answer: str) -> None:
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    result = ingest([tmp_path])
-    facts, informative, covered = document_facts(result.elements, result.languages()[name])
-    by_question = {q: f for f in facts for q in f.questions}
+    by_question = facts_of(tmp_path, name, text)
     assert asked in by_question, sorted(by_question)
     assert by_question[asked].answer == answer
     assert by_question[asked].keys == []  # the report grades a key; a yes or no has none to grade
+    result = ingest([tmp_path])
+    _, informative, covered = document_facts(result.elements, result.languages()[name])
     rules = [e for e in result.elements if e.kind == "list_item"]
     assert covered >= len(rules), (covered, informative)
