@@ -86,6 +86,9 @@ class Lang:
     """(pattern, steps, step) for a lead-in that says what its steps are for ('To book the hall:'): the pattern's
     `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
     'How do I book the hall?', where 'What are the steps for To book the hall?' asked nothing a person would."""
+    calendar_capitalised: bool = False
+    """Whether the language writes months and days with a capital ('May', 'März', 'Tuesday'; not 'mai', 'martes'):
+    there a lower-case 'may' is no month, and a question names a day as the document does."""
     every: frozenset[str] = frozenset()
     """Words for 'every' before a day or month ('every Monday', 'jeden Donnerstag', 'tous les lundis'): the question
     phrase takes their place too, since 'every when?' asks nothing."""
@@ -137,6 +140,7 @@ class Lang:
 
 
 EN = Lang(
+    calendar_capitalised=True,
     yes_no="invert", auxiliaries=frozenset({"is", "are", "was", "were", "must", "can", "may", "should", "will",
                                           "would", "could", "do", "does"}),
     negations=frozenset({"not", "never"}),
@@ -187,6 +191,7 @@ EN = Lang(
 )
 
 DE = Lang(
+    calendar_capitalised=True,
     role_endings=("er", "erin", "in", "wart", "wartin", "ende", "ender", "leitung"),
     yes_no="invert", auxiliaries=frozenset({"ist", "sind", "war", "waren", "muss", "müssen", "darf", "dürfen",
                                           "kann", "können", "soll", "sollen", "wird", "werden"}),

@@ -186,7 +186,7 @@ def _timetable_day(key: str, value: str, lang: Lang) -> str:
         return as_noun(key, lang)
     days = find_spans(key, lang)
     whole = len(days) == 1 and days[0].kind == "date" and days[0].start == 0 and days[0].end == len(key)
-    return (key if lang.code in ("en", "de") else key.lower()) if whole else ""
+    return (key if lang.calendar_capitalised else key.lower()) if whole else ""
 
 
 def _attendance(key: str, lang: Lang) -> tuple[tuple[str, ...], str] | None:

@@ -135,7 +135,7 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
 def _month_is_date(before: str, text: str, lang: Lang) -> bool:
     """A month named alone is a date where a preposition of time leads it ('from April to September', 'im März',
     'en mars', 'every October') or it is a range or carries its year; not the English modal 'may'."""
-    if lang.code in ("en", "de") and not text[:1].isupper():
+    if lang.calendar_capitalised and not text[:1].isupper():
         return False
     words = before.lower().split()
     prev = words[-1] if words else ""

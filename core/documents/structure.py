@@ -190,7 +190,7 @@ def split_sentences(text: str, language: str = "") -> list[str]:
     return _rejoin_numbered([WS.sub(" ", s).strip() for s in out if s.strip()])
 
 
-NUMBER_ABBREVIATIONS = frozenset("""tel fon fax nr no nos num núm ext str ca art abs vol p pp s ch fig ref apt tfno
+NUMBER_ABBREVIATIONS = frozenset("""tel fon fax nr no nos num núm ext str ca abs vol p pp s ch fig ref apt tfno
 tlf tél""".split())
 """Abbreviations that a number follows ('Tel. 07531 448210', 'ext. 2140', 'Nr. 4', 'S. 12'), in the supported
 languages: pysbd ends a sentence at some of them ('… Gisela Brandt, Tel.' | '07531 448210')."""
