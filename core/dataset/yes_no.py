@@ -44,6 +44,8 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> 
     if lang.yes_no == "invert":
         if at == 0:
             return ""  # an order or a question already ('Must be …'), not a statement with a subject
+        if words[0].lower() in FUNCTION_WORDS and words[0].lower() not in ARTICLES:
+            return ""  # 'In winter the pool is closed': what stands first is no subject to follow the verb
         rest = _without_negation(words[at + 1:], lang)
         body = " ".join([words[at].capitalize(), _inside(words[0], common), *words[1:at], *rest])
         return f"{lang.open_q}{body}{lang.close_q}"
