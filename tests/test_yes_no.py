@@ -27,6 +27,18 @@ except ImportError:  # tests/ on sys.path rather than the repo root
     ("fr", "Les chiens ne sont pas admis dans le jardin.", set(), "Est-ce que les chiens sont admis dans le jardin ?"),
     ("es", "No se permite comer en las gradas.", set(), "¿Se permite comer en las gradas?"),
     ("es", "Es obligatorio usar gorro en la piscina.", set(), "¿Es obligatorio usar gorro en la piscina?"),
+    # a house rule written as an order, asked as the person it is for asks
+    ("en", "Do not leave bags in the hall.", set(), "Can I leave bags in the hall?"),
+    ("en", "Please bring your own gloves.", set(), "Do I have to bring my own gloves?"),
+    ("de", "Bitte keine Hunde mitbringen.", set(), "Darf ich Hunde mitbringen?"),
+    ("de", "Bitte Ihren Ausweis mitbringen.", set(), "Muss ich meinen Ausweis mitbringen?"),
+    ("fr", "Merci de ne pas fumer dans la cour.", set(), "Est-ce que je peux fumer dans la cour ?"),
+    ("fr", "Veuillez fermer la porte.", set(), "Est-ce que je dois fermer la porte ?"),
+    ("es", "No fumar en las gradas.", set(), "¿Se puede fumar en las gradas?"),
+    # an order that cannot be turned: a verb split round 'Sie', a possessive with no one swap, a note to the reader
+    ("de", "Bitte bringen Sie Hausschuhe mit.", set(), ""),
+    ("fr", "Veuillez présenter votre carte.", set(), ""),
+    ("en", "Please note that the hall closes early.", set(), ""),
     # no question where the auxiliary is a clause's, the subject a pronoun, or there is none
     ("en", "Rents stay as they are for 2025.", set(), ""),
     ("en", "Members who joined before 2020 are exempt.", set(), ""),
@@ -45,6 +57,8 @@ def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence:
      "- Children must be supervised at all times.\n\nWe keep dogs out because of the seedlings.\n",
      "Hollow Lane Garden, Rules: Are dogs allowed in the growing areas?",
      "Dogs are not allowed in the growing areas. (Rules)"),
+    ("regeln.md", "# Turnhalle Nord\n\n## Hausordnung\n\n- Bitte Hallenschuhe mitbringen.\n- Bitte keine Getränke in "
+     "Glasflaschen mitbringen.\n", "Muss ich Hallenschuhe mitbringen?", "Bitte Hallenschuhe mitbringen. (Hausordnung)"),
     ("normas.md", "# Polideportivo La Vega\n\n## Normas\n\n- No se permite comer en las gradas.\n"
      "- Es obligatorio usar gorro en la piscina.\n", "¿Se permite comer en las gradas?",
      "No se permite comer en las gradas. (Normas)"),

@@ -114,6 +114,16 @@ class Lang:
     among its first words gets no yes/no question."""
     negations: frozenset[str] = frozenset()
     """Words a yes/no question leaves out ('not', 'nicht', 'ne', "n'", 'pas', 'no'); an elided one ends in "'"."""
+    orders: tuple[tuple[str, str], ...] = ()
+    """(pattern, template over {s}) for a house rule written as an order: the pattern matches how it opens ('Do not
+    ', 'Bitte ', 'Merci de ne pas ', 'No ' before an infinitive) and {s} is the rest, asked as a person does ('Can I
+    leave bags in the hall?', 'Muss ich Hausschuhe mitbringen?'). Tried in order; the first that matches asks."""
+    own_words: tuple[tuple[str, str], ...] = ()
+    """(the document's word, the asker's) swapped in an order's rest ('your' → 'my'); a word mapped to '' has no
+    one swap ('votre': 'mon' or 'ma'), and an order that holds one is not asked."""
+    order_ends: str = ""
+    """A pattern the rest of an order must end with, where the language writes orders as infinitives ('…
+    mitbringen'): German 'Bitte bringen Sie … mit' is not one."""
     role_endings: tuple[str, ...] = ()
     """Where every noun is capitalised (German), a name at the start of a value is told from a noun phrase only by
     its key: a key that ends like a role ('Vorsitzender', 'Trainerin', 'Kassenwart') holds a person."""
@@ -140,6 +150,8 @@ class Lang:
 
 
 EN = Lang(
+    orders=((r"(?:please\s+)?(?:do not|don't|never)\s+", "Can I {s}?"), (r"please\s+(?!note\b|see\b)", "Do I have to {s}?")),
+    own_words=(("your", "my"), ("yours", "mine"), ("yourself", "myself"), ("you", "me")),
     calendar_capitalised=True,
     yes_no="invert", auxiliaries=frozenset({"is", "are", "was", "were", "must", "can", "may", "should", "will",
                                           "would", "could", "do", "does"}),
@@ -191,6 +203,10 @@ EN = Lang(
 )
 
 DE = Lang(
+    orders=((r"(?:bitte\s+)?(?:nicht|keine?n?)\s+", "Darf ich {s}?"), (r"bitte\s+", "Muss ich {s}?")),
+    own_words=(("ihr", "mein"), ("ihre", "meine"), ("ihren", "meinen"), ("ihrem", "meinem"), ("ihres", "meines"),
+               ("ihrer", "meiner"), ("sie", "")),
+    order_ends=r"\w(?:en|eln|ern)$",
     calendar_capitalised=True,
     role_endings=("er", "erin", "in", "wart", "wartin", "ende", "ender", "leitung"),
     yes_no="invert", auxiliaries=frozenset({"ist", "sind", "war", "waren", "muss", "müssen", "darf", "dürfen",
@@ -239,6 +255,9 @@ DE = Lang(
 )
 
 FR = Lang(
+    orders=((r"(?:(?:merci|prière) de |veuillez )?ne pas\s+", "Est-ce que je peux {s} ?"),
+            (r"(?:merci de|prière de|veuillez)\s+", "Est-ce que je dois {s} ?")),
+    own_words=(("vos", "mes"), ("votre", ""), ("vous", "")),
     yes_no="Est-ce que {s} ?", auxiliaries=frozenset({"est", "sont", "était", "peut", "peuvent", "doit", "doivent",
                                                      "faut", "sera", "seront"}),
     negations=frozenset({"ne", "n'", "pas", "jamais"}),
@@ -286,6 +305,8 @@ FR = Lang(
 )
 
 ES = Lang(
+    orders=((r"(?:prohibido|no)\s+(?=\w+(?:ar|er|ir)\b)", "¿Se puede {s}?"),),
+    own_words=(("su", ""), ("sus", "")),
     yes_no="¿{s}?", auxiliaries=frozenset({"es", "son", "está", "están", "se", "puede", "pueden", "debe", "deben",
                                           "hay", "será"}),
     negations=frozenset({"no", "nunca"}),

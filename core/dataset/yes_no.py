@@ -8,6 +8,9 @@ plainly as a 'yes'.
 
 How a statement becomes a question is the language's (`Lang.yes_no`): English and German put the auxiliary
 first ('Are dogs allowed …?', 'Sind Hunde … erlaubt?'), French leads with 'Est-ce que', Spanish only marks it.
+A rule written as an order is asked as the person it is for asks (`Lang.orders`): 'Do not leave bags in the
+hall' → 'Can I leave bags in the hall?', 'Bitte Hallenschuhe mitbringen' → 'Muss ich Hallenschuhe mitbringen?'.
+An order with no marker of one ('Bring your own gloves') is not told from a statement, and is not asked.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> 
     words = sentence.strip().rstrip(".!;").split()
     if len(words) < 3 or sentence.rstrip().endswith("?"):
         return ""
+    order = _order_question(" ".join(words), lang)
+    if order is not None:
+        return order
     at = next((i for i, w in enumerate(words[:MAX_SUBJECT_WORDS + 1]) if _plain(w, lang) in lang.auxiliaries), -1)
     if at < 0 or words[0].lower() in lang.pronouns:  # 'It is free': what 'it' is, the question would not say
         return ""
@@ -54,6 +60,28 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> 
         text = " ".join(body)
         return fill(lang.yes_no, lang, s=text[:1].upper() + text[1:])
     return fill(lang.yes_no, lang, s=" ".join([_inside(body[0], common), *body[1:]]))
+
+
+def _order_question(text: str, lang: Lang) -> str | None:
+    """A house rule written as an order, asked as the person it is for asks ('Do not leave bags in the hall' → 'Can
+    I leave bags in the hall?'); None where the text opens as no order of the language's (`Lang.orders`), '' where
+    it does but cannot be asked ('votre': 'mon' or 'ma'?)."""
+    for pattern, template in lang.orders:
+        m = re.match(pattern, text, re.IGNORECASE)
+        if not m:
+            continue
+        swaps = dict(lang.own_words)
+        rest = []
+        for word in text[m.end():].split():
+            core = word.strip(",;:").lower()
+            if core in swaps and not swaps[core]:
+                return ""
+            rest.append(word.replace(word.strip(",;:"), swaps[core]) if core in swaps else word)
+        said = " ".join(rest)
+        if len(rest) < 2 or (lang.order_ends and not re.search(lang.order_ends, said)):
+            return ""
+        return fill(template, lang, s=said)
+    return None
 
 
 def _plain(word: str, lang: Lang) -> str:
