@@ -30,6 +30,7 @@ except ImportError:  # tests/ on sys.path rather than the repo root
     # a house rule written as an order, asked as the person it is for asks
     ("en", "Do not leave bags in the hall.", set(), "Can I leave bags in the hall?"),
     ("en", "Please bring your own gloves.", set(), "Do I have to bring my own gloves?"),
+    ("en", "Please make sure you close the gate behind you.", set(), "Do I have to make sure I close the gate behind me?"),
     ("de", "Bitte keine Hunde mitbringen.", set(), "Darf ich Hunde mitbringen?"),
     ("de", "Bitte Ihren Ausweis mitbringen.", set(), "Muss ich meinen Ausweis mitbringen?"),
     ("fr", "Merci de ne pas fumer dans la cour.", set(), "Est-ce que je peux fumer dans la cour ?"),

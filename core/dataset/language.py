@@ -121,6 +121,9 @@ class Lang:
     own_words: tuple[tuple[str, str], ...] = ()
     """(the document's word, the asker's) swapped in an order's rest ('your' → 'my'); a word mapped to '' has no
     one swap ('votre': 'mon' or 'ma'), and an order that holds one is not asked."""
+    own_subject: tuple[tuple[str, str], ...] = ()
+    """(the document's word, the asker's) where the word is a subject, before a verb ('make sure you switch off' →
+    'make sure I switch off'); `own_words` holds its other form ('behind you' → 'behind me')."""
     order_ends: str = ""
     """A pattern the rest of an order must end with, where the language writes orders as infinitives ('…
     mitbringen'): German 'Bitte bringen Sie … mit' is not one."""
@@ -150,8 +153,9 @@ class Lang:
 
 
 EN = Lang(
-    orders=((r"(?:please\s+)?(?:do not|don't|never)\s+", "Can I {s}?"), (r"please\s+(?!note\b|see\b)", "Do I have to {s}?")),
-    own_words=(("your", "my"), ("yours", "mine"), ("yourself", "myself"), ("you", "me")),
+    orders=((r"(?:please\s+)?(?:do not|don't|never)\s+", "Can I {s}?"),
+            (r"please\s+(?!note\b|see\b)", "Do I have to {s}?")),
+    own_words=(("your", "my"), ("yours", "mine"), ("yourself", "myself"), ("you", "me")), own_subject=(("you", "I"),),
     calendar_capitalised=True,
     yes_no="invert", auxiliaries=frozenset({"is", "are", "was", "were", "must", "can", "may", "should", "will",
                                           "would", "could", "do", "does"}),

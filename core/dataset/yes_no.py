@@ -70,13 +70,17 @@ def _order_question(text: str, lang: Lang) -> str | None:
         m = re.match(pattern, text, re.IGNORECASE)
         if not m:
             continue
-        swaps = dict(lang.own_words)
+        swaps, subjects = dict(lang.own_words), dict(lang.own_subject)
+        words = text[m.end():].split()
         rest = []
-        for word in text[m.end():].split():
+        for i, word in enumerate(words):
             core = word.strip(",;:").lower()
-            if core in swaps and not swaps[core]:
+            after = words[i + 1].lower() if i + 1 < len(words) and core == word.lower() else ""
+            swap = subjects.get(core) if after and after not in FUNCTION_WORDS else None  # 'you switch off'
+            swap = swaps.get(core) if swap is None else swap
+            if swap == "":
                 return ""
-            rest.append(word.replace(word.strip(",;:"), swaps[core]) if core in swaps else word)
+            rest.append(word.replace(word.strip(",;:"), swap) if swap else word)
         said = " ".join(rest)
         if len(rest) < 2 or (lang.order_ends and not re.search(lang.order_ends, said)):
             return ""
