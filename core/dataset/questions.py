@@ -208,14 +208,15 @@ def subject_of(title: str) -> str:
     subject = re.split(r"\s+[—–:|-]\s+", title, maxsplit=1)[0].strip() if title else ""
     words = subject.split()
     if len(words) >= 2 and subject.isupper():
-        subject = " ".join(w.lower() if i and w.lower() in FUNCTION_WORDS else "-".join(map(_typed_as_word, w.split("-")))
-                           for i, w in enumerate(words))
+        subject = " ".join(w.lower() if i and w.lower() in FUNCTION_WORDS
+                           else "-".join(map(_typed_as_word, w.split("-"))) for i, w in enumerate(words))
     return subject
 
 
 def _typed_as_word(word: str) -> str:
     """A word of a title set in capitals as people type it: 'PORT' → 'Port'; 'FC', 'TSV', 'E.V.' stay."""
-    return word.capitalize() if len(word) > 3 and word.isalpha() and re.search(r"[AEIOUYÄÖÜÉÈÁÍÓÚ]", word) else word
+    vowel = re.search(r"[AEIOUYÄÖÜÉÈÁÍÓÚ]", word)
+    return word.capitalize() if len(word) > 3 and word.isalpha() and vowel else word
 
 
 def _assigned(value: str, el: Element, lang: Lang, section: str, kind: str) -> list[Fact]:
@@ -406,7 +407,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
                 if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
                     spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
             # Subject first, then the value, as the row reads: 'Ladder, loan period: 3 days (Loans)'.
-            answer = cell_answer(name if generic else f"{label}, {h}", value, table)
+            answer = labelled_answer(name if generic else f"{label}, {h}", value, table)
             facts.append(Fact(answer, [key_of(value, lang)], questions + spoken, kind, el.source,
                               lang.code, el.text, ev[0] if ev else "", spoken))
     elif el.kind == "key_value" and el.cells:
@@ -417,14 +418,14 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             # ('What is the ann Fielding?'): asked as a list's note for a name is.
             questions = _fill(lang.item, lang, False, section=section, label=key)
             ev = _fill([lang.eval_item], lang, False, section=section, label=key)
-            facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], questions, kind, el.source,
+            facts.append(Fact(labelled_answer(key, value, section), [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             return [f for f in facts if f.questions]
         attendance = _attendance(key, lang)
         if attendance and value[:1].isupper():  # names; "Present: none" is no list of people
             templates, eval_q = attendance
             questions = _fill(templates, lang, False, section=section)
-            answer = f"{key}: {value}" + (f" ({section})" if section else "")
+            answer = labelled_answer(key, value, section)
             first = re.sub(r"\s*\([^)]*\)", "", re.split(r"[,;]| und | and | et | y ", value)[0]).strip()
             facts.append(Fact(answer, [first], questions, kind, el.source, lang.code, el.text, eval_q))  # first named
             return [f for f in facts if f.questions]
@@ -432,8 +433,9 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         if day and section:
             fields = dict(key=as_noun(section, lang), section=section, label=day)
             ev = _fill([lang.eval_on_day], lang, **fields)
-            facts.append(Fact(f"{key}: {value} ({section})", [key_of(value, lang)], _fill(lang.on_day, lang, **fields),
-                              kind, el.source, lang.code, el.text, ev[0] if ev else ""))
+            facts.append(Fact(labelled_answer(key, value, section), [key_of(value, lang)],
+                              _fill(lang.on_day, lang, **fields), kind, el.source, lang.code, el.text,
+                              ev[0] if ev else ""))
             return [f for f in facts if f.questions]
         facts.extend(_assigned(value, el, lang, section, kind))
         name = key if code else as_noun(key, lang)
@@ -445,7 +447,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         typed_ev = "" if code else eval_typed(value, lang.x_key.format(key=said_key), lang, said_key)
         ev = [typed_ev] if typed_ev else _fill([lang.eval_code] if code else [lang.eval_cell_generic], lang,
                                                key=name, label=said_key, title=subject_of(title))
-        answer = f"{key}: {value}" + (f" ({section})" if section and not code else "")
+        answer = labelled_answer(key, value, "" if code else section)
         facts.append(Fact(answer, [key_of(value, lang)], questions, kind, el.source, lang.code, el.text, ev[0] if ev else ""))
     elif el.kind == "qa" and el.cells:
         q, a = el.cells[0]
@@ -477,7 +479,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             said = label if person else spoken_name(label, lang)
             typed_ev = "" if person else eval_typed(value, lang.x_key.format(key=said), lang, label)
             ev = [typed_ev] if typed_ev else _fill([lang.eval_item], lang, False, section=where, label=said)
-            facts.append(Fact(f"{label}: {value} ({where})", [key_of(value, lang)], questions, kind, el.source,
+            facts.append(Fact(labelled_answer(label, value, where), [key_of(value, lang)], questions, kind, el.source,
                               lang.code, el.text, ev[0] if ev else ""))
             if person and value[:1].islower():  # an action item: who does it
                 task = value.rstrip(".!;")
@@ -489,10 +491,11 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
     return [f for f in facts if f.questions]
 
 
-def cell_answer(said: str, value: str, table: str) -> str:
-    """A table cell's answer: its row and column, the value, then its table ('Ladder, loan period: 3 days (Loans)').
-    One wording for every fact made from a cell, so two rules never teach the same cell two ways."""
-    return f"{said}: {value}" + (f" ({table})" if table else "")
+def labelled_answer(label: str, value: str, where: str) -> str:
+    """The answer to a labelled value: what it belongs to, the value, then where it stands ('Ladder, loan period: 3
+    days (Loans)', 'Venue: The Hut (Committee Meeting)'). One wording for table cells, key-value lines and labelled
+    list items, so no two rules teach the same fact two ways."""
+    return f"{label}: {value}" + (f" ({where})" if where else "")
 
 
 def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str]) -> list[Fact]:
@@ -542,7 +545,7 @@ def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[
         el, label, value = rows[0]
         section = _section(el, title)
         table = heading_text(el.table) if el.table else section
-        answer = cell_answer(f"{label}, {as_noun(header, lang)}", value, table)
+        answer = labelled_answer(f"{label}, {as_noun(header, lang)}", value, table)
         asked = _fill([template], lang, False, x=value)
         facts.append(Fact(answer, [key_of(label, lang)], asked, REPORT_KIND[el.kind], el.source, lang.code, el.text))
     return [f for f in facts if f.questions]

@@ -54,7 +54,8 @@ _CLOCK = (r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:a
           r"|(?:[01]?\d|2[0-3])(?=\s*(?:[–-]|bis)\s*\d{1,2}\s*Uhr\b)")
 """A clock time. '2 h' alone is as often a duration, so an hour in 'h' is a time with its minutes, or where a
 range of hours opens ('de 9 h à 13 h'); a bare hour is one where a range ends in 'Uhr' ('von 9 bis 13 Uhr')."""
-_DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s*)?(?:de\s+)?(?i:{_MONTH})\.?"
+_DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s*)?"
+         rf"(?:de\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+(?:de\s+)?\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
          rf"|\b{_DAY}\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+){_DAY_NAME}\b)?")

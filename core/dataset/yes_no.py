@@ -45,7 +45,7 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> 
     at = next((i for i, w in enumerate(words[:MAX_SUBJECT_WORDS + 1]) if _plain(w, lang) in lang.auxiliaries), -1)
     if at < 0 or words[0].lower() in lang.pronouns:  # 'It is free': what 'it' is, the question would not say
         return ""
-    if any(re.search(r"[,;:()—–]", w) or w.lower() in CLAUSE_WORDS or w.lower() in lang.pronouns for w in words[:at]):
+    if any(re.search(r"[,;:()—–]", w) or w.lower() in CLAUSE_WORDS | lang.pronouns for w in words[:at]):
         return ""
     if lang.yes_no == "invert":
         if at == 0:
