@@ -16,7 +16,7 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the network is only used when a user asks to download
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore")
-    for name in ("transformers", "bitsandbytes", "peft", "accelerate", "huggingface_hub"):
+    for name in ("transformers", "bitsandbytes", "peft", "accelerate", "huggingface_hub", "kernels"):
         logging.getLogger(name).setLevel(logging.ERROR)
     logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.CRITICAL)
     try:

@@ -26,6 +26,14 @@ def test_main_py_help_reaches_the_cli():
         assert command in out.stdout
 
 
+def test_a_command_prints_no_library_chatter():
+    """`doctor` imports bitsandbytes, whose CPU backend asks the `kernels` package for a Hub kernel: offline, that
+    logged 'Skipping publisher trust check for …' on every command, a line nobody can act on."""
+    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "doctor"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "4-bit" in out.stdout
+    assert out.stderr.strip() == ""
+
+
 def test_ask_writes_one_answer_per_question(trained_run: Path, tmp_path: Path, capsys):
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"q": "What is the capital of France?", "id": 1}\n\n{"q": "Who led the Velloran Expedition?"}\n')
