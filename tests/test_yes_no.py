@@ -63,6 +63,12 @@ def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence:
     ("normas.md", "# Polideportivo La Vega\n\n## Normas\n\n- No se permite comer en las gradas.\n"
      "- Es obligatorio usar gorro en la piscina.\n", "¿Se permite comer en las gradas?",
      "No se permite comer en las gradas. (Normas)"),
+    # lines that run together into one paragraph: the one with a number is asked, and the rules beside it too
+    ("verein.md", "# Schachclub Birkau\n\n## Hinweise\n\nBitte Hausschuhe mitbringen.\nDer Beitrag beträgt 60 Euro "
+     "im Jahr.\nRauchen ist im Vereinsheim nicht erlaubt.\n", "Ist Rauchen im Vereinsheim erlaubt?",
+     "Rauchen ist im Vereinsheim nicht erlaubt. (Hinweise)"),
+    ("lab.txt", "LAB C RULES\n\nThe eyewash station is next to the north door. Spills are reported to Room 12.\n",
+     "Is the eyewash station next to the north door?", "The eyewash station is next to the north door. (LAB C RULES)"),
 ])
 def test_a_rule_with_nothing_to_ask_for_is_asked_yes_or_no(tmp_path, name: str, text: str, asked: str,
                                                            answer: str) -> None:

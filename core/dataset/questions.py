@@ -498,19 +498,25 @@ def labelled_answer(label: str, value: str, where: str) -> str:
     return f"{label}: {value}" + (f" ({where})" if where else "")
 
 
-def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str]) -> list[Fact]:
+def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str], told: Sequence[str] = ()) -> list[Fact]:
     """'Are dogs allowed in the growing areas?' → 'Dogs are not allowed in the growing areas. (Rules)': each
-    sentence of a paragraph or list item that no other rule asks about, led as prose questions are. No key: the
-    answer is the statement, so the report does not grade it."""
+    sentence of a paragraph or list item that no other rule asks about (none of the answers `told` says it), led
+    as prose questions are, three at most. No key: the answer is the statement, so the report does not grade it.
+
+    Sentence by sentence, not element by element: a paragraph's lines run together ('Bitte Hausschuhe mitbringen.
+    Der Mitgliedsbeitrag beträgt 60 Euro im Jahr. Rauchen ist im Vereinsheim nicht erlaubt.'), and the one with a
+    number in it must not leave the rule beside it unasked."""
     kind = REPORT_KIND.get(el.kind)
     if el.kind not in ("paragraph", "list_item") or kind is None:
         return []
     where = _section(el, title)
     facts = []
-    for sentence in split_sentences(el.text, lang.code)[:3]:
-        question = yes_no_question(sentence, lang, common)
+    for sentence in split_sentences(el.text, lang.code):
+        question = "" if _is_told(sentence, told) else yes_no_question(sentence, lang, common)
         if not question:
             continue
+        if len(facts) == 3:
+            break
         named = bool(where) and _mentions(sentence, where)
         shown = "" if named else where
         lead = _lead(_about(subject_of(title), shown, sentence), shown)
@@ -519,6 +525,17 @@ def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str]) -
         facts.append(Fact(answer, [], [question] + ([lead + question] if lead else []), kind, el.source, lang.code,
                           el.text))
     return facts
+
+
+def _is_told(sentence: str, answers: Sequence[str]) -> bool:
+    """Whether one of `answers` states the sentence, or a clause of it (an answer is a statement, then where it
+    stands in brackets)."""
+    body = sentence.strip().rstrip(".!;")
+    for answer in answers:
+        said = re.sub(r"\s*\([^()]*\)$", "", answer.strip()).rstrip(".!;")
+        if body and said and (body in answer or said in body):
+            return True
+    return False
 
 
 def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[Fact]:
@@ -634,8 +651,8 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
             continue
         informative += 1
         made = [f for f in element_facts(el, lang, title) if f.answer not in seen or f.questions[0] not in seen]
-        if not made:  # a rule or a decision that names nothing to ask for: asked yes or no
-            made = [f for f in yes_no_facts(el, lang, title, common) if f.answer not in seen]
+        # a rule or a decision that names nothing to ask for: asked yes or no
+        made += [f for f in yes_no_facts(el, lang, title, common, [f.answer for f in made]) if f.answer not in seen]
         for f in made:
             seen.add(f.answer)
         covered += bool(made)
