@@ -422,6 +422,18 @@ def test_clock_times_as_each_language_writes_them(code: str, sentence: str, time
     assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "time"] == times
 
 
+@pytest.mark.parametrize("code,sentence,names", [
+    ("en", "Spills of acid are reported to Dr. Helen Okafor", ["Dr. Helen Okafor"]),
+    ("de", "Das Protokoll führt Dr. Anna Weiß", ["Dr. Anna Weiß"]),
+    ("fr", "Le cours est donné par M. Paul Girard", ["M. Paul Girard"]),
+    ("en", "The fair is at St. Anne's Hall on 3 May", ["St. Anne's Hall"]),
+])
+def test_a_name_keeps_the_abbreviation_before_it(code: str, sentence: str, names: list[str]) -> None:
+    """The run stopped at the abbreviation's full stop: 'Spills of acid are reported to what . Helen Okafor?' and
+    '… reported to Dr. what?' were taught, and German 'Dr. Anna Weiß' was no name at all."""
+    assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "name"] == names
+
+
 def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_with_a_vowel(tmp_path) -> None:
     """'Parle-moi de Hélène' and 'combien de ans' are not French; the documents' own words are left as written."""
     (tmp_path / "club.md").write_text(

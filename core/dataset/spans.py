@@ -73,7 +73,12 @@ _SPANS = re.compile(
     rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b)"
     rf"|(?P<number>\b{_NUMBER}(?:\s*[–—-]\s*{_NUMBER})?(?:\s?(?:%|°C|°F|[^\W\d_]{{1,14}}\b))?)"
 )
-_NAMES = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’\-]*(?:\s+(?:of|de|la|del|von|van|der|du|&)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]*)*")
+_NAMES = re.compile(r"\b(?:[A-ZÀ-ÖØ-Þ][a-zß-ÿ]{0,3}\.\s+(?=[A-ZÀ-ÖØ-Þ]))?"
+                    r"[A-ZÀ-ÖØ-Þ][\w'’\-]*(?:\s+(?:of|de|la|del|von|van|der|du|&)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]*)*")
+"""A capitalised run: a name. Its first word may be a short abbreviation with its full stop ('Dr. Helen Okafor', 'M.
+Paul Girard', 'St. Anne's Hall', 'J. Brook'): inside one sentence (the splitter has already kept it from ending
+there) such a word and a capitalised word after it are one name, where the run used to stop at the stop ('Spills
+are reported to what . Helen Okafor?')."""
 _MONTH_RE = re.compile(rf"^(?:{_MONTH}|{_DAY_NAME})\.?,?$", re.IGNORECASE)
 
 
