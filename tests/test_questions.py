@@ -509,6 +509,10 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("es", "La piscina cierra del 2 al 9 de agosto", "2 al 9 de agosto", "¿La piscina cierra cuándo?"),
     # one day written in numbers is no range, and 'from' before it is still asked as it stands
     ("en", "The lease runs from 2025-06-01", "2025-06-01", "The lease runs from when?"),
+    # a person who does something is asked 'who', as after a copula ('what will update the website?' was taught)
+    ("en", "Carmen Ruiz will update the website", "Carmen Ruiz", "Who will update the website?"),
+    ("es", "Carmen Ruiz se encargará de la web", "Carmen Ruiz", "¿Quién se encargará de la web?"),
+    ("fr", "Carmen Ruiz gère le site", "Carmen Ruiz", "Qui gère le site ?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)

@@ -247,8 +247,8 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
-    if span.kind == "name" and prev in lang.copulas and is_person(span.text):
-        return "", lang.who  # 'Our director is who since 2019?', not 'is what'
+    if span.kind == "name" and (prev in lang.copulas or not before.strip()) and is_person(span.text):
+        return "", lang.who  # 'Our director is who since 2019?', 'Who will update the website?', not 'what'
     return "", lang.what
 
 
