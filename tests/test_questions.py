@@ -513,6 +513,12 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("en", "Carmen Ruiz will update the website", "Carmen Ruiz", "Who will update the website?"),
     ("es", "Carmen Ruiz se encargará de la web", "Carmen Ruiz", "¿Quién se encargará de la web?"),
     ("fr", "Carmen Ruiz gère le site", "Carmen Ruiz", "Qui gère le site ?"),
+    # and after a preposition, with the preposition's own phrase ('reported to what?' was taught)
+    ("en", "Spills of acid are reported to Dr. Helen Okafor", "Dr. Helen Okafor", "Spills of acid are reported to whom?"),
+    ("fr", "Adressez-vous à Mme Nadia Brunet", "Mme Nadia Brunet", "Adressez-vous à qui ?"),
+    ("es", "Las llaves se piden a Lucía Ferrer", "Lucía Ferrer", "¿Las llaves se piden a quién?"),
+    ("de", "Die Schlüssel gibt es bei Frau Anna Weiß", "Frau Anna Weiß", "Die Schlüssel gibt es bei wem?"),
+    ("en", "The cups go to Harbour Hall", "Harbour Hall", "The cups go to what?"),  # a place is no person
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)

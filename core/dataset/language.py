@@ -75,6 +75,10 @@ class Lang:
     """How a key-value line's key is named inside a typed question ('the phone number')."""
     who: str = "?"
     """The question word for a person's name after a copula ('Its chair is who?', core/dataset/spans.py _phrase)."""
+    to_whom: tuple[tuple[str, str], ...] = ()
+    """(preposition, phrase) for a person after a preposition ('reported to Dr. Helen Okafor' → 'reported to
+    whom', 'Adressez-vous à Mme Brunet' → 'à qui'): 'to what' asked for a thing. German's are the prepositions
+    that take one case only ('mit wem', 'für wen'), so the phrase never depends on the verb."""
     copulas: frozenset[str] = frozenset()
     """Forms of 'to be' after which a name says who someone is ('Our director is Helen Marsh'). Only there is a
     two-word name asked with `who`: elsewhere it is as often a thing or a place ('the Silver Heron', 'stands on
@@ -169,6 +173,7 @@ EN = Lang(
                  ("Who was present?", "{section}: who was present?"), "Who attended?"),
                 (frozenset({"apologies", "apologies received", "absent", "absentees", "excused"}),
                  ("Who sent apologies?", "{section}: who was absent?"), "Who could not come?")),
+    to_whom=(("to", "to whom"), ("with", "with whom"), ("for", "for whom"), ("from", "from whom")),
     code="en", who="who", copulas=frozenset({"is", "was", "are", "were", "remains"}),
     what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
     what_time="at what time", what_time_bare="what time", how_much="how much", how_many="how many {unit}", which_code="which code", which_number="what number",
@@ -224,6 +229,7 @@ DE = Lang(
                  ("Wer war anwesend?", "{section}: Wer war dabei?"), "Wer hat teilgenommen?"),
                 (frozenset({"entschuldigt", "abwesend", "es fehlten", "fehlend"}),
                  ("Wer war entschuldigt?", "{section}: Wer fehlte?"), "Wer konnte nicht kommen?")),
+    to_whom=(("mit", "mit wem"), ("bei", "bei wem"), ("zu", "zu wem"), ("für", "für wen")),
     code="de", who="wer", copulas=frozenset({"ist", "sind", "war", "waren", "bleibt", "wird"}),
     what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
@@ -274,6 +280,8 @@ FR = Lang(
                  ("Qui était présent ?", "{section} : qui était là ?"), "Qui a participé ?"),
                 (frozenset({"excusés", "excusées", "excusé", "excusée", "absents", "absentes", "absent"}),
                  ("Qui était excusé ?", "{section} : qui était absent ?"), "Qui n'a pas pu venir ?")),
+    to_whom=(("à", "à qui"), ("avec", "avec qui"), ("pour", "pour qui"), ("chez", "chez qui"),
+             ("auprès de", "auprès de qui")),
     code="fr", who="qui", copulas=frozenset({"est", "était", "sont", "reste"}),
     what="quoi", by_whom=("par", "par qui"), when="quand", which_year="en quelle année",
     what_time="à quelle heure", what_time_bare="quelle heure", how_much="combien", how_many="combien de {unit}", which_code="quel code", which_number="quel numéro",
@@ -323,6 +331,7 @@ ES = Lang(
                  ("¿Quién asistió?", "{section}: ¿quién estuvo presente?"), "¿Quiénes participaron?"),
                 (frozenset({"ausentes", "excusados", "excusas", "disculpas"}),
                  ("¿Quién se excusó?", "{section}: ¿quién estuvo ausente?"), "¿Quién no pudo venir?")),
+    to_whom=(("a", "a quién"), ("con", "con quién"), ("para", "para quién")),
     code="es", who="quién", copulas=frozenset({"es", "era", "fue", "son"}),
     what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",
     what_time="a qué hora", what_time_bare="qué hora", how_much="cuánto", how_many="cuántos {unit}", which_code="qué código", which_number="qué número",
@@ -459,7 +468,8 @@ def asking_phrases(lang: Lang) -> list[tuple[str, ...]]:
     item and person templates' first word: the language has no other field for it."""
     who = [t.split()[0] for t in (*lang.item_who[:1], dict(lang.typed).get("person", "")) if t and t[0] != "{"]
     phrases = (lang.what, lang.when, lang.which_year, lang.what_time, lang.what_time_bare, lang.how_much,
-               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], *who)
+               lang.how_many.replace("{unit}", ""), lang.which_code, lang.which_number, lang.by_whom[1], *who,
+               *(phrase for _, phrase in lang.to_whom))
     words = {tuple(w.lower().strip("¿?¡") for w in p.split() if w.strip("¿?¡")) for p in phrases}
     return sorted((p for p in words if p), key=len, reverse=True)
 

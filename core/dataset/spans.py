@@ -247,6 +247,11 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
+    if span.kind == "name" and is_person(span.text):
+        two = " ".join(words[-2:])
+        for preposition, phrase in lang.to_whom:
+            if preposition in (prev, two):
+                return preposition, phrase
     if span.kind == "name" and (prev in lang.copulas or not before.strip()) and is_person(span.text):
         return "", lang.who  # 'Our director is who since 2019?', 'Who will update the website?', not 'what'
     return "", lang.what
