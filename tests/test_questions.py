@@ -480,7 +480,7 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("es", "Su directora es Ana Ruiz desde 2019", "Ana Ruiz", "¿Su directora es quién desde 2019?"),
     ("de", "Unser Kassierer ist Jonas Albrecht seit 2019", "Jonas Albrecht", "Unser Kassierer ist wer seit 2019?"),
     ("en", "Every autumn the club holds the Lantern Harvest in Wickerby", "Lantern Harvest",
-     "Every autumn the club holds the what in Wickerby?"),
+     "Every autumn the club holds what in Wickerby?"),
     ("en", "The concert is St Brides Church this year", "St Brides Church", "The concert is what this year?"),
     # a name between commas after the words it names: who those words are
     ("en", "Our secretary, Dorothy Penhale, keeps the waiting list", "Dorothy Penhale", "Who is our secretary?"),
@@ -519,6 +519,12 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("es", "Las llaves se piden a Lucía Ferrer", "Lucía Ferrer", "¿Las llaves se piden a quién?"),
     ("de", "Die Schlüssel gibt es bei Frau Anna Weiß", "Frau Anna Weiß", "Die Schlüssel gibt es bei wem?"),
     ("en", "The cups go to Harbour Hall", "Harbour Hall", "The cups go to what?"),  # a place is no person
+    # the article goes with the name it leads ('The what is moored', 'beside the what' were taught)
+    ("en", "The Silver Heron is moored at Pier 4", "Silver Heron", "What is moored at Pier 4?"),
+    ("en", "Boats are moored beside the Silver Heron", "Silver Heron", "Boats are moored beside what?"),
+    ("en", "The RESET button restarts the unit", "RESET", "What button restarts the unit?"),
+    ("es", "Los DVD se prestan una semana", "DVD", "¿Qué se prestan una semana?"),
+    ("fr", "Les DVD sont prêtés pour une semaine", "DVD", ""),  # French has no rule for it: asked yes or no
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
@@ -722,6 +728,42 @@ def test_prose_list_and_step_facts_are_also_taught_by_their_key_words(documents,
     for seed in range(60):
         for key in taught_wordings(year, seed, word_rarity(facts))[len(year.questions):]:
             assert SequenceMatcher(None, key.split(), year.eval_question.split()).ratio() < 0.8, key
+
+
+@pytest.mark.parametrize("code,question,key", [
+    ("en", "Wrenfield Leisure Pool, Parking: What car park has 60 free spaces with a maximum stay of 3 hours?",
+     "Wrenfield Leisure Pool what?"),
+    ("de", "TV Hohenmoor, Flohmarkt: Um wie viel Uhr beginnt der Flohmarkt am Samstag?",
+     "TV Hohenmoor um wie viel Uhr beginnt?"),
+])
+def test_a_key_wording_keeps_its_question_phrase_in_lower_case(code: str, question: str, key: str) -> None:
+    """A question phrase opened the echo after its lead, so its capital came along: 'There parking What park?'.
+    Only its first word is lowered: German 'Uhr' is a noun."""
+    import random
+    from collections import Counter
+
+    from core.dataset.examples import key_wording, plain_word
+    from core.dataset.language import asking_phrases, stop_words
+
+    rarity = Counter({plain_word(w): i + 1 for i, w in enumerate(question.split())})  # the earlier, the rarer
+    assert key_wording(question, rarity, random.Random(0), asking_phrases(lang_for(code)), stop_words(code)) == key
+
+
+def test_two_facts_that_share_an_answer_and_a_wording_teach_it_once(tmp_path: Path) -> None:
+    """'Am Samstag, 12. April, findet von 10:00 bis 14:00 Uhr unser Flohmarkt statt' is two facts (the day, the
+    time) with one answer, and their key wordings can coincide ('TV 1908 wann Flohmarkt?' on the dev half): the
+    same row twice weighed it double, and once a validation row was a training row word for word."""
+    from dataclasses import replace
+
+    from core.dataset.examples import fact_examples
+
+    facts = list({id(f): f for f in facts_of(tmp_path, "flohmarkt.md", "# TV Birkau\n\n## Frühjahrsflohmarkt\n\n"
+                  "Am Samstag, 12. April, findet von 10:00 bis 14:00 Uhr unser Flohmarkt statt.\n").values()}.values())
+    day, time = [f for f in facts if f.answer == facts[0].answer][:2]
+    time = replace(time, questions=[*time.questions, day.questions[0]])  # a wording both facts are asked
+    rows = [(e.question, e.answer) for e in fact_examples([day, time], [], 1234, in_context=False)]
+    assert len(rows) == len(set(rows))
+    assert {(q, f.answer) for f in (day, time) for q in f.questions} <= set(rows)  # each wording still taught
 
 
 def test_a_facts_key_wordings_do_not_move_with_the_facts_before_it(documents) -> None:

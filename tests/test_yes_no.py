@@ -69,6 +69,9 @@ def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence:
      "Rauchen ist im Vereinsheim nicht erlaubt. (Hinweise)"),
     ("lab.txt", "LAB C RULES\n\nThe eyewash station is next to the north door. Spills are reported to Room 12.\n",
      "Is the eyewash station next to the north door?", "The eyewash station is next to the north door. (LAB C RULES)"),
+    # a French subject that is a thing has no echo question a rule gets right ('Les quoi sont prêtés …' was taught)
+    ("prets.md", "# Médiathèque\n\n## Emprunts\n\nChaque lecteur emprunte 8 livres. Les DVD sont prêtés pour une "
+     "semaine.\n", "Est-ce que les DVD sont prêtés pour une semaine ?", "Les DVD sont prêtés pour une semaine. (Emprunts)"),
 ])
 def test_a_rule_with_nothing_to_ask_for_is_asked_yes_or_no(tmp_path, name: str, text: str, asked: str,
                                                            answer: str) -> None:

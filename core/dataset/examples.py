@@ -120,18 +120,21 @@ def key_wording(question: str, rarity: Counter[str], rng: random.Random,
     words = question.split()
     bare = [plain_word(w) for w in words]
     asked = [False] * len(words)
+    opens = [False] * len(words)  # a phrase's first word: capitalised only where it opened the question
     at = 0
     while at < len(words):
         phrase = next((p for p in phrases if tuple(bare[at:at + len(p)]) == p), ())
         for k in range(at, at + len(phrase)):
             asked[k] = True
+        opens[at] = bool(phrase)
         at += max(1, len(phrase))
     # in the question's order, so ties are broken the same way in every process (a set's order is not)
     content = sorted(dict.fromkeys(b for b, a in zip(bare, asked)
                                    if _worded(b) and not a and rarity.get(b) and b not in stop and b not in skip),
                      key=lambda b: (rarity[b], rng.random()))
     chosen = set(content[:KEY_WORDS])
-    kept = [w.strip(",:;.?") for w, b, a in zip(words, bare, asked) if b and (a or b in chosen or not rarity.get(b))]
+    kept = [(w.lower() if o else w).strip(",:;.?") for w, b, a, o in zip(words, bare, asked, opens)
+            if b and (a or b in chosen or not rarity.get(b))]  # not 'There parking What park?'; 'wie viel Uhr' stays
     kept = [w.strip("()") if w.count("(") != w.count(")") else w for w in kept]
     kept = [w for w in kept if _worded(w)]
     if len(chosen) < 2 or len(kept) >= len(words) - 1:
@@ -205,10 +208,14 @@ def fact_examples(facts: Sequence[Any], chunks: Sequence[Any], seed: int, in_con
         by_source.setdefault(chunk.source, []).append(chunk)
     every = max(1, round(1 / IN_CONTEXT_SHARE))
     seen: dict[str, int] = {}
+    taught: set[tuple[str, str]] = set()  # two facts of one sentence can share an answer and a key wording
     rarity = word_rarity(facts)
     for n, fact in enumerate(facts):
         meta = {"chunk": f"fact-{n}", "kind": fact.kind, "lang": fact.lang}
         for question in taught_wordings(fact, seed, rarity):
+            if (question, fact.answer) in taught:
+                continue
+            taught.add((question, fact.answer))
             said = {} if question in fact.questions else {"wording": KEY_WORDING}  # not how questions come in
             asked = fact.unled(question)
             if asked != question:  # how a person asks it, for routing (Example.asked)

@@ -218,8 +218,9 @@ def _label_number(span: Span, before: str) -> bool:
     return bool(re.search(r"\d[.,]\d", span.text)) or bool(words and words[-1][:1].isupper())
 
 
-def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
-    """(words before the span that the phrase replaces, the question phrase)."""
+def _phrase(span: Span, before: str, lang: Lang, thing: bool = False) -> tuple[str, str]:
+    """(words before the span that the phrase replaces, the question phrase). `thing`: a name an article led
+    ('the Silver Heron'), which is no person."""
     words = before.lower().split()
     prev = words[-1] if words else ""
     drop = ""
@@ -247,13 +248,15 @@ def _phrase(span: Span, before: str, lang: Lang) -> tuple[str, str]:
         return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
-    if span.kind == "name" and is_person(span.text):
+    if span.kind == "name" and not thing and is_person(span.text):
         two = " ".join(words[-2:])
         for preposition, phrase in lang.to_whom:
             if preposition in (prev, two):
                 return preposition, phrase
-    if span.kind == "name" and (prev in lang.copulas or not before.strip()) and is_person(span.text):
+    if span.kind == "name" and not thing and (prev in lang.copulas or not before.strip()) and is_person(span.text):
         return "", lang.who  # 'Our director is who since 2019?', 'Who will update the website?', not 'what'
+    if span.kind == "name" and not before.strip() and lang.what_first is not None:
+        return "", lang.what_first
     return "", lang.what
 
 
@@ -273,7 +276,12 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     before, after = sentence[: span.start], sentence[span.end:]
     if span.kind == "name" and is_person(span.text) and _apposition(before, after):
         return _who_is(before.rstrip()[:-1].strip(), lang)  # 'Our secretary, Dorothy Penhale, keeps …'
-    drop, phrase = _phrase(span, before, lang)
+    thing = span.kind == "name" and bool(before.split()) and before.split()[-1].lower() in lang.articles
+    if thing:  # the article goes with the name: 'the what is moored', 'Les quoi sont prêtés' asked nothing
+        before = before.rstrip()[: -len(before.split()[-1])]
+    drop, phrase = _phrase(span, before, lang, thing)
+    if not phrase:
+        return ""
     if drop:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
