@@ -434,6 +434,22 @@ def test_a_name_keeps_the_abbreviation_before_it(code: str, sentence: str, names
     assert [s.text for s in find_spans(sentence, lang_for(code)) if s.kind == "name"] == names
 
 
+@pytest.mark.parametrize("sentence,spans", [
+    ("The Silver Heron is moored at Pier 4", [("name", "Silver Heron"), ("number", "4")]),
+    ("The handbook is Version 4.2", [("number", "4.2")]),
+    ("The hall is rented to Priya Raman 3 times a year", [("name", "Priya Raman"), ("number", "3 times")]),
+])
+def test_a_label_and_its_number_are_asked_once_as_a_number(sentence: str, spans: list[tuple[str, str]]) -> None:
+    """'Pier 4' was a name and a number: 'moored at what 4?' and, fronted, 'How many is the Silver Heron moored at
+    Pier?'. A count after a name ('3 times') is no label."""
+    lang = lang_for("en")
+    found = find_spans(sentence, lang)
+    assert [(s.kind, s.text) for s in found] == spans
+    for span in found:
+        if span.kind == "number" and span.text[-1].isdigit():
+            assert fronted(sentence, span, lang) == ""
+
+
 def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_with_a_vowel(tmp_path) -> None:
     """'Parle-moi de Hélène' and 'combien de ans' are not French; the documents' own words are left as written."""
     (tmp_path / "club.md").write_text(

@@ -121,6 +121,8 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
             kind, text = _renumber(text)
         if kind == "name" and not _is_name(sentence, start, text, lang):
             continue
+        if kind == "name" and _labels_a_number(sentence, start + len(text), matches):
+            continue  # 'Pier 4', 'Room 12': the number after it is the label's, asked 'what number', not 'at what 4'
         if kind == "number":
             parts = text.split()
             if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS:
@@ -164,6 +166,18 @@ def number_unit(text: str) -> str:
     last = words[-1] if words else ""
     unit = re.sub(r"^[\d.,–—-]+", "", last)
     return "" if len(words) == 1 and unit == last else unit
+
+
+def _labels_a_number(sentence: str, end: int, matches: list[re.Match[str]]) -> bool:
+    """Whether a bare number follows a name that ends at `end` ('Pier 4', 'Version 4.2'; not 'Priya Raman 3
+    times'): the two are one label."""
+    gap = re.match(r"\s+", sentence[end:])
+    after = end + (gap.end() if gap else 0)
+    following = next((m for m in matches if m.start() == after and m.lastgroup == "number"), None)
+    if not gap or following is None:
+        return False
+    parts = following.group(0).split()
+    return not number_unit(" ".join(parts[:-1] if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS else parts))
 
 
 def _renumber(text: str) -> tuple[str, str]:
@@ -355,6 +369,8 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
             or any(w.lower() in ("and", "or") for w in middle) or re.match(r"\s*of\b", after)
             or (aux in ("has", "have", "had") and (not middle or middle[0].lower() in ARTICLES))):
         return ""
+    if span.kind == "number" and _label_number(span, sentence[: span.start]):
+        return ""  # 'Pier 4' is asked where it stands: 'How many is the boat moored at Pier?' was fronted
     if span.kind == "number":
         phrase = fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
     hedge = next((n for n in (2, 1) if [w.lower() for w in middle[-n:]] in HEDGES), 0)
