@@ -75,6 +75,9 @@ class Lang:
     """How a key-value line's key is named inside a typed question ('the phone number')."""
     who: str = "?"
     """The question word for a person's name after a copula ('Its chair is who?', core/dataset/spans.py _phrase)."""
+    conjunction: str = ""
+    """The word for 'and' between the last two of a list ('Lucía Ferrer, Andrés Molina y Carmen Ruiz'): where a list
+    of names splits."""
     articles: frozenset[str] = frozenset()
     """The language's articles and the possessives that lead a name like one ('the Silver Heron', 'los DVD'): a
     name they lead is a thing, and the question phrase takes their place too. Per language: Spanish 'a' and
@@ -181,7 +184,7 @@ EN = Lang(
                  ("Who was present?", "{section}: who was present?"), "Who attended?"),
                 (frozenset({"apologies", "apologies received", "absent", "absentees", "excused"}),
                  ("Who sent apologies?", "{section}: who was absent?"), "Who could not come?")),
-    articles=frozenset({"the", "a", "an", "this", "our", "your"}),
+    articles=frozenset({"the", "a", "an", "this", "our", "your"}), conjunction="and",
     to_whom=(("to", "to whom"), ("with", "with whom"), ("for", "for whom"), ("from", "from whom")),
     code="en", who="who", copulas=frozenset({"is", "was", "are", "were", "remains"}),
     what="what", by_whom=("by", "by whom"), when="when", which_year="in which year",
@@ -239,6 +242,7 @@ DE = Lang(
                 (frozenset({"entschuldigt", "abwesend", "es fehlten", "fehlend"}),
                  ("Wer war entschuldigt?", "{section}: Wer fehlte?"), "Wer konnte nicht kommen?")),
     articles=frozenset({"der", "die", "das", "dem", "den", "des", "ein", "eine", "einen", "einem", "unser", "unsere"}),
+    conjunction="und",
     to_whom=(("mit", "mit wem"), ("bei", "bei wem"), ("zu", "zu wem"), ("für", "für wen")),
     code="de", who="wer", copulas=frozenset({"ist", "sind", "war", "waren", "bleibt", "wird"}),
     what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
@@ -290,7 +294,7 @@ FR = Lang(
                  ("Qui était présent ?", "{section} : qui était là ?"), "Qui a participé ?"),
                 (frozenset({"excusés", "excusées", "excusé", "excusée", "absents", "absentes", "absent"}),
                  ("Qui était excusé ?", "{section} : qui était absent ?"), "Qui n'a pas pu venir ?")),
-    what_first="", articles=frozenset({"le", "la", "les", "l", "un", "une", "notre", "nos"}),
+    what_first="", articles=frozenset({"le", "la", "les", "l", "un", "une", "notre", "nos"}), conjunction="et",
     to_whom=(("à", "à qui"), ("avec", "avec qui"), ("pour", "pour qui"), ("chez", "chez qui"),
              ("auprès de", "auprès de qui")),
     code="fr", who="qui", copulas=frozenset({"est", "était", "sont", "reste"}),
@@ -342,7 +346,7 @@ ES = Lang(
                  ("¿Quién asistió?", "{section}: ¿quién estuvo presente?"), "¿Quiénes participaron?"),
                 (frozenset({"ausentes", "excusados", "excusas", "disculpas"}),
                  ("¿Quién se excusó?", "{section}: ¿quién estuvo ausente?"), "¿Quién no pudo venir?")),
-    articles=frozenset({"el", "la", "los", "las", "un", "una", "nuestro", "nuestra"}),
+    articles=frozenset({"el", "la", "los", "las", "un", "una", "nuestro", "nuestra"}), conjunction="y",
     to_whom=(("a", "a quién"), ("con", "con quién"), ("para", "para quién")),
     code="es", who="quién", copulas=frozenset({"es", "era", "fue", "son"}),
     what="qué", by_whom=("por", "por quién"), when="cuándo", which_year="en qué año",

@@ -426,7 +426,8 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
             templates, eval_q = attendance
             questions = _fill(templates, lang, False, section=section)
             answer = labelled_answer(key, value, section)
-            first = re.sub(r"\s*\([^)]*\)", "", re.split(r"[,;]| und | and | et | y ", value)[0]).strip()
+            names = re.split(rf"[,;]| {re.escape(lang.conjunction)} " if lang.conjunction else "[,;]", value)
+            first = re.sub(r"\s*\([^)]*\)", "", names[0]).strip()
             facts.append(Fact(answer, [first], questions, kind, el.source, lang.code, el.text, eval_q))  # first named
             return [f for f in facts if f.questions]
         day = _timetable_day(key, value, lang)
