@@ -544,6 +544,7 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("en", "The RESET button restarts the unit", "RESET", "What button restarts the unit?"),
     ("es", "Los DVD se prestan una semana", "DVD", "¿Qué se prestan una semana?"),
     ("fr", "Les DVD sont prêtés pour une semaine", "DVD", ""),  # French has no rule for it: asked yes or no
+    ("en", "The BM-220 carries a 2-year warranty", "BM-220", "Which code carries a 2-year warranty?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
@@ -852,7 +853,7 @@ MANUAL_EN = """# Kestrel K-40 Kettle
 
 The filter is NOT washable in a dishwasher. Descale the kettle every 4 weeks.
 
-Kestrel Home Appliances Ltd. Under-5s get a free descaler.
+Kestrel Home Appliances Ltd. Under-5s get a free descaler. The K-40 has a 2-year guarantee on its element.
 
 Helpline 0161 555 0100 (Monday to Friday, 9:00–17:00). Our warranty lasts 2 years (Marta Quill signs every claim after 10 days).
 """
@@ -871,7 +872,7 @@ def test_questions_are_asked_as_a_person_would_not_as_a_rule_garbles_them(tmp_pa
     assert "Fault codes, F-31: what to do?" in qa
     assert qa["What is the meaning for F-12?"][1] == ["Boiled dry"]  # a plain header is asked as before
     asked = " ".join(qa)
-    assert "what to do for" not in asked.lower() and "Under- how many" not in asked
+    assert "what to do for" not in asked.lower() and "Under- how many" not in asked and "how many -year" not in asked
     assert "is what washable" not in asked and not any(q.endswith(": What?") or q == "What?" for q in qa)
     assert not re.search(r"\([^)]*\b(?:when|what time)\b", asked)  # nothing asked inside a short bracketed detail
     assert "Care: Descale the kettle every how many weeks?" in qa  # the sentence beside it still is

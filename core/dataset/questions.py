@@ -275,8 +275,8 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
             for span in find_spans(body, lang)[:limit]:  # per clause: a long first clause must not starve the next
                 if len(f"{body[:span.start]} {body[span.end:]}".split()) < 2:
                     continue  # the clause is little but the span ('Kestrel Home Appliances.'): 'What?' asks nothing
-                if re.search(r"[^\W\d_]-$", body[:span.start]):
-                    continue  # inside a word: 'Under-4s' is asked 'Under- how many s'
+                if re.search(r"[^\W\d_]-$", body[:span.start]) or re.match(r"-[^\W\d_]", body[span.end:]):
+                    continue  # inside a word: 'Under-4s' is asked 'Under- how many s', 'a 3-year' 'a how many -year'
                 if _in_short_aside(body, span.start):
                     continue  # 'Service line 0800 … (when, 8:00–18:00)?' asks nothing a person would
                 echo = echo_question(body, span, lang)

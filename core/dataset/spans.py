@@ -290,7 +290,7 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     before, after = sentence[: span.start], sentence[span.end:]
     if span.kind == "name" and is_person(span.text) and _apposition(before, after):
         return _who_is(before.rstrip()[:-1].strip(), lang)  # 'Our secretary, Dorothy Penhale, keeps …'
-    thing = span.kind == "name" and bool(before.split()) and before.split()[-1].lower() in lang.articles
+    thing = span.kind in ("name", "code") and bool(before.split()) and before.split()[-1].lower() in lang.articles
     if thing:  # the article goes with the name: 'the what is moored', 'Les quoi sont prêtés' asked nothing
         before = before.rstrip()[: -len(before.split()[-1])]
     drop, phrase = _phrase(span, before, lang, thing)
