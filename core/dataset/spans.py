@@ -124,9 +124,7 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
         if kind == "name" and _labels_a_number(sentence, start + len(text), matches):
             continue  # 'Pier 4', 'Room 12': the number after it is the label's, asked 'what number', not 'at what 4'
         if kind == "number":
-            parts = text.split()
-            if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS:
-                text = " ".join(parts[:-1])
+            text = _without_trailing_function_word(text)
         if kind == "month":
             if not _month_is_date(sentence[:start], text, lang):
                 continue
@@ -176,8 +174,13 @@ def _labels_a_number(sentence: str, end: int, matches: list[re.Match[str]]) -> b
     following = next((m for m in matches if m.start() == after and m.lastgroup == "number"), None)
     if not gap or following is None:
         return False
-    parts = following.group(0).split()
-    return not number_unit(" ".join(parts[:-1] if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS else parts))
+    return not number_unit(_without_trailing_function_word(following.group(0).strip()))
+
+
+def _without_trailing_function_word(text: str) -> str:
+    """A number span without the function word its unit pattern took ('4 at' → '4')."""
+    parts = text.split()
+    return " ".join(parts[:-1]) if len(parts) > 1 and parts[-1].lower() in FUNCTION_WORDS else text
 
 
 def _renumber(text: str) -> tuple[str, str]:
