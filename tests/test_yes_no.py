@@ -10,7 +10,7 @@ import pytest
 
 from core.dataset.language import lang_for
 from core.dataset.questions import document_facts
-from core.dataset.yes_no import yes_no_question
+from core.dataset.yes_no import named_words, yes_no_question
 from core.documents import ingest
 
 try:
@@ -21,7 +21,8 @@ except ImportError:  # tests/ on sys.path rather than the repo root
 
 @pytest.mark.parametrize("code,sentence,common,question", [
     ("en", "Dogs are not allowed in the growing areas.", {"dogs"}, "Are dogs allowed in the growing areas?"),
-    ("en", "Declan will send the reminder letters.", set(), "Will Declan send the reminder letters?"),  # a name
+    # a first word the document never writes in lower case, and never as a name: an ordinary word all the same
+    ("en", "Tickets sold online are not refundable.", set(), "Are tickets sold online refundable?"),
     ("de", "Hunde sind im Garten nicht erlaubt.", set(), "Sind Hunde im Garten erlaubt?"),
     ("de", "Kinder unter 12 Jahren müssen begleitet werden.", set(), "Müssen Kinder unter 12 Jahren begleitet werden?"),
     ("fr", "Les chiens ne sont pas admis dans le jardin.", set(), "Est-ce que les chiens sont admis dans le jardin ?"),
@@ -67,6 +68,14 @@ def test_a_statement_becomes_the_yes_no_question_it_answers(code: str, sentence:
     ("verein.md", "# Schachclub Birkau\n\n## Hinweise\n\nBitte Hausschuhe mitbringen.\nDer Beitrag beträgt 60 Euro "
      "im Jahr.\nRauchen ist im Vereinsheim nicht erlaubt.\n", "Ist Rauchen im Vereinsheim erlaubt?",
      "Rauchen ist im Vereinsheim nicht erlaubt. (Hinweise)"),
+    # a name keeps its capital where the document writes it as one ('Declan Byrne'); an ordinary word seen only
+    # at a line's start loses it
+    ("minutes.md", "# Orchard Road Choir\n\n## Committee\n\nPresent: Declan Byrne, Ann Shaw\n\nDeclan will send the "
+     "reminder letters. Children must be accompanied by an adult.\n", "Will Declan send the reminder letters?",
+     "Declan will send the reminder letters. (Committee)"),
+    ("minutes.md", "# Orchard Road Choir\n\n## Committee\n\nPresent: Declan Byrne, Ann Shaw\n\nDeclan will send the "
+     "reminder letters. Children must be accompanied by an adult.\n", "Must children be accompanied by an adult?",
+     "Children must be accompanied by an adult. (Committee)"),
     ("lab.txt", "LAB C RULES\n\nThe eyewash station is next to the north door. Spills are reported to Room 12.\n",
      "Is the eyewash station next to the north door?", "The eyewash station is next to the north door. (LAB C RULES)"),
     # a French subject that is a thing has no echo question a rule gets right ('Les quoi sont prêtés …' was taught)
@@ -83,3 +92,13 @@ def test_a_rule_with_nothing_to_ask_for_is_asked_yes_or_no(tmp_path, name: str, 
     _, informative, covered = document_facts(result.elements, result.languages()[name])
     rules = [e for e in result.elements if e.kind == "list_item"]
     assert covered >= len(rules), (covered, informative)
+
+
+@pytest.mark.parametrize("text,named,ordinary", [
+    ("Present: Declan Byrne, Ann\nDeclan will send it. He asked Tom.", {"Declan", "Byrne", "Ann", "Tom"}, {"He"}),
+    ("Mulled wine is served. Tickets: £12\nChildren must be accompanied.", set(), {"Mulled", "Tickets", "Children"}),
+    ("The church is step-free from the Market Street entrance.", {"Market", "Street"}, {"The"}),
+])
+def test_names_are_the_capitals_no_sentence_start_explains(text: str, named: set[str], ordinary: set[str]) -> None:
+    found = named_words([text])
+    assert named <= found and not ordinary & found, sorted(found)

@@ -102,6 +102,10 @@ class Lang:
     `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
     'How do I book the hall?', where 'What are the steps for To book the hall?' asked nothing a person would."""
     calendar_capitalised: bool = False
+    nouns_capitalised: bool = False
+    """Whether the language writes every noun with a capital (German 'Hunde', 'Kinder'): there a capital says
+    nothing of a name, and a sentence's first word keeps it inside a question; elsewhere only names keep theirs
+    ('Are tickets sold online refundable?', not 'Are Tickets …')."""
     """Whether the language writes months and days with a capital ('May', 'März', 'Tuesday'; not 'mai', 'martes'):
     there a lower-case 'may' is no month, and a question names a day as the document does."""
     every: frozenset[str] = frozenset()
@@ -228,7 +232,7 @@ DE = Lang(
     own_words=(("ihr", "mein"), ("ihre", "meine"), ("ihren", "meinen"), ("ihrem", "meinem"), ("ihres", "meines"),
                ("ihrer", "meiner"), ("sie", "")),
     order_ends=r"\w(?:en|eln|ern)$",
-    calendar_capitalised=True,
+    calendar_capitalised=True, nouns_capitalised=True,
     role_endings=("er", "erin", "in", "wart", "wartin", "ende", "ender", "leitung"),
     yes_no="invert", auxiliaries=frozenset({"ist", "sind", "war", "waren", "muss", "müssen", "darf", "dürfen",
                                           "kann", "können", "soll", "sollen", "wird", "werden"}),

@@ -24,7 +24,7 @@ from typing import Collection, Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_place_noun, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
-from core.dataset.yes_no import yes_no_question
+from core.dataset.yes_no import named_words, yes_no_question
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
 
@@ -98,7 +98,8 @@ def _fill(templates: Iterable[str], lang: Lang, agree: bool = True, **fields: st
 def as_noun(text: str, lang: Lang) -> str:
     """'Parental leave' → 'parental leave' inside a sentence; German nouns, acronyms and names keep their capitals."""
     first = text.split(" ", 1)[0]
-    if lang.code in ("en", "fr", "es") and first[:1].isupper() and first[1:].islower() and len(first) > 1:
+    if lang is not NEUTRAL and not lang.nouns_capitalised and first[:1].isupper() and first[1:].islower() \
+            and len(first) > 1:
         return text[0].lower() + text[1:]
     return text
 
@@ -499,7 +500,8 @@ def labelled_answer(label: str, value: str, where: str) -> str:
     return f"{label}: {value}" + (f" ({where})" if where else "")
 
 
-def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str], told: Sequence[str] = ()) -> list[Fact]:
+def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str], told: Sequence[str] = (),
+                 names: Collection[str] = ()) -> list[Fact]:
     """'Are dogs allowed in the growing areas?' → 'Dogs are not allowed in the growing areas. (Rules)': each
     sentence of a paragraph or list item that no other rule asks about (none of the answers `told` says it), led
     as prose questions are, three at most. No key: the answer is the statement, so the report does not grade it.
@@ -513,7 +515,7 @@ def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str], t
     where = _section(el, title)
     facts = []
     for sentence in split_sentences(el.text, lang.code):
-        question = "" if _is_told(sentence, told) else yes_no_question(sentence, lang, common)
+        question = "" if _is_told(sentence, told) else yes_no_question(sentence, lang, common, names)
         if not question:
             continue
         if len(facts) == 3:
@@ -647,13 +649,15 @@ def document_facts(elements: Sequence[Element], language: str) -> tuple[list[Fac
     informative = covered = 0
     seen: set[str] = set()
     common = {w for el in elements for w in re.findall(r"[^\W\d_]+", el.text) if w.islower()}
+    names = named_words(el.text for el in elements if el.kind != "heading")  # a title-case heading names no one
     for el in elements:
         if el.kind == "heading" or len(el.text.split()) < 2:
             continue
         informative += 1
         made = [f for f in element_facts(el, lang, title) if f.answer not in seen or f.questions[0] not in seen]
         # a rule or a decision that names nothing to ask for: asked yes or no
-        made += [f for f in yes_no_facts(el, lang, title, common, [f.answer for f in made]) if f.answer not in seen]
+        told = [f.answer for f in made]
+        made += [f for f in yes_no_facts(el, lang, title, common, told, names) if f.answer not in seen]
         for f in made:
             seen.add(f.answer)
         covered += bool(made)

@@ -16,7 +16,7 @@ An order with no marker of one ('Bring your own gloves') is not told from a stat
 from __future__ import annotations
 
 import re
-from typing import Collection
+from typing import Collection, Iterable
 
 from core.dataset.language import NEUTRAL, Lang, fill
 from core.dataset.spans import ARTICLES, FUNCTION_WORDS
@@ -29,11 +29,12 @@ welcher welches qui quand si lorsque parce quien cuando porque como donde""".spl
 ('Rents stay as they are for 2025'), not the sentence's."""
 
 
-def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> str:
+def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = (), named: Collection[str] = ()) -> str:
     """The yes/no question a statement answers, in its language; '' where the language has no rule or the
     statement has no auxiliary (`Lang.auxiliaries`) among its first words. `common` holds the document's words
-    seen in lower case: a sentence's first word among them is an ordinary word ('Dogs'), lower-cased inside the
-    question, where a name ('Declan') keeps its capital."""
+    seen in lower case, `named` those it writes as names (named_words): a sentence's first word is lower-cased
+    inside the question ('Dogs' → 'Are dogs …'), unless it is a name ('Declan') or the language capitalises
+    every noun."""
     if lang is NEUTRAL or not lang.yes_no:
         return ""
     words = sentence.strip().rstrip(".!;").split()
@@ -53,13 +54,13 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = ()) -> 
         if words[0].lower() in FUNCTION_WORDS and words[0].lower() not in ARTICLES:
             return ""  # 'In winter the pool is closed': what stands first is no subject to follow the verb
         rest = _without_negation(words[at + 1:], lang)
-        body = " ".join([words[at].capitalize(), _inside(words[0], common), *words[1:at], *rest])
+        body = " ".join([words[at].capitalize(), _inside(words[0], common, named, lang), *words[1:at], *rest])
         return f"{lang.open_q}{body}{lang.close_q}"
     body = _without_negation(words, lang)
     if lang.yes_no.startswith(lang.open_q + "{s}"):  # the statement opens the question: its capital stays
         text = " ".join(body)
         return fill(lang.yes_no, lang, s=text[:1].upper() + text[1:])
-    return fill(lang.yes_no, lang, s=" ".join([_inside(body[0], common), *body[1:]]))
+    return fill(lang.yes_no, lang, s=" ".join([_inside(body[0], common, named, lang), *body[1:]]))
 
 
 def _order_question(text: str, lang: Lang) -> str | None:
@@ -94,12 +95,37 @@ def _plain(word: str, lang: Lang) -> str:
     return next((plain[len(n):] for n in lang.negations if n.endswith("'") and plain.startswith(n)), plain)
 
 
-def _inside(word: str, common: Collection[str]) -> str:
-    """A sentence's first word as it is written inside one: lower case where it is an ordinary word."""
+def _inside(word: str, common: Collection[str], named: Collection[str], lang: Lang) -> str:
+    """A sentence's first word as it is written inside one: lower case where it is an ordinary word. A word seen
+    nowhere else ('Tickets sold online are not refundable', 'Children must be accompanied') is one too, where the
+    language capitalises only names and the document never writes it as one."""
     plain = word.lower()
-    if word[1:].islower() and (plain in common or plain in ARTICLES or plain in FUNCTION_WORDS):
+    if not word[1:].islower():
+        return word  # an acronym, a code, 'iPad'
+    if plain in common or plain in ARTICLES or plain in FUNCTION_WORDS:
         return plain
-    return word
+    return word if lang.nouns_capitalised or word in named else plain
+
+
+def named_words(texts: Iterable[str]) -> set[str]:
+    """The capitalised words `texts` write as names: inside a sentence ('… asked Declan to …'), or in a run of
+    capitalised words ('Declan Byrne', 'St Aldhelm's Church'). A capital at a sentence's or a line's start says
+    nothing: every first word has one."""
+    named: set[str] = set()
+    for text in texts:
+        words = list(re.finditer(r"[^\W\d_][\w'’-]*", text))
+        capital = [m.group()[:1].isupper() for m in words]
+        for i, m in enumerate(words):
+            if not capital[i]:
+                continue
+            before = text[:m.start()]
+            said = before.rstrip()
+            mid_sentence = bool(said) and "\n" not in before[len(said):] and said[-1] not in ".!?:;•*#|-–—"
+            run = any(0 <= j < len(words) and capital[j] and re.fullmatch(r"[ \t]+", text[a.end():b.start()])
+                      for j, a, b in ((i - 1, words[i - 1], m), (i + 1, m, words[min(i + 1, len(words) - 1)])))
+            if mid_sentence or run:
+                named.add(m.group())
+    return named
 
 
 def _without_negation(words: list[str], lang: Lang) -> list[str]:
