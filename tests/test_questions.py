@@ -331,6 +331,32 @@ def test_a_german_role_key_asks_who_its_person_is(tmp_path) -> None:
     assert not [q for q in asked if q.startswith("Wer") and "Mitbringen" in q], sorted(asked)
 
 
+@pytest.mark.parametrize("name,text,who,what", [
+    ("concert.md", "# Elm Choir\n\n## Winter concert\n\nConductor: Marianne Oduya\n\nTickets: £12\n",
+     ("Who is the conductor?", "Winter concert: who is the conductor?"), "What is the conductor?"),
+    ("kita.md", "# Kita Sonnenblume\n\n## Laternenfest\n\nAnsprechpartnerin: Frau Meral Yildiz\n\nBeginn: 17:00 Uhr\n\n"
+     "Wir treffen uns im Garten der Kita und freuen uns auf viele Familien.\n",
+     ("Wer ist Ansprechpartnerin?", "Laternenfest: Wer ist Ansprechpartnerin?"), "Was ist Ansprechpartnerin?"),
+    ("sortie.md", "# Club Les Crêtes\n\n## Sortie d'automne\n\nResponsable : Claire Mandon\n\nDistance : 14 km\n\n"
+     "Les chaussures de randonnée sont obligatoires pour toute la sortie.\n",
+     ("Qui est « responsable » ?", "Sortie d'automne : « responsable », c'est qui ?"), "« responsable », c'est quoi"),
+    ("curso.md", "# Taller Barro Vivo\n\n## Curso de primavera\n\nProfesora: Inés Calvo\n\nPlazas: 8\n\n"
+     "El material está incluido en el precio del curso de primavera.\n",
+     ("¿Quién es «profesora»?", "Curso de primavera: ¿quién es «profesora»?"), "¿qué es «profesora»?"),
+])
+def test_a_key_value_line_naming_a_person_asks_who(tmp_path, name: str, text: str, who: tuple[str, str],
+                                                    what: str) -> None:
+    """'Conductor: Marianne Oduya' was asked 'What is the conductor?' beside 'Who is the conductor?': the key-value
+    line's own wordings asked for a thing, in every language."""
+    asked = facts_of(tmp_path, name, text)
+    for question in who:
+        assert question in asked, sorted(asked)
+    person = asked[who[0]]
+    assert asked[who[1]] is person  # both wordings ask the one fact
+    assert re.search(r"Oduya|Yildiz|Mandon|Calvo", person.keys[0]), person
+    assert not [q for q in asked if what in q], sorted(asked)
+
+
 @pytest.mark.parametrize("name,text,present,absent", [
     ("minutes.md", "# Oakfield PTA\n\n## Minutes, 3 March\n\nPresent: Sarah Lowe (chair), Tom Reid, Aisha Khan\n\n"
      "Apologies: Ben Carter\n\nThe fair will be held on 20 June.\n", "Who was present?", "Who sent apologies?"),

@@ -55,6 +55,9 @@ class Lang:
     cell: tuple[str, ...]
     cell_generic: tuple[str, ...]
     key_value: tuple[str, ...]
+    key_value_who: tuple[str, ...]
+    """`key_value` for a line whose value is a person ('Conductor: Marianne Oduya'): 'What is the conductor?'
+    asked for a thing."""
     code_meaning: tuple[str, ...]
     step: tuple[str, ...]
     steps: tuple[str, ...]
@@ -202,6 +205,7 @@ EN = Lang(
     cell=("What is the {h} for {label}?", "{title}: what is the {h} for {label}?", "For {label}, what is the {h}?"),
     cell_generic=("What is the {label}?", "{title}: what is the {label}?"),
     key_value=("What is the {key}?", "{section}: what is the {key}?"),
+    key_value_who=("Who is the {key}?", "{section}: who is the {key}?"),
     code_meaning=("What does {key} mean?", "What should I do about {key}?"),
     step=("What is step {n} of {section}?", "{section}: what do I do in step {n}?"),
     steps=("What are the steps for {section}?",),
@@ -259,6 +263,7 @@ DE = Lang(
     cell=("Was ist {h} bei {label}?", "{title}: Wie lautet {h} für {label}?", "Für {label}: {h}?"),
     cell_generic=("Was ist {label}?", "{title}: Wie lautet {label}?"),
     key_value=("Was ist {key}?", "{section}: Wie lautet {key}?"),
+    key_value_who=("Wer ist {key}?", "{section}: Wer ist {key}?"),
     code_meaning=("Was bedeutet {key}?", "Was tun bei {key}?"),
     step=("Was ist Schritt {n} bei {section}?", "{section}: Was mache ich in Schritt {n}?"),
     steps=("Welche Schritte gehören zu {section}?",),
@@ -313,6 +318,7 @@ FR = Lang(
           "Qu'indique la colonne « {h} » pour {label} ?"),
     cell_generic=("Quelle est la valeur de « {label} » ?", "{title} : « {label} », c'est quoi ?"),
     key_value=("Quelle est la valeur de « {key} » ?", "{section} : « {key} », c'est quoi ?"),
+    key_value_who=("Qui est « {key} » ?", "{section} : « {key} », c'est qui ?"),
     code_meaning=("Que signifie {key} ?", "Que faire en cas de {key} ?"),
     step=("Quelle est l'étape {n} de « {section} » ?", "{section} : que faire à l'étape {n} ?"),
     steps=("Quelles sont les étapes de « {section} » ?",),
@@ -364,6 +370,7 @@ ES = Lang(
           "¿Qué indica la columna «{h}» para {label}?"),
     cell_generic=("¿Cuál es el valor de «{label}»?", "{title}: ¿qué es «{label}»?"),
     key_value=("¿Cuál es el valor de «{key}»?", "{section}: ¿qué es «{key}»?"),
+    key_value_who=("¿Quién es «{key}»?", "{section}: ¿quién es «{key}»?"),
     code_meaning=("¿Qué significa {key}?", "¿Qué hago en caso de {key}?"),
     step=("¿Cuál es el paso {n} de «{section}»?", "{section}: ¿qué hago en el paso {n}?"),
     steps=("¿Cuáles son los pasos de «{section}»?",),
@@ -393,7 +400,7 @@ NEUTRAL = Lang(
     pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
-    key_value=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
+    key_value=("{key}?", "{section} — {key}?"), key_value_who=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
     steps=("{section}?",), listing=("{section}?",), item=("{section} — {label}?",), item_who=("{section} — {value}?",),
     profile=("{x}?",), recite=("{title}: {opening}…",),
     eval_cell="{h} — {label}?", eval_cell_generic="{title}: {label}?",

@@ -109,15 +109,22 @@ _SEPARATOR = re.compile(r"^(?P<label>[^:—–]{2,60}?)\s*(?::(?!\d)|\s[—–-]
 _CODE = re.compile(r"^[A-Z]{1,4}-?\d{1,4}[A-Z]?$")
 
 
-def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
-    """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
+def value_kind(value: str, noun: str, lang: Lang) -> tuple[str, str]:
+    """(type, unit) of the value `noun` names (spans.value_type), read with the noun: a role's value is its
+    holder ('Vorsitzender: Dr. Thomas Keller, Tel. …'), a place's never a person ('Venue: St Jude's Hall')."""
     kind, unit = value_type(value, lang)
-    if lang.role_endings and noun.lower().endswith(lang.role_endings):  # 'Vorsitzender: Dr. Thomas Keller, Tel. …'
+    if lang.role_endings and noun.lower().endswith(lang.role_endings):
         lead = re.split(r"\s*(?:[,;(]|[—–-]\s)", value.strip(), maxsplit=1)[0]
         if is_person(lead) and not find_spans(lead, lang):
             kind, unit = "person", ""
-    if kind == "person" and is_place_noun(noun, lang):  # 'Venue: St Jude's Hall': 'Hall' is as often a surname
+    if kind == "person" and is_place_noun(noun, lang):  # 'Hall' is as often a surname
         kind = ""
+    return kind, unit
+
+
+def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
+    """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
+    kind, unit = value_kind(value, noun, lang)
     template = dict(lang.typed).get(kind, "")
     return _agree(template, lang, {"x": noun}), unit
 
@@ -442,9 +449,12 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         facts.extend(_assigned(value, el, lang, section, kind))
         name = key if code else as_noun(key, lang)
         fields = dict(key=name, section=section)
-        questions = _fill(lang.code_meaning if code else lang.key_value, lang, **fields)
+        person = not code and value_kind(value, name, lang)[0] == "person"  # 'What is the conductor?' asks nothing
+        questions = _fill(lang.code_meaning if code else lang.key_value_who if person else lang.key_value, lang,
+                          **fields)
         if not code:
-            questions += typed_questions(value, lang.x_key.format(key=name), subject_of(title), lang, noun=name)
+            typed = typed_questions(value, lang.x_key.format(key=name), subject_of(title), lang, noun=name)
+            questions += [q for q in typed if q not in questions]
         said_key = spoken_name(key, lang)
         typed_ev = "" if code else eval_typed(value, lang.x_key.format(key=said_key), lang, said_key)
         ev = [typed_ev] if typed_ev else _fill([lang.eval_code] if code else [lang.eval_cell_generic], lang,
