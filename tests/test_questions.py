@@ -357,6 +357,19 @@ def test_a_key_value_line_naming_a_person_asks_who(tmp_path, name: str, text: st
     assert not [q for q in asked if what in q], sorted(asked)
 
 
+def test_german_nouns_joined_by_an_article_or_a_pronoun_are_no_name(tmp_path) -> None:
+    """Every German noun is capitalised, so a run of them was taken for a name and asked 'what': 'Wir treffen uns
+    um 17:00 Uhr im was?' ('im Garten der Kita'), and a letter's closing 'Mit freundlichen was?' ('Grüßen Ihr
+    Kita-Team'). A name holds no article inside it and no pronoun; 'Gisela Brandt' is still one."""
+    asked = facts_of(tmp_path, "elternbrief.txt",
+        "Kita Sonnenblume – Elternbrief\n\nAm Freitag, 21. November, findet unser Laternenfest statt. Wir treffen uns "
+        "um 17:00 Uhr im Garten der Kita.\n\nKuchenspenden nimmt Gisela Brandt gern entgegen.\n\n"
+        "Mit freundlichen Grüßen Ihr Kita-Team\n")
+    assert not [q for q in asked if re.search(r"\b(?:im|freundlichen) was\b", q)], sorted(asked)
+    assert [q for q in asked if "um wie viel Uhr" in q], sorted(asked)  # the time is still asked
+    assert any(f.keys and f.keys[0] == "Gisela Brandt" for f in asked.values()), sorted(asked)
+
+
 @pytest.mark.parametrize("name,text,present,absent", [
     ("minutes.md", "# Oakfield PTA\n\n## Minutes, 3 March\n\nPresent: Sarah Lowe (chair), Tom Reid, Aisha Khan\n\n"
      "Apologies: Ben Carter\n\nThe fair will be held on 20 June.\n", "Who was present?", "Who sent apologies?"),

@@ -105,7 +105,7 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
     for m in _counts(lang).finditer(sentence):  # 'eleven plot holders', before names: 'Elf Mitglieder'
         word, *unit = m.group(0).split()
         opens = m.start() == 0 or re.search(r"[.!?:]\s*$", sentence[: m.start()])
-        named = (not opens and word[0].isupper()) or (unit and unit[0][0].isupper() and lang.code != "de")
+        named = (not opens and word[0].isupper()) or (unit and unit[0][0].isupper() and not lang.nouns_capitalised)
         if not any(taken[m.start():m.end()]) and not named:  # not 'the Seven Sisters', 'Seven Sisters opens'
             take(m)
     for m in _NAMES.finditer(sentence):  # names after the rest, so 'Am Samstag, 12. April' stays a date
@@ -199,10 +199,13 @@ def _is_name(sentence: str, start: int, text: str, lang: Lang) -> bool:
         return False
     if start == 0 or re.search(r"[.!?:]\s*$", sentence[:start]):
         # A sentence's first word is capitalised anyway; German nouns are too, so there only inner runs count.
-        return lang.code != "de" and len(words) >= 2 and words[0].lower() not in ARTICLES
+        return not lang.nouns_capitalised and len(words) >= 2 and words[0].lower() not in ARTICLES
     if text.isupper() and len(text) >= 2:
         return text.lower() not in FUNCTION_WORDS  # RESET, ECO: buttons and modes; 'NOT' is emphasis
-    if lang.code == "de":  # every German noun is capitalised: only runs, or words with digits or inner capitals
+    if lang.nouns_capitalised:  # every German noun is capitalised: only runs, or words with digits or inner capitals
+        said = [w.lower() for w in words]
+        if any(w in lang.pronouns for w in said) or any(w in lang.articles for w in said[1:-1]):
+            return False  # nouns, not a name: 'Grüßen Ihr Kita-Team' (a letter's closing), 'Garten der Kita'
         return len(words) >= 2 or bool(re.search(r"\d|[a-zäöü][A-ZÄÖÜ]", text))
     return lang is not NEUTRAL
 
@@ -320,7 +323,7 @@ def _who_is(noun: str, lang: Lang) -> str:
     """'Our secretary' → 'Who is our secretary?' in the language's own words; '' where it has none."""
     template = dict(lang.typed).get("person", "")
     words = noun.split()
-    if len(words) < 2 or not words[1][:1].isupper() or lang.code == "de":  # its capital was the sentence's
+    if len(words) < 2 or not words[1][:1].isupper() or lang.nouns_capitalised:  # its capital was the sentence's
         noun = noun[0].lower() + noun[1:]
     return fill(template, lang, x=noun) if template else ""
 
