@@ -457,6 +457,8 @@ def test_short_day_names_are_days_only_where_a_timetable_writes_them(code: str, 
     ("es", "La oficina abre de 9:00 a 13:00", ["9:00 a 13:00"]),
     ("de", "Das Büro ist von 9 bis 13 Uhr geöffnet", ["9 bis 13 Uhr"]),
     ("en", "The pool is open 24 h a day", []),
+    # an hour after a word for 'at' is a time ('à combien de h' was asked), one after 'dure' still a duration
+    ("fr", "L'assemblée aura lieu le 28 novembre à 20 h, rendez-vous vers 7 h ; la sortie dure 3 h", ["20 h", "7 h"]),
 ])
 def test_clock_times_as_each_language_writes_them(code: str, sentence: str, times: list[str]) -> None:
     """French '9 h', '13 h 45' and ranges of hours were numbers ('de combien de h à 13 h ?'), Spanish '9:00 a
