@@ -130,6 +130,48 @@ def test_markdown_faq_with_its_answer_on_the_line_below_the_bold_question(tmp_pa
     assert only(els, "paragraph", "Monday").text == "Boats are checked every Monday. The harbour master signs the log."
 
 
+def _faq_file(path: Path, kind: str) -> None:
+    """One FAQ page holding two questions, each answered on its own line, and a paragraph after them."""
+    pairs = [("Peut-on louer un casier ?", "Oui, avec une pièce de 1 € rendue à la sortie."),
+             ("Y a-t-il des cours de natation ?", "Oui, le mercredi après-midi, sur inscription.")]
+    after = "Le bonnet de bain est obligatoire."
+    if kind == "md":
+        path.write_text("# Piscine\n\n## Questions\n\n" + "".join(f"**{q}** {a}\n\n" for q, a in pairs) + after + "\n",
+                        encoding="utf-8")
+    elif kind == "html":
+        path.write_text("<html><body><h1>Piscine</h1><h2>Questions</h2>" + "".join(
+            f"<p><strong>{q}</strong> {a}</p>" for q, a in pairs) + f"<p>{after}</p></body></html>", encoding="utf-8")
+    elif kind == "txt":
+        path.write_text("Piscine\n\nQuestions\n\n" + "".join(f"{q} {a}\n\n" for q, a in pairs) + after + "\n",
+                        encoding="utf-8")
+    else:
+        import docx
+
+        doc = docx.Document()
+        doc.add_heading("Piscine", 1)
+        doc.add_heading("Questions", 2)
+        for q, a in pairs:
+            para = doc.add_paragraph()
+            para.add_run(q).bold = True
+            para.add_run(f" {a}")
+        doc.add_paragraph(after)
+        doc.save(path)
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "txt", "docx"])
+def test_an_faq_answered_on_the_questions_own_line_is_a_pair(tmp_path: Path, read: Read, kind: str) -> None:
+    """'**Peut-on louer un casier ?** Oui, …' (or the same without bold, in a text file) was one paragraph: its
+    question was never asked as written, and the prose rules asked it as a statement ('Who rent a locker?' with
+    the answer 'Can I rent a locker.'). Each pair takes its own answer only, not the paragraph after it."""
+    path = tmp_path / f"faq.{kind}"
+    _faq_file(path, kind)
+    els = read(path, source=path.name).elements
+    assert [e.cells for e in els if e.kind == "qa"] == [
+        (("Peut-on louer un casier ?", "Oui, avec une pièce de 1 € rendue à la sortie."),),
+        (("Y a-t-il des cours de natation ?", "Oui, le mercredi après-midi, sur inscription."),)]
+    assert only(els, "paragraph", "bonnet").text == "Le bonnet de bain est obligatoire."
+
+
 @pytest.mark.parametrize("name,text", [
     ("q.md", "# Club\n\n## FAQ\n\nQ: Is there parking?\nA: Yes, behind the hall.\n"),
     ("bold.md", "# Club\n\n## FAQ\n\n**Q: Is there parking?**\nA: Yes, behind the hall.\n"),

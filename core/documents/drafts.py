@@ -67,6 +67,29 @@ def pair(line: str) -> tuple[str, str] | None:
     return None
 
 
+_OPENING_QUESTION = re.compile(r"^([^.!?]{8,200}\?)\s+(\S.{2,})$", re.S)
+
+
+def asked_and_answered(text: str) -> list[Draft]:
+    """A paragraph whose first sentence is a question, with more after it ('Can I rent a locker? Yes, with a €1
+    coin.'): an FAQ written as one paragraph, as its question and its answer; [] for any other paragraph. Taken as
+    prose, its question was asked like a statement ('Who rent a locker?' → 'Can I rent a locker.')."""
+    m = _OPENING_QUESTION.match(text.strip())
+    return [Draft("question", m.group(1), take=1), Draft("paragraph", " ".join(m.group(2).split()))] if m else []
+
+
+def opening_question(pieces: Sequence[tuple[str, bool]]) -> list[Draft]:
+    """A paragraph that opens with a bold question and answers it on the same line ('**Can I rent a locker?** Yes,
+    with a €1 coin.'), as its question and its answer; [] for any other paragraph.
+
+    `pieces`: the paragraph's text in order, each piece with whether it is bold."""
+    k = next((i for i, (text, bold) in enumerate(pieces) if text.strip() and not bold), len(pieces))
+    question, answer = "".join(t for t, _ in pieces[:k]).strip(), "".join(t for t, _ in pieces[k:]).strip()
+    if not (question.endswith("?") and answer) or "\n" in question or QUESTION_LINE.match(question):
+        return []  # 'Q: …?' is paragraph_drafts' to read
+    return [Draft("question", question, take=1), Draft("paragraph", " ".join(answer.split()))]
+
+
 def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) -> list[Draft]:
     """A paragraph; one key_value per line when every line is "Key: value", or per line after a HARD_BREAK;
     a bold question awaits its answer.
@@ -102,6 +125,9 @@ def paragraph_drafts(text: str, bold: bool = False, bold_first: bool = False) ->
     joined = " ".join(lines)
     if bold and joined.endswith("?"):
         return [Draft("question", joined, take=ALL)]
+    asked = [] if bold else asked_and_answered(joined)
+    if asked:
+        return asked
     short = bold and len(lines) == 1 and len(joined.split()) <= 8 and not re.search(r"[.!;,:]$", joined)
     return [Draft("paragraph", joined, emphasis=short)]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from core.documents.cleaning import normalise
-from core.documents.drafts import (ALL, HARD_BREAK, Draft, first_row_is_header, paragraph_drafts, table_drafts,
-                                   title_row)
+from core.documents.drafts import (ALL, HARD_BREAK, Draft, first_row_is_header, opening_question, paragraph_drafts,
+                                   table_drafts, title_row)
 from core.documents.lines import lines_drafts
 from core.documents.pdf_columns import column_tables
 from core.documents.readers import _DROP_TAGS, decode_text
@@ -74,7 +74,9 @@ def md_drafts(text: str) -> list[Draft]:
             elif item is not None:
                 item.text = f"{item.text}\n{content}" if item.text else content
             else:
-                out.extend(paragraph_drafts(content, bold, bold_first))
+                one_line = "\n" not in content
+                out.extend(one_line and opening_question(_pieces(tok.children or [])) or
+                           paragraph_drafts(content, bold, bold_first))
     return out
 
 
@@ -92,6 +94,16 @@ def _md_inline(tok: Any) -> tuple[str, bool, bool]:
     breaks = [i for i, m in enumerate(marks) if m in ("softbreak", "hardbreak")]
     first = marks[: breaks[0]] if breaks else []
     return "".join(parts), _all_bold(marks), bool(first) and _all_bold(first) and len(marks) > len(first) + 1
+
+
+def _pieces(children: list[Any]) -> list[tuple[str, bool]]:
+    """A Markdown line's text pieces, each with whether it is bold."""
+    out, depth = [], 0
+    for child in children:
+        depth += {"strong_open": 1, "strong_close": -1}.get(child.type, 0)
+        if child.type.startswith("text") or child.type == "code_inline":
+            out.append((child.content, depth > 0))
+    return out
 
 
 def _all_bold(marks: list[str]) -> bool:
@@ -178,7 +190,8 @@ def _html_block(tag: Any) -> Iterator[Draft]:
     elif name == "p":
         texts = [s for s in tag.find_all(string=True) if s.strip()]
         bold = bool(texts) and all(s.find_parent(("strong", "b")) for s in texts)
-        yield from paragraph_drafts(tag.get_text(), bold)
+        yield from (opening_question([(str(s), s.find_parent(("strong", "b")) is not None) for s in texts])
+                    or paragraph_drafts(tag.get_text(), bold))
     elif name in ("ul", "ol"):
         yield from _html_list(tag)
     elif name == "table":
@@ -334,7 +347,8 @@ def docx_drafts(path: Path, max_chars: int) -> list[Draft]:
             counters.clear()
             items.clear()
             runs = [r for r in item.runs if r.text.strip()]
-            out.extend(paragraph_drafts(text.replace("\n", HARD_BREAK), bool(runs) and all(r.bold for r in runs)))
+            out.extend(opening_question([(r.text, bool(r.bold)) for r in item.runs]) or
+                       paragraph_drafts(text.replace("\n", HARD_BREAK), bool(runs) and all(r.bold for r in runs)))
     return out
 
 

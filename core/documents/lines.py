@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from core.documents.cleaning import (PAGE_BREAK, _edges, _join, _line_key, boilerplate_keys, clean_text, is_noise_line,
                                      normalise)
-from core.documents.drafts import ANSWER_LINE, QUESTION_LINE, WS, Draft, pair, table_drafts
+from core.documents.drafts import ANSWER_LINE, QUESTION_LINE, WS, Draft, asked_and_answered, pair, table_drafts
 
 _BULLET = re.compile(r"^(?:[-*•◦▪–—]|[a-z]\)|\(cid:\d+\))\s+(\S.*)$")  # '(cid:127)': a bullet glyph without a name
 _STEP = re.compile(r"^(\d{1,3})[.)]\s+(\S.*)$")
@@ -155,5 +155,9 @@ def _prose_drafts(lines: list[str], page: int) -> Iterator[Draft]:
             yield Draft("heading", passage, level=1 if passage.isupper() else 2, page=page)
         elif passage.endswith("?") and len(passage.split()) <= 25:
             yield Draft("question", passage, page=page)
+        elif asked := asked_and_answered(passage):
+            for draft in asked:
+                draft.page = page
+                yield draft
         else:
             yield Draft("paragraph", passage, page=page)
