@@ -259,6 +259,16 @@ def test_a_schedule_is_asked_when_each_thing_on_it_happens(tmp_path) -> None:
     assert not [q for q in asked if "Lantern making" in q and q.startswith("When")], sorted(asked)
 
 
+def test_a_schedules_closed_cell_is_no_event(tmp_path) -> None:
+    """'Sábado | 10:00–13:00 | Cerrado': the timetable's word for no hours was asked as a thing on the day ('¿Cuándo
+    es Cerrado?')."""
+    asked = facts_of(tmp_path, "horario.md", "# Biblioteca\n\n## Horario\n\n| Día | Mañana | Tarde |\n|---|---|---|\n"
+                     "| Lunes a viernes | 9:00–14:00 | 16:00–20:00 |\n| Sábado | 10:00–13:00 | Cerrado |\n\n"
+                     "En agosto la biblioteca solo abre por las mañanas.\n")
+    assert any(f.answer.startswith("Sábado, tarde: Cerrado") for f in asked.values()), sorted(asked)  # still taught
+    assert not [q for q in asked if "Cerrado" in q], sorted(asked)
+
+
 @pytest.mark.parametrize("name,text,asked,who", [
     ("minutes.md", "# PTA minutes\n\n## Summer fair\n\nThe fair is on the school field this year.\n\n"
      "Action: Tom Reid to book the bouncy castle by 1 May.\n", "Who will book the bouncy castle by 1 May?", "Tom Reid"),
@@ -307,6 +317,11 @@ def test_a_number_after_its_abbreviation_stays_in_its_sentence(tmp_path, name: s
                                   "What are the opening times on bank holidays?"], ["10:00 to 20:00", "9:00", "Closed"]),
     ("horaires.md", "# Médiathèque\n\n## Horaires d'ouverture\n\nLundi : fermé\n\nMardi : 10 h – 18 h\n",
      ["Horaires d'ouverture le lundi ?", "Horaires d'ouverture : et le mardi ?"], ["fermé", "10 h – 18 h"]),
+    # two days joined by the language's 'and' are one line's days too ('À quelle heure est « samedi et dimanche » ?')
+    ("piscine.md", "# Piscine\n\n## Horaires\n\n- Lundi : fermé\n- Samedi et dimanche : 9 h – 18 h\n",
+     ["Horaires le samedi et dimanche ?"], ["9 h – 18 h"]),
+    ("pool.md", "# Pool\n\n## Opening times\n\n- Monday: closed\n- Saturday and Sunday: 9:00–18:00\n",
+     ["What are the opening times on Saturday and Sunday?"], ["9:00–18:00"]),
 ])
 def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str, text: str, asked: list[str],
                                                              answer: list[str]) -> None:
@@ -316,7 +331,8 @@ def test_a_timetables_line_for_a_day_is_asked_about_that_day(tmp_path, name: str
     for question, key in zip(asked, answer):
         assert question in by_question, sorted(by_question)
         assert by_question[question].keys[0].startswith(key), by_question[question]
-    assert not [q for q in by_question if re.search(r"what are the weekdays|est « mardi »", q, re.I)], sorted(by_question)
+    assert not [q for q in by_question if re.search(r"what are the weekdays|est « (?:mardi|samedi)|the saturday", q, re.I)], \
+        sorted(by_question)
 
 
 def test_a_german_role_key_asks_who_its_person_is(tmp_path) -> None:

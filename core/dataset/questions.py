@@ -193,7 +193,9 @@ def _timetable_day(key: str, value: str, lang: Lang) -> str:
     if key.lower() in lang.periods:
         return as_noun(key, lang)
     days = find_spans(key, lang)
-    whole = len(days) == 1 and days[0].kind == "date" and days[0].start == 0 and days[0].end == len(key)
+    joins = {",", lang.conjunction} if lang.conjunction else {","}  # 'Samedi et dimanche', 'Sat, Sun'
+    whole = bool(days) and all(d.kind == "date" for d in days) and days[0].start == 0 and days[-1].end == len(key) \
+        and all(key[a.end:b.start].strip() in joins for a, b in zip(days, days[1:]))
     return (key if lang.calendar_capitalised else key.lower()) if whole else ""
 
 
@@ -566,7 +568,8 @@ def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[
         if not (spans and spans[0].kind in ("date", "time") and spans[0].start == 0):
             continue
         for header, value in el.cells[1:6]:
-            if value[:1].isupper() and len(value.split()) <= 6 and not find_spans(value, lang):
+            if value[:1].isupper() and len(value.split()) <= 6 and not find_spans(value, lang) \
+                    and value.strip(" .").lower() not in lang.closed:  # 'Cerrado' is no event ('When is Cerrado?')
                 cells.setdefault((el.headings, header, value.lower()), []).append((el, label, value))
     facts = []
     for (_, header, _), rows in cells.items():
