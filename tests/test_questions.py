@@ -475,6 +475,9 @@ def test_short_day_names_are_days_only_where_a_timetable_writes_them(code: str, 
     ("en", "The pool is open 24 h a day", []),
     # an hour after a word for 'at' is a time ('à combien de h' was asked), one after 'dure' still a duration
     ("fr", "L'assemblée aura lieu le 28 novembre à 20 h, rendez-vous vers 7 h ; la sortie dure 3 h", ["20 h", "7 h"]),
+    # a number with a thousands point, or an amount with cents, opens no time ('es de qué hora 0 euros?' was asked)
+    ("es", "El presupuesto es de 3.500 euros y la entrada cuesta 12.50 euros", []),
+    ("de", "Der Kassenstand beträgt 1.234 Euro, Beginn um 19.30 Uhr", ["19.30 Uhr"]),
 ])
 def test_clock_times_as_each_language_writes_them(code: str, sentence: str, times: list[str]) -> None:
     """French '9 h', '13 h 45' and ranges of hours were numbers ('de combien de h à 13 h ?'), Spanish '9:00 a

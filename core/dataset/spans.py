@@ -49,13 +49,15 @@ _DAY = (rf"(?:(?i:{_FULL_DAY})|(?:{_ABBREVIATED})"
         r"(?=\.?(?:\s*[–—/,:-]|\s*\d|\s*$|\s+(?:to|bis|au|à|a|al|und|and|et|y)\s)))")
 """A day where a sentence names one: a full name, or an abbreviation as a timetable writes it (DAY_ABBREVIATIONS)."""
 _HOUR_H = r"(?:[01]?\d|2[0-3])\s?h"  # French and Spanish clocks: '9 h', '13 h 30', '9h30'
-_CLOCK = (r"\d{1,2}[:.]\d{2}(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
+_CLOCK = (r"\d{1,2}[:.]\d{2}(?!\d|[.,]\d|\s?(?:[€$£%]|(?i:euros?|eur|chf|usd|gbp|dollars?|pounds?|francs?)\b))"
+          r"(?:\s*(?:Uhr|h|am|pm|a\.m\.|p\.m\.))?|\d{1,2}\s*(?:am|pm|Uhr)\b"
           rf"|{_HOUR_H}\s?[0-5]\d\b|{_HOUR_H}(?=\s*(?:[–-]|à|a)\s*{_HOUR_H}\b)"
           rf"|(?:(?<=\bà\s)|(?<=\bvers\s)|(?<=\bdès\s)){_HOUR_H}\b"
           r"|(?:[01]?\d|2[0-3])(?=\s*(?:[–-]|bis)\s*\d{1,2}\s*Uhr\b)")
-"""A clock time. '2 h' alone is as often a duration, so an hour in 'h' is a time with its minutes, where a
-range of hours opens ('de 9 h à 13 h'), or after a word that says 'at' ('à 20 h', 'vers 9 h', 'dès 7 h'); a
-bare hour is one where a range ends in 'Uhr' ('von 9 bis 13 Uhr')."""
+"""A clock time, never the start of a bigger number or an amount ('3.500 euros', '12.50 Euro'). '2 h' alone is as
+often a duration, so an hour in 'h' is a time with its minutes, where a range of hours opens ('de 9 h à 13 h'), or
+after a word that says 'at' ('à 20 h', 'vers 9 h', 'dès 7 h'); a bare hour is one where a range ends in 'Uhr'
+('von 9 bis 13 Uhr')."""
 _DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s*)?"
          rf"(?:de\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+(?:de\s+)?\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
