@@ -605,6 +605,8 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("es", "Los DVD se prestan una semana", "DVD", "¿Qué se prestan una semana?"),
     ("fr", "Les DVD sont prêtés pour une semaine", "DVD", ""),  # French has no rule for it: asked yes or no
     ("en", "The BM-220 carries a 2-year warranty", "BM-220", "Which code carries a 2-year warranty?"),
+    # a possessive's apostrophe stays on its word ('how many hours ' notice' was taught)
+    ("en", "Cancellations need 24 hours' notice", "24 hours", "Cancellations need how many hours' notice?"),
 ])
 def test_echo_questions_use_the_languages_own_words(code: str, sentence: str, span: str, expected: str) -> None:
     lang = lang_for(code)
