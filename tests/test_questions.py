@@ -605,6 +605,11 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("es", "Los DVD se prestan una semana", "DVD", "¿Qué se prestan una semana?"),
     ("fr", "Les DVD sont prêtés pour une semaine", "DVD", ""),  # French has no rule for it: asked yes or no
     ("en", "The BM-220 carries a 2-year warranty", "BM-220", "Which code carries a 2-year warranty?"),
+    # a person named between commas inside a sentence: who the words before the name are, never a clause
+    ("en", "If you fall behind, the finance officer, Grace Adeyemi, will call you", "Grace Adeyemi",
+     "Who is the finance officer?"),
+    ("en", "When you arrive, Grace Adeyemi, our finance officer, will meet you", "Grace Adeyemi",
+     "Who is our finance officer?"),
     # a possessive's apostrophe stays on its word ('how many hours ' notice' was taught)
     ("en", "Cancellations need 24 hours' notice", "24 hours", "Cancellations need how many hours' notice?"),
 ])

@@ -298,8 +298,8 @@ def ask(text: str, lang: Lang) -> str:
 
 def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     before, after = sentence[: span.start], sentence[span.end:]
-    if span.kind == "name" and is_person(span.text) and _apposition(before, after):
-        return _who_is(before.rstrip()[:-1].strip(), lang)  # 'Our secretary, Dorothy Penhale, keeps …'
+    if span.kind == "name" and is_person(span.text) and (noun := _apposition(before, after, lang)):
+        return _who_is(noun, lang)  # 'Our secretary, Dorothy Penhale, keeps …'
     thing = span.kind in ("name", "code") and bool(before.split()) and before.split()[-1].lower() in lang.articles
     if thing:  # the article goes with the name: 'the what is moored', 'Les quoi sont prêtés' asked nothing
         before = before.rstrip()[: -len(before.split()[-1])]
@@ -317,12 +317,20 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
 
-def _apposition(before: str, after: str) -> bool:
-    """A name set between commas after the few words it names ('Our secretary, Dorothy Penhale, keeps …'): an
-    echo would ask 'Our secretary, who, keeps …?'."""
-    head = before.rstrip()
-    return (head.endswith(",") and after.lstrip().startswith(",") and "," not in head[:-1]
-            and 1 <= len(head.split()) <= 5)
+def _apposition(before: str, after: str, lang: Lang) -> str:
+    """The few words a name set between commas names ('Our secretary, Dorothy Penhale, keeps …', '… behind, the
+    finance officer, Grace Adeyemi, will …'), else '': an echo would ask 'Our secretary, who, keeps …?'.
+    The words may follow the name too ('When you arrive, Grace Adeyemi, our finance officer, will …'); they open
+    with an article or a possessive (Lang.articles), so a clause beside the name ('When you arrive,') is none (it
+    was asked 'Who is when you arrive?')."""
+    head, tail = before.rstrip(), after.lstrip()
+    if not (head.endswith(",") and tail.startswith(",")):
+        return ""
+    for noun in (head[:-1].rpartition(",")[2].strip(), tail[1:].partition(",")[0].strip() if "," in tail[1:] else ""):
+        words = noun.split()
+        if 1 <= len(words) <= 5 and words[0].lower() in lang.articles:
+            return noun
+    return ""
 
 
 def _who_is(noun: str, lang: Lang) -> str:
