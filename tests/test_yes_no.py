@@ -28,6 +28,14 @@ except ImportError:  # tests/ on sys.path rather than the repo root
     ("fr", "Les chiens ne sont pas admis dans le jardin.", set(), "Est-ce que les chiens sont admis dans le jardin ?"),
     ("es", "No se permite comer en las gradas.", set(), "¿Se permite comer en las gradas?"),
     ("es", "Es obligatorio usar gorro en la piscina.", set(), "¿Es obligatorio usar gorro en la piscina?"),
+    # 'must not' forbids: asked whether one can ('Must tenants change …?' would be answered 'they need not'),
+    # where German 'muss nicht' says 'need not' and stays
+    ("en", "Tenants must not change the locks.", set(), "Can tenants change the locks?"),
+    ("fr", "Les locataires ne doivent pas changer les serrures.", set(),
+     "Est-ce que les locataires peuvent changer les serrures ?"),
+    ("es", "Los alumnos no deben traer comida.", set(), "¿Los alumnos pueden traer comida?"),
+    ("de", "Mitglieder müssen nicht bezahlen.", set(), "Müssen Mitglieder bezahlen?"),
+    ("en", "Tenants must pay the rent on time.", set(), "Must tenants pay the rent on time?"),
     # a house rule written as an order, asked as the person it is for asks
     ("en", "Do not leave bags in the hall.", set(), "Can I leave bags in the hall?"),
     ("en", "Please bring your own gloves.", set(), "Do I have to bring my own gloves?"),

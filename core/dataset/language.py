@@ -134,6 +134,10 @@ class Lang:
     auxiliaries: frozenset[str] = frozenset()
     """Verbs a yes/no question turns on ('are', 'must', 'sind', 'peut', 'se'); a statement with none of them
     among its first words gets no yes/no question."""
+    forbids: tuple[tuple[str, str], ...] = ()
+    """(auxiliary, the one a yes/no question asks with) where the auxiliary with a negation forbids: 'Tenants must
+    not change the locks' answers 'Can tenants change the locks?', not 'Must tenants …?' (whose answer would be
+    'they need not'). German 'muss nicht' says 'need not', so German has none."""
     negations: frozenset[str] = frozenset()
     """Words a yes/no question leaves out ('not', 'nicht', 'ne', "n'", 'pas', 'no'); an elided one ends in "'"."""
     orders: tuple[tuple[str, str], ...] = ()
@@ -179,6 +183,7 @@ EN = Lang(
             (r"please\s+(?!note\b|see\b)", "Do I have to {s}?")),
     own_words=(("your", "my"), ("yours", "mine"), ("yourself", "myself"), ("you", "me")), own_subject=(("you", "I"),),
     calendar_capitalised=True,
+    forbids=(("must", "can"),),
     yes_no="invert", auxiliaries=frozenset({"is", "are", "was", "were", "must", "can", "may", "should", "will",
                                           "would", "could", "do", "does"}),
     negations=frozenset({"not", "never"}),
@@ -291,6 +296,7 @@ FR = Lang(
     orders=((r"(?:(?:merci|prière) de |veuillez )?ne pas\s+", "Est-ce que je peux {s} ?"),
             (r"(?:merci de|prière de|veuillez)\s+", "Est-ce que je dois {s} ?")),
     own_words=(("vos", "mes"), ("votre", ""), ("vous", "")),
+    forbids=(("doit", "peut"), ("doivent", "peuvent")),
     yes_no="Est-ce que {s} ?", auxiliaries=frozenset({"est", "sont", "était", "peut", "peuvent", "doit", "doivent",
                                                      "faut", "sera", "seront"}),
     negations=frozenset({"ne", "n'", "pas", "jamais"}),
@@ -344,6 +350,7 @@ FR = Lang(
 ES = Lang(
     orders=((r"(?:prohibido|no)\s+(?=\w+(?:ar|er|ir)\b)", "¿Se puede {s}?"),),
     own_words=(("su", ""), ("sus", "")),
+    forbids=(("debe", "puede"), ("deben", "pueden")),
     yes_no="¿{s}?", auxiliaries=frozenset({"es", "son", "está", "están", "se", "puede", "pueden", "debe", "deben",
                                           "hay", "será"}),
     negations=frozenset({"no", "nunca"}),

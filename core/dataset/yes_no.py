@@ -48,6 +48,9 @@ def yes_no_question(sentence: str, lang: Lang, common: Collection[str] = (), nam
         return ""
     if any(re.search(r"[,;:()—–]", w) or w.lower() in CLAUSE_WORDS | lang.pronouns for w in words[:at]):
         return ""
+    negated = any(w.lower() in lang.negations or _plain(w, lang) != w.lower() for w in words[max(0, at - 1):at + 3])
+    if negated and (allowed := dict(lang.forbids).get(_plain(words[at], lang))):
+        words[at] = allowed  # 'must not change' asks 'Can … change?'
     if lang.yes_no == "invert":
         if at == 0:
             return ""  # an order or a question already ('Must be …'), not a statement with a subject
