@@ -373,6 +373,16 @@ def test_a_key_value_line_naming_a_person_asks_who(tmp_path, name: str, text: st
     assert not [q for q in asked if what in q], sorted(asked)
 
 
+def test_a_value_is_typed_by_a_span_that_opens_it_only(tmp_path) -> None:
+    """'Includes: Stand and tools for 2 hours' was asked 'How long are the includes for Single visit?': its type
+    came from a span deep inside it. A few words may lead the span ('up to 13 hours'); more say it is a detail."""
+    asked = facts_of(tmp_path, "plans.md",
+        "# Cycle workshop\n\n## Membership\n\n| Plan | Loan | Includes |\n|---|---|---|\n"
+        "| Single visit | up to 3 hours | Stand and tools for 2 hours |\n| Monthly | up to 8 hours | Unlimited visits |\n")
+    assert "How long is the loan for Single visit?" in asked, sorted(asked)
+    assert not [q for q in asked if q.startswith("How long") and "includes" in q], sorted(asked)
+
+
 def test_german_nouns_joined_by_an_article_or_a_pronoun_are_no_name(tmp_path) -> None:
     """Every German noun is capitalised, so a run of them was taken for a name and asked 'what': 'Wir treffen uns
     um 17:00 Uhr im was?' ('im Garten der Kita'), and a letter's closing 'Mit freundlichen was?' ('Grüßen Ihr

@@ -407,12 +407,17 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     return ask(f"{phrase} {aux} {subject} {' '.join(middle)} {tail}", lang)
 
 
+MAX_TYPE_LEAD = 2
+"""Words before a value's first span that still leave the value of its type ('up to 13 hours', 'ab 9 Uhr'); more,
+and the span is a detail of a value that is something else."""
+
+
 def value_type(value: str, lang: Lang) -> tuple[str, str]:
     """(type, unit) of a value by its first span: 'up to 13 hours' → ('duration', 'hours'), '£38 a year' →
     ('money', ''), 'Priya Raman' → ('person', ''); ('', '') when no question word fits it better than 'what'."""
     spans = find_spans(value, lang)
-    if not spans:
-        return "", ""
+    if not spans or len(value[:spans[0].start].split()) > MAX_TYPE_LEAD:
+        return "", ""  # 'Stand and tools for 2 hours' is no duration, 'Lost key, fee £10' no price
     span = spans[0]
     if span.kind in ("time", "date", "money", "phone"):
         return span.kind, ""
