@@ -620,6 +620,11 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
      "Who is the finance officer?"),
     ("en", "When you arrive, Grace Adeyemi, our finance officer, will meet you", "Grace Adeyemi",
      "Who is our finance officer?"),
+    # a day in the plural is every one of it, asked 'when' ('on what' was taught for 'on Saturdays')
+    ("en", "The shop opens on Saturdays from 10:00", "Saturdays", "The shop opens when from 10:00?"),
+    ("fr", "La piscine est fermée les lundis", "lundis", "La piscine est fermée quand ?"),
+    ("es", "La tienda abre los sábados por la mañana", "sábados", "¿La tienda abre cuándo por la mañana?"),
+    ("de", "Die Halle ist montags geschlossen", "montags", "Die Halle ist wann geschlossen?"),
     # a possessive's apostrophe stays on its word ('how many hours ' notice' was taught)
     ("en", "Cancellations need 24 hours' notice", "24 hours", "Cancellations need how many hours' notice?"),
 ])

@@ -304,7 +304,7 @@ FR = Lang(
     eval_on_day="Peux-tu me donner « {key} » pour le {label} ?",
     periods=frozenset({"week-end"}), closed=frozenset({"fermé", "fermée", "fermeture"}),
     head_first=True,
-    every=frozenset({"chaque", "tous les", "toutes les"}),
+    every=frozenset({"chaque", "tous les", "toutes les", "les"}),
     attendance=((frozenset({"présents", "présentes", "présent", "présente", "participants", "participantes"}),
                  ("Qui était présent ?", "{section} : qui était là ?"), "Qui a participé ?"),
                 (frozenset({"excusés", "excusées", "excusé", "excusée", "absents", "absentes", "absent"}),

@@ -24,7 +24,10 @@ MONTHS = ("january february march april may june july august september october n
           "jan feb mar apr jun jul aug sep sept oct nov dec okt dez")
 WEEKDAYS = ("monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag "
             "samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles "
-            "jueves viernes sábado domingo")
+            "jueves viernes sábado domingo "
+            # the plural a day takes for every one of it ('on Saturdays', 'montags', 'les lundis', 'los sábados')
+            "mondays tuesdays wednesdays thursdays fridays saturdays sundays montags dienstags mittwochs donnerstags "
+            "freitags samstags sonntags lundis mardis mercredis jeudis vendredis samedis dimanches sábados domingos")
 DAY_ABBREVIATIONS = "mon tue tues wed thu thur thurs fri sat sun mo di mi do fr sa so"
 """Short day names are words too ('do', 'so', 'sat', 'sun', French 'sa'): one counts as a day only as a timetable
 writes it, capitalised and followed by a range, a time, a date or a separator ('Mo–Fr', 'Sat 10:00', 'Sa, 12. April')."""
