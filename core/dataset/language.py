@@ -105,12 +105,12 @@ class Lang:
     `goal` group is the rest ('book the hall'), and the templates (over {goal}, {section}, {n}) ask as people do,
     'How do I book the hall?', where 'What are the steps for To book the hall?' asked nothing a person would."""
     calendar_capitalised: bool = False
+    """Whether the language writes months and days with a capital ('May', 'März', 'Tuesday'; not 'mai', 'martes'):
+    there a lower-case 'may' is no month, and a question names a day as the document does."""
     nouns_capitalised: bool = False
     """Whether the language writes every noun with a capital (German 'Hunde', 'Kinder'): there a capital says
     nothing of a name, and a sentence's first word keeps it inside a question; elsewhere only names keep theirs
     ('Are tickets sold online refundable?', not 'Are Tickets …')."""
-    """Whether the language writes months and days with a capital ('May', 'März', 'Tuesday'; not 'mai', 'martes'):
-    there a lower-case 'may' is no month, and a question names a day as the document does."""
     every: frozenset[str] = frozenset()
     """Words for 'every' before a day or month ('every Monday', 'jeden Donnerstag', 'tous les lundis'): the question
     phrase takes their place too, since 'every when?' asks nothing."""
@@ -407,7 +407,8 @@ NEUTRAL = Lang(
     pronouns=frozenset(),
     generic_headers=frozenset({""}), open_q="", close_q="?",
     cell=("{label} — {h}?", "{title} — {label} — {h}?"), cell_generic=("{label}?", "{title} — {label}?"),
-    key_value=("{key}?", "{section} — {key}?"), key_value_who=("{key}?", "{section} — {key}?"), code_meaning=("{key}?",), step=("{section} — {n}?",),
+    key_value=("{key}?", "{section} — {key}?"), key_value_who=("{key}?", "{section} — {key}?"),
+    code_meaning=("{key}?",), step=("{section} — {n}?",),
     steps=("{section}?",), listing=("{section}?",), item=("{section} — {label}?",), item_who=("{section} — {value}?",),
     profile=("{x}?",), recite=("{title}: {opening}…",),
     eval_cell="{h} — {label}?", eval_cell_generic="{title}: {label}?",

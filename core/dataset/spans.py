@@ -315,7 +315,7 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
     if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
         after = re.sub(r"^\s*,", "", after)
-    if glued := re.match(r"['’](?=\s)", after):  # "24 hours' notice" → "how many hours' notice", not "hours ' notice"
+    if glued := re.match(r"['’](?=\s)", after):  # "24 hours' notice": "how many hours' notice", not "hours ' notice"
         phrase, after = phrase + glued.group(), after[glued.end():]
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)
 
