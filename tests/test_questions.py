@@ -625,6 +625,17 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("fr", "La piscine est fermée les lundis", "lundis", "La piscine est fermée quand ?"),
     ("es", "La tienda abre los sábados por la mañana", "sábados", "¿La tienda abre cuándo por la mañana?"),
     ("de", "Die Halle ist montags geschlossen", "montags", "Die Halle ist wann geschlossen?"),
+    # which day of the month, and the part of the day, go with the day ('the last when of each month' was taught)
+    ("en", "The committee meets on the last Thursday of each month", "the last Thursday of each month",
+     "The committee meets when?"),
+    ("fr", "Les encombrants sont enlevés le premier jeudi du mois", "le premier jeudi du mois",
+     "Les encombrants sont enlevés quand ?"),
+    ("fr", "Les poubelles sont sorties le lundi soir par le gardien", "lundi soir",
+     "Les poubelles sont sorties quand par le gardien ?"),
+    ("de", "Der Stammtisch trifft sich am ersten Freitag im Monat", "am ersten Freitag im Monat",
+     "Der Stammtisch trifft sich wann?"),
+    ("en", "Visitors can tour the observatory on Friday evenings", "Friday evenings",
+     "Visitors can tour the observatory when?"),
     # a possessive's apostrophe stays on its word ('how many hours ' notice' was taught)
     ("en", "Cancellations need 24 hours' notice", "24 hours", "Cancellations need how many hours' notice?"),
 ])

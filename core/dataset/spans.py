@@ -61,11 +61,19 @@ _CLOCK = (r"\d{1,2}[:.]\d{2}(?!\d|[.,]\d|\s?(?:[€$£%]|(?i:euros?|eur|chf|usd|
 often a duration, so an hour in 'h' is a time with its minutes, where a range of hours opens ('de 9 h à 13 h'), or
 after a word that says 'at' ('à 20 h', 'vers 9 h', 'dès 7 h'); a bare hour is one where a range ends in 'Uhr'
 ('von 9 bis 13 Uhr')."""
+_NTH = ("first|second|third|fourth|last|premier|première|deuxième|troisième|quatrième|dernier|dernière"
+        "|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?|letzte[nmr]?|primer|segundo|tercer|cuarto|último")
+_DAY_PART = "mornings?|afternoons?|evenings?|nights?|matin|après-midi|soirs?|nuit"
+_OF_MONTH = (r"(?:of\s+(?:the|each|every)\s+month|du\s+mois|de\s+chaque\s+mois|im\s+Monat|des\s+Monats|del\s+mes"
+             r"|de\s+cada\s+mes)\b")
 _DATE = (rf"(?:{_DAY}\.?,?\s+)?(?:\d{{1,2}}\.?\s*(?:(?:[–—-]|bis|to|au|al)\s*\d{{1,2}}\.?\s*)?"
          rf"(?:de\s+)?(?i:{_MONTH})\.?"
          rf"(?:\s+(?:de\s+)?\d{{4}})?\b|(?i:{_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?)"
          r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
-         rf"|\b{_DAY}\b(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+){_DAY_NAME}\b)?")
+         rf"|\b(?:(?:(?i:the|le|la|der|den|am|el)\s+)?(?i:{_NTH})\s+)?{_DAY}\b"
+         rf"(?:(?:\s*[–—-]\s*|\s+(?:to|bis|au|à|a|al)\s+){_DAY_NAME}\b)?(?:\s+(?i:{_DAY_PART})\b)?(?:\s+{_OF_MONTH})?")
+"""A date: a day and month, a date in figures, or a day named: one, a range, or which one of the month, with the part
+of the day that goes with it ('the last Thursday of each month', 'le premier jeudi du mois', 'lundi soir')."""
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _SPANS = re.compile(
     rf"(?P<time>\b(?:{_CLOCK})(?:\s*(?:[–—-]|bis|to|à|a|al)\s*(?:{_CLOCK}|{_HOUR_H}\b))?)"
