@@ -625,6 +625,11 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("fr", "La piscine est fermée les lundis", "lundis", "La piscine est fermée quand ?"),
     ("es", "La tienda abre los sábados por la mañana", "sábados", "¿La tienda abre cuándo por la mañana?"),
     ("de", "Die Halle ist montags geschlossen", "montags", "Die Halle ist wann geschlossen?"),
+    # a name that ends the sentence after the words that say who they are ('escriba a la directora, qué?' was taught)
+    ("es", "Para cualquier consulta, escriba a la directora, Rosa Ferrándiz", "Rosa Ferrándiz",
+     "¿Quién es la directora?"),
+    ("en", "Send your form to the treasurer, Mark Lee", "Mark Lee", "Who is the treasurer?"),
+    ("de", "Fragen Sie die Kassenwartin, Ilse Kühn", "Ilse Kühn", "Wer ist die Kassenwartin?"),
     # which day of the month, and the part of the day, go with the day ('the last when of each month' was taught)
     ("en", "The committee meets on the last Thursday of each month", "the last Thursday of each month",
      "The committee meets when?"),

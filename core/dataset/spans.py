@@ -331,11 +331,18 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
 def _apposition(before: str, after: str, lang: Lang) -> str:
     """The few words a name set between commas names ('Our secretary, Dorothy Penhale, keeps …', '… behind, the
     finance officer, Grace Adeyemi, will …'), else '': an echo would ask 'Our secretary, who, keeps …?'.
-    The words may follow the name too ('When you arrive, Grace Adeyemi, our finance officer, will …'); they open
-    with an article or a possessive (Lang.articles), so a clause beside the name ('When you arrive,') is none (it
-    was asked 'Who is when you arrive?')."""
+    The words may follow the name too ('When you arrive, Grace Adeyemi, our finance officer, will …'), and a name
+    may end the sentence ('Send it to the treasurer, Mark Lee.'); the words open with an article or a possessive
+    (Lang.articles), so a clause beside the name ('When you arrive,') is none (it was asked 'Who is when you
+    arrive?')."""
     head, tail = before.rstrip(), after.lstrip()
-    if not (head.endswith(",") and tail.startswith(",")):
+    if not head.endswith(","):
+        return ""
+    if not tail.strip(" .!;"):  # the name ends the sentence: the words from the last article on ('… escriba a la
+        words = head[:-1].split()  # directora, Rosa Ferrándiz.' → 'la directora')
+        at = max((i for i, w in enumerate(words) if w.lower() in lang.articles), default=-1)
+        return " ".join(words[at:]) if at >= 0 and 2 <= len(words) - at <= 4 else ""
+    if not tail.startswith(","):
         return ""
     for noun in (head[:-1].rpartition(",")[2].strip(), tail[1:].partition(",")[0].strip() if "," in tail[1:] else ""):
         words = noun.split()
