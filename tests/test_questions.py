@@ -373,6 +373,15 @@ def test_a_key_value_line_naming_a_person_asks_who(tmp_path, name: str, text: st
     assert not [q for q in asked if what in q], sorted(asked)
 
 
+def test_a_german_ordinal_is_no_count(tmp_path) -> None:
+    """'Der Beitrag wird jeweils zum 1. des Monats … eingezogen' was asked '… zum wie viele . des Monats …?'."""
+    asked = facts_of(tmp_path, "beitrag.md", "# Sportverein\n\n## Beiträge\n\nDer Beitrag wird jeweils zum 1. des "
+                     "Monats per Lastschrift eingezogen. Eine Kündigung ist zum Quartalsende möglich.\n")
+    assert not [q for q in asked if "wie viel" in q], sorted(asked)
+    assert any(q.endswith("Wird der Beitrag jeweils zum 1. des Monats per Lastschrift eingezogen?") for q in asked), \
+        sorted(asked)
+
+
 def test_a_value_is_typed_by_a_span_that_opens_it_only(tmp_path) -> None:
     """'Includes: Stand and tools for 2 hours' was asked 'How long are the includes for Single visit?': its type
     came from a span deep inside it. A few words may lead the span ('up to 13 hours'); more say it is a detail."""

@@ -85,7 +85,7 @@ _SPANS = re.compile(
     r"(?:\s+\d{4}\b)?)"
     r"|(?P<code>\b[A-Z]{1,4}-?\d{1,4}[A-Z]?\b)"
     r"|(?P<year>\b(?:1[6-9]|20)\d{2}\b)"
-    rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b)"
+    rf"|(?P<ordinal>\b\d+(?:st|nd|rd|th)\b|\b\d{{1,2}}\.(?=\s+(?:des|der|dem|den|eines|jedes|jeden|jeder)\b))"
     rf"|(?P<number>\b{_NUMBER}(?:\s*[–—-]\s*{_NUMBER})?(?:\s?(?:%|°C|°F|[^\W\d_]{{1,14}}\b))?)"
 )
 _NAMES = re.compile(r"\b(?:[A-ZÀ-ÖØ-Þ][a-zß-ÿ]{0,3}\.\s+(?=[A-ZÀ-ÖØ-Þ]))?"
