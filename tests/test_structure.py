@@ -370,6 +370,10 @@ def test_html_faq_table_and_definitions(tmp_path: Path, read: Read) -> None:
     ("Brookside Swim School — FAQ", "Brookside Swim School", ""),
     ("Home | Kingsmead Repair Café", "Kingsmead Repair Café", ""),
     ("Visit us — Lakeside Rowing Club", "Visit us", "Lakeside Rowing Club"),
+    # the h1 is a name and the title says it in full, then the kind of page: the full name ('Product Sheet' was
+    # taken for the site, and every question asked 'of Product Sheet')
+    ("AquaPure 500 Water Filter — Product Sheet", "AquaPure 500", "AquaPure 500 Water Filter"),
+    ("Opening times and prices - City Library", "Opening times", "City Library"),  # a generic h1 extended: no name
 ])
 def test_html_title_names_the_site_above_a_generic_h1(title: str, h1: str, site: str) -> None:
     assert site_name(title, h1) == site

@@ -147,11 +147,16 @@ def site_name(title: str, h1: str) -> str:
     ("FAQ | Fernhill Leisure Pool"); without the site's name, questions about the page are asked "of
     Frequently asked questions" and none names what a person asks about ("the pool"). Parts of the title that
     repeat the <h1> (its words, or its initials: "FAQ") are left out; of the rest the last is the site's name,
-    where "Page | Site" puts it. '' when the title says nothing the <h1> does not.
+    where "Page | Site" puts it. '' when the title says nothing the <h1> does not. Where the <h1> is a name and a
+    part of the title is that name with more words, that part is the page's subject ("AquaPure 500 Water
+    Filter — Product Sheet" over "AquaPure 500"), and what follows it says what kind of page it is.
     """
     if not title or not h1:
         return title
     words = {w.lower() for w in re.findall(r"\w+", h1)}
+    fuller = [p.strip() for p in _TITLE_PARTS.split(title) if words < {w.lower() for w in re.findall(r"\w+", p)}]
+    if fuller and (_name_like(h1) or re.search(r"\d|[a-z][A-Z]", h1)):
+        return fuller[0]  # 'AquaPure 500 Water Filter — Product Sheet' over <h1>AquaPure 500</h1>: the fuller name
     initials = "".join(w[0] for w in re.findall(r"\w+", h1)).lower()
     parts = [p for p in _TITLE_PARTS.split(title) if p.strip()]
     rest = [p.strip() for p in parts
