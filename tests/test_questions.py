@@ -634,6 +634,9 @@ def test_french_template_questions_elide_de_before_a_name_or_word_that_opens_wit
     ("fr", "La piscine est fermée les lundis", "lundis", "La piscine est fermée quand ?"),
     ("es", "La tienda abre los sábados por la mañana", "sábados", "¿La tienda abre cuándo por la mañana?"),
     ("de", "Die Halle ist montags geschlossen", "montags", "Die Halle ist wann geschlossen?"),
+    # a sentence may open with the noun, bare or after a possessive
+    ("en", "Its botanist, Ida Crane, described 140 species", "Ida Crane", "Who is its botanist?"),
+    ("en", "Treasurer, Mark Lee, said the accounts are fine", "Mark Lee", "Who is treasurer?"),
     # a name that ends the sentence after the words that say who they are ('escriba a la directora, qué?' was taught)
     ("es", "Para cualquier consulta, escriba a la directora, Rosa Ferrándiz", "Rosa Ferrándiz",
      "¿Quién es la directora?"),

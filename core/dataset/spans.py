@@ -332,9 +332,9 @@ def _apposition(before: str, after: str, lang: Lang) -> str:
     """The few words a name set between commas names ('Our secretary, Dorothy Penhale, keeps …', '… behind, the
     finance officer, Grace Adeyemi, will …'), else '': an echo would ask 'Our secretary, who, keeps …?'.
     The words may follow the name too ('When you arrive, Grace Adeyemi, our finance officer, will …'), and a name
-    may end the sentence ('Send it to the treasurer, Mark Lee.'); the words open with an article or a possessive
-    (Lang.articles), so a clause beside the name ('When you arrive,') is none (it was asked 'Who is when you
-    arrive?')."""
+    may end the sentence ('Send it to the treasurer, Mark Lee.'); inside a sentence the words open with an article
+    or a possessive (Lang.articles, Lang.pronouns), and a sentence's opening words with no function word first, so
+    a clause beside the name ('When you arrive,') is none (it was asked 'Who is when you arrive?')."""
     head, tail = before.rstrip(), after.lstrip()
     if not head.endswith(","):
         return ""
@@ -344,10 +344,14 @@ def _apposition(before: str, after: str, lang: Lang) -> str:
         return " ".join(words[at:]) if at >= 0 and 2 <= len(words) - at <= 4 else ""
     if not tail.startswith(","):
         return ""
-    for noun in (head[:-1].rpartition(",")[2].strip(), tail[1:].partition(",")[0].strip() if "," in tail[1:] else ""):
+    earlier, _, noun = head[:-1].rpartition(",")
+    after_name = tail[1:].partition(",")[0].strip() if "," in tail[1:] else ""
+    for noun, opens in ((noun.strip(), not earlier), (after_name, False)):
         words = noun.split()
-        if 1 <= len(words) <= 5 and words[0].lower() in lang.articles:
-            return noun
+        first = words[0].lower() if words else ""
+        led = first in lang.articles or first in lang.pronouns  # 'the finance officer', 'its botanist'
+        if 1 <= len(words) <= 5 and (led or (opens and first not in FUNCTION_WORDS | SUBORDINATORS)):
+            return noun  # a sentence may open with the bare noun: 'Treasurer, Mark Lee, said …'
     return ""
 
 
