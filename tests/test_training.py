@@ -172,7 +172,10 @@ def test_qlora_nf4_trains_with_real_4bit_layers(tmp_path: Path, demo_model_dir: 
     import bitsandbytes as bnb
 
     out = tmp_path / "nf4"
-    prepare_run([SAMPLE_DOCS], out, quick_config(max_steps=2, precision="nf4", save_every=0, eval_every=0))
+    # No replay rows: they learn the base model's own distribution, so a first batch of them has a loss near 0
+    # (0.0002 in bf16, 0.0010 in nf4 on this session's sample data) that no relative tolerance can compare.
+    prepare_run([SAMPLE_DOCS], out, quick_config(max_steps=2, precision="nf4", save_every=0, eval_every=0,
+                                                 replay=False))
     reference = tmp_path / "bf16"  # the same prepared examples, seed and batch order; 16-bit weights
     shutil.copytree(out, reference)
     RunDir(reference).update_run(config={**RunDir(out).read_run()["config"], "precision": "bf16", "max_steps": 1})
