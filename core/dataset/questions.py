@@ -188,7 +188,7 @@ def _timetable_day(key: str, value: str, lang: Lang) -> str:
     or a range of days and the value its hours or 'Closed'; '' for any other line."""
     key = key.strip()
     spans = find_spans(value, lang)
-    if not ((spans and spans[0].kind == "time" and spans[0].start == 0) or value.strip(" .").lower() in lang.closed):
+    if not ((spans and spans[0].kind == "time" and spans[0].start == 0) or _says_closed(value, lang)):
         return ""
     if key.lower() in lang.periods:
         return as_noun(key, lang)
@@ -197,6 +197,11 @@ def _timetable_day(key: str, value: str, lang: Lang) -> str:
     whole = bool(days) and all(d.kind == "date" for d in days) and days[0].start == 0 and days[-1].end == len(key) \
         and all(key[a.end:b.start].strip() in joins for a, b in zip(days, days[1:]))
     return (key if lang.calendar_capitalised else key.lower()) if whole else ""
+
+
+def _says_closed(value: str, lang: Lang) -> bool:
+    """A timetable's word for no hours ('Closed', 'Cerrado'), read by the day lines and the schedules alike."""
+    return value.strip(" .").lower() in lang.closed
 
 
 def _attendance(key: str, lang: Lang) -> tuple[tuple[str, ...], str] | None:
@@ -569,7 +574,7 @@ def schedule_facts(elements: Sequence[Element], lang: Lang, title: str) -> list[
             continue
         for header, value in el.cells[1:6]:
             if value[:1].isupper() and len(value.split()) <= 6 and not find_spans(value, lang) \
-                    and value.strip(" .").lower() not in lang.closed:  # 'Cerrado' is no event ('When is Cerrado?')
+                    and not _says_closed(value, lang):  # 'Cerrado' is no event ('When is Cerrado?')
                 cells.setdefault((el.headings, header, value.lower()), []).append((el, label, value))
     facts = []
     for (_, header, _), rows in cells.items():
