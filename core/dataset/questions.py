@@ -68,6 +68,9 @@ class Fact:
     subject: str = ""
     """The document's subject that its questions lead with (_about); '' where they name it themselves or the
     sentence before leads instead (a context sentence: 'It opens at 6.' is asked after what 'it' is)."""
+    lead: str = ""
+    """What its led wordings open with to say where it stands (the subject and section: 'Fernhill Tool Library,
+    Your visit: '), not what it states; '' when none does."""
 
     def unled(self, question: str) -> str:
         """`question` without the subject it leads with: how a person asks it, for routing to compare
@@ -313,7 +316,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 # people do: the natural order in English, else the bare echo (when training had a lead).
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev,
-                                  subject=about))
+                                  subject=about, lead="" if context else lead))
     return facts
 
 
@@ -475,7 +478,7 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
         lead = _lead(about, shown)
         questions = [q] + ([lead + q] if lead else [])
         keys = [s.text for s in find_spans(a, lang)[:1]]
-        facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text, subject=about))
+        facts.append(Fact(a, keys, questions, kind, el.source, lang.code, el.text, subject=about, lead=lead))
         facts.extend(prose_facts(a, el, lang, title, kind, limit=2, where=q))
     elif el.kind == "step":
         where = section
@@ -543,7 +546,7 @@ def yes_no_facts(el: Element, lang: Lang, title: str, common: Collection[str], t
         body = sentence.strip().rstrip(".!;")
         answer = f"{body}." + (f" ({where})" if where and not named else "")
         facts.append(Fact(answer, [], [question] + ([lead + question] if lead else []), kind, el.source, lang.code,
-                          el.text))
+                          el.text, lead=lead))
     return facts
 
 
