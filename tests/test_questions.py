@@ -382,6 +382,49 @@ def test_a_german_ordinal_is_no_count(tmp_path) -> None:
         sorted(asked)
 
 
+@pytest.mark.parametrize("sentence,value,question", [
+    ("Die Bücherei öffnet am Mittwoch um 15 Uhr", "15 Uhr", "Um wie viel Uhr öffnet die Bücherei am Mittwoch?"),
+    ("Die Bücherei öffnet am Mittwoch um 15 Uhr", "Mittwoch", "Wann öffnet die Bücherei um 15 Uhr?"),
+    ("Ab 1. Mai leitet Jana Hoffmann den Lauftreff", "Jana Hoffmann", "Wer leitet ab 1. Mai den Lauftreff?"),
+    ("Paul Roth gibt nach 20 Jahren sein Amt ab", "20 Jahren", "Nach wie vielen Jahren gibt Paul Roth sein Amt ab?"),
+    ("Unser Chor ist auf 35 Stimmen gewachsen", "35 Stimmen", "Auf wie viele Stimmen ist unser Chor gewachsen?"),
+    ("Eine Jahreskarte kostet 40 Euro, für Kinder nur 20 Euro", "40 Euro", "Wie viel kostet eine Jahreskarte?"),
+    ("Der Verein hat 240 Mitglieder und sucht neue Trainer", "240 Mitglieder", "Wie viele Mitglieder hat der Verein?"),
+    # the value opens the sentence: the echo asks it first already
+    ("Nach 20 Jahren gibt Paul Roth sein Amt ab", "20 Jahren", ""),
+    # wer, wen or wem: 'Den Lauftreff' may be the object or the subject, so the case is unknown
+    ("Den Lauftreff leitet Jana Hoffmann", "Jana Hoffmann", ""),
+    ("Eine Jahreskarte kostet 40 Euro, für Kinder nur 20 Euro", "20 Euro", ""),  # a clause of its own
+    ("Wenn es regnet, beginnt das Training um 18 Uhr", "18 Uhr", ""),  # a subordinate clause opens it
+])
+def test_a_german_question_puts_its_question_word_first_and_the_verb_second(sentence: str, value: str,
+                                                                            question: str) -> None:
+    """German asks 'Um wie viel Uhr öffnet die Bücherei?', not 'Die Bücherei öffnet um wie viel Uhr?' (an echo,
+    said only in surprise). The report asks people's order, so it asks it where the sentence's clause allows."""
+    from core.dataset.verb_second import verb_second
+
+    de = lang_for("de")
+    span = next(s for s in find_spans(sentence, de) if s.text == value)
+    assert verb_second(sentence, span, de) == question
+    assert verb_second(sentence, span, lang_for("en")) == ""
+
+
+def test_a_german_fact_is_reported_in_the_order_people_ask(tmp_path) -> None:
+    """The report's wording for a German sentence's value is the verb-second question, never taught."""
+    doc = tmp_path / "chor.md"
+    doc.write_text("# Liederkranz Eichwalde\n\n## Proben\n\nDie Chorprobe beginnt jeden Donnerstag um 19:30 Uhr. "
+                   "Seit dem Herbst leitet Miriam Adler den Kinderchor. Unser Chor ist auf 35 Stimmen gewachsen.\n",
+                   encoding="utf-8")
+    result = ingest([doc])
+    assert result.languages()["chor.md"] == "de"
+    facts = document_facts(result.elements, "de")[0]
+    asked = {f.eval_question for f in facts}
+    assert {"Um wie viel Uhr beginnt die Chorprobe jeden Donnerstag?", "Wer leitet seit dem Herbst den Kinderchor?",
+            "Auf wie viele Stimmen ist unser Chor gewachsen?"} <= asked, sorted(asked)
+    held = split_heldout(facts, 1)
+    assert held and all(f.eval_question not in q for f in held for q in f.questions)
+
+
 def test_a_value_is_typed_by_a_span_that_opens_it_only(tmp_path) -> None:
     """'Includes: Stand and tools for 2 hours' was asked 'How long are the includes for Single visit?': its type
     came from a span deep inside it. A few words may lead the span ('up to 13 hours'); more say it is a detail."""

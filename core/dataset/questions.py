@@ -24,6 +24,7 @@ from typing import Collection, Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_place_noun, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
+from core.dataset.verb_second import verb_second
 from core.dataset.yes_no import named_words, yes_no_question
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -304,7 +305,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                 lead = _lead(about, shown)
                 prefix = f"{context} " if context else lead
                 question = prefix + echo
-                natural = "" if context else fronted(body, span, lang)
+                natural = "" if context else fronted(body, span, lang) or verb_second(body, span, lang)
                 # The statement, subject first (how the passage says it), its clause alone when the sentence has
                 # several; its section after it. The model continues the question's subject into the value,
                 # the order it read the fact in, instead of producing the value before anything names it.
@@ -313,7 +314,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                     answer = f"{answer} ({where})"
                 asked = [question] + ([prefix + natural] if natural else [])
                 # The report asks without the section or context that training questions lead with, as
-                # people do: the natural order in English, else the bare echo (when training had a lead).
+                # people do: the natural order (English's auxiliary, German's verb second), else the bare echo.
                 ev = natural or (echo if prefix and len(echo.split()) >= 4 else "")
                 facts.append(Fact(answer, [span.text], asked, kind, el.source, lang.code, el.text, eval_question=ev,
                                   subject=about, lead="" if context else lead))

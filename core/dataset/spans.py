@@ -5,7 +5,8 @@ same in English, German, French and Spanish, so finding them needs no grammar; o
 that replace them in a question ("when", "wann", "quand", "cuándo") differ, and those come from
 core/dataset/language.py. An echo question keeps the sentence's word order and replaces the
 span ("The office opens at what time?"): grammatical in every supported language. English
-also gets the order people ask in, where a rule can get it right (`fronted`).
+also gets the order people ask in, where a rule can get it right (`fronted`); German gets it from a
+part-of-speech tagger (core/dataset/verb_second.py).
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def _label_number(span: Span, before: str) -> bool:
     return bool(re.search(r"\d[.,]\d", span.text)) or bool(words and words[-1][:1].isupper())
 
 
-def _phrase(span: Span, before: str, lang: Lang, thing: bool = False) -> tuple[str, str]:
+def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) -> tuple[str, str]:
     """(words before the span that the phrase replaces, the question phrase). `thing`: a name an article led
     ('the Silver Heron'), which is no person."""
     words = before.lower().split()
@@ -314,7 +315,7 @@ def echo_question(sentence: str, span: Span, lang: Lang) -> str:
     thing = span.kind in ("name", "code") and bool(before.split()) and before.split()[-1].lower() in lang.articles
     if thing:  # the article goes with the name: 'the what is moored', 'Les quoi sont prêtés' asked nothing
         before = before.rstrip()[: -len(before.split()[-1])]
-    drop, phrase = _phrase(span, before, lang, thing)
+    drop, phrase = question_phrase(span, before, lang, thing)
     if not phrase:
         return ""
     if drop:
@@ -391,7 +392,7 @@ def fronted(sentence: str, span: Span, lang: Lang) -> str:
     if lang.code != "en":
         return ""
     before, after = sentence[: span.start], sentence[span.end:]
-    drop, phrase = _phrase(span, before, lang)
+    drop, phrase = question_phrase(span, before, lang)
     if drop:
         before = before.rstrip()[: -len(drop)]
     words = before.split()

@@ -1,0 +1,93 @@
+"""German questions in the order people ask them: the question word first, the finite verb second.
+
+An echo keeps the sentence's order ('Am Samstag, 12. April, findet wann unser Flohmarkt statt?'), which German
+asks only in surprise; people ask 'Wann findet am Samstag, 12. April, unser Flohmarkt statt?'. A German main
+clause has its finite verb second, after one constituent (the Vorfeld); the question puts its phrase in that
+place and the Vorfeld after the verb. Finding the finite verb takes a part-of-speech tagger: capitals tell
+nouns, but not a verb from an adjective ('Die neue Halle öffnet …'). HanTa (the Hanover Tagger, LGPL) carries
+its German model in its wheel, needs nothing else and tags a sentence in about a millisecond.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from core.dataset.language import Lang
+from core.dataset.spans import Span, ask, is_person, question_phrase
+
+FINITE = frozenset({"VV(FIN)", "VA(FIN)", "VM(FIN)"})
+VORFELD = frozenset({"ART", "NN", "NE", "APPR", "APPRART", "APPO", "ADV", "CARD", "ADJ(A)", "PPOSAT", "PIAT",
+                     "PDAT", "PIS", "PPER", "$,", "$(", "$."})
+"""Tags one constituent before the verb is made of. Anything else (a conjunction, a subordinate clause's word,
+a predicative adjective, another verb) says the tagger's verb is not the main clause's second constituent."""
+ADVERBIAL = frozenset({"APPR", "APPRART", "ADV", "CARD"})
+"""Tags a Vorfeld opens with when it is no subject: a person after the verb is then the subject, asked 'wer'."""
+DATIVE = frozenset({"aus", "bei", "mit", "nach", "seit", "von", "zu", "vom", "zum", "zur", "beim"})
+"""Prepositions that take the dative only: 'nach wie vielen Jahren', not 'nach wie viele'."""
+
+_TOKEN = re.compile(r"\w+(?:[-:.']\w+)*|[^\w\s]")
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> Any:
+    from HanTa import HanoverTagger
+
+    return HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
+
+
+def tags(sentence: str) -> list[tuple[int, int, str]]:
+    """(start, end, tag) of each token of a German sentence."""
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
+    tagged = _tagger().tag_sent([t for _, _, t in tokens], taglevel=1) if tokens else []
+    return [(s, e, tag) for (s, e, _), (_, _, tag) in zip(tokens, tagged)]
+
+
+def verb_second(sentence: str, span: Span, lang: Lang) -> str:
+    """The question for `span` with its phrase first and the verb second, '' where the sentence's order is not
+    one main clause's (no finite verb second, the span before it or in a clause of its own) or the phrase needs
+    a case the sentence does not show (a person after a Vorfeld that may be the subject)."""
+    if lang.code != "de":
+        return ""
+    tagged = tags(sentence)
+    verb = next((i for i, (_, _, tag) in enumerate(tagged) if tag in FINITE), None)
+    if not verb or any(tag not in VORFELD for _, _, tag in tagged[:verb]):
+        return ""
+    v_start, v_end, _ = tagged[verb]
+    if span.start < v_end:  # the span is the Vorfeld: the echo asks it first already
+        return ""
+    middle = sentence[v_end:span.start]
+    inside = [tag for s, _, tag in tagged[verb + 1:] if s < span.start]
+    if middle.count(",") % 2 or any(tag in FINITE or tag in ("KON", "KOUS", "PRELS") for tag in inside):
+        return ""  # the span is in a clause of its own ('…, für Mitglieder nur 5 Euro'), or after a second verb
+    article = middle.split()[-1].lower() if middle.split() else ""
+    thing = span.kind in ("name", "code") and article in lang.articles
+    if thing:
+        middle = middle.rstrip()[: -len(article)]
+    drop, phrase = question_phrase(span, sentence[: span.start], lang, thing)
+    if span.kind == "name" and not thing and is_person(span.text):
+        if tagged[0][2] not in ADVERBIAL:  # 'Kuchenspenden nimmt Gisela Brandt entgegen': wer, wen or wem?
+            return ""
+        drop, phrase = "", lang.who
+    if not phrase:
+        return ""
+    if drop:
+        middle = middle.rstrip()[: -len(drop)]
+    middle = middle.rstrip()
+    before = next((tag for _, e, tag in tagged if e == v_end + len(middle)), "")
+    if before in ("APPR", "APPRART") and not phrase.startswith(prep := middle.split()[-1].lower()):
+        # the preposition goes with its phrase: 'Auf wie viele Kinder ist …', 'nach wie vielen Jahren'
+        phrase, middle = f"{prep} {_dative(phrase) if prep in DATIVE else phrase}", middle[: -len(prep)]
+    vorfeld = sentence[:v_start].strip()
+    if tagged[0][2] not in ("NN", "NE"):  # 'Die Jahreshauptversammlung' → 'die …'; 'Kinder' stays a noun
+        vorfeld = vorfeld[0].lower() + vorfeld[1:]
+    after = sentence[span.end:]
+    if "," in span.text:  # 'am Freitag, 21. März, um 19:30 Uhr …': the comma closes the date, not the clause
+        after = re.sub(r"^\s*,", "", after)
+    tail = re.split(rf",(?!\d)|\s{lang.conjunction}\s", after)[0]  # what follows in its own clause stays out
+    return ask(f"{phrase} {sentence[v_start:v_end]} {vorfeld} {middle.strip()} {tail.strip()}", lang)
+
+
+def _dative(phrase: str) -> str:
+    return re.sub(r"\bwie viele\b", "wie vielen", phrase)
