@@ -425,6 +425,23 @@ def test_a_german_fact_is_reported_in_the_order_people_ask(tmp_path) -> None:
     assert held and all(f.eval_question not in q for f in held for q in f.questions)
 
 
+def test_a_key_or_header_that_names_its_values_type_asks_no_tautology(tmp_path) -> None:
+    """'Date: Saturday 13 December' was asked 'When is the date?', a 'Times' column 'What time are the times for
+    Early swim?': a typed question about a noun that only names the type asks nothing. The key is asked plainly,
+    the row by its own name."""
+    asked = facts_of(tmp_path, "ferry.md", "# Kestrel Ferries\n\n## Winter crossing\n\n- Date: Saturday 13 December\n"
+                     "- Time: 19:00\n\n## Sailings\n\n| Sailing | Days | Times |\n|---|---|---|\n"
+                     "| Dawn run | Monday–Friday | 06:15–07:00 |\n| Island loop | Sunday | 10:00–16:00 |\n")
+    assert "Winter crossing: what is the date?" in asked and "What is the time?" in asked, sorted(asked)
+    assert "What time is Dawn run?" in asked and "When is Island loop?" in asked, sorted(asked)
+    assert not [q for q in asked if re.search(r"(?i)when (is|are) the (date|days)|what time (is|are) the time", q)], \
+        sorted(asked)
+    (tmp_path / "de").mkdir()
+    de = facts_of(tmp_path / "de", "faehre.md",
+                  "# Kestrel Fähren\n\n## Winterfahrt\n\nDatum: Samstag, 13. Dezember\n\nUhrzeit: 19:00 Uhr\n")
+    assert not [q for q in de if q.startswith(("Wann ist Datum", "Um wie viel Uhr ist Uhrzeit"))], sorted(de)
+
+
 def test_a_value_is_typed_by_a_span_that_opens_it_only(tmp_path) -> None:
     """'Includes: Stand and tools for 2 hours' was asked 'How long are the includes for Single visit?': its type
     came from a span deep inside it. A few words may lead the span ('up to 13 hours'); more say it is a detail."""

@@ -164,6 +164,10 @@ class Lang:
     typed: tuple[tuple[str, str], ...] = ()
     """(value type, template over {x} and {unit}): the question word a value of that type is asked with
     ('How long is {x}?' for a duration, 'Who is {x}?' for a person); core/dataset/spans.py value_type."""
+    type_nouns: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(value type, nouns that name that type): a key or header that says only what its value is ('Date: Saturday
+    13 December', 'Uhrzeit: 19 Uhr') gets no typed question, which would ask 'When is the date?' or 'What time is
+    the time?'; the plain wording ('What is the date?') asks it."""
     plural: tuple[tuple[str, str], ...] = ()
     """(singular, plural) pieces of templates: when the field a piece names is a plural noun ('opening
     times'), the plural piece replaces the singular one ('What are the opening times?')."""
@@ -229,6 +233,10 @@ EN = Lang(
     typed=(("duration", "How long is {x}?"), ("money", "How much is {x}?"), ("time", "What time is {x}?"),
            ("date", "When is {x}?"), ("count", "How many {unit} is {x}?"), ("person", "Who is {x}?"),
            ("phone", "What is the number for {x}?")),
+    type_nouns=(("date", frozenset({"date", "dates", "day", "days"})), ("time", frozenset({"time", "times"})),
+                ("duration", frozenset({"duration", "length"})),
+                ("money", frozenset({"price", "prices", "cost", "costs", "fee", "fees"})),
+                ("phone", frozenset({"phone", "telephone", "phone number", "telephone number"}))),
     plural=(("is the {h}", "are the {h}"), ("is the {key}", "are the {key}"), ("is the {label}", "are the {label}"),
             ("is {x}", "are {x}")),
     plural_endings=("s",), singular_endings=("ss", "us", "is", "'s", "news", "series"),
@@ -288,6 +296,9 @@ DE = Lang(
     typed=(("duration", "Wie lange ist {x}?"), ("money", "Wie viel kostet {x}?"), ("time", "Um wie viel Uhr ist {x}?"),
            ("date", "Wann ist {x}?"), ("count", "Wie viele {unit} sind es bei {x}?"), ("person", "Wer ist {x}?"),
            ("phone", "Welche Nummer hat {x}?")),
+    type_nouns=(("date", frozenset({"datum", "tag", "termin"})), ("time", frozenset({"uhrzeit", "zeit"})),
+                ("duration", frozenset({"dauer"})), ("money", frozenset({"preis", "preise", "kosten", "gebühr"})),
+                ("phone", frozenset({"telefon", "tel.", "telefonnummer"}))),
     counts=frozenset("""zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn
     siebzehn achtzehn neunzehn zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig""".split()),
 )
@@ -343,6 +354,9 @@ FR = Lang(
     typed=(("duration", "Combien de temps pour {x} ?"), ("money", "Combien coûte {x} ?"),
            ("time", "À quelle heure est {x} ?"), ("date", "Quand est {x} ?"), ("count", "Combien de {unit} pour {x} ?"),
            ("person", "Qui est {x} ?"), ("phone", "Quel est le numéro pour {x} ?")),
+    type_nouns=(("date", frozenset({"date", "jour"})), ("time", frozenset({"heure", "horaire"})),
+                ("duration", frozenset({"durée"})), ("money", frozenset({"prix", "tarif", "tarifs", "coût"})),
+                ("phone", frozenset({"téléphone", "tél.", "numéro de téléphone"}))),
     counts=frozenset("""deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize dix-sept
     dix-huit dix-neuf vingt trente quarante cinquante soixante soixante-dix quatre-vingts quatre-vingt-dix""".split()),
 )
@@ -397,6 +411,9 @@ ES = Lang(
     typed=(("duration", "¿Cuánto tiempo es {x}?"), ("money", "¿Cuánto cuesta {x}?"), ("time", "¿A qué hora es {x}?"),
            ("date", "¿Cuándo es {x}?"), ("count", "¿Cuántos {unit} son {x}?"), ("person", "¿Quién es {x}?"),
            ("phone", "¿Cuál es el número de {x}?")),
+    type_nouns=(("date", frozenset({"fecha", "día"})), ("time", frozenset({"hora", "horario"})),
+                ("duration", frozenset({"duración"})), ("money", frozenset({"precio", "precios", "coste", "costo"})),
+                ("phone", frozenset({"teléfono", "tel.", "número de teléfono"}))),
     counts=frozenset("""dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciséis
     diecisiete dieciocho diecinueve veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa""".split()),
 )

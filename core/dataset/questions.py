@@ -129,8 +129,16 @@ def value_kind(value: str, noun: str, lang: Lang) -> tuple[str, str]:
 def _typed_template(value: str, noun: str, lang: Lang) -> tuple[str, str]:
     """(template, unit) for a value's type, its verb agreeing with `noun` ('When are the days for …?')."""
     kind, unit = value_kind(value, noun, lang)
+    if names_type(noun, kind, lang):
+        return "", ""  # 'When is the date?': the plain wording asks it ('What is the date?')
     template = dict(lang.typed).get(kind, "")
     return _agree(template, lang, {"x": noun}), unit
+
+
+def names_type(noun: str, kind: str, lang: Lang) -> bool:
+    """Whether `noun` only says what type its value is ('Date', 'Times', 'Uhrzeit'): a typed question about it
+    asks nothing ('What time are the times for Early swim?')."""
+    return noun.lower().strip() in dict(lang.type_nouns).get(kind, ())
 
 
 def _agree(template: str, lang: Lang, nouns: dict[str, str]) -> str:
@@ -410,21 +418,25 @@ def element_facts(el: Element, lang: Lang, title: str) -> list[Fact]:
                 ev = spoken[:1]
             else:
                 questions = _fill(lang.cell_generic if generic else lang.cell, lang, **fields)
-                x = lang.x_key.format(key=name) if generic else lang.x_cell.format(h=h, label=label)
-                questions += typed_questions(value, x, subject_of(title), lang, noun=name if generic else h)
+                # A header that names the value's type asks about the row itself: 'What time is Early swim?', not
+                # 'What time are the times for Early swim?'.
+                bare = not generic and names_type(h, value_kind(value, h, lang)[0], lang)
+                x = lang.x_key.format(key=name) if generic else label if bare else lang.x_cell.format(h=h, label=label)
+                noun = name if generic else said_as if bare else h  # the verb agrees with 'family fun session'
+                questions += typed_questions(value, x, subject_of(title), lang, noun=noun)
                 if generic:
                     x_eval = lang.x_of.format(x=lang.x_key.format(key=spoken_name(name, lang)),
                                               title=subject_of(title))
                 else:
-                    x_eval = lang.x_cell.format(h=h, label=said_as)
-                noun = name if generic else h
+                    x_eval = said_as if bare else lang.x_cell.format(h=h, label=said_as)
                 typed_ev = eval_typed(value, x_eval, lang, noun)
                 ev = [typed_ev] if typed_ev else _fill(
                     [lang.eval_cell_generic if generic else lang.eval_cell], lang,
                     **{**fields, "label": spoken_name(name, lang) if generic else said_as, "title": subject_of(title)})
                 spoken = []
                 if not generic and said_as.lower() != label.lower():  # people say 'team leader', not 'G3 Team leader'
-                    spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang, h)
+                    spoken = _fill(lang.cell[:1], lang, h=h, label=said_as) + typed_questions(value, x_eval, "", lang,
+                                                                                             noun)
             # Subject first, then the value, as the row reads: 'Ladder, loan period: 3 days (Loans)'.
             answer = labelled_answer(name if generic else f"{label}, {h}", value, table)
             facts.append(Fact(answer, [key_of(value, lang)], questions + spoken, kind, el.source,
