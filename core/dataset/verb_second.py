@@ -37,11 +37,12 @@ def _tagger() -> Any:
     return HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
 
 
-def tags(sentence: str) -> list[tuple[int, int, str]]:
-    """(start, end, tag) of each token of a German sentence."""
+@lru_cache(maxsize=256)
+def tags(sentence: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, tag) of each token of a German sentence; kept for the sentence's next span."""
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
     tagged = _tagger().tag_sent([t for _, _, t in tokens], taglevel=1) if tokens else []
-    return [(s, e, tag) for (s, e, _), (_, _, tag) in zip(tokens, tagged)]
+    return tuple((s, e, tag) for (s, e, _), (_, _, tag) in zip(tokens, tagged))
 
 
 def verb_second(sentence: str, span: Span, lang: Lang) -> str:
@@ -90,4 +91,5 @@ def verb_second(sentence: str, span: Span, lang: Lang) -> str:
 
 
 def _dative(phrase: str) -> str:
+    """'wie viele' in the dative, after a preposition that takes it."""
     return re.sub(r"\bwie viele\b", "wie vielen", phrase)
