@@ -77,7 +77,7 @@ class Lang:
     x_key: str = "{key}"
     """How a key-value line's key is named inside a typed question ('the phone number')."""
     who: str = "?"
-    """The question word for a person's name after a copula ('Its chair is who?', core/dataset/spans.py _phrase)."""
+    """The question word for a person's name after a copula ('Its chair is who?', spans.py question_phrase)."""
     conjunction: str = ""
     """The word for 'and' between the last two of a list ('Lucía Ferrer, Andrés Molina y Carmen Ruiz'): where a list
     of names splits."""
@@ -89,6 +89,9 @@ class Lang:
     """The question word for a thing that opens the sentence ('The Silver Heron is moored at Pier 4' → 'What is
     moored at Pier 4?'), where it differs from `what`; '' where the language has none a rule can use: French asks
     'Qu'est-ce qui …' with a verb that agrees, and such a sentence is asked yes or no instead."""
+    how_many_after: tuple[frozenset[str], str] = (frozenset(), "")
+    """Prepositions that put a count in another case, and `how_many` in that case ('nach 12 Jahren' → 'nach wie
+    vielen Jahren', not 'nach wie viele Jahren')."""
     to_whom: tuple[tuple[str, str], ...] = ()
     """(preposition, phrase) for a person after a preposition ('reported to Dr. Helen Okafor' → 'reported to
     whom', 'Adressez-vous à Mme Brunet' → 'à qui'): 'to what' asked for a thing. German's are the prepositions
@@ -268,6 +271,8 @@ DE = Lang(
     code="de", who="wer", copulas=frozenset({"ist", "sind", "war", "waren", "bleibt", "wird"}),
     what="was", by_whom=("von", "von wem"), when="wann", which_year="in welchem Jahr",
     what_time="um wie viel Uhr", what_time_bare="wie viel Uhr", how_much="wie viel", how_many="wie viele {unit}", which_code="welcher Code", which_number="welche Nummer",
+    how_many_after=(frozenset({"aus", "bei", "mit", "nach", "seit", "von", "zu", "vom", "zum", "zur", "beim"}),
+                    "wie vielen {unit}"),  # the prepositions that take only the dative
     drop_before=frozenset({"am", "um", "im", "an", "vom"}), range_from=frozenset({"von", "vom"}),
     time_words=frozenset({"uhr", "h"}),
     pronouns=frozenset({"er", "sie", "es", "wir", "ihr", "sein", "seine", "ihre", "dies", "diese", "dieser", "dort"}),

@@ -24,7 +24,7 @@ from typing import Collection, Iterable, Sequence
 
 from core.dataset.language import NEUTRAL, Lang, asking_phrases, fill, is_place_noun, is_plural, lang_for
 from core.dataset.spans import FUNCTION_WORDS, ask, echo_question, find_spans, fronted, is_person, key_of, value_type
-from core.dataset.verb_second import verb_second
+from core.dataset.verb_second import is_subject, verb_second
 from core.dataset.yes_no import named_words, yes_no_question
 from core.documents.elements import Element
 from core.documents.structure import split_sentences
@@ -306,7 +306,7 @@ def prose_facts(text: str, el: Element, lang: Lang, title: str, kind: str, limit
                     continue  # inside a word: 'Under-4s' is asked 'Under- how many s', 'a 3-year' 'a how many -year'
                 if _in_short_aside(body, span.start):
                     continue  # 'Service line 0800 … (when, 8:00–18:00)?' asks nothing a person would
-                echo = echo_question(body, span, lang)
+                echo = echo_question(body, span, lang, subject=is_subject(body, span, lang))
                 if not echo or span.text.lower() in echo.lower():
                     continue
                 # An FAQ's question or a section, after the document's subject where the sentence names neither.

@@ -281,7 +281,8 @@ def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) ->
     if span.kind == "number" and _label_number(span, before):
         return "", lang.which_number  # 'calle del Molino 14', 'Room 4', 'Version 4.2': a label, not a count
     if span.kind == "number":
-        return "", fill(lang.how_many, lang, unit=number_unit(span.text)).strip()
+        cased, how_many = lang.how_many_after
+        return "", fill(how_many if prev in cased else lang.how_many, lang, unit=number_unit(span.text)).strip()
     if prev == lang.by_whom[0]:
         return prev, lang.by_whom[1]
     if span.kind == "name" and not thing and is_person(span.text):
@@ -289,7 +290,8 @@ def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) ->
         for preposition, phrase in lang.to_whom:
             if preposition in (prev, two):
                 return preposition, phrase
-    if span.kind == "name" and not thing and (prev in lang.copulas or not before.strip()) and is_person(span.text):
+    opens = not before.strip() or before.rstrip().endswith("(")  # a clause's first words, in brackets too
+    if span.kind == "name" and not thing and (prev in lang.copulas or opens) and is_person(span.text):
         return "", lang.who  # 'Our director is who since 2019?', 'Who will update the website?', not 'what'
     if span.kind == "name" and not before.strip() and lang.what_first is not None:
         return "", lang.what_first
@@ -299,7 +301,7 @@ def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) ->
 def ask(text: str, lang: Lang) -> str:
     """'the filter is cleaned when' → 'The filter is cleaned when?' with the language's marks."""
     text = re.sub(r"\s+", " ", text).strip().rstrip(" ,;:.!?")
-    text = text.replace(" ,", ",")
+    text = text.replace(" ,", ",").replace("( ", "(")
     if not text:
         return ""
     body = text[0].upper() + text[1:]
@@ -308,22 +310,34 @@ def ask(text: str, lang: Lang) -> str:
     return body + lang.close_q
 
 
-def echo_question(sentence: str, span: Span, lang: Lang) -> str:
+def article_led(before: str, span: Span, lang: Lang) -> tuple[str, bool]:
+    """(`before` without its last word, True) where that word is an article before a name or code ('the Silver
+    Heron', 'die F-12'): the article goes with the name into the question phrase ('the what is moored', 'Les quoi
+    sont prêtés' ask nothing), and an article-led name is a thing, no person. Else (`before`, False)."""
+    words = before.split()
+    if span.kind in ("name", "code") and words and words[-1].lower() in lang.articles:
+        return before.rstrip()[: -len(words[-1])], True
+    return before, False
+
+
+def echo_question(sentence: str, span: Span, lang: Lang, subject: bool = False) -> str:
+    """The sentence with the span's question phrase in its place. `subject`: the span is a person the sentence's
+    word order shows to be its subject (core/dataset/verb_second.py is_subject), asked `who` where it stands."""
     before, after = sentence[: span.start], sentence[span.end:]
     if span.kind == "name" and is_person(span.text) and (noun := _apposition(before, after, lang)):
         return _who_is(noun, lang)  # 'Our secretary, Dorothy Penhale, keeps …'
-    thing = span.kind in ("name", "code") and bool(before.split()) and before.split()[-1].lower() in lang.articles
-    if thing:  # the article goes with the name: 'the what is moored', 'Les quoi sont prêtés' asked nothing
-        before = before.rstrip()[: -len(before.split()[-1])]
+    before, thing = article_led(before, span, lang)
     drop, phrase = question_phrase(span, before, lang, thing)
+    if subject and not thing and phrase == lang.what:  # 'Ab Dienstag bietet wer …', not 'bietet was'
+        phrase = lang.who
     if not phrase:
         return ""
     if drop:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
-    if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
-        after = re.sub(r"^\s*,", "", after)
+    if not before.strip() or "," in span.text:  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', and
+        after = re.sub(r"^\s*,", "", after)  # 'Ab Dienstag, 8. April, bietet' → 'Ab wann bietet': the date's comma
     if glued := re.match(r"['’](?=\s)", after):  # "24 hours' notice": "how many hours' notice", not "hours ' notice"
         phrase, after = phrase + glued.group(), after[glued.end():]
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)

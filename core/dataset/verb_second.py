@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from core.dataset.language import Lang
-from core.dataset.spans import Span, ask, is_person, question_phrase
+from core.dataset.spans import Span, article_led, ask, is_person, question_phrase
 
 FINITE = frozenset({"VV(FIN)", "VA(FIN)", "VM(FIN)"})
 VORFELD = frozenset({"ART", "NN", "NE", "APPR", "APPRART", "APPO", "ADV", "CARD", "ADJ(A)", "PPOSAT", "PIAT",
@@ -24,8 +24,6 @@ VORFELD = frozenset({"ART", "NN", "NE", "APPR", "APPRART", "APPO", "ADV", "CARD"
 a predicative adjective, another verb) says the tagger's verb is not the main clause's second constituent."""
 ADVERBIAL = frozenset({"APPR", "APPRART", "ADV", "CARD"})
 """Tags a Vorfeld opens with when it is no subject: a person after the verb is then the subject, asked 'wer'."""
-DATIVE = frozenset({"aus", "bei", "mit", "nach", "seit", "von", "zu", "vom", "zum", "zur", "beim"})
-"""Prepositions that take the dative only: 'nach wie vielen Jahren', not 'nach wie viele'."""
 
 _TOKEN = re.compile(r"\w+(?:[-:.']\w+)*|[^\w\s]")
 
@@ -45,6 +43,37 @@ def tags(sentence: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((s, e, tag) for (s, e, _), (_, _, tag) in zip(tokens, tagged))
 
 
+def _finite_verb(sentence: str, tagged: tuple[tuple[int, int, str], ...]) -> int | None:
+    """Index of the main clause's finite verb when it stands second, after one constituent; else None."""
+    verb = next((i for i, (_, _, tag) in enumerate(tagged) if tag in FINITE), None)
+    if not verb or any(tag not in VORFELD for _, _, tag in tagged[:verb]):
+        return None
+    vorfeld = sentence[: tagged[verb][0]]
+    if vorfeld.count("(") > vorfeld.count(")"):  # 'Wahl eines Kassenwarts (Herbert Lenz tritt …)': its own clause
+        return None
+    return verb
+
+
+def is_subject(sentence: str, span: Span, lang: Lang) -> bool:
+    """Whether `span` is a person the word order shows to be the subject: a German main clause whose Vorfeld
+    opens with an adverbial ('Ab Dienstag, 8. April, bietet Sabine Kühn …') has its subject after the verb, and
+    no preposition or article comes right before the name. After any other Vorfeld the case is open
+    ('Kuchenspenden nimmt Gisela Brandt entgegen': wer; 'Der Vorstand dankt Gisela Brandt': wem)."""
+    if lang.code != "de" or span.kind != "name" or not is_person(span.text):
+        return False
+    tagged = tags(sentence)
+    verb = _finite_verb(sentence, tagged)
+    if verb is None or tagged[0][2] not in ADVERBIAL or span.start < tagged[verb][1]:
+        return False
+    _, thing = article_led(sentence[: span.start], span, lang)
+    return not thing and _tag_before(tagged, span.start) not in ("APPR", "APPRART")
+
+
+def _tag_before(tagged: tuple[tuple[int, int, str], ...], at: int) -> str:
+    """The tag of the last token that ends at or before `at` ('' if none)."""
+    return next((tag for _, e, tag in reversed(tagged) if e <= at), "")
+
+
 def verb_second(sentence: str, span: Span, lang: Lang) -> str:
     """The question for `span` with its phrase first and the verb second, '' where the sentence's order is not
     one main clause's (no finite verb second, the span before it or in a clause of its own) or the phrase needs
@@ -52,34 +81,32 @@ def verb_second(sentence: str, span: Span, lang: Lang) -> str:
     if lang.code != "de":
         return ""
     tagged = tags(sentence)
-    verb = next((i for i, (_, _, tag) in enumerate(tagged) if tag in FINITE), None)
-    if not verb or any(tag not in VORFELD for _, _, tag in tagged[:verb]):
+    verb = _finite_verb(sentence, tagged)
+    if verb is None:
         return ""
     v_start, v_end, _ = tagged[verb]
     if span.start < v_end:  # the span is the Vorfeld: the echo asks it first already
         return ""
-    middle = sentence[v_end:span.start]
     inside = [tag for s, _, tag in tagged[verb + 1:] if s < span.start]
-    if middle.count(",") % 2 or any(tag in FINITE or tag in ("KON", "KOUS", "PRELS") for tag in inside):
+    if sentence[v_end:span.start].count(",") % 2 or any(tag in FINITE or tag in ("KON", "KOUS", "PRELS")
+                                                        for tag in inside):
         return ""  # the span is in a clause of its own ('…, für Mitglieder nur 5 Euro'), or after a second verb
-    article = middle.split()[-1].lower() if middle.split() else ""
-    thing = span.kind in ("name", "code") and article in lang.articles
-    if thing:
-        middle = middle.rstrip()[: -len(article)]
-    drop, phrase = question_phrase(span, sentence[: span.start], lang, thing)
-    if span.kind == "name" and not thing and is_person(span.text):
-        if tagged[0][2] not in ADVERBIAL:  # 'Kuchenspenden nimmt Gisela Brandt entgegen': wer, wen or wem?
+    before, thing = article_led(sentence[: span.start], span, lang)
+    drop, phrase = question_phrase(span, before, lang, thing)
+    if span.kind == "name" and not thing and is_person(span.text) and phrase == lang.what:
+        if not is_subject(sentence, span, lang):  # 'Kuchenspenden nimmt Gisela Brandt entgegen': wer, wen or wem?
             return ""
-        drop, phrase = "", lang.who
+        phrase = lang.who
     if not phrase:
         return ""
+    middle = before[v_end:]
     if drop:
         middle = middle.rstrip()[: -len(drop)]
     middle = middle.rstrip()
-    before = next((tag for _, e, tag in tagged if e == v_end + len(middle)), "")
-    if before in ("APPR", "APPRART") and not phrase.startswith(prep := middle.split()[-1].lower()):
+    if _tag_before(tagged, v_end + len(middle)) in ("APPR", "APPRART") \
+            and not phrase.startswith(prep := middle.split()[-1].lower()):
         # the preposition goes with its phrase: 'Auf wie viele Kinder ist …', 'nach wie vielen Jahren'
-        phrase, middle = f"{prep} {_dative(phrase) if prep in DATIVE else phrase}", middle[: -len(prep)]
+        phrase, middle = f"{prep} {phrase}", middle[: -len(prep)]
     vorfeld = sentence[:v_start].strip()
     if tagged[0][2] not in ("NN", "NE"):  # 'Die Jahreshauptversammlung' → 'die …'; 'Kinder' stays a noun
         vorfeld = vorfeld[0].lower() + vorfeld[1:]
@@ -88,8 +115,3 @@ def verb_second(sentence: str, span: Span, lang: Lang) -> str:
         after = re.sub(r"^\s*,", "", after)
     tail = re.split(rf",(?!\d)|\s{lang.conjunction}\s", after)[0]  # what follows in its own clause stays out
     return ask(f"{phrase} {sentence[v_start:v_end]} {vorfeld} {middle.strip()} {tail.strip()}", lang)
-
-
-def _dative(phrase: str) -> str:
-    """'wie viele' in the dative, after a preposition that takes it."""
-    return re.sub(r"\bwie viele\b", "wie vielen", phrase)
