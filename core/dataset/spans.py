@@ -151,6 +151,22 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
                                             sentence[: m.start()].lower()):
             continue  # 'their 2025 rent' is not a date: only 'in 2011' asks 'in which year'
         out.append(Span(kind, start, start + len(text), text))
+    return _coordinated(out, sentence, lang)
+
+
+def _coordinated(spans: list[Span], sentence: str, lang: Lang) -> list[Span]:
+    """Days or times joined by a comma or 'and' are one value ('Tuesday and Thursday evenings', 'Mo und Mi'):
+    asked apart, each question kept the other ('Rehearsals are on Tuesday and when in the church hall?') and each
+    answer was half the value."""
+    joint = re.compile(rf"\s*,\s*|\s*,?\s+{re.escape(lang.conjunction)}\s+" if lang.conjunction else r"\s*,\s*")
+    out: list[Span] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        if prev and span.kind == prev.kind and span.kind in ("date", "time") \
+                and joint.fullmatch(sentence[prev.end:span.start]):
+            out[-1] = span = Span(span.kind, prev.start, span.end, sentence[prev.start:span.end])
+            continue
+        out.append(span)
     return out
 
 
@@ -266,6 +282,8 @@ def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) ->
     if span.kind in ("date", "time") and prev in lang.range_from and _RANGE.search(span.text) \
             and not _NUMERIC_DATE.match(span.text):
         return prev, lang.when  # 'open from Monday to Friday' → 'open when', not 'open from when'
+    if span.kind == "time" and not drop and _RANGE.search(span.text):
+        return "", lang.when  # 'open Mo und Mi 17–19 Uhr' → 'wann', not 'wie viel Uhr': a range is no time of day
     if span.kind == "time":
         return drop, lang.what_time if drop else lang.what_time_bare
     if span.kind == "date":
