@@ -455,6 +455,19 @@ def test_days_or_times_joined_by_and_are_one_value(lang: str, sentence: str, val
     assert echo_question(sentence, span, language) == question
 
 
+@pytest.mark.parametrize("sentence,name", [
+    ("Call Reception on 0117 496 0311 to book", "Reception"),
+    ("Ask Tom Baker about the lockers", "Tom Baker"),
+    ("Rose Miller runs the bar on Fridays", "Rose Miller"),  # a first name, no verb
+    ("Harbour Office opens at 9:00", "Harbour Office"),  # a common noun that is part of the name
+])
+def test_an_imperative_opening_an_english_sentence_is_no_part_of_a_name(sentence: str, name: str) -> None:
+    """'Call Reception on 0117 496 0311 to book.' took 'Call Reception' for a person and asked 'Who on 0117 496
+    0311 to book?': the first word's capital says only that it opens the sentence, so the tagger says what it is."""
+    names = [s.text for s in find_spans(sentence, lang_for("en")) if s.kind == "name"]
+    assert names == [name]
+
+
 def test_a_german_fact_is_reported_in_the_order_people_ask(tmp_path) -> None:
     """The report's wording for a German sentence's value is the verb-second question, never taught."""
     doc = tmp_path / "chor.md"

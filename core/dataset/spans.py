@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.dataset.language import DURATION_UNITS, NEUTRAL, Lang, fill, names_a_place
+from core.dataset.tagging import tags
 
 
 MONTHS = ("january february march april may june july august september october november december "
@@ -130,7 +131,8 @@ def find_spans(sentence: str, lang: Lang) -> list[Span]:
     for m in sorted(matches, key=lambda m: m.start()):
         kind, text, start = m.lastgroup or "name", m.group(0).strip(), m.start()
         words = text.split()
-        if kind == "name" and len(words) > 1 and words[0].lower() in ARTICLES:  # 'The Harbor Lane' → 'Harbor Lane'
+        if kind == "name" and len(words) > 1 and (words[0].lower() in ARTICLES  # 'The Harbor Lane' → 'Harbor Lane'
+                                                  or _imperative_before_name(sentence, start, lang)):
             start = sentence.index(words[1], start)
             text = sentence[start: m.start() + len(m.group(0).rstrip())]
         if kind == "phone" and sum(ch.isdigit() for ch in text) < 6:
@@ -168,6 +170,17 @@ def _coordinated(spans: list[Span], sentence: str, lang: Lang) -> list[Span]:
             continue
         out.append(span)
     return out
+
+
+def _imperative_before_name(sentence: str, start: int, lang: Lang) -> bool:
+    """Whether an English sentence's capitalised first word is a verb or a common noun before a name ('Call
+    Reception on …', 'Ask Tom Baker …', 'Contact Mary Jones …' tagged as a noun), not the name's own first word
+    ('Rose Miller runs …', 'Harbour Office opens …'): its capital says only that it opens the sentence. It was
+    asked 'Who on 0117 496 0311 to book?'."""
+    if lang.code != "en" or (start and not re.search(r"[.!?:]\s*$", sentence[:start])):
+        return False
+    tagged = [tag for s, _, tag in tags(sentence, "en") if s >= start][:2]
+    return len(tagged) == 2 and (tagged[0].startswith("VV") or tagged[0].startswith("NN") and tagged[1] == "NP0")
 
 
 def _month_is_date(before: str, text: str, lang: Lang) -> bool:

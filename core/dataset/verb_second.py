@@ -5,17 +5,16 @@ asks only in surprise; people ask 'Wann findet am Samstag, 12. April, unser Floh
 clause has its finite verb second, after one constituent (the Vorfeld); the question puts its phrase in that
 place and the Vorfeld after the verb. Finding the finite verb takes a part-of-speech tagger: capitals tell
 nouns, but not a verb from an adjective ('Die neue Halle öffnet …'). HanTa (the Hanover Tagger, LGPL) carries
-its German model in its wheel, needs nothing else and tags a sentence in about a millisecond.
+its German model in its wheel (core/dataset/tagging.py).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
 
 from core.dataset.language import Lang
 from core.dataset.spans import Span, article_led, ask, is_person, question_phrase
+from core.dataset.tagging import tags
 
 FINITE = frozenset({"VV(FIN)", "VA(FIN)", "VM(FIN)"})
 VORFELD = frozenset({"ART", "NN", "NE", "APPR", "APPRART", "APPO", "ADV", "CARD", "ADJ(A)", "PPOSAT", "PIAT",
@@ -24,23 +23,6 @@ VORFELD = frozenset({"ART", "NN", "NE", "APPR", "APPRART", "APPO", "ADV", "CARD"
 a predicative adjective, another verb) says the tagger's verb is not the main clause's second constituent."""
 ADVERBIAL = frozenset({"APPR", "APPRART", "ADV", "CARD"})
 """Tags a Vorfeld opens with when it is no subject: a person after the verb is then the subject, asked 'wer'."""
-
-_TOKEN = re.compile(r"\w+(?:[-:.']\w+)*|[^\w\s]")
-
-
-@lru_cache(maxsize=1)
-def _tagger() -> Any:
-    from HanTa import HanoverTagger
-
-    return HanoverTagger.HanoverTagger("morphmodel_ger.pgz")
-
-
-@lru_cache(maxsize=256)
-def tags(sentence: str) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, tag) of each token of a German sentence; kept for the sentence's next span."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
-    tagged = _tagger().tag_sent([t for _, _, t in tokens], taglevel=1) if tokens else []
-    return tuple((s, e, tag) for (s, e, _), (_, _, tag) in zip(tokens, tagged))
 
 
 def _finite_verb(sentence: str, tagged: tuple[tuple[int, int, str], ...]) -> int | None:
