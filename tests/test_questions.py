@@ -415,7 +415,6 @@ def test_a_german_question_puts_its_question_word_first_and_the_verb_second(sent
     # the Vorfeld is an adverbial, so the person after the verb is the subject: 'wer', never 'was'
     ("de", "Ab Montag, 3. März, leitet Jana Hoffmann den Lauftreff", "Jana Hoffmann",
      "Ab Montag, 3. März, leitet wer den Lauftreff?"),
-    ("de", "Den Lauftreff leitet Jana Hoffmann", "Jana Hoffmann", "Den Lauftreff leitet was?"),  # the case is open
     ("de", "Ab Montag, 3. März, leitet Jana Hoffmann den Lauftreff", "Montag, 3. März",
      "Ab wann leitet Jana Hoffmann den Lauftreff?"),  # the date's closing comma goes with it
     ("de", "Paul Roth gibt nach 20 Jahren sein Amt ab", "20 Jahren",
