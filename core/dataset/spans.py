@@ -283,9 +283,11 @@ def _label_number(span: Span, before: str) -> bool:
     return bool(re.search(r"\d[.,]\d", span.text)) or bool(words and words[-1][:1].isupper())
 
 
-def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) -> tuple[str, str]:
+def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False,
+                    subject: bool = False) -> tuple[str, str]:
     """(words before the span that the phrase replaces, the question phrase). `thing`: a name an article led
-    ('the Silver Heron'), which is no person."""
+    ('the Silver Heron'), which is no person. `subject`: a person the sentence's word order shows to be its
+    subject (core/dataset/verb_second.py is_subject), asked `who` where it stands ('Ab Dienstag bietet wer …')."""
     words = before.lower().split()
     prev = words[-1] if words else ""
     drop = ""
@@ -322,7 +324,7 @@ def question_phrase(span: Span, before: str, lang: Lang, thing: bool = False) ->
             if preposition in (prev, two):
                 return preposition, phrase
     opens = not before.strip() or before.rstrip().endswith("(")  # a clause's first words, in brackets too
-    if span.kind == "name" and not thing and (prev in lang.copulas or opens) and is_person(span.text):
+    if span.kind == "name" and not thing and (prev in lang.copulas or opens or subject) and is_person(span.text):
         return "", lang.who  # 'Our director is who since 2019?', 'Who will update the website?', not 'what'
     if span.kind == "name" and not before.strip() and lang.what_first is not None:
         return "", lang.what_first
@@ -351,24 +353,28 @@ def article_led(before: str, span: Span, lang: Lang) -> tuple[str, bool]:
     return before, False
 
 
+def after_span(sentence: str, span: Span) -> str:
+    """What follows the span, without the comma that closed it where it holds one: 'am Freitag, 21. März, um
+    19:30 Uhr' → 'um 19:30 Uhr' ('Ab wann, bietet' kept it)."""
+    after = sentence[span.end:]
+    return re.sub(r"^\s*,", "", after) if "," in span.text else after
+
+
 def echo_question(sentence: str, span: Span, lang: Lang, subject: bool = False) -> str:
-    """The sentence with the span's question phrase in its place. `subject`: the span is a person the sentence's
-    word order shows to be its subject (core/dataset/verb_second.py is_subject), asked `who` where it stands."""
-    before, after = sentence[: span.start], sentence[span.end:]
+    """The sentence with the span's question phrase in its place. `subject`: see question_phrase."""
+    before, after = sentence[: span.start], after_span(sentence, span)
     if span.kind == "name" and is_person(span.text) and (noun := _apposition(before, after, lang)):
         return _who_is(noun, lang)  # 'Our secretary, Dorothy Penhale, keeps …'
     before, thing = article_led(before, span, lang)
-    drop, phrase = question_phrase(span, before, lang, thing)
-    if subject and not thing and phrase == lang.what:  # 'Ab Dienstag bietet wer …', not 'bietet was'
-        phrase = lang.who
+    drop, phrase = question_phrase(span, before, lang, thing, subject)
     if not phrase:
         return ""
     if drop:
         before = before.rstrip()[: -len(drop)]
     if span.kind == "time":
         after = re.sub(rf"^\s*(?:{'|'.join(map(re.escape, lang.time_words)) or '$^'})\b", "", after, flags=re.I)
-    if not before.strip() or "," in span.text:  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', and
-        after = re.sub(r"^\s*,", "", after)  # 'Ab Dienstag, 8. April, bietet' → 'Ab wann bietet': the date's comma
+    if not before.strip():  # 'Am Samstag, 12. April, findet …' → 'Wann findet …', not 'Wann, findet …'
+        after = re.sub(r"^\s*,", "", after)
     if glued := re.match(r"['’](?=\s)", after):  # "24 hours' notice": "how many hours' notice", not "hours ' notice"
         phrase, after = phrase + glued.group(), after[glued.end():]
     return ask(f"{before.rstrip()} {phrase} {after.lstrip()}", lang)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from core.dataset.language import Lang
-from core.dataset.spans import Span, article_led, ask, is_person, question_phrase
+from core.dataset.spans import Span, after_span, article_led, ask, is_person, question_phrase
 from core.dataset.tagging import tags
 
 FINITE = frozenset({"VV(FIN)", "VA(FIN)", "VM(FIN)"})
@@ -74,11 +74,9 @@ def verb_second(sentence: str, span: Span, lang: Lang) -> str:
                                                         for tag in inside):
         return ""  # the span is in a clause of its own ('…, für Mitglieder nur 5 Euro'), or after a second verb
     before, thing = article_led(sentence[: span.start], span, lang)
-    drop, phrase = question_phrase(span, before, lang, thing)
+    drop, phrase = question_phrase(span, before, lang, thing, is_subject(sentence, span, lang))
     if span.kind == "name" and not thing and is_person(span.text) and phrase == lang.what:
-        if not is_subject(sentence, span, lang):  # 'Kuchenspenden nimmt Gisela Brandt entgegen': wer, wen or wem?
-            return ""
-        phrase = lang.who
+        return ""  # 'Kuchenspenden nimmt Gisela Brandt entgegen': wer, wen or wem?
     if not phrase:
         return ""
     middle = before[v_end:]
@@ -92,8 +90,6 @@ def verb_second(sentence: str, span: Span, lang: Lang) -> str:
     vorfeld = sentence[:v_start].strip()
     if tagged[0][2] not in ("NN", "NE"):  # 'Die Jahreshauptversammlung' → 'die …'; 'Kinder' stays a noun
         vorfeld = vorfeld[0].lower() + vorfeld[1:]
-    after = sentence[span.end:]
-    if "," in span.text:  # 'am Freitag, 21. März, um 19:30 Uhr …': the comma closes the date, not the clause
-        after = re.sub(r"^\s*,", "", after)
-    tail = re.split(rf",(?!\d)|\s{lang.conjunction}\s", after)[0]  # what follows in its own clause stays out
+    # what follows in its own clause stays out
+    tail = re.split(rf",(?!\d)|\s{lang.conjunction}\s", after_span(sentence, span))[0]
     return ask(f"{phrase} {sentence[v_start:v_end]} {vorfeld} {middle.strip()} {tail.strip()}", lang)
