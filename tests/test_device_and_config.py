@@ -75,7 +75,7 @@ def test_a_short_document_set_trains_at_least_the_presets_floor_and_max_steps_st
 
     standard = preset_config("standard")
     few, many = plan_steps(standard, 120), plan_steps(standard, 2000)  # ~a page of examples; ~20 pages
-    assert few.total_steps == standard.min_steps > standard.epochs * few.steps_per_epoch  # a page: more passes than `epochs`
+    assert few.total_steps == standard.min_steps > standard.epochs * few.steps_per_epoch  # a page: more passes
     assert many.total_steps == standard.epochs * many.steps_per_epoch  # the epochs decide once they give more steps
     assert plan_steps(preset_config("standard", max_steps=7), 120).total_steps == 7
     assert plan_steps(preset_config("standard", min_steps=0), 120).total_steps == standard.epochs * few.steps_per_epoch
